@@ -1,0 +1,119 @@
+"""Coedit: ONLYOFFICE Docs inside an intranet of spaces and files."""
+
+import logging
+import os
+import secrets
+
+import sqlalchemy as sa
+from flask import Flask
+
+from app.config import ENVIRONMENT
+from app.config import Config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, errors, CLI."""
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+        instance_relative_config=True,
+        instance_path=os.environ.get("COEDIT_INSTANCE_PATH") or os.path.join(ROOT, "instance"),
+    )
+    load_config(app, test_config)
+    init_extensions(app)
+    register_blueprints(app)
+    from app import errors, security
+
+    errors.register_error_handlers(app)
+    security.init_app(app)
+    from app import cli
+
+    cli.init_app(app)
+    configure_logging(app)
+    return app
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Defaults, then instance/config.py, then COEDIT_* variables, then the test mapping."""
+    app.config.from_object(Config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_pyfile("config.py", silent=True)
+    for variable, key in ENVIRONMENT.items():
+        if os.environ.get(variable):
+            app.config[key] = os.environ[variable]
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "coedit.db")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Concurrent saves wait for SQLite's write lock instead of failing at once.
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+    app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
+    app.config["BOOTSTRAP_SERVE_LOCAL"] = True  # no CDN, ever
+
+
+def _instance_secret(app: Flask) -> str:
+    """A secret made once and kept in the instance folder, so links survive restarts."""
+    path = os.path.join(app.instance_path, "secret_key")
+    if not os.path.exists(path):
+        fd = os.open(path + ".new", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        os.replace(path + ".new", path)
+    with open(path) as handle:
+        return handle.read().strip()
+
+
+def init_extensions(app: Flask) -> None:
+    from app.extensions import bootstrap, csrf, db, login_manager, migrate
+    from app.services import storage
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    storage.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    # WAL lets readers go on while a save writes; foreign keys make cascades real.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from app import admin, api, auth, backend, create, files, ops, spaces
+    from app import open as open_
+    from app.extensions import csrf
+
+    app.register_blueprint(auth.bp, url_prefix="/auth")
+    app.register_blueprint(spaces.bp)
+    app.register_blueprint(files.bp, url_prefix="/files")
+    app.register_blueprint(create.bp)
+    app.register_blueprint(open_.bp)
+    app.register_blueprint(backend.bp, url_prefix="/backend")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(ops.bp)
+    # Docs authenticates with JWT, the API with tokens (or CSRF checked in the API itself).
+    csrf.exempt(backend.bp)
+    csrf.exempt(api.bp)
+
+
+def configure_logging(app: Flask) -> None:
+    if app.testing or app.debug:
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

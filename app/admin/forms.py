@@ -1,0 +1,51 @@
+"""The settings form; the JWT secret is write-only."""
+
+from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms import IntegerField
+from wtforms import PasswordField
+from wtforms import StringField
+from wtforms import SubmitField
+from wtforms import ValidationError
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
+from wtforms.validators import Regexp
+
+MIN_SECRET = 32
+
+
+def http_url(form, field) -> None:
+    """An absolute http(s) URL with no credentials, query or fragment."""
+    if not field.data:
+        return
+    parts = urlsplit(field.data.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError("Enter an address starting with http:// or https://.")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ValidationError("The address must not contain a user name, password, query or fragment.")
+
+
+class SettingsForm(FlaskForm):
+    docs_url = StringField("Document Server address (public, used by browsers)",
+                           validators=[Optional(), Length(max=500), http_url])
+    docs_internal_url = StringField("Document Server address for requests from this server",
+                                    validators=[Optional(), Length(max=500), http_url])
+    app_url_for_docs = StringField("This site's address as seen by the Document Server",
+                                   validators=[Optional(), Length(max=500), http_url])
+    jwt_secret = PasswordField("JWT secret", validators=[Optional(), Length(min=MIN_SECRET, max=500,
+                               message=f"Use a secret of at least {MIN_SECRET} characters.")])
+    jwt_header = StringField("JWT header", validators=[DataRequired(), Length(max=64),
+                             Regexp(r"^[A-Za-z0-9-]+$", message="Letters, digits and dashes only.")])
+    verify_tls = BooleanField("Verify TLS certificates of the Document Server")
+    forcesave = BooleanField("Show a Save button that stores a version while editing (force-save)")
+    chat = BooleanField("Chat")
+    comments = BooleanField("Comments")
+    help = BooleanField("Help menu")
+    feedback = BooleanField("Feedback and support button")
+    compact_header = BooleanField("Compact header")
+    max_file_size_mb = IntegerField("Maximum file size (MB)", validators=[DataRequired(), NumberRange(1, 4096)])
+    submit = SubmitField("Save and test the connection")

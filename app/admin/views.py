@@ -1,0 +1,48 @@
+"""The settings page: values from the environment are shown read-only; the secret never is."""
+
+from flask import flash
+from flask import render_template
+from flask import request
+from flask_login import login_required
+
+from app.admin import bp
+from app.admin.forms import SettingsForm
+from app.extensions import db
+from app.security import admin_required
+from app.services import docs_client
+from app.services import settings
+
+FORM_FIELDS = [k for k in settings.FIELDS if k != "jwt_secret"]
+
+
+@bp.route("/settings", methods=("GET", "POST"))
+@login_required
+@admin_required
+def settings_page():
+    """Show and save the Document Server settings, then test the connection step by step."""
+    fixed = settings.fixed_keys()
+    form = SettingsForm()
+    steps = None
+    if request.method == "GET":
+        for key in FORM_FIELDS:
+            getattr(form, key).data = settings.get(key)
+    elif form.validate_on_submit():
+        values = {key: _clean(getattr(form, key).data) for key in FORM_FIELDS}
+        if form.jwt_secret.data:
+            values["jwt_secret"] = form.jwt_secret.data
+        settings.save(values)
+        db.session.commit()
+        flash("Settings saved.", "success")
+        steps = docs_client.check_connection(request.scheme)
+    else:
+        flash("Please correct the marked fields.", "danger")
+    for key in fixed:  # show the value that is in force, not what was posted
+        if key != "jwt_secret":
+            getattr(form, key).data = settings.get(key)
+    form.jwt_secret.data = ""  # write-only: never sent back to the browser
+    return render_template("admin/settings.html", form=form, fixed=fixed, steps=steps,
+                           secret_set=bool(settings.get("jwt_secret")))
+
+
+def _clean(value):
+    return value.strip().rstrip("/") if isinstance(value, str) else value

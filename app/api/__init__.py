@@ -1,0 +1,7 @@
+"""The JSON API under /api/v1 (personal API tokens or the browser session)."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+
+from app.api import views  # noqa: E402,F401

@@ -1,0 +1,161 @@
+"""JSON API views. Errors are JSON; a file or space outside your reach is 404."""
+
+import sqlalchemy as sa
+from flask import abort
+from flask import g
+from flask import jsonify
+from flask import request
+from flask import url_for
+from flask_login import current_user
+
+from app.api import bp
+from app.extensions import csrf
+from app.extensions import db
+from app.models import FileVersion
+from app.models import Membership
+from app.models import Space
+from app.models import User
+from app.services import editor_config
+from app.services import files as file_service
+from app.services import rights
+from app.services import sending
+from app.services import settings
+from app.services.exceptions import BadRequest
+
+
+@bp.before_request
+def authenticate():
+    """Every API call needs a user; session-authenticated writes also need the CSRF token."""
+    if not current_user.is_authenticated:
+        abort(401)
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("api_token_auth"):
+        csrf.protect()
+
+
+@bp.errorhandler(BadRequest)
+def bad_request(error: BadRequest):
+    return jsonify(error=error.message, status=400), 400
+
+
+def _json() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("Send a JSON object.")
+    return data
+
+
+def _text(data: dict, key: str, limit: int = 200) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise BadRequest(f"'{key}' must be a non-empty string of at most {limit} characters.")
+    return value.strip()
+
+
+def file_json(file) -> dict:
+    head = file_service.head_version(file)
+    return {
+        "id": file.id,
+        "title": file.title,
+        "space": file.space_id,
+        "folder": file.folder_id,
+        "version": file.version,
+        "size": head.size,
+        "key": file.doc_key,
+        "editors": file.editors,
+        "editor_url": url_for("open.editor", file_id=file.id, _external=True),
+    }
+
+
+@bp.route("/spaces", methods=("POST",))
+def create_space():
+    name = _text(_json(), "name", 128)
+    space = Space(name=name)
+    db.session.add(space)
+    db.session.add(Membership(space=space, user_id=current_user.id, role="owner"))
+    db.session.commit()
+    return jsonify(id=space.id, name=space.name), 201
+
+
+@bp.route("/spaces/<int:space_id>/members", methods=("POST",))
+def add_member(space_id: int):
+    space, member = rights.get_space_or_404(space_id, current_user)
+    if not member.manages_space:
+        abort(403, "Only the space's owner and admins add members.")
+    data = _json()
+    username = _text(data, "username", 64)
+    role = data.get("role", "member")
+    if role not in ("member", "admin"):
+        raise BadRequest("'role' is member or admin.")
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        abort(404, "No such user.")
+    existing = rights.membership(space.id, user)
+    if existing is not None:
+        return jsonify(space=space.id, username=user.username, role=existing.role), 200
+    db.session.add(Membership(space_id=space.id, user_id=user.id, role=role))
+    db.session.commit()
+    return jsonify(space=space.id, username=user.username, role=role), 201
+
+
+@bp.route("/spaces/<int:space_id>/files", methods=("POST",))
+def upload(space_id: int):
+    space, _ = rights.get_space_or_404(space_id, current_user)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadRequest("Send the file as multipart field 'file'.")
+    file = file_service.upload(space, None, current_user, upload.filename, upload.stream)
+    return jsonify(file_json(file)), 201
+
+
+@bp.route("/spaces/<int:space_id>/documents", methods=("POST",))
+def create_document(space_id: int):
+    space, _ = rights.get_space_or_404(space_id, current_user)
+    data = _json()
+    kind = data.get("type")
+    if kind not in ("docx", "xlsx", "pptx", "pdf"):
+        raise BadRequest("'type' is one of docx, xlsx, pptx, pdf.")
+    file = file_service.create_document(space, None, current_user, _text(data, "title"), kind)
+    return jsonify(file_json(file)), 201
+
+
+@bp.route("/files/<int:file_id>")
+def get_file(file_id: int):
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    return jsonify(file_json(file))
+
+
+@bp.route("/files/<int:file_id>/content")
+def content(file_id: int):
+    file, level = rights.get_file_or_404(file_id, current_user)
+    if not (rights.at_least(level, "edit") or file.allow_download):
+        abort(403, "Downloads of this file are turned off for readers.")
+    return sending.send_version(file, file_service.head_version(file), as_attachment=True)
+
+
+@bp.route("/files/<int:file_id>/versions")
+def versions(file_id: int):
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    rows = db.session.scalars(
+        sa.select(FileVersion).where(FileVersion.file_id == file.id).order_by(FileVersion.number)
+    ).all()
+    return jsonify(versions=[{
+        "number": v.number,
+        "size": v.size,
+        "sha256": v.sha256,
+        "author": v.author.username if v.author else None,
+        "created_at": v.created_at.isoformat(),
+        "source": v.source,
+        "key": v.doc_key,
+        "conflict": v.is_conflict,
+        "current": v.number == file.version,
+    } for v in rows])
+
+
+@bp.route("/files/<int:file_id>/editor-config")
+def get_editor_config(file_id: int):
+    """Exactly the signed config the editor page renders for this user."""
+    file, level = rights.get_file_or_404(file_id, current_user)
+    if not settings.docs_configured():
+        abort(503, "The Document Server is not configured.")
+    mode = request.args.get("mode", "edit")
+    return jsonify(editor_config.build(file, current_user, level, mode, request.headers.get("User-Agent", "")))

@@ -1,0 +1,132 @@
+"""Download and callback endpoints for the Document Server."""
+
+import json
+import logging
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import abort
+from flask import current_app
+from flask import jsonify
+from flask import request
+
+from app.backend import bp
+from app.extensions import db
+from app.models import File
+from app.ops.metrics import CALLBACKS
+from app.ops.metrics import DOWNLOADS
+from app.services import blanks
+from app.services import callbacks
+from app.services import docs_jwt
+from app.services import files as file_service
+from app.services import links
+from app.services import sending
+from app.services.exceptions import BadRequest
+from app.services.exceptions import Forbidden
+from app.services.exceptions import NotFound
+from app.services.exceptions import SaveFailed
+from app.services.exceptions import SaveRejected
+from app.services.exceptions import StorageError
+
+log = logging.getLogger("coedit.backend")
+MAX_CALLBACK_BYTES = 1024 * 1024
+
+
+def _same_request(signed_url: str) -> bool:
+    """Whether the URL inside the Docs JWT is this very request (hosts may differ behind proxies)."""
+    signed = urlsplit(signed_url)
+    return signed.path == request.path and parse_qs(signed.query) == parse_qs(request.query_string.decode())
+
+
+def _verify_download_jwt() -> None:
+    """:raise Forbidden: no valid Docs JWT naming this URL."""
+    claims = docs_jwt.decode(docs_jwt.token_from_header(request.headers), current_app.config["DOCS_JWT_LEEWAY"])
+    payload = claims.get("payload") if isinstance(claims.get("payload"), dict) else claims
+    url = payload.get("url")
+    if not isinstance(url, str) or not _same_request(url):
+        raise Forbidden("token is for another URL")
+
+
+@bp.route("/files/<int:file_id>/download", methods=("GET",))
+def download(file_id: int):
+    """Docs fetches a version here: our link token and its JWT must both hold."""
+    try:
+        claims = links.verify("download", request.args.get("token", ""), current_app.config["DOWNLOAD_LINK_SECONDS"])
+        if claims.get("f") != file_id or not isinstance(claims.get("v"), int):
+            raise Forbidden("link is for another file")
+        _verify_download_jwt()
+    except Forbidden as exc:
+        log.warning("download of file %s refused: %s", file_id, exc.message)
+        DOWNLOADS.labels("refused").inc()
+        abort(403)
+    file = db.session.get(File, file_id)
+    version = file_service.get_version(file, claims["v"]) if file else None
+    if version is None:
+        DOWNLOADS.labels("missing").inc()
+        abort(404)
+    DOWNLOADS.labels("served").inc()
+    return sending.send_version(file, version)
+
+
+@bp.route("/check/blank.docx", methods=("GET",))
+def blank():
+    """A blank docx for the connection test's conversion round trip."""
+    try:
+        links.verify("check", request.args.get("token", ""), 600)
+        _verify_download_jwt()
+    except Forbidden:
+        abort(403)
+    data = blanks.make_blank("docx")
+    response = current_app.response_class(data, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    return response
+
+
+def _answer(error: int, status: int = 200, callback_status="?"):
+    CALLBACKS.labels(str(callback_status), str(status)).inc()
+    return jsonify(error=error), status
+
+
+@bp.route("/files/<int:file_id>/track", methods=("POST",))
+def track(file_id: int):
+    """A callback from Docs: verified, applied, and answered {"error": 0} only once durable.
+
+    403 bad link or JWT, 400 malformed, 404 file gone, 422 refused document,
+    503 transient failure (Docs retries and, failing that, keeps a forgotten copy).
+    """
+    try:
+        claims = links.verify("track", request.args.get("token", ""))
+        if claims.get("f") != file_id:
+            raise Forbidden("link is for another file")
+        if (request.content_length or 0) > MAX_CALLBACK_BYTES:
+            raise BadRequest("body too large")
+        try:
+            body = json.loads(request.get_data(cache=False) or b"null")
+        except ValueError:
+            raise BadRequest("body is not JSON") from None
+        if not isinstance(body, dict):
+            raise BadRequest("body is not a JSON object")
+        token = body.get("token") if isinstance(body.get("token"), str) else docs_jwt.token_from_header(request.headers)
+        decoded = docs_jwt.decode(token, current_app.config["DOCS_JWT_LEEWAY"])
+        # The header form wraps the body in "payload"; only signed content is used.
+        data = decoded["payload"] if isinstance(decoded.get("payload"), dict) else decoded
+        outcome = callbacks.process(file_id, data)
+    except Forbidden as exc:
+        log.warning("callback for file %s refused: %s", file_id, exc.message)
+        return _answer(1, 403)
+    except BadRequest as exc:
+        log.warning("callback for file %s malformed: %s", file_id, exc.message)
+        return _answer(1, 400)
+    except NotFound as exc:
+        log.warning("callback for file %s: %s", file_id, exc.message)
+        return _answer(1, 404)
+    except SaveRejected as exc:
+        db.session.rollback()
+        log.warning("save for file %s refused: %s", file_id, exc.message)
+        return _answer(1, exc.http_status)
+    except (SaveFailed, StorageError, OSError, sa.exc.SQLAlchemyError) as exc:
+        db.session.rollback()
+        log.error("save for file %s failed, Docs will retry: %s", file_id, getattr(exc, "message", "") or exc.__class__.__name__)
+        return _answer(1, 503)
+    log.info("callback for file %s status %s: %s", file_id, data.get("status"), outcome)
+    return _answer(0)

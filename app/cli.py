@@ -1,0 +1,92 @@
+"""Command-line tasks: users, API tokens, the Docs connection test, the demo data."""
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.models import ApiToken
+from app.models import Membership
+from app.models import Space
+from app.models import User
+
+
+def init_app(app) -> None:
+    for command in (create_user, create_token, check_docs, seed_demo):
+        app.cli.add_command(command)
+
+
+def _user(name: str) -> User:
+    user = db.session.scalar(sa.select(User).where(User.username == name))
+    if user is None:
+        raise click.ClickException(f"no user named {name!r}")
+    return user
+
+
+@click.command("create-user")
+@click.argument("name")
+@click.option("--password", required=True, help="The user's password.")
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@click.option("--display-name", default=None, help="Name shown to others (default: NAME).")
+def create_user(name: str, password: str, admin: bool, display_name: str | None) -> None:
+    """Create a user, or reset the password and admin flag of an existing one."""
+    user = db.session.scalar(sa.select(User).where(User.username == name))
+    if user is None:
+        user = User(username=name, display_name=display_name or name)
+        db.session.add(user)
+    elif display_name:
+        user.display_name = display_name
+    user.set_password(password)
+    user.is_admin = admin
+    db.session.commit()
+    click.echo(f"user {name} ready{' (admin)' if admin else ''}")
+
+
+@click.command("create-token")
+@click.argument("name")
+def create_token(name: str) -> None:
+    """Issue a personal API token for user NAME; the token is the last line printed."""
+    token, plain = ApiToken.issue(_user(name), "cli")
+    db.session.add(token)
+    db.session.commit()
+    click.echo(f"API token for {name} (shown once):")
+    click.echo(plain)
+
+
+@click.command("check-docs")
+def check_docs() -> None:
+    """Run the Document Server connection test and print each step."""
+    from app.services.docs_client import check_connection
+
+    with current_app.test_request_context():
+        steps = check_connection()
+    for step in steps:
+        click.echo(f"[{'ok' if step.ok else 'FAILED'}] {step.name}: {step.detail}")
+    if not steps or not all(step.ok for step in steps):
+        raise SystemExit(1)
+
+
+@click.command("seed-demo")
+@click.option("--password", default="demo-password", show_default=True)
+def seed_demo(password: str) -> None:
+    """Create the demo admin, a second user, a demo space and a sample document (idempotent)."""
+    from app.services import files
+
+    users = {}
+    for name, display, admin in (("admin", "Ada Admin", True), ("bob", "Bob Builder", False)):
+        user = db.session.scalar(sa.select(User).where(User.username == name))
+        if user is None:
+            user = User(username=name, display_name=display, is_admin=admin)
+            user.set_password(password)
+            db.session.add(user)
+        users[name] = user
+    db.session.commit()
+    space = db.session.scalar(sa.select(Space).where(Space.name == "Demo space"))
+    if space is None:
+        space = Space(name="Demo space", description="A space to try Coedit in.")
+        db.session.add(space)
+        db.session.add(Membership(space=space, user=users["admin"], role="owner"))
+        db.session.add(Membership(space=space, user=users["bob"], role="member"))
+        db.session.commit()
+        files.create_document(space, None, users["admin"], "Welcome", "docx")
+    click.echo(f"demo users: admin / {password} (administrator), bob / {password}")

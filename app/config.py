@@ -1,0 +1,50 @@
+"""Configuration defaults and the environment variables that override them.
+
+Load order in create_app: these defaults, then ``instance/config.py``, then the
+``COEDIT_*`` environment, then the mapping a test passes in.
+"""
+
+# Environment variables that other programs and our own checks rely on (README).
+ENVIRONMENT = {
+    "COEDIT_SECRET_KEY": "SECRET_KEY",
+    "COEDIT_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "COEDIT_STORAGE_DIR": "STORAGE_DIR",
+    "COEDIT_DOCS_URL": "DOCS_URL",
+    "COEDIT_DOCS_INTERNAL_URL": "DOCS_INTERNAL_URL",
+    "COEDIT_DOCS_JWT_SECRET": "DOCS_JWT_SECRET",
+    "COEDIT_DOCS_JWT_HEADER": "DOCS_JWT_HEADER",
+    "COEDIT_APP_URL_FOR_DOCS": "APP_URL_FOR_DOCS",
+}
+
+
+class Config:
+    """Safe defaults; nothing here reads the environment at import time."""
+
+    SECRET_KEY = None  # filled from the instance folder when not configured
+    SQLALCHEMY_DATABASE_URI = None  # defaults to an SQLite file in the instance folder
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    STORAGE_BACKEND = "local"
+    STORAGE_DIR = None  # defaults to <instance>/storage
+
+    # Upload limit for browsers and the API; Document Server saves use the admin setting.
+    MAX_CONTENT_LENGTH = 200 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # Document Server settings: defaults only; the admin page stores overrides and an
+    # environment value wins over both (app/services/settings.py).
+    DOCS_URL = None
+    DOCS_INTERNAL_URL = None
+    DOCS_JWT_SECRET = None
+    DOCS_JWT_HEADER = None
+    APP_URL_FOR_DOCS = None
+
+    # Lifetimes of what we hand out.
+    EDITOR_TOKEN_SECONDS = 300  # config token: DS checks it only when the editor connects
+    DOWNLOAD_LINK_SECONDS = 3600  # document.url: DS downloads at open, retries within minutes
+    DOCS_JWT_LEEWAY = 60  # seconds of clock skew accepted, as Docs itself allows
+    DOCS_TIMEOUT = (5, 60)  # connect, read seconds for requests to the Document Server
+    SAVE_ALLOWED_PATH_PREFIXES = ("/cache/files/", "/storage-cache/files/")
+    TEMP_MAX_AGE_SECONDS = 3600  # orphaned temporary files older than this are swept

@@ -1,0 +1,52 @@
+"""Error pages for people, JSON for machines."""
+
+from flask import jsonify
+from flask import render_template
+from flask import request
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from app.services.exceptions import Forbidden
+from app.services.exceptions import NotFound
+
+
+def wants_json() -> bool:
+    if request.path.startswith(("/api/", "/backend/")):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code >= 500:
+            db.session.rollback()
+        if request.path.startswith("/backend/"):
+            return jsonify(error=1), error.code
+        if wants_json():
+            return jsonify(error=error.description or error.name, status=error.code), error.code
+        return render_template("errors/error.html", error=error), error.code
+
+    @app.errorhandler(NotFound)
+    def not_found(error: NotFound):
+        from werkzeug.exceptions import NotFound as HTTPNotFound
+
+        return http_error(HTTPNotFound(error.message or None))
+
+    @app.errorhandler(Forbidden)
+    def forbidden(error: Forbidden):
+        from werkzeug.exceptions import Forbidden as HTTPForbidden
+
+        return http_error(HTTPForbidden(error.message or None))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s", request.path)
+        if request.path.startswith("/backend/"):
+            # A 5xx makes Docs retry a save rather than drop it.
+            return jsonify(error=1), 500
+        if wants_json():
+            return jsonify(error="Internal error", status=500), 500
+        return render_template("errors/error.html", error=None), 500

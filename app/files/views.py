@@ -1,0 +1,115 @@
+"""File pages. Every route loads the file through the rights check first."""
+
+import sqlalchemy as sa
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+
+from app.extensions import db
+from app.files import bp
+from app.files.forms import RenameForm
+from app.files.forms import VersionUploadForm
+from app.forms import ConfirmForm
+from app.models import FileVersion
+from app.services import files as file_service
+from app.services import formats
+from app.services import rights
+from app.services import sending
+from app.services import settings
+from app.services.exceptions import BadRequest
+from app.services.exceptions import Forbidden
+
+
+@bp.route("/<int:file_id>")
+@login_required
+def show(file_id: int):
+    """The file with its versions and what the user may do with it."""
+    file, level = rights.get_file_or_404(file_id, current_user)
+    versions = db.session.scalars(
+        sa.select(FileVersion).where(FileVersion.file_id == file.id).order_by(FileVersion.number.desc())
+    ).all()
+    return render_template(
+        "files/show.html",
+        file=file,
+        level=level,
+        versions=versions,
+        can_edit=rights.at_least(level, "edit") and formats.is_editable(file.ext),
+        can_open=formats.document_type(file.ext) is not None,
+        can_manage=rights.can_manage_file(file, current_user),
+        can_download=rights.at_least(level, "edit") or file.allow_download,
+        docs_configured=settings.docs_configured(),
+        rename_form=RenameForm(title=file.stem),
+        version_form=VersionUploadForm(),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/<int:file_id>/download")
+@login_required
+def download(file_id: int):
+    """The head version, or ?version=N, as an attachment."""
+    file, level = rights.get_file_or_404(file_id, current_user)
+    if not (rights.at_least(level, "edit") or file.allow_download):
+        abort(403)
+    number = request.args.get("version", type=int) or file.version
+    version = file_service.get_version(file, number)
+    if version is None:
+        abort(404)
+    return sending.send_version(file, version, as_attachment=True)
+
+
+@bp.route("/<int:file_id>/rename", methods=("POST",))
+@login_required
+def rename(file_id: int):
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    if not rights.can_manage_file(file, current_user):
+        abort(403)
+    form = RenameForm()
+    if form.validate_on_submit():
+        try:
+            file_service.rename(file, form.title.data)
+            flash(f"Renamed to {file.title}.", "success")
+        except BadRequest as exc:
+            flash(exc.message, "danger")
+    return redirect(url_for("files.show", file_id=file.id))
+
+
+@bp.route("/<int:file_id>/delete", methods=("POST",))
+@login_required
+def delete(file_id: int):
+    """Delete after the confirmation dialog (owner and space admins)."""
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    if not rights.can_manage_file(file, current_user):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    space_id, folder_id, title = file.space_id, file.folder_id, file.title
+    try:
+        file_service.delete(file, current_user)
+    except Forbidden as exc:
+        flash(exc.message, "warning")
+        return redirect(url_for("files.show", file_id=file_id))
+    flash(f"{title} deleted.", "success")
+    return redirect(url_for("spaces.show", space_id=space_id, folder=folder_id))
+
+
+@bp.route("/<int:file_id>/versions", methods=("POST",))
+@login_required
+def upload_version(file_id: int):
+    """A new version from disk (editors only); open editors get a new key."""
+    file, level = rights.get_file_or_404(file_id, current_user)
+    if not rights.at_least(level, "edit"):
+        abort(403)
+    form = VersionUploadForm()
+    if form.validate_on_submit():
+        try:
+            version = file_service.upload_version(file, current_user, form.file.data.stream)
+            flash(f"Version {version.number} uploaded.", "success")
+        except BadRequest as exc:
+            flash(exc.message, "danger")
+    return redirect(url_for("files.show", file_id=file.id))

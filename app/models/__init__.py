@@ -1,0 +1,22 @@
+"""Every model, imported here so Alembic sees them all."""
+
+from app.models.base import Base
+from app.models.file import LEVELS
+from app.models.file import DocKey
+from app.models.file import File
+from app.models.file import FileRight
+from app.models.file import FileVersion
+from app.models.file import Folder
+from app.models.file import SaveReceipt
+from app.models.setting import Setting
+from app.models.space import ROLES
+from app.models.space import Membership
+from app.models.space import Post
+from app.models.space import Space
+from app.models.user import ApiToken
+from app.models.user import User
+
+__all__ = [
+    "Base", "LEVELS", "DocKey", "File", "FileRight", "FileVersion", "Folder", "SaveReceipt", "Setting",
+    "ROLES", "Membership", "Post", "Space", "ApiToken", "User",
+]

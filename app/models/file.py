@@ -1,0 +1,141 @@
+"""Folders, files, their versions and rights, and the receipts that make saves idempotent."""
+
+import json
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.models.base import Base
+from app.models.base import utcnow
+from app.models.space import Space
+from app.models.user import User
+
+# Rights a person can hold on a file, weakest first (issue 4 adds the dialog).
+LEVELS = ("none", "read", "fill", "comment", "review", "edit")
+
+
+class Folder(Base):
+    __tablename__ = "folder"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    space_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("space.id", ondelete="CASCADE"), index=True)
+    parent_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("folder.id", ondelete="CASCADE"))
+    name: so.Mapped[str] = so.mapped_column(sa.String(255))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    space: so.Mapped[Space] = so.relationship()
+    parent: so.Mapped[Optional["Folder"]] = so.relationship(remote_side=[id])
+
+
+class File(Base):
+    __tablename__ = "file"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    space_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("space.id", ondelete="CASCADE"), index=True)
+    folder_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("folder.id", ondelete="CASCADE"), index=True
+    )
+    title: so.Mapped[str] = so.mapped_column(sa.String(255))  # name shown, with extension
+    ext: so.Mapped[str] = so.mapped_column(sa.String(16))
+    owner_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    # Number of the head version (what the file "is" now).
+    version: so.Mapped[int] = so.mapped_column(default=0)
+    # The one current document key, shared by everyone who opens the file.
+    doc_key: so.Mapped[str] = so.mapped_column(sa.String(128), default="", index=True)
+    key_serial: so.Mapped[int] = so.mapped_column(default=0)
+    # Bumped as the first statement of a save transaction: it takes the row lock.
+    save_seq: so.Mapped[int] = so.mapped_column(default=0)
+
+    # Who Docs says is editing (status 1); cleared on status 2/4.
+    editors_json: so.Mapped[str] = so.mapped_column(sa.Text, default="[]")
+    editing_since: so.Mapped[Optional[datetime]]
+
+    # Rights of space members without an override (issue 4), and readers' downloads.
+    default_level: so.Mapped[str] = so.mapped_column(sa.String(16), default="edit")
+    allow_download: so.Mapped[bool] = so.mapped_column(default=True)
+
+    space: so.Mapped[Space] = so.relationship()
+    folder: so.Mapped[Optional[Folder]] = so.relationship()
+    owner: so.Mapped[Optional[User]] = so.relationship()
+
+    @property
+    def editors(self) -> list[str]:
+        return json.loads(self.editors_json or "[]")
+
+    @editors.setter
+    def editors(self, value: list[str]) -> None:
+        self.editors_json = json.dumps(list(value))
+
+    @property
+    def stem(self) -> str:
+        return self.title[: -(len(self.ext) + 1)] if self.title.endswith("." + self.ext) else self.title
+
+
+class FileVersion(Base):
+    __tablename__ = "file_version"
+    __table_args__ = (sa.UniqueConstraint("file_id", "number", name="uq_file_version_file_number"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    file_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("file.id", ondelete="CASCADE"), index=True)
+    number: so.Mapped[int]
+    storage_key: so.Mapped[str] = so.mapped_column(sa.String(255))
+    size: so.Mapped[int]
+    sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    author_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    # create | upload | save | forcesave | restore
+    source: so.Mapped[str] = so.mapped_column(sa.String(16))
+    # The document key this content was edited under (history needs it).
+    doc_key: so.Mapped[str] = so.mapped_column(sa.String(128), default="")
+    # Saves from Docs: the callback's history object and the stored changes zip (issue 5).
+    history_json: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    changes_storage_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    # A save from an outdated session, kept beside the head rather than over it.
+    is_conflict: so.Mapped[bool] = so.mapped_column(default=False)
+
+    author: so.Mapped[Optional[User]] = so.relationship()
+
+
+class FileRight(Base):
+    """A per-person override of the file's default level (issue 4)."""
+
+    __tablename__ = "file_right"
+    __table_args__ = (sa.UniqueConstraint("file_id", "user_id", name="uq_file_right_file_user"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    file_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("file.id", ondelete="CASCADE"), index=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    level: so.Mapped[str] = so.mapped_column(sa.String(16))
+
+
+class SaveReceipt(Base):
+    """One row per save accepted from Docs; its unique key turns a replay into a no-op."""
+
+    __tablename__ = "save_receipt"
+    __table_args__ = (
+        sa.UniqueConstraint("file_id", "doc_key", "kind", "dedupe", name="uq_save_receipt_once"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    file_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("file.id", ondelete="CASCADE"), index=True)
+    doc_key: so.Mapped[str] = so.mapped_column(sa.String(128))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8))  # final | force
+    dedupe: so.Mapped[str] = so.mapped_column(sa.String(255))
+    version_number: so.Mapped[Optional[int]]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class DocKey(Base):
+    """Every document key a file has had: tells a late save for an old key from a stranger's."""
+
+    __tablename__ = "doc_key"
+
+    key: so.Mapped[str] = so.mapped_column(sa.String(128), primary_key=True)
+    file_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("file.id", ondelete="CASCADE"), index=True)
+    version_number: so.Mapped[int]  # the head version when the key was made
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -1,0 +1,62 @@
+"""Spaces, their members and their stream."""
+
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.models.base import Base
+from app.models.base import utcnow
+from app.models.user import User
+
+ROLES = ("owner", "admin", "member")
+
+
+class Space(Base):
+    __tablename__ = "space"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(128))
+    description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    memberships: so.Mapped[list["Membership"]] = so.relationship(
+        back_populates="space", cascade="all, delete-orphan"
+    )
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+    __table_args__ = (sa.UniqueConstraint("space_id", "user_id", name="uq_membership_space_user"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    space_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("space.id", ondelete="CASCADE"), index=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role: so.Mapped[str] = so.mapped_column(sa.String(16), default="member")
+    joined_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    space: so.Mapped[Space] = so.relationship(back_populates="memberships")
+    user: so.Mapped[User] = so.relationship()
+
+    @property
+    def manages_space(self) -> bool:
+        return self.role in ("owner", "admin")
+
+
+class Post(Base):
+    """An entry of a space's stream: a member's post or a system notice about a file."""
+
+    __tablename__ = "post"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    space_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("space.id", ondelete="CASCADE"), index=True)
+    author_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    file_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("file.id", ondelete="SET NULL"), index=True
+    )
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="post")  # post | notice
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+
+    author: so.Mapped[Optional[User]] = so.relationship()

@@ -1,0 +1,7 @@
+"""Prometheus metrics of the things that matter: callbacks and their outcomes."""
+
+from prometheus_client import Counter
+
+CALLBACKS = Counter("coedit_docs_callbacks_total", "Callbacks from the Document Server",
+                    ["status", "outcome"])
+DOWNLOADS = Counter("coedit_docs_downloads_total", "File downloads by the Document Server", ["outcome"])

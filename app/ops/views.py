@@ -1,0 +1,43 @@
+"""/healthz is cheap; /readyz checks the database and storage; /metrics for Prometheus."""
+
+import os
+
+import sqlalchemy as sa
+from flask import Response
+from flask import jsonify
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import CollectorRegistry
+from prometheus_client import generate_latest
+from prometheus_client import multiprocess
+
+from app.extensions import db
+from app.ops import bp
+from app.services.storage import get_storage
+
+
+@bp.route("/healthz")
+def healthz():
+    return jsonify(status="ok")
+
+
+@bp.route("/readyz")
+def readyz():
+    checks = {}
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        checks["database"] = "ok"
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        checks["database"] = "failing"
+    checks["storage"] = "ok" if os.access(get_storage().temp_dir, os.W_OK) else "failing"
+    ready = all(value == "ok" for value in checks.values())
+    return jsonify(status="ok" if ready else "failing", checks=checks), 200 if ready else 503
+
+
+@bp.route("/metrics")
+def metrics():
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,1 @@
+"""Protocol and storage logic, kept out of the views. Import modules by name."""

@@ -1,0 +1,153 @@
+"""Requests from the app to the Document Server: command service, conversion, connection test."""
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+from flask import current_app
+
+from app.services import docs_jwt
+from app.services import links
+from app.services import settings
+from app.services.exceptions import DocsError
+
+COMMAND_ERRORS = {
+    1: "the document key is missing or unknown",
+    2: "the callback URL is not correct",
+    3: "internal server error",
+    4: "nothing changed since the last save",
+    5: "unknown command",
+    6: "invalid token (check the JWT secret)",
+    7: "token expired (check the clocks)",
+}
+CONVERT_ERRORS = {
+    -1: "unknown error",
+    -2: "conversion timed out",
+    -3: "conversion error",
+    -4: "Docs could not download the file from the app (check the app address as seen by Docs)",
+    -5: "wrong password",
+    -6: "conversion database error",
+    -7: "input error",
+    -8: "invalid token (check the JWT secret and header)",
+    -9: "cannot determine the output format",
+    -10: "size limit exceeded",
+}
+
+
+def _post(path: str, params: dict) -> dict:
+    """POST params to Docs, signed both ways Docs reads them (body token and header)."""
+    body = dict(params)
+    body["token"] = docs_jwt.encode(params)
+    try:
+        response = requests.post(
+            settings.docs_internal_url() + path,
+            json=body,
+            headers={**docs_jwt.request_headers(params), "Accept": "application/json"},
+            timeout=current_app.config["DOCS_TIMEOUT"],
+            verify=bool(settings.get("verify_tls")),
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        raise DocsError(f"could not reach the Document Server ({exc.__class__.__name__})") from None
+    if response.status_code != 200:
+        raise DocsError(f"the Document Server answered HTTP {response.status_code}")
+    try:
+        answer = response.json()
+    except ValueError:
+        raise DocsError("the Document Server did not answer with JSON") from None
+    if not isinstance(answer, dict):
+        raise DocsError("the Document Server answered with something unexpected")
+    return answer
+
+
+def command(c: str, **params) -> dict:
+    """Run a command-service command; returns the answer when error is 0.
+
+    :raise DocsError: unreachable, or a non-zero error (its meaning in the message).
+    """
+    answer = _post("/command", {"c": c, **params})
+    error = answer.get("error")
+    if error != 0:
+        raise DocsError(f"command {c}: {COMMAND_ERRORS.get(error, f'error {error}')}")
+    return answer
+
+
+def convert(url: str, filetype: str, outputtype: str, key: str, title: str = "") -> str:
+    """Convert synchronously; returns the result's fileUrl.
+
+    :raise DocsError: with the meaning of the conversion error code.
+    """
+    answer = _post("/converter", {"async": False, "url": url, "filetype": filetype,
+                                  "outputtype": outputtype, "key": key, "title": title or f"check.{filetype}"})
+    if "error" in answer and not answer.get("endConvert"):
+        code = answer.get("error")
+        raise DocsError(f"conversion failed: {CONVERT_ERRORS.get(code, f'error {code}')}")
+    if not answer.get("endConvert") or not isinstance(answer.get("fileUrl"), str):
+        raise DocsError("conversion did not finish")
+    return answer["fileUrl"]
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool
+    detail: str
+
+
+def check_connection(app_scheme: str = "") -> list[Step]:
+    """Each step of the connection test, in plain words; stops at the first failure."""
+    from app.services import fetch  # the same guard as saves
+
+    steps: list[Step] = []
+    docs_url = settings.get("docs_url")
+    if not docs_url:
+        return [Step("Settings", False, "The Document Server address is not set.")]
+    if not settings.get("jwt_secret"):
+        return [Step("Settings", False, "The JWT secret is not set; Coedit never talks to Docs unsigned.")]
+    public = urlsplit(docs_url)
+    app_url = settings.get("app_url_for_docs") or ""
+    scheme = app_scheme or urlsplit(app_url).scheme
+    if scheme == "https" and public.scheme == "http":
+        steps.append(Step("Mixed content", False,
+                          "This site uses https but Docs uses http: browsers will block the editor."))
+        return steps
+    steps.append(Step("Mixed content", True, "The site and Docs use compatible schemes."))
+
+    try:
+        response = requests.get(settings.docs_internal_url() + "/healthcheck",
+                                timeout=current_app.config["DOCS_TIMEOUT"],
+                                verify=bool(settings.get("verify_tls")), allow_redirects=False)
+        healthy = response.status_code == 200 and response.text.strip() == "true"
+    except requests.RequestException as exc:
+        steps.append(Step("Health check", False, f"Docs could not be reached ({exc.__class__.__name__})."))
+        return steps
+    steps.append(Step("Health check", healthy, "Docs reports it is healthy." if healthy
+                      else "Docs answered, but does not report itself healthy."))
+    if not healthy:
+        return steps
+
+    try:
+        version = command("version").get("version", "?")
+        steps.append(Step("Command service", True, f"Signed commands work; Docs version {version}."))
+    except DocsError as exc:
+        steps.append(Step("Command service", False, exc.message))
+        return steps
+
+    try:
+        from app.services.editor_config import docs_facing_url
+
+        token = links.sign("check", n=secrets.token_hex(4))
+        source = docs_facing_url("backend.blank", token=token)
+        result = convert(source, "docx", "docx", f"check_{int(time.time())}_{secrets.token_hex(4)}")
+        os.unlink(fetch.download(result, 50 * 1024 * 1024))
+        steps.append(Step("Conversion round trip", True,
+                          "Docs fetched a blank document from this app, converted it, and the app fetched the result."))
+    except DocsError as exc:
+        steps.append(Step("Conversion round trip", False, exc.message))
+    except Exception as exc:  # a failed fetch of the result is reported, not raised
+        steps.append(Step("Conversion round trip", False,
+                          f"The app could not fetch the converted file from Docs ({getattr(exc, 'message', '') or exc.__class__.__name__})."))
+    return steps

@@ -1,0 +1,93 @@
+"""The DocEditor config for one file, one user and one mode, signed as Docs expects.
+
+Every permission is set explicitly from the user's level on the server; nothing
+comes from the request but the wish to view rather than edit.
+"""
+
+import re
+
+from flask import current_app
+from flask import url_for
+
+from app.models import File
+from app.models import User
+from app.services import docs_jwt
+from app.services import formats
+from app.services import links
+from app.services import rights
+from app.services import settings
+
+MOBILE_AGENT = re.compile(r"android|iphone|ipad|ipod|mobile|blackberry|opera mini|iemobile", re.I)
+
+
+def docs_facing_url(endpoint: str, **values) -> str:
+    """An absolute URL of ours as the Document Server must call it."""
+    base = settings.get("app_url_for_docs")
+    if not base:
+        return url_for(endpoint, _external=True, **values)
+    return base.rstrip("/") + url_for(endpoint, **values)
+
+
+def download_url(file: File, version: int) -> str:
+    token = links.sign("download", f=file.id, v=version)
+    return docs_facing_url("backend.download", file_id=file.id, token=token)
+
+
+def callback_url(file: File) -> str:
+    # No expiry: Docs may send the final save long after the page was opened.
+    token = links.sign("track", f=file.id)
+    return docs_facing_url("backend.track", file_id=file.id, token=token)
+
+
+def permissions(file: File, level: str) -> dict:
+    editable = formats.is_editable(file.ext)
+    may = lambda needed: editable and rights.at_least(level, needed)  # noqa: E731
+    downloads = rights.at_least(level, "edit") or file.allow_download
+    return {
+        "edit": may("edit"),
+        "review": may("review"),
+        "comment": may("comment"),
+        "fillForms": may("fill"),
+        "download": downloads,
+        "print": downloads,
+        "copy": downloads,
+        "chat": bool(settings.get("chat")) and may("comment"),
+        "protect": may("edit"),
+    }
+
+
+def build(file: File, user: User, level: str, want: str = "edit", user_agent: str = "") -> dict:
+    """The signed config: a dict ready to hand to DocsAPI.DocEditor."""
+    perms = permissions(file, level)
+    can_change = perms["edit"] or perms["review"] or perms["comment"] or perms["fillForms"]
+    mode = "edit" if want != "view" and can_change else "view"
+    config = {
+        "documentType": formats.document_type(file.ext),
+        "type": "mobile" if MOBILE_AGENT.search(user_agent or "") else "desktop",
+        "document": {
+            "fileType": file.ext,
+            "key": file.doc_key,
+            "title": file.title,
+            "url": download_url(file, file.version),
+            "permissions": perms,
+        },
+        "editorConfig": {
+            # Always present, even for viewers: Docs may use any participant's URL.
+            "callbackUrl": callback_url(file),
+            "mode": mode,
+            "lang": "en",
+            "user": {"id": user.docs_id, "name": user.display_name},
+            "customization": {
+                "goback": {"url": url_for("spaces.show", space_id=file.space_id, _external=True),
+                           "text": "Back to the space", "blank": False},
+                "forcesave": bool(settings.get("forcesave")),
+                "comments": bool(settings.get("comments")),
+                "help": bool(settings.get("help")),
+                "feedback": bool(settings.get("feedback")),
+                "compactHeader": bool(settings.get("compact_header")),
+                "macrosMode": "warn",
+            },
+        },
+    }
+    config["token"] = docs_jwt.encode(config, current_app.config["EDITOR_TOKEN_SECONDS"])
+    return config

@@ -1,0 +1,303 @@
+"""Files and versions: create, upload, new versions, rename, delete.
+
+Every content change becomes a new immutable version, written to storage before
+the database row that names it is committed, so a crash leaves either the old
+head or the new one, never a mix.
+"""
+
+import hashlib
+import os
+import re
+import unicodedata
+from typing import BinaryIO
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import File
+from app.models import FileVersion
+from app.models import Folder
+from app.models import Space
+from app.models import User
+from app.models.base import utcnow
+from app.services import blanks
+from app.services import formats
+from app.services import keys
+from app.services import settings
+from app.services import stream
+from app.services import validation
+from app.services.exceptions import BadRequest
+from app.services.exceptions import Forbidden
+from app.services.exceptions import StorageError
+from app.services.storage import get_storage
+
+CHUNK = 1024 * 1024
+WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+# Types whose content we can check (validation.py); others are stored as they come.
+VALIDATED = frozenset("docx docm dotx dotm xlsx xlsm xltx xltm pptx pptm potx potm ppsx ppsm odt ods odp pdf".split())
+
+
+def safe_filename(name: str) -> str:
+    """A file name safe to show and store: no paths, control or bidi characters, sane length.
+
+    :raise BadRequest: nothing usable is left.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    # Drop control characters and format characters (bidi overrides and the like).
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
+    name = re.sub(r"\s+", " ", name).strip().lstrip(".").strip()
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    if stem.lower() in WINDOWS_RESERVED:
+        stem = "_" + stem
+    ext = ext[:16]
+    stem = stem[: 200 - len(ext)].strip()
+    if not stem:
+        raise BadRequest("Please give the file a name.")
+    return f"{stem}.{ext}" if ext else stem
+
+
+def _digest(path: str) -> tuple[int, str]:
+    sha = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            sha.update(chunk)
+            size += len(chunk)
+    return size, sha.hexdigest()
+
+
+def spool(source: BinaryIO, limit: int) -> str:
+    """Copy a stream into a temporary file, refusing more than limit bytes; returns its path.
+
+    :raise BadRequest: the stream is larger than the limit.
+    """
+    handle, path = get_storage().temp_file()
+    written = 0
+    try:
+        with handle:
+            while chunk := source.read(CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise BadRequest(f"The file is larger than the limit of {limit // (1024 * 1024)} MB.")
+                handle.write(chunk)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+def check_content(path: str, ext: str) -> None:
+    """Refuse a file whose content does not match its type (where we can check the type).
+
+    :raise BadRequest: with the reason.
+    """
+    if ext in VALIDATED:
+        try:
+            validation.validate_document(path, ext, validation.Limits(max_bytes=settings.max_file_bytes()))
+        except validation.InvalidDocument as exc:
+            raise BadRequest(f"This is not a valid .{ext} file: {exc.reason}") from None
+
+
+def lock(file: File) -> None:
+    """Take the file's row lock for the rest of the transaction.
+
+    An UPDATE as the first statement locks the row on PostgreSQL and takes SQLite's
+    write lock, so concurrent saves of one file queue up instead of interleaving.
+    """
+    db.session.execute(sa.update(File).where(File.id == file.id).values(save_seq=File.save_seq + 1))
+    db.session.refresh(file)
+
+
+def next_number(file: File) -> int:
+    current = db.session.scalar(sa.select(sa.func.max(FileVersion.number)).where(FileVersion.file_id == file.id))
+    return (current or 0) + 1
+
+
+def store_version(
+    file: File,
+    path: str,
+    author: User | None,
+    source: str,
+    *,
+    rotate_key: bool = True,
+    session_key: str = "",
+    history_json: str | None = None,
+    becomes_head: bool = True,
+) -> FileVersion:
+    """Move the finished temporary file into storage and stage a version row for it.
+
+    A head version normally gets a fresh document key (not so for force-saves, whose
+    editing session goes on); the version records the key its content is opened under.
+    The caller holds the file lock and commits; if the commit fails it must call
+    ``discard_blob`` for the returned version.
+    """
+    size, sha = _digest(path)
+    storage_key = get_storage().put_file(path, f"files/{file.id}")
+    version = FileVersion(
+        file_id=file.id,
+        number=next_number(file),
+        storage_key=storage_key,
+        size=size,
+        sha256=sha,
+        author=author,
+        source=source,
+        history_json=history_json,
+        is_conflict=not becomes_head,
+    )
+    db.session.add(version)
+    if becomes_head:
+        file.version = version.number
+        file.updated_at = utcnow()
+        if rotate_key:
+            keys.rotate(file)
+    version.doc_key = file.doc_key if becomes_head else session_key
+    return version
+
+
+def discard_blob(version: FileVersion | None) -> None:
+    if version is not None:
+        get_storage().delete(version.storage_key)
+
+
+def _commit_or_discard(version: FileVersion) -> None:
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        discard_blob(version)
+        raise
+
+
+def title_in_use(space: Space, folder: Folder | None, title: str, ignore_id: int | None = None) -> bool:
+    query = sa.select(File.id).where(
+        File.space_id == space.id,
+        File.folder_id == folder.id if folder else File.folder_id.is_(None),
+        sa.func.lower(File.title) == title.lower(),
+    )
+    if ignore_id:
+        query = query.where(File.id != ignore_id)
+    return db.session.scalar(query) is not None
+
+
+def unique_title(space: Space, folder: Folder | None, title: str) -> str:
+    """title, or 'name (2).ext', 'name (3).ext', … when it is taken in that folder."""
+    if not title_in_use(space, folder, title):
+        return title
+    stem, dot, ext = title.rpartition(".")
+    if not dot:
+        stem, ext = title, ""
+    for n in range(2, 1000):
+        candidate = f"{stem} ({n}).{ext}" if ext else f"{stem} ({n})"
+        if not title_in_use(space, folder, candidate):
+            return candidate
+    raise BadRequest("Too many files with this name.")
+
+
+def _new_file(space: Space, folder: Folder | None, owner: User, title: str, path: str, source: str) -> File:
+    title = unique_title(space, folder, title)
+    file = File(space_id=space.id, folder_id=folder.id if folder else None, title=title,
+                ext=formats.extension_of(title), owner=owner)
+    db.session.add(file)
+    db.session.flush()  # the id names the key and the storage prefix
+    version = store_version(file, path, owner, source)
+    verb = "created" if source == "create" else "uploaded"
+    stream.notice(file, f"{owner.display_name} {verb} {title}", owner)
+    _commit_or_discard(version)
+    return file
+
+
+def create_document(space: Space, folder: Folder | None, owner: User, name: str, ext: str) -> File:
+    """A new blank document as version 1.
+
+    :raise BadRequest: unknown type or unusable name.
+    """
+    if ext not in blanks.BLANK_TYPES:
+        raise BadRequest("Choose Document, Spreadsheet, Presentation or PDF form.")
+    name = safe_filename(name)
+    if formats.extension_of(name) != ext:
+        name = f"{name}.{ext}"
+    handle, path = get_storage().temp_file()
+    try:
+        with handle:
+            handle.write(blanks.make_blank(ext, name[: -len(ext) - 1]))
+        return _new_file(space, folder, owner, name, path, "create")
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def upload(space: Space, folder: Folder | None, owner: User, filename: str, source: BinaryIO) -> File:
+    """Store an uploaded file as version 1 of a new file.
+
+    :raise BadRequest: name unusable, too large, or content not matching its type.
+    """
+    title = safe_filename(filename)
+    path = spool(source, settings.max_file_bytes())
+    try:
+        check_content(path, formats.extension_of(title))
+        return _new_file(space, folder, owner, title, path, "upload")
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def upload_version(file: File, author: User, source: BinaryIO) -> FileVersion:
+    """Store an uploaded file as the new head of an existing file; the key rotates."""
+    path = spool(source, settings.max_file_bytes())
+    try:
+        check_content(path, file.ext)
+        lock(file)
+        version = store_version(file, path, author, "upload")
+        stream.notice(file, f"{file.title} was updated by {author.display_name}: version {version.number}", author)
+        _commit_or_discard(version)
+        return version
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def rename(file: File, new_title: str) -> None:
+    """Rename within the folder; the extension stays what the content is.
+
+    :raise BadRequest: empty name or taken in this folder.
+    """
+    title = safe_filename(new_title)
+    if formats.extension_of(title) != file.ext:
+        title = f"{title}.{file.ext}"
+    if title_in_use(file.space, file.folder, title, ignore_id=file.id):
+        raise BadRequest(f"A file named {title} already exists here.")
+    file.title = title
+    db.session.commit()
+
+
+def delete(file: File, actor: User) -> None:
+    """Delete the file with all its versions.
+
+    :raise Forbidden: someone is editing it right now (their edits would have nowhere to go).
+    """
+    if file.editors:
+        raise Forbidden(f"{file.title} is being edited; try again when everyone has closed it.")
+    blobs = list(db.session.scalars(sa.select(FileVersion.storage_key).where(FileVersion.file_id == file.id)))
+    stream.post(file.space_id, actor, f"{actor.display_name} deleted {file.title}").kind = "notice"
+    db.session.delete(file)
+    db.session.commit()
+    for key in blobs:  # after the commit: a failed commit must not lose the blobs
+        get_storage().delete(key)
+
+
+def head_version(file: File) -> FileVersion:
+    version = db.session.scalar(
+        sa.select(FileVersion).where(FileVersion.file_id == file.id, FileVersion.number == file.version)
+    )
+    if version is None:
+        raise StorageError("the file has no stored version")
+    return version
+
+
+def get_version(file: File, number: int) -> FileVersion | None:
+    return db.session.scalar(
+        sa.select(FileVersion).where(FileVersion.file_id == file.id, FileVersion.number == number)
+    )

@@ -1,0 +1,67 @@
+"""Who may do what with a space and its files, decided on the server only."""
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import LEVELS
+from app.models import File
+from app.models import FileRight
+from app.models import Membership
+from app.models import Space
+from app.models import User
+from app.services.exceptions import NotFound
+
+
+def membership(space_id: int, user: User | None) -> Membership | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(
+        sa.select(Membership).where(Membership.space_id == space_id, Membership.user_id == user.id)
+    )
+
+
+def get_space_or_404(space_id: int, user: User) -> tuple[Space, Membership]:
+    """The space and the user's membership.
+
+    :raise NotFound: no such space, or the user is not a member (no existence oracle).
+    """
+    member = membership(space_id, user)
+    space = db.session.get(Space, space_id) if member else None
+    if space is None:
+        raise NotFound("No such space.")
+    return space, member
+
+
+def file_level(file: File, user: User | None, member: Membership | None = None) -> str:
+    """The user's level on the file: one of LEVELS."""
+    member = member if member is not None else membership(file.space_id, user)
+    if member is None:
+        return "none"
+    if file.owner_id == user.id or member.manages_space:
+        return "edit"
+    override = db.session.scalar(
+        sa.select(FileRight.level).where(FileRight.file_id == file.id, FileRight.user_id == user.id)
+    )
+    return override or file.default_level
+
+
+def at_least(level: str, needed: str) -> bool:
+    return LEVELS.index(level) >= LEVELS.index(needed)
+
+
+def get_file_or_404(file_id: int, user: User, need: str = "read") -> tuple[File, str]:
+    """The file and the user's level on it.
+
+    :raise NotFound: no such file, or the user's level is below ``need``.
+    """
+    file = db.session.get(File, file_id)
+    level = file_level(file, user) if file is not None else "none"
+    if file is None or not at_least(level, need):
+        raise NotFound("No such file.")
+    return file, level
+
+
+def can_manage_file(file: File, user: User, member: Membership | None = None) -> bool:
+    """Rename, delete, change rights: the owner and space admins."""
+    member = member if member is not None else membership(file.space_id, user)
+    return member is not None and (file.owner_id == user.id or member.manages_space)

@@ -1,0 +1,136 @@
+"""Runtime settings: admin-page values over config defaults, with the environment winning.
+
+A value present in the app config (from ``COEDIT_*`` variables, the instance file or
+a test) is fixed: the admin page shows it read-only and cannot change it.
+"""
+
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from flask import g
+
+from app.extensions import db
+from app.models import Setting
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    config_key: str | None
+    kind: str  # str | bool | int
+    default: object
+
+
+FIELDS = {
+    f.key: f
+    for f in (
+        Field("docs_url", "DOCS_URL", "str", ""),
+        Field("docs_internal_url", "DOCS_INTERNAL_URL", "str", ""),
+        Field("app_url_for_docs", "APP_URL_FOR_DOCS", "str", ""),
+        Field("jwt_secret", "DOCS_JWT_SECRET", "str", ""),
+        Field("jwt_header", "DOCS_JWT_HEADER", "str", "Authorization"),
+        Field("verify_tls", "DOCS_VERIFY_TLS", "bool", True),
+        Field("forcesave", "DOCS_FORCESAVE", "bool", False),
+        Field("chat", None, "bool", True),
+        Field("comments", None, "bool", True),
+        Field("help", None, "bool", True),
+        Field("feedback", None, "bool", False),
+        Field("compact_header", None, "bool", False),
+        Field("max_file_size_mb", "MAX_FILE_SIZE_MB", "int", 100),
+    )
+}
+
+
+def _decode(field: Field, raw: str):
+    if field.kind == "bool":
+        return raw in ("1", "true", "True", "yes", "on")
+    if field.kind == "int":
+        return int(raw)
+    return raw
+
+
+def _encode(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def fixed_keys() -> set[str]:
+    """Settings given by the environment or config file; they win and are read-only."""
+    return {
+        f.key
+        for f in FIELDS.values()
+        if f.config_key and current_app.config.get(f.config_key) not in (None, "")
+    }
+
+
+def _stored() -> dict[str, str]:
+    rows = g.get("_coedit_settings")
+    if rows is None:
+        rows = dict(db.session.execute(sa.select(Setting.key, Setting.value)).all())
+        g._coedit_settings = rows
+    return rows
+
+
+def get(key: str):
+    """The effective value of one setting."""
+    field = FIELDS[key]
+    if field.config_key:
+        configured = current_app.config.get(field.config_key)
+        if configured not in (None, ""):
+            return _decode(field, configured) if isinstance(configured, str) else configured
+    raw = _stored().get(key)
+    return field.default if raw is None else _decode(field, raw)
+
+
+def all_values() -> dict:
+    return {key: get(key) for key in FIELDS}
+
+
+def save(values: dict) -> None:
+    """Stage new values for the settings that are not fixed; the caller commits."""
+    locked = fixed_keys()
+    for key, value in values.items():
+        if key in locked or key not in FIELDS:
+            continue
+        row = db.session.get(Setting, key)
+        if row is None:
+            db.session.add(Setting(key=key, value=_encode(value)))
+        else:
+            row.value = _encode(value)
+    g.pop("_coedit_settings", None)
+
+
+def installation_id() -> str:
+    """A random id made once per installation and kept in the database.
+
+    Document keys start from it, so two installations sharing one Document Server
+    never collide, and keys survive restarts and agree across workers.
+    """
+    value = _stored().get("installation_id")
+    if value:
+        return value
+    candidate = secrets.token_hex(16)
+    try:
+        db.session.add(Setting(key="installation_id", value=candidate))
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()  # another worker made it first; use theirs
+    g.pop("_coedit_settings", None)
+    return _stored()["installation_id"]
+
+
+def docs_configured() -> bool:
+    """Editors can open only with a Docs address and a JWT secret (we never run unsigned)."""
+    return bool(get("docs_url")) and bool(get("jwt_secret"))
+
+
+def max_file_bytes() -> int:
+    return int(get("max_file_size_mb")) * 1024 * 1024
+
+
+def docs_internal_url() -> str:
+    """The base URL the app uses to reach Docs (internal if set, else public)."""
+    return (get("docs_internal_url") or get("docs_url")).rstrip("/")

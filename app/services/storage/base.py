@@ -1,0 +1,69 @@
+"""The storage interface: immutable blobs under generated keys.
+
+Blobs are never overwritten: every version gets a new key, so a save that fails
+half-way cannot tear a file someone else is reading.
+"""
+
+import os
+import tempfile
+import time
+import uuid
+from typing import BinaryIO
+
+
+class Storage:
+    """Subclasses keep blobs somewhere; temporary files always live on local disk."""
+
+    def __init__(self, temp_dir: str):
+        self.temp_dir = temp_dir
+        os.makedirs(temp_dir, exist_ok=True)
+
+    @staticmethod
+    def new_key(prefix: str) -> str:
+        return f"{prefix}/{uuid.uuid4().hex}"
+
+    def temp_file(self) -> tuple[BinaryIO, str]:
+        """An open temporary file (binary, write) and its path, on the storage volume."""
+        fd, path = tempfile.mkstemp(prefix="part-", dir=self.temp_dir)
+        return os.fdopen(fd, "wb"), path
+
+    def sweep_temp(self, max_age: float) -> int:
+        """Remove temporary files older than max_age seconds (left by a crash); returns the count."""
+        removed = 0
+        cutoff = time.time() - max_age
+        for entry in os.scandir(self.temp_dir):
+            try:
+                if entry.is_file() and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                pass
+        return removed
+
+    # -- what a backend provides ---------------------------------------------------
+    def put_file(self, path: str, prefix: str) -> str:
+        """Take the finished temporary file at path into storage; returns its key."""
+        raise NotImplementedError
+
+    def open(self, key: str) -> BinaryIO:
+        raise NotImplementedError
+
+    def size(self, key: str) -> int:
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:
+        raise NotImplementedError
+
+    def local_path(self, key: str) -> str | None:
+        """A path for zero-copy sending, when the backend has one."""
+        return None
+
+    def put_bytes(self, data: bytes, prefix: str) -> str:
+        handle, path = self.temp_file()
+        try:
+            with handle:
+                handle.write(data)
+            return self.put_file(path, prefix)
+        finally:
+            if os.path.exists(path):
+                os.unlink(path)

@@ -1,0 +1,7 @@
+"""The host site: spaces, their members, folders, uploads and stream."""
+
+from flask import Blueprint
+
+bp = Blueprint("spaces", __name__)
+
+from app.spaces import views  # noqa: E402,F401

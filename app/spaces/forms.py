@@ -1,0 +1,49 @@
+"""Forms of the space pages."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from flask_wtf.file import FileRequired
+from wtforms import HiddenField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import SubmitField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+
+from app.services.formats import CREATABLE
+
+
+class SpaceForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=128)])
+    submit = SubmitField("Create space")
+
+
+class MemberForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    role = SelectField("Role", choices=[("member", "Member"), ("admin", "Space admin")], default="member")
+    submit = SubmitField("Add member")
+
+
+class PostForm(FlaskForm):
+    body = TextAreaField("Share something with the space", validators=[DataRequired(), Length(max=5000)])
+    submit = SubmitField("Post")
+
+
+class FolderForm(FlaskForm):
+    name = StringField("Folder name", validators=[DataRequired(), Length(max=200)])
+    folder = HiddenField()
+    submit = SubmitField("Create folder")
+
+
+class UploadForm(FlaskForm):
+    file = FileField("File", validators=[FileRequired()])
+    folder = HiddenField()
+    submit = SubmitField("Upload")
+
+
+class CreateDocumentForm(FlaskForm):
+    kind = SelectField("Type", choices=[(ext, label) for label, ext in CREATABLE])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    folder = HiddenField()
+    submit = SubmitField("Create and open")
