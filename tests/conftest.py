@@ -1,0 +1,127 @@
+"""Fixtures: a fresh app and database per test, served over real HTTP on 127.0.0.1."""
+
+import os
+import sys
+
+import pytest
+import sqlalchemy as sa
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import ApiToken  # noqa: E402
+from app.models import Membership  # noqa: E402
+from app.models import Space  # noqa: E402
+from app.models import User  # noqa: E402
+from tests.helpers import SECRET  # noqa: E402
+from tests.helpers import FakeDocsFiles  # noqa: E402
+from tests.helpers import LiveServer  # noqa: E402
+
+
+def build_app(tmp_path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-app-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'coedit.db'}",
+        "STORAGE_DIR": str(tmp_path / "storage"),
+        "WTF_CSRF_ENABLED": False,
+        "DOCS_JWT_SECRET": SECRET,
+        "DOCS_TIMEOUT": (2, 5),
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests only
+    }
+    config.update(overrides)
+    os.environ["COEDIT_INSTANCE_PATH"] = str(tmp_path / "instance")
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+class World:
+    """The app with users alice (owner), bob (member), carol (outsider) and one space."""
+
+    def __init__(self, app, server):
+        self.app = app
+        self.server = server
+        self.url = server.url
+        with app.app_context():
+            users = {}
+            for name, display, admin in (("alice", "Alice Archer", True), ("bob", "Bob Baker", False),
+                                         ("carol", "Carol Cook", False)):
+                user = User(username=name, display_name=display, is_admin=admin)
+                user.set_password("pw-" + name)
+                db.session.add(user)
+                users[name] = user
+            space = Space(name="Team")
+            db.session.add(space)
+            db.session.add(Membership(space=space, user=users["alice"], role="owner"))
+            db.session.add(Membership(space=space, user=users["bob"], role="member"))
+            self.tokens = {}
+            for name, user in users.items():
+                token, plain = ApiToken.issue(user)
+                db.session.add(token)
+                self.tokens[name] = plain
+            db.session.commit()
+            self.space_id = space.id
+            self.user_ids = {name: user.id for name, user in users.items()}
+
+    def client(self, name: str | None = None):
+        """A test client signed in as name (session cookie)."""
+        client = self.app.test_client()
+        if name:
+            response = client.post("/auth/login", data={"username": name, "password": "pw-" + name})
+            assert response.status_code == 302
+        return client
+
+    def api(self, name: str) -> dict:
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+    def create_document(self, name="alice", title="Report", kind="docx") -> dict:
+        response = self.client().post(f"/api/v1/spaces/{self.space_id}/documents",
+                                      json={"title": title, "type": kind}, headers=self.api(name))
+        assert response.status_code == 201, response.data
+        return response.get_json()
+
+    def query(self, fn):
+        with self.app.app_context():
+            return fn()
+
+    def file(self, file_id):
+        from app.models import File
+
+        return self.query(lambda: _detach(db.session.get(File, file_id)))
+
+    def versions(self, file_id):
+        from app.models import FileVersion
+
+        return self.query(lambda: [_detach(v) for v in db.session.scalars(
+            sa.select(FileVersion).where(FileVersion.file_id == file_id).order_by(FileVersion.number))])
+
+    def head_bytes(self, file_id) -> bytes:
+        response = self.client().get(f"/api/v1/files/{file_id}/content", headers=self.api("alice"))
+        assert response.status_code == 200
+        return response.data
+
+
+def _detach(obj):
+    if obj is not None:
+        db.session.expunge(obj)
+    return obj
+
+
+@pytest.fixture
+def fake_docs():
+    docs = FakeDocsFiles()
+    yield docs
+    docs.stop()
+
+
+@pytest.fixture
+def world(tmp_path, fake_docs):
+    """The app wired to a scriptable Docs file server (for callback tests)."""
+    app = build_app(tmp_path, DOCS_URL=fake_docs.url)
+    server = LiveServer(app)
+    app.config["APP_URL_FOR_DOCS"] = server.url
+    yield World(app, server)
+    server.stop()
