@@ -65,3 +65,21 @@ def can_manage_file(file: File, user: User, member: Membership | None = None) ->
     """Rename, delete, change rights: the owner and space admins."""
     member = member if member is not None else membership(file.space_id, user)
     return member is not None and (file.owner_id == user.id or member.manages_space)
+
+
+def hidden_file_ids(space_id: int, user: User, member: Membership) -> set[int]:
+    """Files of the space this member may not even see (their level is none)."""
+    if member.manages_space:
+        return set()
+    overrides = dict(db.session.execute(
+        sa.select(FileRight.file_id, FileRight.level).join(File, File.id == FileRight.file_id)
+        .where(File.space_id == space_id, FileRight.user_id == user.id)
+    ).all())
+    candidates = db.session.execute(
+        sa.select(File.id, File.default_level, File.owner_id).where(
+            File.space_id == space_id,
+            sa.or_(File.default_level == "none", File.id.in_([fid for fid, lvl in overrides.items() if lvl == "none"])),
+        )
+    ).all()
+    return {fid for fid, default, owner in candidates
+            if owner != user.id and overrides.get(fid, default) == "none"}

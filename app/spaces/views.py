@@ -115,14 +115,15 @@ def show(space_id: int):
             FileVersion.file_id == File.id, FileVersion.number == File.version))
         .where(File.space_id == space.id, File.folder_id == folder_id)
     ).all())
+    hidden = rights.hidden_file_ids(space.id, current_user, member)
     posts = db.session.scalars(
-        sa.select(Post).where(Post.space_id == space.id).order_by(Post.created_at.desc(), Post.id.desc())
-        .limit(STREAM_LENGTH)
+        sa.select(Post).where(Post.space_id == space.id, Post.file_id.not_in(hidden) | Post.file_id.is_(None))
+        .order_by(Post.created_at.desc(), Post.id.desc()).limit(STREAM_LENGTH)
     ).all()
     members = db.session.scalars(
         sa.select(Membership).where(Membership.space_id == space.id).join(User).order_by(User.display_name)
     ).all()
-    hidden = {"folder": folder_id or ""}
+    in_folder = {"folder": folder_id or ""}
     return render_template(
         "spaces/show.html",
         space=space,
@@ -136,9 +137,9 @@ def show(space_id: int):
         members=members,
         docs_configured=settings.docs_configured(),
         post_form=PostForm(),
-        folder_form=FolderForm(data=hidden),
-        upload_form=UploadForm(data=hidden),
-        create_form=CreateDocumentForm(data=hidden),
+        folder_form=FolderForm(data=in_folder),
+        upload_form=UploadForm(data=in_folder),
+        create_form=CreateDocumentForm(data=in_folder),
         member_form=MemberForm(),
         confirm_form=ConfirmForm(),
         max_mb=settings.get("max_file_size_mb"),
