@@ -1,0 +1,174 @@
+"""The whole loop against the Document Server emulator over real HTTP, JWT on.
+
+Runs once with the default JWT header and once with a custom one.
+"""
+
+import pytest
+
+from docs_emulator.testing import start_emulator
+from tests.conftest import World
+from tests.conftest import build_app
+from tests.helpers import SECRET
+from tests.helpers import LiveServer
+from tests.helpers import docx_text
+
+HEADERS = ["Authorization", "AuthorizationJwt"]
+
+
+@pytest.fixture(scope="module", params=HEADERS)
+def emulator(request):
+    with start_emulator(jwt_secret=SECRET, jwt_header=request.param, save_delay=0.2, retry_base=0.05) as emu:
+        emu.header_name = request.param
+        yield emu
+
+
+@pytest.fixture
+def live(tmp_path, emulator):
+    emulator.clear_faults()
+    app = build_app(tmp_path, DOCS_URL=emulator.url, DOCS_JWT_HEADER=emulator.header_name)
+    server = LiveServer(app)
+    app.config["APP_URL_FOR_DOCS"] = server.url
+    yield World(app, server)
+    server.stop()
+
+
+def config_for(world, file_id, user, mode="edit"):
+    response = world.client().get(f"/api/v1/files/{file_id}/editor-config?mode={mode}", headers=world.api(user))
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_create_open_edit_close_stores_version_two(live, emulator):
+    doc = live.create_document("alice", "Loop")
+    config = config_for(live, doc["id"], "bob")
+    key = config["document"]["key"]
+    bob = str(live.user_ids["bob"])
+
+    opened = emulator.open_session(config)
+    assert opened["error"] == 0  # the emulator verified our token and downloaded the file with its JWT
+    assert live.file(doc["id"]).editors == [bob]  # status 1 arrived
+
+    emulator.append(key, bob, "Hello from the editor")
+    emulator.leave(key, bob)
+    emulator.wait_idle()
+
+    final = emulator.callbacks(key=key, status=2)
+    assert final and final[-1]["ok"]
+    file = live.file(doc["id"])
+    assert file.version == 2 and file.doc_key != key and file.editors == []
+    versions = live.versions(doc["id"])
+    assert versions[1].author_id == live.user_ids["bob"] and versions[1].history_json
+    assert "Hello from the editor" in docx_text(live.head_bytes(doc["id"]))
+    stream = live.client("alice").get(f"/spaces/{live.space_id}").get_data(as_text=True)
+    assert "Loop.docx was updated by Bob Baker: version 2" in stream
+
+
+def test_close_without_changes_stores_nothing(live, emulator):
+    doc = live.create_document("alice", "Untouched")
+    config = config_for(live, doc["id"], "alice")
+    alice = str(live.user_ids["alice"])
+    assert emulator.open_session(config)["error"] == 0
+    emulator.leave(config["document"]["key"], alice)
+    emulator.wait_idle()
+    assert emulator.callbacks(key=config["document"]["key"], status=4)[-1]["ok"]
+    file = live.file(doc["id"])
+    assert file.version == 1 and file.doc_key == doc["key"] and file.editors == []
+
+
+def test_co_editors_share_one_session_and_the_last_editor_authors(live, emulator):
+    doc = live.create_document("alice", "Together")
+    alice_config, bob_config = config_for(live, doc["id"], "alice"), config_for(live, doc["id"], "bob")
+    assert alice_config["document"]["key"] == bob_config["document"]["key"]
+    key = alice_config["document"]["key"]
+    alice, bob = str(live.user_ids["alice"]), str(live.user_ids["bob"])
+    emulator.open_session(alice_config)
+    emulator.open_session(bob_config)
+    assert sorted(live.file(doc["id"]).editors) == sorted([alice, bob])
+    emulator.append(key, alice, "from alice")
+    emulator.append(key, bob, "from bob")
+    emulator.leave(key, alice)
+    emulator.leave(key, bob)
+    emulator.wait_idle()
+    assert docx_text(live.head_bytes(doc["id"]))[-2:] == ["from alice", "from bob"]
+    assert live.versions(doc["id"])[-1].author_id == live.user_ids["bob"]
+
+
+def test_reader_opens_the_viewer_and_sends_no_callbacks(live, emulator):
+    from app.extensions import db
+    from app.models import FileRight
+
+    doc = live.create_document("alice", "Read me")
+    live.query(lambda: (db.session.add(FileRight(file_id=doc["id"], user_id=live.user_ids["bob"], level="read")),
+                        db.session.commit()))
+    config = config_for(live, doc["id"], "bob", "edit")
+    assert config["editorConfig"]["mode"] == "view"
+    emulator.clear_callbacks()
+    assert emulator.open_session(config)["error"] == 0
+    assert emulator.callbacks(key=config["document"]["key"]) == []
+    assert live.file(doc["id"]).editors == []
+
+
+def test_forcesave_stores_a_version_and_keeps_the_session(live, emulator):
+    doc = live.create_document("alice", "Forced")
+    config = config_for(live, doc["id"], "alice")
+    key, alice = config["document"]["key"], str(live.user_ids["alice"])
+    emulator.open_session(config)
+    emulator.append(key, alice, "first")
+    emulator.forcesave(key, alice)
+    emulator.wait_idle()
+    file = live.file(doc["id"])
+    assert file.version == 2 and file.doc_key == key
+    assert live.versions(doc["id"])[1].source == "forcesave"
+    emulator.append(key, alice, "second")
+    emulator.leave(key, alice)
+    emulator.wait_idle()
+    file = live.file(doc["id"])
+    assert file.version == 3 and file.doc_key != key
+    assert docx_text(live.head_bytes(doc["id"]))[-2:] == ["first", "second"]
+
+
+def test_tampered_config_is_refused_by_docs(live, emulator):
+    doc = live.create_document("alice", "Tamper")
+    config = config_for(live, doc["id"], "bob", "edit")
+    config["document"]["permissions"]["download"] = False  # not what was signed
+    assert emulator.open_session(config)["error"] != 0
+
+
+def test_failed_download_is_retried_and_stored_once(live, emulator):
+    doc = live.create_document("alice", "Flaky")
+    config = config_for(live, doc["id"], "alice")
+    key, alice = config["document"]["key"], str(live.user_ids["alice"])
+    emulator.open_session(config)
+    emulator.append(key, alice, "survives a cut")
+    emulator.fault("download_truncated")
+    emulator.leave(key, alice)
+    emulator.wait_idle()
+    attempts = emulator.callbacks(key=key, status=2)
+    assert [a["http_status"] for a in attempts][:2] == [503, 200]
+    assert [v.number for v in live.versions(doc["id"])] == [1, 2]
+    assert "survives a cut" in docx_text(live.head_bytes(doc["id"]))
+
+
+def test_save_pointing_off_the_document_server_is_refused(live, emulator, fake_docs):
+    doc = live.create_document("alice", "Hijack")
+    config = config_for(live, doc["id"], "alice")
+    key, alice = config["document"]["key"], str(live.user_ids["alice"])
+    emulator.open_session(config)
+    emulator.append(key, alice, "real edit")
+    stolen = fake_docs.put("loot.docx", b"loot")
+    emulator.fault("callback_url_override", url=stolen)
+    emulator.leave(key, alice)
+    emulator.wait_idle()
+    assert emulator.callbacks(key=key, status=2)[-1]["http_status"] == 403
+    assert fake_docs.requests == []
+    assert live.file(doc["id"]).version == 1
+    assert key in emulator.forgotten()["keys"]  # nothing lost: Docs keeps the edit
+
+
+def test_connection_test_passes_against_docs(live, emulator):
+    from app.services.docs_client import check_connection
+
+    with live.app.test_request_context():
+        steps = check_connection()
+    assert [(s.name, s.ok) for s in steps] == [("Mixed content", True), ("Health check", True),
+                                               ("Command service", True), ("Conversion round trip", True)]
