@@ -8,6 +8,7 @@ from wtforms import SelectField
 from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
@@ -21,7 +22,7 @@ class SpaceForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
-    role = SelectField("Role", choices=[("member", "Member"), ("admin", "Space admin")], default="member")
+    role = SelectField("Role", choices=[SelectChoice("member", "Member"), SelectChoice("admin", "Space admin")], default="member")
     submit = SubmitField("Add member")
 
 
@@ -43,7 +44,7 @@ class UploadForm(FlaskForm):
 
 
 class CreateDocumentForm(FlaskForm):
-    kind = SelectField("Type", choices=[(ext, label) for label, ext in CREATABLE])
+    kind = SelectField("Type", choices=[SelectChoice(ext, label) for label, ext in CREATABLE])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     folder = HiddenField()
     submit = SubmitField("Create and open")

@@ -1,0 +1,58 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -euo pipefail -c
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+APP_PORT ?= 5000
+DOCS_PORT ?= 8090
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export COEDIT_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test browser bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+# Debian's Chromium drives the browser tests (Playwright never downloads a browser here).
+browser:
+	if ! command -v chromium >/dev/null; then
+		$(SUDO) apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+	fi
+
+run: $(VENV)/.installed
+	mkdir -p "$$COEDIT_INSTANCE_PATH"
+	$(PY) -m flask --app wsgi db upgrade
+	$(PY) -m flask --app wsgi seed-demo
+	pids=()
+	trap 'kill $${pids[@]} 2>/dev/null || true; wait 2>/dev/null || true; echo "Stopped."' EXIT INT TERM
+	if [ -z "$${COEDIT_DOCS_URL:-}" ]; then
+		secret_file="$$COEDIT_INSTANCE_PATH/dev-docs-secret"
+		[ -s "$$secret_file" ] || $(PY) -c 'import secrets; print(secrets.token_hex(24))' > "$$secret_file"
+		export COEDIT_DOCS_URL=http://127.0.0.1:$(DOCS_PORT)
+		export COEDIT_DOCS_JWT_SECRET="$$(cat "$$secret_file")"
+		export COEDIT_APP_URL_FOR_DOCS=http://127.0.0.1:$(APP_PORT)
+		echo "Starting the Document Server emulator (a test double, not an editor) on $$COEDIT_DOCS_URL"
+		$(PY) -m docs_emulator --host 127.0.0.1 --port $(DOCS_PORT) --jwt-secret "$$COEDIT_DOCS_JWT_SECRET" &
+		pids+=($$!)
+	fi
+	echo "Coedit on http://127.0.0.1:$(APP_PORT)  (sign in as admin / demo-password, or bob / demo-password)"
+	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(APP_PORT) --access-logfile - wsgi:app &
+	pids+=($$!)
+	wait -n
+
+test: $(VENV)/.installed browser
+	mkdir -p test-output
+	$(PY) -m pytest -q --junitxml=test-output/junit.xml
+
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) test-output .pytest_cache
