@@ -3,6 +3,7 @@
 import click
 import sqlalchemy as sa
 from flask import current_app
+from flask.cli import with_appcontext
 
 from app.extensions import db
 from app.models import ApiToken
@@ -24,6 +25,7 @@ def _user(name: str) -> User:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("name")
 @click.option("--password", required=True, help="The user's password.")
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
@@ -43,6 +45,7 @@ def create_user(name: str, password: str, admin: bool, display_name: str | None)
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("name")
 def create_token(name: str) -> None:
     """Issue a personal API token for user NAME; the token is the last line printed."""
@@ -54,6 +57,7 @@ def create_token(name: str) -> None:
 
 
 @click.command("check-docs")
+@with_appcontext
 def check_docs() -> None:
     """Run the Document Server connection test and print each step."""
     from app.services.docs_client import check_connection
@@ -67,6 +71,7 @@ def check_docs() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--password", default="demo-password", show_default=True)
 def seed_demo(password: str) -> None:
     """Create the demo admin, a second user, a demo space and a sample document (idempotent)."""

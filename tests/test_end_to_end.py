@@ -172,3 +172,11 @@ def test_connection_test_passes_against_docs(live, emulator):
         steps = check_connection()
     assert [(s.name, s.ok) for s in steps] == [("Mixed content", True), ("Health check", True),
                                                ("Command service", True), ("Conversion round trip", True)]
+
+
+def test_admin_page_and_cli_test_the_connection(live, emulator):
+    html = live.client("alice").post("/admin/settings", data={
+        "jwt_header": emulator.header_name, "max_file_size_mb": "100", "verify_tls": "y"}).get_data(as_text=True)
+    assert html.count("step-ok") == 4 and "step-failed" not in html
+    result = live.app.test_cli_runner().invoke(args=["check-docs"])
+    assert result.exit_code == 0 and result.output.count("[ok]") == 4

@@ -45,4 +45,6 @@ def settings_page():
 
 
 def _clean(value):
+    if value is None:  # a text field left out of the form
+        return ""
     return value.strip().rstrip("/") if isinstance(value, str) else value

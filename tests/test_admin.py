@@ -1,0 +1,92 @@
+"""The admin settings page: admins only, write-only secret, environment values read-only."""
+
+import pytest
+
+from tests.conftest import World
+from tests.conftest import build_app
+from tests.helpers import SECRET
+from tests.helpers import LiveServer
+
+
+@pytest.fixture
+def open_world(tmp_path, fake_docs):
+    """Docs settings not fixed by the environment, so the page can change them."""
+    app = build_app(tmp_path, DOCS_JWT_SECRET=None)
+    server = LiveServer(app)
+    yield World(app, server)
+    server.stop()
+
+
+def form(**values):
+    data = {"jwt_header": "Authorization", "max_file_size_mb": "100", "verify_tls": "y", "comments": "y",
+            "help": "y", "chat": "y"}
+    data.update(values)
+    return data
+
+
+def test_non_admins_are_refused(world):
+    client = world.client("bob")
+    assert client.get("/admin/settings").status_code == 403
+    assert client.post("/admin/settings", data=form(docs_url="http://evil.test")).status_code == 403
+    assert world.client().get("/admin/settings").status_code == 302  # anonymous: sign in first
+
+
+def test_secret_is_write_only(open_world, fake_docs):
+    client = open_world.client("alice")
+    secret = "s3cret-" + "x" * 40
+    response = client.post("/admin/settings", data=form(docs_url=fake_docs.url, jwt_secret=secret))
+    html = response.get_data(as_text=True)
+    assert secret not in html and 'id="secret-state">Set<' in html
+    assert secret not in client.get("/admin/settings").get_data(as_text=True)
+    with open_world.app.app_context():
+        from app.services import settings
+
+        assert settings.get("jwt_secret") == secret
+    # Saving again with the field empty keeps the secret.
+    client.post("/admin/settings", data=form(docs_url=fake_docs.url))
+    with open_world.app.app_context():
+        assert settings.get("jwt_secret") == secret
+
+
+def test_short_secret_and_bad_urls_are_refused(open_world):
+    client = open_world.client("alice")
+    html = client.post("/admin/settings", data=form(jwt_secret="short")).get_data(as_text=True)
+    assert "at least 32 characters" in html
+    for bad in ("javascript:alert(1)", "file:///etc/passwd", "http://user:pw@docs.test", "ftp://docs.test"):
+        html = client.post("/admin/settings", data=form(docs_url=bad)).get_data(as_text=True)
+        assert "Please correct the marked fields" in html, bad
+    with open_world.app.app_context():
+        from app.services import settings
+
+        assert settings.get("docs_url") == "" and settings.get("jwt_secret") == ""
+
+
+def test_environment_values_win_and_are_read_only(world, fake_docs):
+    client = world.client("alice")
+    html = client.get("/admin/settings").get_data(as_text=True)
+    assert SECRET not in html
+    assert "Set by the environment" in html
+    client.post("/admin/settings", data=form(docs_url="http://other.test", jwt_secret="y" * 40))
+    with world.app.app_context():
+        from app.services import settings
+
+        assert settings.get("docs_url") == fake_docs.url and settings.get("jwt_secret") == SECRET
+
+
+def test_saving_runs_the_connection_test_and_reports_failures_plainly(open_world, fake_docs):
+    client = open_world.client("alice")
+    html = client.post("/admin/settings", data=form(docs_url=fake_docs.url, jwt_secret="z" * 40)).get_data(as_text=True)
+    assert 'id="connection-test"' in html
+    assert "Health check" in html and "does not report itself healthy" in html
+
+
+def test_mixed_content_is_reported(open_world):
+    client = open_world.client("alice")
+    html = client.post("/admin/settings", base_url="https://localhost",
+                       data=form(docs_url="http://docs.test", jwt_secret="z" * 40)).get_data(as_text=True)
+    assert "Mixed content" in html and "browsers will block the editor" in html
+
+
+def test_check_docs_cli_reports_failure(world):
+    result = world.app.test_cli_runner().invoke(args=["check-docs"])
+    assert result.exit_code == 1 and "[FAILED] Health check" in result.output
