@@ -1,0 +1,184 @@
+"""TEST-ONLY control API (/_emulator/...): drive sessions without a browser, read the callback log,
+wait for background work and inject faults. Never part of the Docs protocol."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+
+from .faults import FaultError
+from .sessions import ConfigAlert, ControlError
+
+bp = Blueprint("control", __name__, url_prefix="/_emulator")
+
+
+def emulator():
+    """The Emulator instance of the running app."""
+    return current_app.extensions["docs_emulator"]
+
+
+def _body() -> dict:
+    data = request.get_json(force=True, silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+def _join(threads) -> None:
+    # Control calls return after the callbacks they caused were delivered (or gave up).
+    limit = emulator().options.callback_timeout + 2
+    for t in threads or []:
+        if t is not None:
+            t.join(limit)
+
+
+@bp.after_request
+def mark_test_only(resp):
+    """Every answer says what this API is."""
+    resp.headers["X-Docs-Emulator"] = "test-only control API"
+    return resp
+
+
+@bp.errorhandler(ControlError)
+def control_error(exc):
+    """Unknown session/user and similar: JSON error with the status it names."""
+    return jsonify(error=str(exc)), exc.http_status
+
+
+@bp.get("/config")
+def config():
+    """The settings tests may need (JWT, header, delays, public URL)."""
+    o = emulator().options
+    return jsonify(jwt=o.jwt_enabled, jwt_header=o.jwt_header, jwt_prefix=o.jwt_prefix,
+                   save_delay=o.save_delay, retry_base=o.retry_base, public_url=o.base_url(),
+                   link_expires=o.link_expires, storage_dir=str(emulator().root))
+
+
+@bp.post("/sessions")
+def open_session():
+    """Open an editor exactly like the browser path; returns {key, error, content, ...}."""
+    config = _body().get("config")
+    try:
+        result = emulator().open_editor(config, browser=False)
+    except ConfigAlert as exc:
+        key = ((config or {}).get("document") or {}).get("key") if isinstance(config, dict) else None
+        return jsonify(key=key, error=-1, alert=str(exc), errorDescription=str(exc))
+    _join(result.pop("threads", []))
+    result.pop("config", None)
+    result.setdefault("content", [])
+    return jsonify(result)
+
+
+@bp.get("/sessions")
+def list_sessions():
+    """Keys and states of the sessions that are open, closing or saving."""
+    emu = emulator()
+    with emu.lock:
+        items = [{"key": k, "state": s.state} for k, s in {**emu.saving, **emu.sessions}.items()]
+    return jsonify(sessions=items)
+
+
+@bp.get("/sessions/<key>")
+def get_session(key):
+    """Users, content lines, changed flag and state of one session."""
+    return jsonify(emulator().session_view(key))
+
+
+@bp.post("/sessions/<key>/append")
+def append(key):
+    """Append text as ``user_id`` (the Append button)."""
+    body = _body()
+    emu = emulator()
+    conn = emu.find_conn(key, str(body.get("user_id")), "edit")
+    emu.append(conn, str(body.get("text", "")))
+    return jsonify(emu.session_view(key))
+
+
+@bp.post("/sessions/<key>/forcesave")
+def forcesave(key):
+    """The Save button of ``user_id``: status 6 with forcesavetype 1 when there are changes."""
+    emu = emulator()
+    conn = emu.find_conn(key, str(_body().get("user_id")), "edit")
+    session, p = emu.participant(conn)
+    thread = emu.forcesave(session, p)
+    _join([thread])
+    return jsonify(sent=thread is not None)
+
+
+@bp.post("/sessions/<key>/leave")
+def leave(key):
+    """Close the editor of ``user_id`` (its newest connection)."""
+    emu = emulator()
+    conn = emu.find_conn(key, str(_body().get("user_id")))
+    _join(emu.leave(conn, {"reason": "closed"}))
+    return jsonify(left=True)
+
+
+@bp.get("/callbacks")
+def callbacks():
+    """Every callback attempt: key, status, url, attempt, http_status, answer, error, ok, body."""
+    entries = list(emulator().sender.log)
+    if request.args.get("key"):
+        entries = [e for e in entries if e["key"] == request.args["key"]]
+    if request.args.get("status"):
+        entries = [e for e in entries if str(e["status"]) == request.args["status"]]
+    return jsonify(callbacks=entries)
+
+
+@bp.delete("/callbacks")
+def clear_callbacks():
+    """Empty the callback log."""
+    emulator().sender.log.clear()
+    return jsonify(ok=True)
+
+
+@bp.get("/downloads")
+def downloads():
+    """Every download the emulator made (document.url, conversion sources, history files)."""
+    return jsonify(downloads=list(emulator().downloader.log))
+
+
+@bp.post("/wait-idle")
+def wait_idle():
+    """Wait until no delayed save, retry, callback or async conversion is pending."""
+    timeout = float(_body().get("timeout", 30))
+    idle = emulator().jobs.wait_idle(timeout)
+    return jsonify(idle=idle, pending=emulator().jobs.pending), (200 if idle else 408)
+
+
+@bp.get("/forgotten")
+def forgotten():
+    """Keys with a forgotten file and a fresh signed link to each."""
+    emu = emulator()
+    with emu.lock:
+        keys = sorted(emu.forgotten)
+    return jsonify(keys=keys, files={k: emu.forgotten_url(k) for k in keys})
+
+
+@bp.get("/faults")
+def list_faults():
+    """The armed faults."""
+    return jsonify(faults=emulator().faults.list())
+
+
+@bp.post("/faults")
+def arm_fault():
+    """Arm a fault: {"fault": name, "times"?: n, "status"?: s, ...fault options}."""
+    try:
+        record = emulator().faults.arm(_body())
+    except FaultError as exc:
+        return jsonify(error=str(exc)), 400
+    return jsonify(armed=record)
+
+
+@bp.delete("/faults")
+def clear_faults():
+    """Disarm every fault."""
+    emulator().faults.clear()
+    return jsonify(ok=True)
+
+
+@bp.post("/reset")
+def reset():
+    """Forget sessions, files, logs, faults and conversion results."""
+    emu = emulator()
+    emu.reset()
+    emu.converter.clear()
+    return jsonify(ok=True)

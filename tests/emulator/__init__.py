@@ -1,0 +1,1 @@
+"""Tests of the Document Server emulator (docs_emulator)."""
