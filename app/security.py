@@ -49,13 +49,21 @@ def load_user_from_api_token(req) -> User | None:
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(header[7:])))
-    if token is None:
+    row = db.session.execute(
+        sa.select(User, ApiToken.id, ApiToken.last_used_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == ApiToken.hash(header[7:]))
+    ).first()
+    if row is None:
         return None
-    token.last_used_at = utcnow()
-    db.session.commit()
+    user, token_id, last = row
+    now = utcnow()
+    if last is None or (now - (last if last.tzinfo else last.replace(tzinfo=now.tzinfo))).total_seconds() > 3600:
+        # Hourly at most: a write on every API call would serialise readers.
+        db.session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        db.session.commit()
     g.api_token_auth = True
-    return token.user
+    return user
 
 
 def is_safe_next_url(target: str | None) -> bool:

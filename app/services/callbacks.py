@@ -66,11 +66,10 @@ def _editing(file: File, key: str, data: dict) -> str:
     if key != file.doc_key:
         return "stale session"
     editors = _user_ids(data)
+    if editors == file.editors and bool(editors) == (file.editing_since is not None):
+        return "editing"  # nothing new: no write (Docs repeats status 1 on every join and reconnect)
     file.editors = editors
-    if editors and file.editing_since is None:
-        file.editing_since = utcnow()
-    if not editors:
-        file.editing_since = None
+    file.editing_since = (file.editing_since or utcnow()) if editors else None
     db.session.commit()
     return "editing"
 
