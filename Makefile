@@ -14,20 +14,20 @@ export COEDIT_INSTANCE_PATH ?= $(CURDIR)/instance
 .PHONY: run test browser bench clean
 
 $(VENV)/.installed: requirements.txt
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
 # Debian's Chromium drives the browser tests (Playwright never downloads a browser here).
 browser:
-	if ! command -v chromium >/dev/null; then
+	@if ! command -v chromium >/dev/null; then
 		$(SUDO) apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 	fi
 
 run: $(VENV)/.installed
-	mkdir -p "$$COEDIT_INSTANCE_PATH"
+	@mkdir -p "$$COEDIT_INSTANCE_PATH"
 	$(PY) -m flask --app wsgi db upgrade
 	$(PY) -m flask --app wsgi seed-demo
 	pids=()
@@ -48,7 +48,7 @@ run: $(VENV)/.installed
 	wait -n
 
 test: $(VENV)/.installed browser
-	mkdir -p test-output
+	@mkdir -p test-output
 	$(PY) -m pytest -q --junitxml=test-output/junit.xml
 
 bench: $(VENV)/.installed

@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import abort
 from flask import g
-from flask import request
 from flask_login import current_user
 
 from app.extensions import db
@@ -42,6 +41,13 @@ def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
 
+_USER_BY_TOKEN = (
+    sa.select(User, ApiToken.id, ApiToken.last_used_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == sa.bindparam("token_hash"))
+)
+
+
 def load_user_from_api_token(req) -> User | None:
     """Personal API tokens, accepted on the JSON API only."""
     if not req.path.startswith("/api/"):
@@ -49,11 +55,7 @@ def load_user_from_api_token(req) -> User | None:
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    row = db.session.execute(
-        sa.select(User, ApiToken.id, ApiToken.last_used_at)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == ApiToken.hash(header[7:]))
-    ).first()
+    row = db.session.execute(_USER_BY_TOKEN, {"token_hash": ApiToken.hash(header[7:])}).first()
     if row is None:
         return None
     user, token_id, last = row

@@ -5,7 +5,6 @@ Coedit, and a bare Flask app as the baseline. Each figure is printed with its ba
 this same run and the ratio between them, so machines of different speed can be compared.
 """
 
-import concurrent.futures
 import io
 import os
 import random
@@ -48,9 +47,9 @@ class Gunicorn:
         deadline = time.time() + 30
         while True:
             try:
-                requests.get(self.url + "/", timeout=1)
+                requests.get(self.url + "/", timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 if time.time() > deadline or self.process.poll() is not None:
                     raise RuntimeError(f"{target} did not start")
                 time.sleep(0.1)

@@ -1,6 +1,7 @@
 """Fixtures: a fresh app and database per test, served over real HTTP on 127.0.0.1."""
 
 import os
+import shutil
 import sys
 
 import pytest
@@ -125,3 +126,25 @@ def world(tmp_path, fake_docs):
     app.config["APP_URL_FOR_DOCS"] = server.url
     yield World(app, server)
     server.stop()
+
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# As the machine's notes advise: without the background-networking flags Chromium keeps
+# trying hosts this closed network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole run, driven by Playwright (never its own download)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is not installed; `make test` installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

@@ -4,10 +4,8 @@ import io
 
 import jwt
 import pytest
-import sqlalchemy as sa
 
 from tests.helpers import SECRET
-from tests.helpers import docs_token
 
 
 @pytest.fixture

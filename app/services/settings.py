@@ -66,10 +66,13 @@ def fixed_keys() -> set[str]:
     }
 
 
+_ALL_SETTINGS = sa.select(Setting.key, Setting.value)
+
+
 def _stored() -> dict[str, str]:
     rows = g.get("_coedit_settings")
     if rows is None:
-        rows = dict(db.session.execute(sa.select(Setting.key, Setting.value)).all())
+        rows = dict(db.session.execute(_ALL_SETTINGS).all())
         g._coedit_settings = rows
     return rows
 

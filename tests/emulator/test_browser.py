@@ -1,11 +1,9 @@
 """api.js in a real browser (Chromium via Playwright): an integrator page with a strict CSP embeds the
-emulator, and the events, methods and buttons work end to end. Skipped when no browser is available."""
+emulator, and the events, methods and buttons work end to end."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 
 import jwt
 import pytest
@@ -14,9 +12,7 @@ from docs_emulator.testing import start_emulator
 
 from .conftest import SECRET, docx_bytes, make_config
 
-sync_api = pytest.importorskip("playwright.sync_api")
-# A system Chromium if there is one, else the browser Playwright installed for itself.
-CHROMIUM = os.environ.get("EMULATOR_TEST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+# The browser is the session-wide one from tests/conftest.py: Playwright's sync API allows one at a time.
 
 ALL_EVENTS = ["onAppReady", "onDocumentReady", "onDocumentStateChange", "onRequestClose", "onError", "onInfo",
               "onRequestHistory", "onRequestHistoryData", "onRequestHistoryClose", "onRequestRestore",
@@ -50,18 +46,6 @@ def bemu():
     """An emulator polling fast enough for browser tests."""
     with start_emulator(jwt_secret=SECRET, save_delay=0.2, retry_base=0.1, poll_interval=0.1) as emu:
         yield emu
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module."""
-    with sync_api.sync_playwright() as p:
-        try:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        except Exception as exc:  # no usable browser on this machine
-            pytest.skip(f"no browser for the browser tests: {exc}")
-        yield b
-        b.close()
 
 
 @pytest.fixture
