@@ -51,6 +51,7 @@ class Gunicorn:
                 break
             except (requests.ConnectionError, requests.Timeout):
                 if time.time() > deadline or self.process.poll() is not None:
+                    self.stop()
                     raise RuntimeError(f"{target} did not start")
                 time.sleep(0.1)
 
@@ -132,10 +133,13 @@ def main() -> None:
                    check=True, capture_output=True)
     token = subprocess.run([*flask, "create-token", "bench"], cwd=ROOT, env={**os.environ, **env}, check=True,
                            capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    baseline = Gunicorn("bench.baseline:app", env)
-    coedit = Gunicorn("wsgi:app", env)
+    servers = []
     auth = {"Authorization": f"Bearer {token}"}
     try:
+        baseline = Gunicorn("bench.baseline:app", env)
+        servers.append(baseline)
+        coedit = Gunicorn("wsgi:app", env)
+        servers.append(coedit)
         space = requests.post(coedit.url + "/api/v1/spaces", json={"name": "Bench"}, headers=auth, timeout=10).json()
         doc = requests.post(f"{coedit.url}/api/v1/spaces/{space['id']}/documents", json={"title": "B", "type": "docx"},
                             headers=auth, timeout=10).json()
@@ -190,8 +194,8 @@ def main() -> None:
         report(f"Docs download ({info['size'] / 1048576:.0f} MB)", ours, "MB/s", "Flask send_file (20 MB)", static,
                "target near 1")
     finally:
-        coedit.stop()
-        baseline.stop()
+        for server in servers:
+            server.stop()
         docs.stop()
         shutil.rmtree(work, ignore_errors=True)
 
