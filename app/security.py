@@ -4,6 +4,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import abort
 from flask import g
 from flask_login import current_user
@@ -43,6 +44,7 @@ def load_user(user_id: str) -> User | None:
 
 _USER_BY_TOKEN = (
     sa.select(User, ApiToken.id, ApiToken.last_used_at)
+    .options(so.defer(User.created_at), so.defer(User.password_hash))
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.token_hash == sa.bindparam("token_hash"))
 )

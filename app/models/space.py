@@ -11,6 +11,7 @@ from app.models.base import utcnow
 from app.models.user import User
 
 ROLES = ("owner", "admin", "member")
+MANAGER_ROLES = ("owner", "admin")
 
 
 class Space(Base):
@@ -41,7 +42,7 @@ class Membership(Base):
 
     @property
     def manages_space(self) -> bool:
-        return self.role in ("owner", "admin")
+        return self.role in MANAGER_ROLES
 
 
 class Post(Base):

@@ -1,9 +1,11 @@
 """Who may do what with a space and its files, decided on the server only."""
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models import LEVELS
+from app.models.space import MANAGER_ROLES
 from app.models import File
 from app.models import FileRight
 from app.models import Membership
@@ -32,10 +34,10 @@ def get_space_or_404(space_id: int, user: User) -> tuple[Space, Membership]:
     return space, member
 
 
-def _level(file: File, user: User, member: Membership | None, override: str | None) -> str:
-    if member is None:
+def _level(file: File, user: User, role: str | None, override: str | None) -> str:
+    if role is None:  # not a member of the space
         return "none"
-    if file.owner_id == user.id or member.manages_space:
+    if file.owner_id == user.id or role in MANAGER_ROLES:
         return "edit"
     return override or file.default_level
 
@@ -48,7 +50,7 @@ def file_level(file: File, user: User | None, member: Membership | None = None) 
     override = db.session.scalar(
         sa.select(FileRight.level).where(FileRight.file_id == file.id, FileRight.user_id == user.id)
     )
-    return _level(file, user, member, override)
+    return _level(file, user, member.role, override)
 
 
 def at_least(level: str, needed: str) -> bool:
@@ -58,7 +60,9 @@ def at_least(level: str, needed: str) -> bool:
 # Built once: the editor-config path runs it on every open, and building a statement costs
 # more than running it.
 _FILE_WITH_ACCESS = (
-    sa.select(File, Membership, FileRight.level)
+    sa.select(File, Membership.role, FileRight.level)
+    .options(so.defer(File.created_at), so.defer(File.updated_at), so.defer(File.editing_since),
+             so.defer(File.editors_json))
     .outerjoin(Membership, sa.and_(Membership.space_id == File.space_id,
                                    Membership.user_id == sa.bindparam("user_id")))
     .outerjoin(FileRight, sa.and_(FileRight.file_id == File.id, FileRight.user_id == sa.bindparam("user_id")))

@@ -5,11 +5,11 @@ a test) is fixed: the admin page shows it read-only and cannot change it.
 """
 
 import secrets
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
-from flask import g
 
 from app.extensions import db
 from app.models import Setting
@@ -69,12 +69,22 @@ def fixed_keys() -> set[str]:
 _ALL_SETTINGS = sa.select(Setting.key, Setting.value)
 
 
+# Settings change rarely but are read on every editor open: each process keeps them for
+# a few seconds (a save in this process refreshes at once; other workers within CACHE_SECONDS).
+CACHE_SECONDS = 3.0
+
+
 def _stored() -> dict[str, str]:
-    rows = g.get("_coedit_settings")
-    if rows is None:
-        rows = dict(db.session.execute(_ALL_SETTINGS).all())
-        g._coedit_settings = rows
-    return rows
+    cache = current_app.extensions.setdefault("coedit_settings_cache", {"rows": None, "at": 0.0})
+    now = time.monotonic()
+    if cache["rows"] is None or now - cache["at"] > CACHE_SECONDS:
+        cache["rows"] = dict(db.session.execute(_ALL_SETTINGS).all())
+        cache["at"] = now
+    return cache["rows"]
+
+
+def _forget() -> None:
+    current_app.extensions.pop("coedit_settings_cache", None)
 
 
 def get(key: str):
@@ -103,7 +113,7 @@ def save(values: dict) -> None:
             db.session.add(Setting(key=key, value=_encode(value)))
         else:
             row.value = _encode(value)
-    g.pop("_coedit_settings", None)
+    _forget()
 
 
 def installation_id() -> str:
@@ -121,7 +131,7 @@ def installation_id() -> str:
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()  # another worker made it first; use theirs
-    g.pop("_coedit_settings", None)
+    _forget()
     return _stored()["installation_id"]
 
 
