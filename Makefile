@@ -52,6 +52,7 @@ test: $(VENV)/.installed browser
 	$(PY) -m pytest -q --junitxml=test-output/junit.xml
 
 bench: $(VENV)/.installed
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	$(PY) -m bench
 
 clean:
