@@ -11,6 +11,7 @@ from app.services import files as file_service
 from app.services import rights
 from app.services.exceptions import BadRequest
 from app.spaces.forms import CreateDocumentForm
+from app.spaces.views import back_to
 from app.spaces.views import folder_of
 
 
@@ -23,10 +24,10 @@ def document(space_id: int):
     folder = folder_of(space, form.folder.data)
     if not form.validate_on_submit():
         flash("Give the document a name and choose its type.", "danger")
-        return redirect(url_for("spaces.show", space_id=space.id, folder=folder.id if folder else None))
+        return back_to(space, folder)
     try:
         file = file_service.create_document(space, folder, current_user, form.name.data, form.kind.data)
     except BadRequest as exc:
         flash(exc.message, "danger")
-        return redirect(url_for("spaces.show", space_id=space.id, folder=folder.id if folder else None))
+        return back_to(space, folder)
     return redirect(url_for("open.editor", file_id=file.id, mode="edit"))

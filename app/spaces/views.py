@@ -154,7 +154,8 @@ def _names_of(ids: set[str]) -> dict[str, str]:
     return {str(uid): name for uid, name in rows}
 
 
-def _back(space: Space, folder: Folder | None):
+def back_to(space: Space, folder: Folder | None):
+    """Redirect to the space page, in the folder the person was in."""
     return redirect(url_for("spaces.show", space_id=space.id, folder=folder.id if folder else None))
 
 
@@ -204,11 +205,11 @@ def add_folder(space_id: int):
             name = file_service.safe_filename(form.name.data)
         except BadRequest as exc:
             flash(exc.message, "danger")
-            return _back(space, parent)
+            return back_to(space, parent)
         db.session.add(Folder(space_id=space.id, parent_id=parent.id if parent else None, name=name))
         db.session.commit()
         flash(f"Folder {name} created.", "success")
-    return _back(space, parent)
+    return back_to(space, parent)
 
 
 @bp.route("/spaces/<int:space_id>/upload", methods=("POST",))
@@ -220,11 +221,11 @@ def upload(space_id: int):
     folder = folder_of(space, form.folder.data)
     if not form.validate_on_submit():
         flash("Choose a file to upload.", "danger")
-        return _back(space, folder)
+        return back_to(space, folder)
     try:
         file = file_service.upload(space, folder, current_user, form.file.data.filename, form.file.data.stream)
     except BadRequest as exc:
         flash(exc.message, "danger")
-        return _back(space, folder)
+        return back_to(space, folder)
     flash(f"{file.title} uploaded.", "success")
-    return _back(space, folder)
+    return back_to(space, folder)
