@@ -8,6 +8,7 @@ from app.models.file import FileRight
 from app.models.file import FileVersion
 from app.models.file import Folder
 from app.models.file import SaveReceipt
+from app.models.notification import Notification
 from app.models.setting import Setting
 from app.models.space import ROLES
 from app.models.space import Membership
@@ -17,6 +18,6 @@ from app.models.user import ApiToken
 from app.models.user import User
 
 __all__ = [
-    "Base", "LEVELS", "DocKey", "File", "FileRight", "FileVersion", "Folder", "SaveReceipt", "Setting",
+    "Base", "LEVELS", "DocKey", "File", "FileRight", "FileVersion", "Folder", "Notification", "SaveReceipt", "Setting",
     "ROLES", "Membership", "Post", "Space", "ApiToken", "User",
 ]

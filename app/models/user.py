@@ -23,6 +23,7 @@ class User(UserMixin, Base):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     display_name: so.Mapped[str] = so.mapped_column(sa.String(128))
+    email: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254))
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
     is_admin: so.Mapped[bool] = so.mapped_column(default=False)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
@@ -38,6 +39,11 @@ class User(UserMixin, Base):
     def docs_id(self) -> str:
         """The user id given to the Document Server (editorConfig.user.id)."""
         return str(self.id)
+
+    @property
+    def contact(self) -> str:
+        """What the editor shows and sends back for @mentions (it calls it an e-mail)."""
+        return self.email or f"{self.username}@users.coedit"
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"

@@ -5,6 +5,7 @@ comes from the request but the wish to view rather than edit.
 """
 
 import re
+from dataclasses import dataclass
 
 from flask import current_app
 from flask import url_for
@@ -56,8 +57,25 @@ def permissions(file: File, level: str) -> dict:
     }
 
 
-def build(file: File, user: User, level: str, want: str = "edit", user_agent: str = "") -> dict:
+@dataclass(frozen=True)
+class Guest:
+    """Someone without an account, here through a share link."""
+
+    docs_id: str
+    display_name: str
+
+
+def co_editing(guest: bool) -> dict:
+    """Fast or strict co-editing as the admin set it; guests always strict and fixed."""
+    if guest:
+        return {"mode": "strict", "change": False}
+    return {"mode": settings.get("coediting_mode"), "change": bool(settings.get("coediting_change"))}
+
+
+def build(file: File, user: User | Guest, level: str, want: str = "edit", user_agent: str = "",
+          action_link: dict | None = None) -> dict:
     """The signed config: a dict ready to hand to DocsAPI.DocEditor."""
+    guest = isinstance(user, Guest)
     perms = permissions(file, level)
     can_change = perms["edit"] or perms["review"] or perms["comment"] or perms["fillForms"]
     mode = "edit" if want != "view" and can_change else "view"
@@ -77,9 +95,8 @@ def build(file: File, user: User, level: str, want: str = "edit", user_agent: st
             "mode": mode,
             "lang": "en",
             "user": {"id": user.docs_id, "name": user.display_name},
+            "coEditing": co_editing(guest),
             "customization": {
-                "goback": {"url": url_for("spaces.show", space_id=file.space_id, _external=True),
-                           "text": "Back to the space", "blank": False},
                 "forcesave": bool(settings.get("forcesave")),
                 "comments": bool(settings.get("comments")),
                 "help": bool(settings.get("help")),
@@ -89,5 +106,13 @@ def build(file: File, user: User, level: str, want: str = "edit", user_agent: st
             },
         },
     }
+    customization = config["editorConfig"]["customization"]
+    if guest:
+        customization["anonymous"] = {"request": False}  # the share page already asked the name
+    else:
+        customization["goback"] = {"url": url_for("spaces.show", space_id=file.space_id, _external=True),
+                                   "text": "Back to the space", "blank": False}
+    if action_link:
+        config["editorConfig"]["actionLink"] = action_link
     config["token"] = docs_jwt.encode(config, current_app.config["EDITOR_TOKEN_SECONDS"])
     return config

@@ -39,6 +39,10 @@ FIELDS = {
         Field("feedback", None, "bool", False),
         Field("compact_header", None, "bool", False),
         Field("max_file_size_mb", "MAX_FILE_SIZE_MB", "int", 100),
+        Field("coediting_mode", None, "str", "fast"),
+        Field("coediting_change", None, "bool", True),
+        # Usernames allowed to open the editors, one per line; empty: everyone.
+        Field("editor_users", None, "str", ""),
     )
 }
 

@@ -22,7 +22,9 @@
     onAppReady: function () { document.body.dataset.editorReady = "true"; },
     onDocumentReady: function () { document.body.dataset.documentReady = "true"; },
     onDocumentStateChange: function (event) { unsaved = !!event.data; },
-    onRequestClose: function () { window.location.href = links.back; },
+    onRequestClose: function () {
+      if (links.back) { window.location.href = links.back; } else { window.docEditor.destroyEditor(); show("The document is closed. You can close this tab."); }
+    },
     onError: function (event) {
       var data = event && event.data ? event.data : {};
       show("The editor reported an error (" + data.errorCode + "): " + (data.errorDescription || "unknown error"));

@@ -1,0 +1,24 @@
+"""In-app notifications: the bell and its page."""
+
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.models.base import Base
+from app.models.base import utcnow
+
+
+class Notification(Base):
+    __tablename__ = "notification"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # rights | mention | save-failed | access-request
+    kind: so.Mapped[str] = so.mapped_column(sa.String(32))
+    text: so.Mapped[str] = so.mapped_column(sa.Text)
+    link: so.Mapped[str] = so.mapped_column(sa.String(1000), default="")  # a local path
+    file_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("file.id", ondelete="CASCADE"), index=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+    read_at: so.Mapped[Optional[datetime]]

@@ -1,0 +1,40 @@
+"""Tell people what happened: in-app notifications (the bell)."""
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import File
+from app.models import Notification
+from app.models import User
+from app.models.base import utcnow
+
+
+def notify(user: User | int, kind: str, text: str, link: str = "", file: File | None = None) -> Notification:
+    """Stage a notification for one person; the caller commits."""
+    user_id = user if isinstance(user, int) else user.id
+    entry = Notification(user_id=user_id, kind=kind, text=text, link=link, file_id=file.id if file else None)
+    db.session.add(entry)
+    return entry
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def latest(user: User, limit: int = 50) -> list[Notification]:
+    return list(db.session.scalars(
+        sa.select(Notification).where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    ))
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    """Mark one (or every) notification of this user as read; returns how many changed."""
+    query = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        query = query.where(Notification.id == notification_id)
+    result = db.session.execute(query.values(read_at=utcnow()))
+    db.session.commit()
+    return result.rowcount
