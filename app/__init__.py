@@ -95,7 +95,7 @@ def _sqlite_pragmas(connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import admin, api, auth, backend, create, files, ops, spaces
+    from app import admin, api, auth, backend, create, files, notifications, ops, share, spaces
     from app import open as open_
     from app.extensions import csrf
 
@@ -108,6 +108,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(ops.bp)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(share.bp)
     # Docs authenticates with JWT, the API with tokens (or CSRF checked in the API itself).
     csrf.exempt(backend.bp)
     csrf.exempt(api.bp)

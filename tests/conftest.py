@@ -84,6 +84,21 @@ class World:
         assert response.status_code == 201, response.data
         return response.get_json()
 
+    def set_level(self, file_id: int, username: str, level: str) -> None:
+        """Give one member a level on a file (as the rights dialog would)."""
+        from app.models import FileRight
+
+        def apply():
+            right = db.session.scalar(sa.select(FileRight).where(
+                FileRight.file_id == file_id, FileRight.user_id == self.user_ids[username]))
+            if right is None:
+                db.session.add(FileRight(file_id=file_id, user_id=self.user_ids[username], level=level))
+            else:
+                right.level = level
+            db.session.commit()
+
+        self.query(apply)
+
     def query(self, fn):
         with self.app.app_context():
             return fn()

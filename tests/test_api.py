@@ -48,6 +48,7 @@ def test_errors_are_json_with_status_codes(world):
 
 def test_editor_config_for_view_and_edit(world):
     doc = world.create_document("alice", "Shared")
+    world.set_level(doc["id"], "bob", "edit")
     edit = world.client().get(f"/api/v1/files/{doc['id']}/editor-config?mode=edit", headers=world.api("bob")).get_json()
     view = world.client().get(f"/api/v1/files/{doc['id']}/editor-config?mode=view", headers=world.api("bob")).get_json()
     assert edit["editorConfig"]["mode"] == "edit" and view["editorConfig"]["mode"] == "view"

@@ -18,6 +18,7 @@ from tests.helpers import signed_callback
 def doc(world):
     """A docx created by alice, with its config as bob (an editor) would get it."""
     file = world.create_document("alice", "Report")
+    world.set_level(file["id"], "bob", "edit")
     config = world.client().get(f"/api/v1/files/{file['id']}/editor-config", headers=world.api("bob")).get_json()
     return {"id": file["id"], "key": config["document"]["key"], "callback": config["editorConfig"]["callbackUrl"]}
 

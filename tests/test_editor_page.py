@@ -17,6 +17,7 @@ def page_config(html: str) -> dict:
 
 def test_editor_page_renders_the_signed_config(world):
     file = world.create_document("alice", "Budget", "xlsx")
+    world.set_level(file["id"], "bob", "edit")
     response = world.client("bob").get(f"/files/{file['id']}/open?mode=edit")
     assert response.status_code == 200
     html = response.get_data(as_text=True)

@@ -40,6 +40,7 @@ def config_for(world, file_id, user, mode="edit"):
 
 def test_create_open_edit_close_stores_version_two(live, emulator):
     doc = live.create_document("alice", "Loop")
+    live.set_level(doc["id"], "bob", "edit")
     config = config_for(live, doc["id"], "bob")
     key = config["document"]["key"]
     bob = str(live.user_ids["bob"])
@@ -77,6 +78,7 @@ def test_close_without_changes_stores_nothing(live, emulator):
 
 def test_co_editors_share_one_session_and_the_last_editor_authors(live, emulator):
     doc = live.create_document("alice", "Together")
+    live.set_level(doc["id"], "bob", "edit")
     alice_config, bob_config = config_for(live, doc["id"], "alice"), config_for(live, doc["id"], "bob")
     assert alice_config["document"]["key"] == bob_config["document"]["key"]
     key = alice_config["document"]["key"]
@@ -180,3 +182,32 @@ def test_admin_page_and_cli_test_the_connection(live, emulator):
     assert html.count("step-ok") == 4 and "step-failed" not in html
     result = live.app.test_cli_runner().invoke(args=["check-docs"])
     assert result.exit_code == 0 and result.output.count("[ok]") == 4
+
+
+def test_losing_edit_rights_drops_the_editor_from_the_session(live, emulator):
+    doc = live.create_document("alice", "Revoked")
+    live.set_level(doc["id"], "bob", "edit")
+    config = config_for(live, doc["id"], "bob")
+    key, bob = config["document"]["key"], str(live.user_ids["bob"])
+    emulator.open_session(config)
+    emulator.append(key, bob, "written before the change")
+    assert live.file(doc["id"]).editors == [bob]
+    response = live.client().put(f"/api/v1/files/{doc['id']}/rights", json={"users": {"bob": "read"}},
+                                 headers=live.api("alice"))
+    assert response.status_code == 200
+    emulator.wait_idle()
+    left = [c for c in emulator.callbacks(key=key, status=1)
+            if {"type": 0, "userid": bob} in (c["body"].get("actions") or [])]
+    assert left, "Docs was not told to drop bob"
+    # What bob wrote before losing the right is not lost: the session closed and saved it.
+    assert live.file(doc["id"]).version == 2
+    assert "written before the change" in docx_text(live.head_bytes(doc["id"]))
+
+
+def test_a_readers_config_with_edit_flipped_is_refused_by_docs(live, emulator):
+    doc = live.create_document("alice", "Escalate")
+    config = config_for(live, doc["id"], "bob", "edit")
+    assert config["editorConfig"]["mode"] == "view"
+    config["document"]["permissions"]["edit"] = True
+    config["editorConfig"]["mode"] = "edit"
+    assert emulator.open_session(config)["error"] != 0

@@ -103,6 +103,7 @@ def test_view_only_format_never_opens_for_editing(world):
 
 
 def test_editor_gets_every_permission_explicitly(world, file_id):
+    world.set_level(file_id, "bob", "edit")
     config = world.client().get(f"/api/v1/files/{file_id}/editor-config", headers=world.api("bob")).get_json()
     perms = config["document"]["permissions"]
     for name in ("edit", "download", "print", "copy", "comment", "review", "fillForms"):

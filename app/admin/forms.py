@@ -6,14 +6,17 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import IntegerField
 from wtforms import PasswordField
+from wtforms import SelectField
 from wtforms import StringField
 from wtforms import SubmitField
+from wtforms import TextAreaField
 from wtforms import ValidationError
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
+from wtforms.fields.choices import SelectChoice
 
 MIN_SECRET = 32
 
@@ -47,5 +50,11 @@ class SettingsForm(FlaskForm):
     help = BooleanField("Help menu")
     feedback = BooleanField("Feedback and support button")
     compact_header = BooleanField("Compact header")
+    coediting_mode = SelectField("Default co-editing mode", choices=[
+        SelectChoice("fast", "Fast: everyone sees changes as they are typed"),
+        SelectChoice("strict", "Strict: changes are shown when saved")], default="fast")
+    coediting_change = BooleanField("People may switch the co-editing mode in the editor")
+    editor_users = TextAreaField("Only these people may use the editors (one username per line; empty: everyone)",
+                                 validators=[Optional(), Length(max=20000)])
     max_file_size_mb = IntegerField("Maximum file size (MB)", validators=[DataRequired(), NumberRange(1, 4096)])
     submit = SubmitField("Save and test the connection")

@@ -15,12 +15,15 @@ from app.models import FileVersion
 from app.models import Membership
 from app.models import Space
 from app.models import User
+from app.services import access
 from app.services import editor_config
 from app.services import files as file_service
+from app.services import notifications
 from app.services import rights
 from app.services import sending
 from app.services import settings
 from app.services.exceptions import BadRequest
+from app.services.exceptions import Forbidden
 
 
 @bp.before_request
@@ -157,5 +160,44 @@ def get_editor_config(file_id: int):
     file, level = rights.get_file_or_404(file_id, current_user)
     if not settings.docs_configured():
         abort(503, "The Document Server is not configured.")
+    if not access.may_use_editors(current_user):
+        abort(403, "An administrator has not allowed you to use the editors.")
     mode = request.args.get("mode", "edit")
     return jsonify(editor_config.build(file, current_user, level, mode, request.headers.get("User-Agent", "")))
+
+
+@bp.route("/files/<int:file_id>/rights", methods=("GET",))
+def get_rights(file_id: int):
+    """The file's rights: default level for members, per-person levels, reader downloads."""
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    return jsonify(rights.describe(file))
+
+
+@bp.route("/files/<int:file_id>/rights", methods=("PUT",))
+def put_rights(file_id: int):
+    """Change rights (owner and space admins); a user mapped to null follows the default again."""
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    data = _json()
+    users = data.get("users", {})
+    if not isinstance(users, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
+                                             for k, v in users.items()):
+        raise BadRequest("'users' maps usernames to a level (or null).")
+    default = data.get("default")
+    if default is not None and not isinstance(default, str):
+        raise BadRequest("'default' is a level.")
+    allow_download = data.get("allow_download")
+    if allow_download is not None and not isinstance(allow_download, bool):
+        raise BadRequest("'allow_download' is true or false.")
+    try:
+        access.change_rights(file, current_user, default, users, allow_download)
+    except Forbidden as exc:
+        abort(403, exc.message)
+    return jsonify(rights.describe(file))
+
+
+@bp.route("/notifications")
+def list_notifications():
+    items = notifications.latest(current_user, 100)
+    return jsonify(unread=notifications.unread_count(current_user), notifications=[{
+        "id": n.id, "kind": n.kind, "text": n.text, "link": n.link, "file": n.file_id,
+        "created_at": n.created_at.isoformat(), "read": n.read_at is not None} for n in items])

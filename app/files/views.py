@@ -12,15 +12,21 @@ from flask_login import login_required
 
 from app.extensions import db
 from app.files import bp
+from app.files.forms import CommentForm
 from app.files.forms import RenameForm
+from app.files.forms import RightsForm
 from app.files.forms import VersionUploadForm
 from app.forms import ConfirmForm
+from app.models import LEVELS
 from app.models import FileVersion
+from app.models import Post
+from app.services import access
 from app.services import files as file_service
 from app.services import formats
 from app.services import rights
 from app.services import sending
 from app.services import settings
+from app.services import stream
 from app.services.exceptions import BadRequest
 from app.services.exceptions import Forbidden
 
@@ -44,6 +50,9 @@ def show(file_id: int):
         can_download=rights.at_least(level, "edit") or file.allow_download,
         docs_configured=settings.docs_configured(),
         rename_form=RenameForm(title=file.stem),
+        rights_form=RightsForm(default=file.default_level, allow_download=file.allow_download),
+        members=rights.members_with_levels(file) if rights.can_manage_file(file, current_user) else [],
+        level_labels=access.LEVEL_LABELS,
         version_form=VersionUploadForm(),
         confirm_form=ConfirmForm(),
     )
@@ -113,3 +122,47 @@ def upload_version(file_id: int):
         except BadRequest as exc:
             flash(exc.message, "danger")
     return redirect(url_for("files.show", file_id=file.id))
+
+
+@bp.route("/<int:file_id>/rights", methods=("POST",))
+@login_required
+def change_rights(file_id: int):
+    """The Change access rights dialog: a default for members, per-person levels, reader downloads."""
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    if not rights.can_manage_file(file, current_user):
+        abort(403)
+    form = RightsForm()
+    if not form.validate_on_submit():
+        flash("Choose a level for the space's members.", "danger")
+        return redirect(url_for("files.show", file_id=file.id))
+    users = {}
+    for user, _, _, override in rights.members_with_levels(file):
+        if user.id == file.owner_id:
+            continue
+        wanted = request.form.get(f"user-{user.username}", "")
+        wanted = wanted if wanted in LEVELS else None  # "" means: follow the default
+        if wanted != override:
+            users[user.username] = wanted
+    try:
+        access.change_rights(file, current_user, form.default.data, users, form.allow_download.data)
+        flash("Access rights saved.", "success")
+    except BadRequest as exc:
+        flash(exc.message, "danger")
+    return redirect(url_for("files.show", file_id=file.id))
+
+
+@bp.route("/<int:file_id>/thread", methods=("GET", "POST"))
+@login_required
+def thread(file_id: int):
+    """The file's thread: notices about its versions and rights, and members' comments, newest last."""
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    form = CommentForm()
+    if form.validate_on_submit():
+        comment = stream.post(file.space_id, current_user, form.body.data.strip())
+        comment.file_id = file.id
+        db.session.commit()
+        return redirect(url_for("files.thread", file_id=file.id) + "#end")
+    posts = db.session.scalars(
+        sa.select(Post).where(Post.file_id == file.id).order_by(Post.created_at, Post.id)
+    ).all()
+    return render_template("files/thread.html", file=file, posts=posts, form=form)

@@ -55,8 +55,8 @@ class File(Base):
     editors_json: so.Mapped[str] = so.mapped_column(sa.Text, default="[]")
     editing_since: so.Mapped[Optional[datetime]]
 
-    # Rights of space members without an override (issue 4), and readers' downloads.
-    default_level: so.Mapped[str] = so.mapped_column(sa.String(16), default="edit")
+    # Rights of space members without an override, and whether readers may download.
+    default_level: so.Mapped[str] = so.mapped_column(sa.String(16), default="read")
     allow_download: so.Mapped[bool] = so.mapped_column(default=True)
 
     space: so.Mapped[Space] = so.relationship()

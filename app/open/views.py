@@ -11,14 +11,17 @@ from flask_login import login_required
 from app.models import File
 from app.open import bp
 from app.security import allow_docs_origin
+from app.services import access
 from app.services import editor_config
 from app.services import formats
 from app.services import rights
 from app.services import settings
 
 
-def unavailable_reason(file: File) -> tuple[str | None, int] | None:
+def unavailable_reason(file: File, user=None) -> tuple[str | None, int] | None:
     """Why the file cannot be opened in an editor (None, 503 when Docs is not set up), or None."""
+    if user is not None and not access.may_use_editors(user):
+        return "An administrator has not allowed you to use the editors. You can still download the file.", 403
     if formats.document_type(file.ext) is None:
         return f"ONLYOFFICE Docs cannot open .{file.ext} files.", 415
     if not settings.docs_configured():
@@ -43,7 +46,7 @@ def editor(file_id: int):
     :raise 404: the user may not read the file.
     """
     file, level = rights.get_file_or_404(file_id, current_user)
-    blocked = unavailable_reason(file)
+    blocked = unavailable_reason(file, current_user)
     if blocked:
         reason, status = blocked
         return render_template("open/unavailable.html", file=file, reason=reason), status

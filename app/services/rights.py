@@ -1,5 +1,7 @@
 """Who may do what with a space and its files, decided on the server only."""
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -11,6 +13,7 @@ from app.models import FileRight
 from app.models import Membership
 from app.models import Space
 from app.models import User
+from app.services.exceptions import BadRequest
 from app.services.exceptions import NotFound
 
 
@@ -104,3 +107,74 @@ def hidden_file_ids(space_id: int, user: User, member: Membership) -> set[int]:
     ).all()
     return {fid for fid, default, owner in candidates
             if owner != user.id and overrides.get(fid, default) == "none"}
+
+
+@dataclass
+class RightsChange:
+    """What a rights update changed: who now has which level, for notices and notifications."""
+
+    changed: dict[int, tuple[str, str]]  # user id -> (old level, new level)
+    default: tuple[str, str] | None
+    allow_download: tuple[bool, bool] | None
+
+
+def describe(file: File) -> dict:
+    """The file's rights in the API's shape."""
+    overrides = db.session.execute(
+        sa.select(User.username, FileRight.level).join(FileRight, FileRight.user_id == User.id)
+        .where(FileRight.file_id == file.id).order_by(User.username)
+    ).all()
+    return {"default": file.default_level, "users": dict(overrides), "allow_download": file.allow_download,
+            "owner": file.owner.username if file.owner else None}
+
+
+def members_with_levels(file: File) -> list[tuple[User, Membership, str, str | None]]:
+    """Every member of the file's space: (user, membership, effective level, override or None)."""
+    rows = db.session.execute(
+        sa.select(User, Membership, FileRight.level)
+        .join(Membership, Membership.user_id == User.id)
+        .outerjoin(FileRight, sa.and_(FileRight.file_id == file.id, FileRight.user_id == User.id))
+        .where(Membership.space_id == file.space_id).order_by(User.display_name)
+    ).all()
+    return [(user, member, _level(file, user, member.role, override), override) for user, member, override in rows]
+
+
+def set_rights(file: File, default: str | None = None, users: dict[str, str | None] | None = None,
+               allow_download: bool | None = None) -> RightsChange:
+    """Apply a rights update; ``users`` maps usernames to a level, or None to drop the override.
+
+    Stages the changes; the caller notifies and commits.
+    :raise BadRequest: unknown level, unknown user, someone outside the space, or the owner.
+    """
+    levels = set(LEVELS)
+    if default is not None and default not in levels:
+        raise BadRequest(f"Unknown level {default!r}; use one of {', '.join(LEVELS)}.")
+    before = {user.id: level for user, _, level, _ in members_with_levels(file)}
+    old_default, old_download = file.default_level, file.allow_download
+    if default is not None:
+        file.default_level = default
+    if allow_download is not None:
+        file.allow_download = bool(allow_download)
+    for username, level in (users or {}).items():
+        if level is not None and level not in levels:
+            raise BadRequest(f"Unknown level {level!r} for {username}.")
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+        if user is None or membership(file.space_id, user) is None:
+            raise BadRequest(f"{username} is not a member of this space.")
+        if user.id == file.owner_id:
+            raise BadRequest(f"{username} owns the file and always edits it.")
+        right = db.session.scalar(sa.select(FileRight).where(FileRight.file_id == file.id, FileRight.user_id == user.id))
+        if level is None:
+            if right is not None:
+                db.session.delete(right)
+        elif right is None:
+            db.session.add(FileRight(file_id=file.id, user_id=user.id, level=level))
+        else:
+            right.level = level
+    db.session.flush()
+    after = {user.id: level for user, _, level, _ in members_with_levels(file)}
+    return RightsChange(
+        changed={uid: (before.get(uid, "none"), lvl) for uid, lvl in after.items() if before.get(uid) != lvl},
+        default=(old_default, file.default_level) if old_default != file.default_level else None,
+        allow_download=(old_download, file.allow_download) if old_download != file.allow_download else None,
+    )

@@ -1,0 +1,39 @@
+"""List notifications and mark them read."""
+
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+
+from app.forms import ConfirmForm
+from app.notifications import bp
+from app.security import is_safe_next_url
+from app.services import notifications
+
+
+@bp.app_context_processor
+def unread_notifications():
+    """The bell's count, on every page a signed-in person sees."""
+    if current_user.is_authenticated and hasattr(current_user, "username"):
+        return {"unread_notifications": notifications.unread_count(current_user)}
+    return {"unread_notifications": 0}
+
+
+@bp.route("/notifications")
+@login_required
+def index():
+    return render_template("notifications/index.html", items=notifications.latest(current_user, 100),
+                           form=ConfirmForm())
+
+
+@bp.route("/notifications/read", methods=("POST",))
+@login_required
+def mark_read():
+    """Mark one (``id``) or all notifications read, then go where the person clicked (a local path)."""
+    if ConfirmForm().validate_on_submit():
+        notification_id = request.form.get("id", type=int)
+        notifications.mark_read(current_user, notification_id)
+    target = request.form.get("next")
+    return redirect(target if is_safe_next_url(target) else url_for("notifications.index"))
