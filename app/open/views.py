@@ -1,6 +1,11 @@
-"""Render the DocEditor page for a file."""
+"""The editor page for a file, and the requests its editor makes (mentions, action links)."""
 
+import json
 from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import abort
+from flask import jsonify
 
 from flask import render_template
 from flask import request
@@ -8,14 +13,19 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
+from app.extensions import db
 from app.models import File
+from app.models import User
 from app.open import bp
 from app.security import allow_docs_origin
 from app.services import access
 from app.services import editor_config
 from app.services import formats
 from app.services import rights
+from app.services import notifications
 from app.services import settings
+from app.services.exceptions import BadRequest
+from app.services.exceptions import Forbidden
 
 
 def unavailable_reason(file: File, user=None) -> tuple[str | None, int] | None:
@@ -29,13 +39,17 @@ def unavailable_reason(file: File, user=None) -> tuple[str | None, int] | None:
     return None
 
 
-def render_editor_page(file: File, config: dict, back_url: str | None = None, back_label: str = ""):
-    """The editor page for a signed config, allowed by the CSP to load api.js and frame Docs."""
+def render_editor_page(file: File, config: dict, back_url: str | None = None, back_label: str = "",
+                       mentions: bool = False):
+    """The editor page for a signed config, allowed by the CSP to load api.js and frame Docs.
+
+    ``mentions`` wires @mentions and action links (signed-in members only).
+    """
     docs_url = settings.get("docs_url").rstrip("/")
     parts = urlsplit(docs_url)
     allow_docs_origin(f"{parts.scheme}://{parts.netloc}")
     return render_template("open/editor.html", file=file, config=config, back_url=back_url, back_label=back_label,
-                           api_js=f"{docs_url}/web-apps/apps/api/documents/api.js")
+                           api_js=f"{docs_url}/web-apps/apps/api/documents/api.js", mentions=mentions)
 
 
 @bp.route("/files/<int:file_id>/open")
@@ -51,5 +65,84 @@ def editor(file_id: int):
         reason, status = blocked
         return render_template("open/unavailable.html", file=file, reason=reason), status
     config = editor_config.build(file, current_user, level, request.args.get("mode", "edit"),
-                                 request.headers.get("User-Agent", ""))
-    return render_editor_page(file, config, url_for("spaces.show", space_id=file.space_id), file.space.name)
+                                 request.headers.get("User-Agent", ""), parse_action_link(request.args.get("action")))
+    return render_editor_page(file, config, url_for("spaces.show", space_id=file.space_id), file.space.name,
+                              mentions=True)
+
+
+def parse_action_link(raw: str | None) -> dict | None:
+    """A comment or bookmark anchor from ?action= (made by onMakeActionLink), or None if malformed."""
+    if not raw or len(raw) > 2000:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    action = value.get("action") if isinstance(value, dict) else None
+    if not isinstance(action, dict) or action.get("type") not in ("bookmark", "comment"):
+        return None
+    return {"action": {"type": action["type"], "data": str(action.get("data", ""))[:500]}}
+
+
+@bp.route("/files/<int:file_id>/mention-users")
+@login_required
+def mention_users(file_id: int):
+    """People who can read the file, for @mentions: filtered by search text, paginated."""
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    search = (request.args.get("search") or "").strip().lower()
+    start = max(request.args.get("from", 0, type=int), 0)
+    count = min(max(request.args.get("count", 50, type=int), 1), 200)
+    readers = [user for user, _, level, _ in rights.members_with_levels(file)
+               if rights.at_least(level, "read") and user.id != current_user.id
+               and (not search or search in user.display_name.lower() or search in user.username.lower()
+                    or search in user.contact.lower())]
+    page = readers[start:start + count]
+    return jsonify(c=request.args.get("c", "mention"), isPaginated=True, total=len(readers),
+                   users=[{"email": u.contact, "id": u.docs_id, "name": u.display_name} for u in page])
+
+
+@bp.route("/files/<int:file_id>/mentions", methods=("POST",))
+@login_required
+def mentions(file_id: int):
+    """Notify the people mentioned in a comment; report those who cannot read the file."""
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    data = request.get_json(silent=True) or {}
+    emails = data.get("emails") if isinstance(data.get("emails"), list) else []
+    message = str(data.get("message") or "")[:500]
+    action = parse_action_link(json.dumps(data.get("actionLink"))) if data.get("actionLink") else None
+    link = url_for("open.editor", file_id=file.id, action=json.dumps(action) if action else None)
+    members = {user.contact.lower(): (user, level) for user, _, level, _ in rights.members_with_levels(file)}
+    notified, no_access = [], []
+    for email in {str(e).lower() for e in emails[:50]}:
+        user, level = members.get(email, (None, "none"))
+        if user is None:
+            user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
+        if user is None:
+            continue
+        if rights.at_least(level, "read"):
+            notifications.notify(user, "mention", f"{current_user.display_name} mentioned you in {file.title}: "
+                                 f"“{message}”", link, file)
+            notified.append(user.display_name)
+        else:
+            no_access.append({"username": user.username, "name": user.display_name})
+    db.session.commit()
+    return jsonify(notified=sorted(notified), no_access=no_access,
+                   can_grant=rights.can_manage_file(file, current_user))
+
+
+@bp.route("/files/<int:file_id>/grant-read", methods=("POST",))
+@login_required
+def grant_read(file_id: int):
+    """Give read access to people who were mentioned but could not read the file (managers only)."""
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    data = request.get_json(silent=True) or {}
+    usernames = [u for u in data.get("usernames", []) if isinstance(u, str)][:50]
+    levels = {user.username: level for user, _, level, _ in rights.members_with_levels(file)}
+    grant = {name: "read" for name in usernames if levels.get(name) == "none"}
+    try:
+        access.change_rights(file, current_user, users=grant)
+    except Forbidden as exc:
+        abort(403, exc.message)
+    except BadRequest as exc:
+        abort(400, exc.message)
+    return jsonify(granted=sorted(grant))

@@ -31,6 +31,37 @@
     }
   };
 
+  if (links.mentions) {
+    var post = function (url, body) {
+      return fetch(url, {method: "POST", credentials: "same-origin",
+                         headers: {"Content-Type": "application/json", "X-CSRFToken": links.csrf},
+                         body: JSON.stringify(body)}).then(function (r) { return r.json(); });
+    };
+    // @mentions: the people who can read the file, filtered and paged as the editor asks.
+    config.events.onRequestUsers = function (event) {
+      var data = event.data || {};
+      var query = new URLSearchParams({c: data.c || "mention", search: data.search || "",
+                                       from: data.from || 0, count: data.count || 50});
+      fetch(links.mentions + "?" + query.toString(), {credentials: "same-origin"})
+        .then(function (r) { return r.json(); })
+        .then(function (answer) { window.docEditor.setUsers(answer); });
+    };
+    config.events.onRequestSendNotify = function (event) {
+      post(links.notify, event.data || {}).then(function (answer) {
+        if (!answer.no_access || !answer.no_access.length) return;
+        var names = answer.no_access.map(function (p) { return p.name; }).join(", ");
+        if (answer.can_grant && window.confirm(names + " cannot read this document. Give them read access?")) {
+          post(links.grant, {usernames: answer.no_access.map(function (p) { return p.username; })});
+        } else if (!answer.can_grant) {
+          show(names + " cannot read this document, so they were not notified. Ask its owner to share it.");
+        }
+      });
+    };
+    config.events.onMakeActionLink = function (event) {
+      window.docEditor.setActionLink(links.open + "?action=" + encodeURIComponent(JSON.stringify(event.data)));
+    };
+  }
+
   window.addEventListener("beforeunload", function (event) {
     if (unsaved) { event.preventDefault(); event.returnValue = ""; }
   });
