@@ -201,3 +201,37 @@ def list_notifications():
     return jsonify(unread=notifications.unread_count(current_user), notifications=[{
         "id": n.id, "kind": n.kind, "text": n.text, "link": n.link, "file": n.file_id,
         "created_at": n.created_at.isoformat(), "read": n.read_at is not None} for n in items])
+
+
+@bp.route("/files/<int:file_id>/versions/<int:number>/content")
+def version_content(file_id: int, number: int):
+    file, level = rights.get_file_or_404(file_id, current_user)
+    if not (rights.at_least(level, "edit") or file.allow_download):
+        abort(403, "Downloads of this file are turned off for readers.")
+    version = file_service.get_version(file, number)
+    if version is None:
+        abort(404, "No such version.")
+    return sending.send_version(file, version, as_attachment=True)
+
+
+@bp.route("/files/<int:file_id>/versions/<int:number>/restore", methods=("POST",))
+def restore_version(file_id: int, number: int):
+    """Restore a version as the new current one (editors only)."""
+    file, level = rights.get_file_or_404(file_id, current_user)
+    if not rights.at_least(level, "edit"):
+        abort(403, "Only editors restore versions.")
+    version = file_service.restore(file, number, current_user)
+    return jsonify(number=version.number, key=file.doc_key, restored_from=number), 201
+
+
+@bp.route("/files/<int:file_id>/versions", methods=("POST",))
+def upload_version(file_id: int):
+    """Upload a new version (multipart field 'file'; editors only); the key rotates."""
+    file, level = rights.get_file_or_404(file_id, current_user)
+    if not rights.at_least(level, "edit"):
+        abort(403, "Only editors upload new versions.")
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest("Send the file as multipart field 'file'.")
+    version = file_service.upload_version(file, current_user, upload.stream)
+    return jsonify(number=version.number, key=file.doc_key, size=version.size), 201

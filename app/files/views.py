@@ -166,3 +166,19 @@ def thread(file_id: int):
         sa.select(Post).where(Post.file_id == file.id).order_by(Post.created_at, Post.id)
     ).all()
     return render_template("files/thread.html", file=file, posts=posts, form=form)
+
+
+@bp.route("/<int:file_id>/versions/<int:number>/restore", methods=("POST",))
+@login_required
+def restore_version(file_id: int, number: int):
+    """Restore from the versions panel (editors only); open editors get a new key."""
+    file, level = rights.get_file_or_404(file_id, current_user)
+    if not rights.at_least(level, "edit"):
+        abort(403)
+    if ConfirmForm().validate_on_submit():
+        try:
+            version = file_service.restore(file, number, current_user)
+            flash(f"Version {number} restored as version {version.number}.", "success")
+        except BadRequest as exc:
+            flash(exc.message, "danger")
+    return redirect(url_for("files.show", file_id=file.id))

@@ -301,3 +301,29 @@ def get_version(file: File, number: int) -> FileVersion | None:
     return db.session.scalar(
         sa.select(FileVersion).where(FileVersion.file_id == file.id, FileVersion.number == number)
     )
+
+
+def restore(file: File, number: int, actor: User) -> FileVersion:
+    """Make an old version's content the new head (a new version; the key rotates).
+
+    :raise BadRequest: no such version, or it is already the current one.
+    """
+    old = get_version(file, number)
+    if old is None:
+        raise BadRequest(f"There is no version {number}.")
+    if old.number == file.version:
+        raise BadRequest(f"Version {number} is already the current version.")
+    handle, path = get_storage().temp_file()
+    try:
+        with handle, get_storage().open(old.storage_key) as source:
+            while chunk := source.read(CHUNK):
+                handle.write(chunk)
+        lock(file)
+        version = store_version(file, path, actor, "restore")
+        stream.notice(file, f"{actor.display_name} restored version {number} of {file.title} as version "
+                            f"{version.number}", actor)
+        _commit_or_discard(version)
+        return version
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
