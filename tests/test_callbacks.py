@@ -430,3 +430,33 @@ def test_late_save_for_a_replaced_file_becomes_a_conflict_copy(world, fake_docs,
     versions = world.versions(doc["id"])
     assert [v.is_conflict for v in versions] == [False, False, True]
     assert docx_text(world.head_bytes(doc["id"])) == ["uploaded meanwhile"]
+
+
+def test_a_failed_final_save_tells_the_owner_and_the_editor_once(world, fake_docs, doc):
+    body = save_body(world, fake_docs, doc)
+    body["url"] = fake_docs.url + "/cache/files/missing.docx"
+    for _ in range(3):  # Docs retries
+        assert send(doc["callback"], body).status_code == 503
+    for user in ("alice", "bob"):
+        notes = world.client().get("/api/v1/notifications", headers=world.api(user)).get_json()
+        assert notes["unread"] == 1, user
+        assert "Changes to Report.docx could not be saved yet" in notes["notifications"][0]["text"]
+
+
+def test_intermediate_versions_fold_into_the_final_save_when_the_admin_says_so(world, fake_docs, doc):
+    from app.extensions import db
+    from app.services import settings
+
+    def fold():
+        settings.save({"keep_intermediate_versions": False})
+        db.session.commit()
+
+    world.query(fold)
+    fake_docs.put("f1.docx", docx_with("draft"))
+    force = save_body(world, fake_docs, doc, status=6, name="f1.docx", forcesavetype=1)
+    assert send(doc["callback"], force).json() == {"error": 0}
+    assert [v.number for v in world.versions(doc["id"])] == [1, 2]
+    assert send(doc["callback"], save_body(world, fake_docs, doc)).json() == {"error": 0}
+    versions = world.versions(doc["id"])
+    assert [(v.number, v.source) for v in versions] == [(1, "create"), (3, "save")]
+    assert world.file(doc["id"]).version == 3

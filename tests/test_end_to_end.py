@@ -211,3 +211,42 @@ def test_a_readers_config_with_edit_flipped_is_refused_by_docs(live, emulator):
     config["document"]["permissions"]["edit"] = True
     config["editorConfig"]["mode"] = "edit"
     assert emulator.open_session(config)["error"] != 0
+
+
+def test_changes_of_a_final_save_are_kept_for_the_history(live, emulator):
+    doc = live.create_document("alice", "Changes")
+    config = config_for(live, doc["id"], "alice")
+    key, alice = config["document"]["key"], str(live.user_ids["alice"])
+    emulator.open_session(config)
+    emulator.append(key, alice, "tracked")
+    emulator.leave(key, alice)
+    emulator.wait_idle()
+    version = live.versions(doc["id"])[1]
+    assert version.changes_storage_key and version.history_json
+    import os
+    import zipfile
+
+    path = os.path.join(live.app.config["STORAGE_DIR"], version.changes_storage_key)
+    assert zipfile.is_zipfile(path)
+
+
+def test_a_co_editor_leaving_while_others_stay_is_saved_at_once(live, emulator):
+    doc = live.create_document("alice", "Leaver")
+    live.set_level(doc["id"], "bob", "edit")
+    alice_config, bob_config = config_for(live, doc["id"], "alice"), config_for(live, doc["id"], "bob")
+    key, alice, bob = alice_config["document"]["key"], str(live.user_ids["alice"]), str(live.user_ids["bob"])
+    emulator.open_session(alice_config)
+    emulator.open_session(bob_config)
+    emulator.append(key, bob, "bob's part")
+    emulator.leave(key, bob)  # alice stays
+    import time
+
+    deadline = time.time() + 10
+    while live.file(doc["id"]).version < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    assert live.file(doc["id"]).version == 2 and live.file(doc["id"]).doc_key == key  # a force-save
+    assert "bob's part" in docx_text(live.head_bytes(doc["id"]))
+    forced = emulator.callbacks(key=key, status=6)
+    assert forced and forced[-1]["body"].get("forcesavetype") == 0
+    emulator.leave(key, alice)
+    emulator.wait_idle()

@@ -12,7 +12,7 @@ from app.security import admin_required
 from app.services import docs_client
 from app.services import settings
 
-FORM_FIELDS = [k for k in settings.FIELDS if k != "jwt_secret"]
+FORM_FIELDS = [k for k in settings.FIELDS if k != "jwt_secret" and hasattr(SettingsForm, k)]
 
 
 @bp.route("/settings", methods=("GET", "POST"))

@@ -123,10 +123,13 @@ def track(file_id: int):
     except SaveRejected as exc:
         db.session.rollback()
         log.warning("save for file %s refused: %s", file_id, exc.message)
+        if exc.http_status == 422:  # a broken document, not a forged request: people should know
+            callbacks.report_failure(file_id, data, "the edited file was damaged")
         return _answer(1, exc.http_status)
     except (SaveFailed, StorageError, OSError, sa.exc.SQLAlchemyError) as exc:
         db.session.rollback()
         log.error("save for file %s failed, Docs will retry: %s", file_id, getattr(exc, "message", "") or exc.__class__.__name__)
+        callbacks.report_failure(file_id, data, "the server could not store it")
         return _answer(1, 503)
     log.info("callback for file %s status %s: %s", file_id, data.get("status"), outcome)
     return _answer(0)

@@ -8,22 +8,32 @@ save from a session whose file moved on is kept beside the head, not over it.
 import json
 import logging
 import os
+import threading
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
 from app.models import File
+from app.models import FileVersion
+from app.models import Notification
 from app.models import SaveReceipt
 from app.models import User
 from app.models.base import utcnow
+from app.services import docs_client
 from app.services import fetch
 from app.services import files
 from app.services import keys
+from app.services import notifications
 from app.services import settings
+from app.services import share_links
 from app.services import stream
 from app.services import validation
+from app.services.storage import get_storage
 from app.services.exceptions import BadRequest
+from app.services.exceptions import DocsError
 from app.services.exceptions import NotFound
 from app.services.exceptions import SaveFailed
 from app.services.exceptions import SaveRejected
@@ -66,12 +76,52 @@ def _editing(file: File, key: str, data: dict) -> str:
     if key != file.doc_key:
         return "stale session"
     editors = _user_ids(data)
+    if _someone_left(data, editors):
+        # The others stay, so no final save comes yet: store the leaver's work now.
+        _forcesave_later(key)
     if editors == file.editors and bool(editors) == (file.editing_since is not None):
         return "editing"  # nothing new: no write (Docs repeats status 1 on every join and reconnect)
     file.editors = editors
     file.editing_since = (file.editing_since or utcnow()) if editors else None
     db.session.commit()
     return "editing"
+
+
+def _someone_left(data: dict, editors: list[str]) -> bool:
+    actions = data.get("actions") if isinstance(data.get("actions"), list) else []
+    return bool(editors) and any(
+        isinstance(a, dict) and a.get("type") == 0 and a.get("userid") not in editors for a in actions)
+
+
+def _forcesave_later(key: str) -> None:
+    """Ask Docs to force-save, after this callback is answered (Docs calls us back with status 6)."""
+    app = current_app._get_current_object()
+
+    def run():
+        with app.app_context():
+            try:
+                docs_client.command("forcesave", key=key)
+            except DocsError as exc:  # "nothing changed" is fine; the final save still comes
+                log.info("forcesave of %s after a co-editor left: %s", key, exc.message)
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+def _fold_intermediate(file: File, key: str) -> None:
+    """Unless the admin keeps them, drop the force-saved versions the final save now includes."""
+    if settings.get("keep_intermediate_versions"):
+        return
+    numbers = db.session.scalars(sa.select(SaveReceipt.version_number).where(
+        SaveReceipt.file_id == file.id, SaveReceipt.doc_key == key, SaveReceipt.kind == FORCE)).all()
+    folded = db.session.scalars(sa.select(FileVersion).where(
+        FileVersion.file_id == file.id, FileVersion.number.in_([n for n in numbers if n]),
+        FileVersion.number != file.version)).all()
+    blobs = [v.storage_key for v in folded] + [v.changes_storage_key for v in folded if v.changes_storage_key]
+    for version in folded:
+        db.session.delete(version)
+    db.session.commit()
+    for blob in blobs:  # after the commit: the rows are gone first, so no row names a missing blob
+        get_storage().delete(blob)
 
 
 def _closed(file: File, key: str) -> str:
@@ -87,6 +137,15 @@ def _author(data: dict) -> User | None:
     if ids and ids[0].isdigit():
         return db.session.get(User, int(ids[0]))
     return None
+
+
+def _author_name(author: User | None, data: dict) -> str:
+    """Who to name in the notice: the member, or the guest by the name they gave on the share page."""
+    if author is not None:
+        return author.display_name
+    ids = _user_ids(data)
+    guest = share_links.guest_name(ids[0]) if ids else None
+    return f"{guest} (guest)" if guest else "someone"
 
 
 def _dedupe(kind: str, data: dict) -> str:
@@ -131,18 +190,40 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
         raise SaveRejected(f"Docs returned .{filetype} for a .{file.ext} file")
 
     path = fetch.download(url, settings.max_file_bytes())
+    changes = None
     try:
         try:
             validation.validate_document(path, file.ext, validation.Limits(max_bytes=settings.max_file_bytes()))
         except validation.InvalidDocument as exc:
             raise SaveRejected(f"invalid document: {exc.reason}") from None
-        return _commit_save(file, key, status, kind, dedupe, data, path)
+        changes = _fetch_changes(file, data)
+        return _commit_save(file, key, status, kind, dedupe, data, path, changes)
     finally:
-        if os.path.exists(path):
-            os.unlink(path)
+        for leftover in (path, changes):
+            if leftover and os.path.exists(leftover):
+                os.unlink(leftover)
 
 
-def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data: dict, path: str) -> str:
+def _fetch_changes(file: File, data: dict) -> str | None:
+    """The session's changes zip (history highlighting); its link expires, so fetch it now.
+
+    Optional: without it the history shows the version unhighlighted, so a failure is logged,
+    not fatal.
+    """
+    url = data.get("changesurl")
+    if not isinstance(url, str) or not url:
+        return None
+    try:
+        path = fetch.download(url, settings.max_file_bytes())
+        validation.validate_zip(path)
+        return path
+    except (SaveFailed, SaveRejected, validation.InvalidDocument) as exc:
+        log.warning("file %s: changes of this save not kept: %s", file.id, getattr(exc, "message", "") or exc)
+        return None
+
+
+def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data: dict, path: str,
+                 changes: str | None = None) -> str:
     db.session.rollback()  # start clean: the lock must be the transaction's first statement
     files.lock(file)
     if _finalised(file, key) or _receipt(file, key, kind, dedupe):
@@ -158,9 +239,11 @@ def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data
         history_json=json.dumps(history) if isinstance(history, dict) else None,
         becomes_head=current,
     )
+    if changes:
+        version.changes_storage_key = get_storage().put_file(changes, f"changes/{file.id}")
     db.session.add(SaveReceipt(file_id=file.id, doc_key=key, kind=kind, dedupe=dedupe,
                                version_number=version.number))
-    name = author.display_name if author else "someone"
+    name = _author_name(author, data)
     if current:
         stream.notice(file, f"{file.title} was updated by {name}: version {version.number}", author)
     else:
@@ -179,6 +262,8 @@ def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data
         db.session.rollback()
         files.discard_blob(version)
         raise SaveFailed("could not record the new version") from None
+    if current and kind == FINAL:
+        _fold_intermediate(file, key)
     log.info("file %s key %s: status %s stored as version %s%s", file.id, key, status,
              version.number, "" if current else " (conflict copy)")
     return "stored"
@@ -198,3 +283,31 @@ def _close_unmodified(file: File, key: str) -> str:
         file.editing_since = None
     db.session.commit()
     return "unmodified"
+
+
+def report_failure(file_id: int, data: dict, reason: str) -> None:
+    """Tell the owner and the last editor that a final save did not land (once per file in a while).
+
+    Docs keeps the changes (it retries, then keeps a forgotten copy), so the message says
+    they are not lost and who can recover them.
+    """
+    if data.get("status") not in (2, 3):
+        return
+    db.session.rollback()
+    file = db.session.get(File, file_id)
+    if file is None:
+        return
+    recipients = {file.owner_id}
+    editor = _author(data)
+    if editor is not None:
+        recipients.add(editor.id)
+    since = utcnow() - timedelta(minutes=10)
+    for user_id in filter(None, recipients):
+        already = db.session.scalar(sa.select(Notification.id).where(
+            Notification.user_id == user_id, Notification.file_id == file.id,
+            Notification.kind == "save-failed", Notification.created_at >= since))
+        if already is None:
+            notifications.notify(user_id, "save-failed", f"Changes to {file.title} could not be saved yet ({reason}). "
+                                 "The Document Server keeps them; an administrator can recover them.",
+                                 f"/files/{file.id}", file)
+    db.session.commit()

@@ -33,6 +33,8 @@ FIELDS = {
         Field("jwt_header", "DOCS_JWT_HEADER", "str", "Authorization"),
         Field("verify_tls", "DOCS_VERIFY_TLS", "bool", True),
         Field("forcesave", "DOCS_FORCESAVE", "bool", False),
+        # Keep each force-saved version, or fold them into the session's final save.
+        Field("keep_intermediate_versions", None, "bool", True),
         Field("chat", None, "bool", True),
         Field("comments", None, "bool", True),
         Field("help", None, "bool", True),

@@ -68,6 +68,15 @@ class Limits:
     max_ratio: int = 200                        # per-member uncompressed/compressed ratio (for members over 1 MiB uncompressed)
 
 
+def validate_zip(path: str, limits: Limits = Limits()) -> None:
+    """Raise InvalidDocument unless the file is a sound zip within limits (e.g. a changes archive)."""
+    size = os.path.getsize(path)
+    if size == 0 or size > limits.max_bytes:
+        raise InvalidDocument("The archive is empty or too large.")
+    with _sound_zip(path, size, limits):
+        pass
+
+
 def validate_document(path: str, ext: str, limits: Limits = Limits()) -> None:
     """Raise InvalidDocument unless the file at path is a sound `ext` document.
 
