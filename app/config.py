@@ -44,6 +44,7 @@ class Config:
     # Lifetimes of what we hand out.
     EDITOR_TOKEN_SECONDS = 300  # config token: DS checks it only when the editor connects
     DOWNLOAD_LINK_SECONDS = 3600  # document.url: DS downloads at open, retries within minutes
+    HISTORY_LINK_SECONDS = 600  # history views fetch at once
     DOCS_JWT_LEEWAY = 60  # seconds of clock skew accepted, as Docs itself allows
     DOCS_TIMEOUT = (5, 60)  # connect, read seconds for requests to the Document Server
     SAVE_ALLOWED_PATH_PREFIXES = ("/cache/files/", "/storage-cache/files/")

@@ -10,6 +10,7 @@ from flask import abort
 from flask import current_app
 from flask import jsonify
 from flask import request
+from flask import send_file
 
 from app.backend import bp
 from app.extensions import db
@@ -28,6 +29,7 @@ from app.services.exceptions import NotFound
 from app.services.exceptions import SaveFailed
 from app.services.exceptions import SaveRejected
 from app.services.exceptions import StorageError
+from app.services.storage import get_storage
 
 log = logging.getLogger("coedit.backend")
 MAX_CALLBACK_BYTES = 1024 * 1024
@@ -67,6 +69,45 @@ def download(file_id: int):
         abort(404)
     DOWNLOADS.labels("served").inc()
     return sending.send_version(file, version)
+
+
+@bp.route("/files/<int:file_id>/versions/<int:number>", methods=("GET",))
+def history_version(file_id: int, number: int):
+    """One version's content for the history viewer; Docs fetches it with its JWT, like a download."""
+    try:
+        claims = links.verify("history", request.args.get("token", ""), current_app.config["HISTORY_LINK_SECONDS"])
+        if claims.get("f") != file_id or claims.get("v") != number:
+            raise Forbidden("link is for another version")
+        _verify_download_jwt()
+    except Forbidden as exc:
+        log.warning("history download of file %s refused: %s", file_id, exc.message)
+        abort(403)
+    file = db.session.get(File, file_id)
+    version = file_service.get_version(file, number) if file else None
+    if version is None:
+        abort(404)
+    return sending.send_version(file, version)
+
+
+@bp.route("/files/<int:file_id>/versions/<int:number>/changes", methods=("GET",))
+def history_changes(file_id: int, number: int):
+    """The changes zip of a version, for highlighting; the editor itself may fetch it, so CORS is open
+    and the short-lived link is the credential (it is only ever given to people who may read the file)."""
+    try:
+        claims = links.verify("changes", request.args.get("token", ""), current_app.config["HISTORY_LINK_SECONDS"])
+        if claims.get("f") != file_id or claims.get("v") != number:
+            raise Forbidden("link is for another version")
+    except Forbidden:
+        abort(403)
+    file = db.session.get(File, file_id)
+    version = file_service.get_version(file, number) if file else None
+    if version is None or not version.changes_storage_key:
+        abort(404)
+    storage = get_storage()
+    response = send_file(storage.local_path(version.changes_storage_key)
+                         or storage.open(version.changes_storage_key), mimetype="application/zip", max_age=0)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @bp.route("/check/blank.docx", methods=("GET",))

@@ -19,13 +19,19 @@ from app.models import User
 from app.open import bp
 from app.security import allow_docs_origin
 from app.services import access
+from app.services import docs_client
 from app.services import editor_config
+from app.services import files as file_service
+from app.services import history
 from app.services import formats
 from app.services import rights
 from app.services import notifications
 from app.services import settings
 from app.services.exceptions import BadRequest
+from app.services.exceptions import DocsError
 from app.services.exceptions import Forbidden
+from app.services.exceptions import SaveFailed
+from app.services.exceptions import SaveRejected
 
 
 def unavailable_reason(file: File, user=None) -> tuple[str | None, int] | None:
@@ -40,7 +46,7 @@ def unavailable_reason(file: File, user=None) -> tuple[str | None, int] | None:
 
 
 def render_editor_page(file: File, config: dict, back_url: str | None = None, back_label: str = "",
-                       mentions: bool = False):
+                       mentions: bool = False, can_restore: bool = False, can_rename: bool = False):
     """The editor page for a signed config, allowed by the CSP to load api.js and frame Docs.
 
     ``mentions`` wires @mentions and action links (signed-in members only).
@@ -49,7 +55,8 @@ def render_editor_page(file: File, config: dict, back_url: str | None = None, ba
     parts = urlsplit(docs_url)
     allow_docs_origin(f"{parts.scheme}://{parts.netloc}")
     return render_template("open/editor.html", file=file, config=config, back_url=back_url, back_label=back_label,
-                           api_js=f"{docs_url}/web-apps/apps/api/documents/api.js", mentions=mentions)
+                           api_js=f"{docs_url}/web-apps/apps/api/documents/api.js", mentions=mentions,
+                           can_restore=can_restore, can_rename=can_rename)
 
 
 @bp.route("/files/<int:file_id>/open")
@@ -67,7 +74,8 @@ def editor(file_id: int):
     config = editor_config.build(file, current_user, level, request.args.get("mode", "edit"),
                                  request.headers.get("User-Agent", ""), parse_action_link(request.args.get("action")))
     return render_editor_page(file, config, url_for("spaces.show", space_id=file.space_id), file.space.name,
-                              mentions=True)
+                              mentions=True, can_restore=rights.at_least(level, "edit"),
+                              can_rename=rights.can_manage_file(file, current_user))
 
 
 def parse_action_link(raw: str | None) -> dict | None:
@@ -146,3 +154,56 @@ def grant_read(file_id: int):
     except BadRequest as exc:
         abort(400, exc.message)
     return jsonify(granted=sorted(grant))
+
+
+@bp.route("/files/<int:file_id>/history")
+@login_required
+def history_list(file_id: int):
+    """What the editor's history panel lists (onRequestHistory)."""
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    return jsonify(history.refresh_history(file))
+
+
+@bp.route("/files/<int:file_id>/history/<int:number>")
+@login_required
+def history_version(file_id: int, number: int):
+    """One version for the history viewer (onRequestHistoryData): signed, short-lived links."""
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    return jsonify(history.history_data(file, number))
+
+
+@bp.route("/files/<int:file_id>/rename-from-editor", methods=("POST",))
+@login_required
+def rename_from_editor(file_id: int):
+    """onRequestRename: rename (owner and space admins), then tell every open editor (command meta)."""
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    if not rights.can_manage_file(file, current_user):
+        abort(403, "Only the file's owner and space admins rename it.")
+    title = (request.get_json(silent=True) or {}).get("title")
+    if not isinstance(title, str):
+        abort(400, "Send the new title.")
+    try:
+        file_service.rename(file, title)
+    except BadRequest as exc:
+        abort(400, exc.message)
+    try:
+        docs_client.command("meta", key=file.doc_key, meta={"title": file.title})
+    except DocsError:
+        pass  # renamed all the same; open editors show the new name when reopened
+    return jsonify(title=file.title)
+
+
+@bp.route("/files/<int:file_id>/save-as", methods=("POST",))
+@login_required
+def save_as(file_id: int):
+    """onRequestSaveAs: store Docs' copy as a new file next to this one (only from the Docs server)."""
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    data = request.get_json(silent=True) or {}
+    url, title, ext = data.get("url"), data.get("title"), str(data.get("fileType") or "").lower()
+    if not isinstance(url, str) or not isinstance(title, str) or not ext.isalnum():
+        abort(400, "Send url, title and fileType.")
+    try:
+        copy = file_service.save_copy(file, current_user, url, title, ext)
+    except (BadRequest, SaveRejected, SaveFailed) as exc:
+        abort(400, exc.message)
+    return jsonify(id=copy.id, title=copy.title, url=url_for("files.show", file_id=copy.id)), 201

@@ -327,3 +327,23 @@ def restore(file: File, number: int, actor: User) -> FileVersion:
     finally:
         if os.path.exists(path):
             os.unlink(path)
+
+
+def save_copy(file: File, actor: User, url: str, title: str, ext: str) -> File:
+    """A copy Docs made (Save copy as…) stored as a new file in the same folder.
+
+    :raise SaveRejected: the URL is not on the Document Server, or the file is not sound.
+    :raise SaveFailed: the download failed. :raise BadRequest: unusable name.
+    """
+    from app.services import fetch
+
+    name = safe_filename(title)
+    if formats.extension_of(name) != ext:
+        name = f"{name}.{ext}"
+    path = fetch.download(url, settings.max_file_bytes())
+    try:
+        check_content(path, ext)
+        return _new_file(file.space, file.folder, actor, name, path, "upload")
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)

@@ -57,6 +57,42 @@
         }
       });
     };
+    var getJson = function (url) {
+      return fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); });
+    };
+    // Version history inside the editor.
+    config.events.onRequestHistory = function () {
+      getJson(links.history).then(function (answer) { window.docEditor.refreshHistory(answer); });
+    };
+    config.events.onRequestHistoryData = function (event) {
+      getJson(links.historyVersion + encodeURIComponent(event.data))
+        .then(function (answer) { window.docEditor.setHistoryData(answer); });
+    };
+    config.events.onRequestHistoryClose = function () { window.location.reload(); };
+    if (links.restore) {
+      config.events.onRequestRestore = function (event) {
+        post(links.restore + encodeURIComponent(event.data.version) + "/restore", {})
+          .then(function () { return getJson(links.history); })
+          .then(function (answer) { window.docEditor.refreshHistory(answer); });
+      };
+    }
+    if (links.rename) {
+      config.events.onRequestRename = function (event) {
+        post(links.rename, {title: event.data}).then(function (answer) {
+          if (answer.title) { document.getElementById("editor-title").textContent = answer.title; }
+        });
+      };
+    }
+    config.events.onRequestSaveAs = function (event) {
+      post(links.saveAs, event.data || {}).then(function (answer) {
+        if (answer.title) { window.docEditor.showMessage("Saved a copy as " + answer.title + "."); }
+        else { show("The copy could not be saved: " + (answer.error || "unknown error")); }
+      });
+    };
+    // Reopened with an outdated key (the file changed meanwhile): load the current one.
+    config.events.onRequestRefreshFile = function () {
+      getJson(links.refresh).then(function (fresh) { window.docEditor.refreshFile(fresh); });
+    };
     config.events.onMakeActionLink = function (event) {
       window.docEditor.setActionLink(links.open + "?action=" + encodeURIComponent(JSON.stringify(event.data)));
     };
