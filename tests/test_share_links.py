@@ -195,6 +195,19 @@ def test_landing_page_asks_the_name_and_the_password(world):
     assert 'name="name"' in html and 'name="password"' not in html and "<strong>view</strong>" in html
 
 
+def test_a_guest_session_is_bound_to_the_links_secret_not_its_row_id(world):
+    doc = world.create_document("alice", "Gone soon")
+    old = make_link(world, doc["id"], "edit")
+    guest = join(world, old)
+    assert world.client("alice").post(f"/files/{doc['id']}/delete").status_code == 302  # the link goes with it
+    assert guest.get(path_of(old) + "/open").status_code == 404
+    other = world.create_document("alice", "Locked")
+    new = make_link(world, other["id"], "edit", password="new secret")
+    assert new["id"] == old["id"]  # SQLite hands the row id out again
+    opened = guest.get(path_of(new) + "/open")
+    assert opened.status_code == 302 and opened.location == path_of(new)  # the password is still asked
+
+
 def test_guest_name_is_required_and_cleaned(world):
     doc = world.create_document("alice", "Names")
     link = make_link(world, doc["id"], "edit")
@@ -374,9 +387,12 @@ def test_api_refuses_bad_input(world):
     client, alice = world.client(), world.api("alice")
     url = f"/api/v1/files/{doc['id']}/links"
     past = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
-    for body, word in (({"mode": "admin"}, "mode"), ({}, "mode"), ({"mode": "view", "expires_at": "soon"}, "expires_at"),
-                       ({"mode": "view", "expires_at": past}, "future"), ({"mode": "view", "expires_at": 5}, "expires_at"),
-                       ({"mode": "view", "password": ""}, "password"), ({"mode": "view", "password": 42}, "password"),
+    for body, word in (({"mode": "admin"}, "mode"), ({}, "mode"),
+                       ({"mode": "view", "expires_at": "soon"}, "expires_at"),
+                       ({"mode": "view", "expires_at": past}, "future"),
+                       ({"mode": "view", "expires_at": 5}, "expires_at"),
+                       ({"mode": "view", "password": ""}, "password"),
+                       ({"mode": "view", "password": 42}, "password"),
                        ({"mode": "view", "password": "x" * 129}, "password")):
         response = client.post(url, json=body, headers=alice)
         assert response.status_code == 400 and word in response.get_json()["error"], body

@@ -29,6 +29,7 @@ from app.services import settings
 from app.services import stream
 from app.services.exceptions import BadRequest
 from app.services.exceptions import Forbidden
+from app.share import share_context
 
 
 @bp.route("/<int:file_id>")
@@ -53,6 +54,7 @@ def show(file_id: int):
         rights_form=RightsForm(default=file.default_level, allow_download=file.allow_download),
         members=rights.members_with_levels(file) if rights.can_manage_file(file, current_user) else [],
         level_labels=access.LEVEL_LABELS,
+        **share_context(file),
         version_form=VersionUploadForm(),
         confirm_form=ConfirmForm(),
     )

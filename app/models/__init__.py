@@ -10,6 +10,8 @@ from app.models.file import Folder
 from app.models.file import SaveReceipt
 from app.models.notification import Notification
 from app.models.setting import Setting
+from app.models.share import ShareLink
+from app.models.share import ShareLinkUse
 from app.models.space import ROLES
 from app.models.space import Membership
 from app.models.space import Post
@@ -19,5 +21,6 @@ from app.models.user import User
 
 __all__ = [
     "Base", "LEVELS", "DocKey", "File", "FileRight", "FileVersion", "Folder", "Notification", "SaveReceipt", "Setting",
+    "ShareLink", "ShareLinkUse",
     "ROLES", "Membership", "Post", "Space", "ApiToken", "User",
 ]

@@ -247,8 +247,11 @@ def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data
     if current:
         stream.notice(file, f"{file.title} was updated by {name}: version {version.number}", author)
     else:
-        stream.notice(file, f"{file.title}: changes by {name} were made to an older version and "
-                            f"were kept as version {version.number} (conflict copy)", author)
+        text = (f"{file.title}: changes by {name} were made to an older version and "
+                f"were kept as version {version.number} (conflict copy)")
+        stream.notice(file, text, author)
+        for user_id in {file.owner_id, author.id if author else None} - {None}:
+            notifications.notify(user_id, "conflict", text, f"/files/{file.id}", file)
     if kind == FINAL and current:
         file.editors = []
         file.editing_since = None

@@ -5,10 +5,28 @@ half-way cannot tear a file someone else is reading.
 """
 
 import os
+import socket
 import tempfile
 import time
 import uuid
 from typing import BinaryIO
+
+
+_HOST = socket.gethostname().replace("-", "_")[:40]
+
+
+def _orphaned(name: str) -> bool:
+    """A temporary file written by a process of this host that no longer runs."""
+    parts = name.split("-")
+    if len(parts) < 4 or parts[0] != "part" or parts[1] != _HOST or not parts[2].isdigit():
+        return False
+    try:
+        os.kill(int(parts[2]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class Storage:
@@ -23,17 +41,22 @@ class Storage:
         return f"{prefix}/{uuid.uuid4().hex}"
 
     def temp_file(self) -> tuple[BinaryIO, str]:
-        """An open temporary file (binary, write) and its path, on the storage volume."""
-        fd, path = tempfile.mkstemp(prefix="part-", dir=self.temp_dir)
+        """An open temporary file (binary, write) and its path, on the storage volume.
+
+        The name carries this host and process, so a restart can tell a crashed
+        process's leftovers from files another live worker is still writing.
+        """
+        prefix = f"part-{_HOST}-{os.getpid()}-"
+        fd, path = tempfile.mkstemp(prefix=prefix, dir=self.temp_dir)
         return os.fdopen(fd, "wb"), path
 
     def sweep_temp(self, max_age: float) -> int:
-        """Remove temporary files older than max_age seconds (left by a crash); returns the count."""
+        """Remove temporary files of dead processes on this host, and any older than max_age seconds."""
         removed = 0
         cutoff = time.time() - max_age
         for entry in os.scandir(self.temp_dir):
             try:
-                if entry.is_file() and entry.stat().st_mtime < cutoff:
+                if entry.is_file() and (_orphaned(entry.name) or entry.stat().st_mtime < cutoff):
                     os.unlink(entry.path)
                     removed += 1
             except FileNotFoundError:

@@ -1,0 +1,238 @@
+"""Share links: create, list, revoke, resolve a secret, check its password, log its use.
+
+A link's secret is 256 random bits (``secrets.token_urlsafe(32)``) handed out once; only its
+SHA-256 is stored, so the database never holds a working link. The link's mode lives in the
+row, never in the URL. A link works only while it is not revoked, not expired, and its creator
+still holds the right it grants (at least "read" for a view link, "edit" for an edit link).
+"""
+
+import hashlib
+import logging
+import re
+import secrets
+import unicodedata
+from datetime import datetime
+from datetime import timezone
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
+
+from app.extensions import db
+from app.models import File
+from app.models import User
+from app.models.base import utcnow
+from app.models.share import SHARE_MODES
+from app.models.share import ShareLink
+from app.models.share import ShareLinkUse
+from app.services import rights
+from app.services.exceptions import BadRequest
+from app.services.exceptions import CoeditError
+from app.services.exceptions import DocsError
+from app.services.exceptions import Forbidden
+from app.services.exceptions import NotFound
+
+log = logging.getLogger(__name__)
+
+SECRET_BYTES = 32  # 256 bits; token_urlsafe gives 43 characters
+GUEST_PREFIX = "guest:"
+NAME_MAX = 64
+PASSWORD_MAX = 128
+_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,128}")
+# Control, format (bidi overrides, zero-width), separator, surrogate, private and unassigned characters.
+_STRIPPED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+class LinkExpired(CoeditError):
+    """The link existed and was valid, but its expiry has passed (410 Gone)."""
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """An aware UTC datetime (SQLite hands back naive ones; they are UTC)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def level_for(link: ShareLink) -> str:
+    """The level a link's holder gets on the file: "edit" for edit links, else "read"."""
+    return "edit" if link.mode == "edit" else "read"
+
+
+def _creator_keeps_right(link: ShareLink) -> bool:
+    creator = link.creator
+    if creator is None:
+        return False
+    return rights.at_least(rights.file_level(link.file, creator), level_for(link))
+
+
+def is_expired(link: ShareLink, now: datetime | None = None) -> bool:
+    expires = as_utc(link.expires_at)
+    return expires is not None and expires <= (now or utcnow())
+
+
+def is_active(link: ShareLink) -> bool:
+    """Would the link open right now (not revoked, not expired, creator still has the right)?"""
+    return link.revoked_at is None and not is_expired(link) and _creator_keeps_right(link)
+
+
+def create(file: File, creator: User, mode: str, expires_at: datetime | None = None,
+           password: str | None = None) -> tuple[ShareLink, str]:
+    """A new link (committed) and its secret, which is never stored and cannot be shown again.
+
+    :raise Forbidden: the creator may not manage the file's rights.
+    :raise BadRequest: unknown mode, expiry not in the future, password too long.
+    """
+    if mode not in SHARE_MODES:
+        raise BadRequest("The mode of a link is view or edit.")
+    if not rights.can_manage_file(file, creator) or not rights.at_least(
+            rights.file_level(file, creator), "edit" if mode == "edit" else "read"):
+        raise Forbidden("Only the file's owner and the space's admins share it by link.")
+    expires_at = as_utc(expires_at)
+    if expires_at is not None and expires_at <= utcnow():
+        raise BadRequest("The expiry must be in the future.")
+    password_hash = None
+    if password is not None:
+        if not isinstance(password, str) or not password or len(password) > PASSWORD_MAX:
+            raise BadRequest(f"A link password has 1 to {PASSWORD_MAX} characters.")
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        password_hash = generate_password_hash(password, method=method)
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    link = ShareLink(file_id=file.id, mode=mode, token_hash=hash_secret(secret), created_by=creator.id,
+                     expires_at=expires_at, password_hash=password_hash)
+    db.session.add(link)
+    db.session.commit()
+    log.info("share link %s (%s) for file %s created by user %s", link.id, mode, file.id, creator.id)
+    return link, secret
+
+
+def get_link(file: File, link_id: int) -> ShareLink:
+    """One link of this file.
+
+    :raise NotFound: no such link on this file.
+    """
+    link = db.session.scalar(sa.select(ShareLink).where(ShareLink.id == link_id, ShareLink.file_id == file.id))
+    if link is None:
+        raise NotFound("No such link.")
+    return link
+
+
+def revoke(link: ShareLink, actor: User) -> None:
+    """Revoke the link at once (again is a no-op), and disconnect its guests from the editor.
+
+    Edits a dropped guest made are still saved: Docs sends them through the file's callback.
+
+    :raise Forbidden: the actor may not manage the file's rights.
+    """
+    if not rights.can_manage_file(link.file, actor):
+        raise Forbidden("Only the file's owner and the space's admins revoke its links.")
+    if link.revoked_at is not None:
+        return
+    link.revoked_at = utcnow()
+    db.session.commit()
+    log.info("share link %s for file %s revoked by user %s", link.id, link.file_id, actor.id)
+    _drop_guests(link)
+
+
+def _drop_guests(link: ShareLink) -> None:
+    """Best effort: ask Docs to disconnect this link's guests who are in the editor now."""
+    from app.services import docs_client
+    from app.services import settings
+
+    file = link.file
+    editing = set(file.editors)
+    if not editing or not settings.docs_configured():
+        return
+    guests = set(db.session.scalars(sa.select(ShareLinkUse.guest_id).where(ShareLinkUse.link_id == link.id)))
+    users = sorted(editing & guests)
+    if not users:
+        return
+    try:
+        docs_client.command("drop", key=file.doc_key, users=users)
+    except DocsError as exc:
+        log.warning("share link %s revoked, but dropping its guests from file %s failed: %s",
+                    link.id, file.id, exc.message)
+
+
+def links_for(file: File) -> list[ShareLink]:
+    """Every link of the file, newest first, with its creator and use count loaded."""
+    return list(db.session.scalars(
+        sa.select(ShareLink).where(ShareLink.file_id == file.id)
+        .options(so.undefer(ShareLink.use_count), so.joinedload(ShareLink.creator))
+        .order_by(ShareLink.created_at.desc(), ShareLink.id.desc())
+    ))
+
+
+def resolve(secret: str) -> ShareLink:
+    """The working link for a secret.
+
+    :raise NotFound: unknown, revoked, or its creator lost the right it grants.
+    :raise LinkExpired: its expiry has passed.
+    """
+    if not isinstance(secret, str) or not _SECRET_SHAPE.fullmatch(secret):
+        raise NotFound("No such link.")
+    link = db.session.scalar(sa.select(ShareLink).where(ShareLink.token_hash == hash_secret(secret)))
+    if link is None or link.revoked_at is not None:
+        raise NotFound("No such link.")
+    if is_expired(link):
+        raise LinkExpired("This link has expired.")
+    if not _creator_keeps_right(link):
+        raise NotFound("No such link.")
+    return link
+
+
+def check_password(link: ShareLink, password: str | None) -> bool:
+    """True for a link without a password, or the right one."""
+    if link.password_hash is None:
+        return True
+    if not isinstance(password, str) or not password:
+        return False
+    return check_password_hash(link.password_hash, password)
+
+
+def clean_guest_name(name: str | None) -> str:
+    """The display name a guest typed, without control or bidi characters, trimmed.
+
+    :raise BadRequest: empty after cleaning, or longer than 64 characters.
+    """
+    text = unicodedata.normalize("NFC", name or "")
+    text = "".join(" " if ch.isspace() else ch for ch in text if unicodedata.category(ch) not in _STRIPPED_CATEGORIES
+                   or ch in "\t\n\r")
+    text = " ".join(text.split())
+    if not text:
+        raise BadRequest("Please enter a name.")
+    if len(text) > NAME_MAX:
+        raise BadRequest(f"A name has at most {NAME_MAX} characters.")
+    return text
+
+
+def new_guest_id() -> str:
+    """A guest's id for Docs: namespaced, so it never looks like a user's numeric id."""
+    return GUEST_PREFIX + secrets.token_urlsafe(12)
+
+
+def record_use(link: ShareLink, guest_id: str, guest_name: str, ip: str | None) -> ShareLinkUse:
+    """Log one opening of the link (committed)."""
+    use = ShareLinkUse(link_id=link.id, guest_id=guest_id, guest_name=clean_guest_name(guest_name),
+                       ip=(ip or "")[:64])
+    db.session.add(use)
+    db.session.commit()
+    log.info("share link %s for file %s opened by %s (%r) from %s", link.id, link.file_id, guest_id,
+             use.guest_name, use.ip)
+    return use
+
+
+def guest_name(guest_id: str) -> str | None:
+    """The name a guest last gave (for "updated by" notices), or None for anything else."""
+    if not isinstance(guest_id, str) or not guest_id.startswith(GUEST_PREFIX):
+        return None
+    return db.session.scalar(
+        sa.select(ShareLinkUse.guest_name).where(ShareLinkUse.guest_id == guest_id)
+        .order_by(ShareLinkUse.used_at.desc(), ShareLinkUse.id.desc()).limit(1)
+    )
