@@ -71,3 +71,11 @@ def test_save_as_takes_only_docs_links(world, fake_docs):
                                        json={"url": evil, "title": "Evil", "fileType": "docx"})
     assert refused.status_code == 400
     assert fake_docs.requests == ["/cache/files/copy.docx?md5=x&expires=9999999999"]
+
+
+def test_no_copy_for_readers_when_downloads_are_off(world, fake_docs):
+    doc = world.create_document("alice", "Secret")
+    world.client().put(f"/api/v1/files/{doc['id']}/rights", json={"allow_download": False}, headers=world.api("alice"))
+    good = fake_docs.put("copy.docx", docx_with("a copy"))
+    answer = world.client("bob").post(f"/files/{doc['id']}/save-as", json={"url": good, "title": "C", "fileType": "docx"})
+    assert answer.status_code == 403 and fake_docs.requests == []

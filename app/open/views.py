@@ -196,8 +196,13 @@ def rename_from_editor(file_id: int):
 @bp.route("/files/<int:file_id>/save-as", methods=("POST",))
 @login_required
 def save_as(file_id: int):
-    """onRequestSaveAs: store Docs' copy as a new file next to this one (only from the Docs server)."""
-    file, _ = rights.get_file_or_404(file_id, current_user)
+    """onRequestSaveAs: store Docs' copy as a new file next to this one (only from the Docs server).
+
+    A copy is a download by other means: readers get one only where readers may download.
+    """
+    file, level = rights.get_file_or_404(file_id, current_user)
+    if not (rights.at_least(level, "edit") or file.allow_download):
+        abort(403, "Copies of this file are turned off for readers.")
     data = request.get_json(silent=True) or {}
     url, title, ext = data.get("url"), data.get("title"), str(data.get("fileType") or "").lower()
     if not isinstance(url, str) or not isinstance(title, str) or not ext.isalnum():

@@ -1,0 +1,248 @@
+"""The rights matrix (issue 4): every role against every surface, and every route accounted for.
+
+Roles: owner, space admin, members with each level, a member with an override, a member with
+no access, a non-member, guests with a view or an edit link, revoked and expired links.
+Surfaces: file page, editor page, editor-config API, content download, Docs' download URL,
+rights changes. A route added without a rule here fails ``test_every_route_has_a_rule``.
+"""
+
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from tests.helpers import docs_token
+from tests.test_editor_page import page_config
+
+# Role -> (level set on the file, space role)
+MEMBERS = {
+    "alice": (None, "owner"),      # owner of the file and the space
+    "dave": (None, "admin"),       # space admin
+    "bob": ("edit", "member"),     # member with an override
+    "erin": ("review", "member"),
+    "fred": ("comment", "member"),
+    "gail": ("fill", "member"),
+    "hank": (None, "member"),      # follows the default: read
+    "ivy": ("none", "member"),     # override: no access
+}
+EXPECTED_MODE = {"alice": "edit", "dave": "edit", "bob": "edit", "erin": "edit", "fred": "edit", "gail": "edit",
+                 "hank": "view"}
+
+
+@pytest.fixture
+def matrix(world):
+    from app.extensions import db
+    from app.models import ApiToken
+    from app.models import Membership
+    from app.models import User
+
+    def add_people():
+        space_id = world.space_id
+        for name, (_, role) in MEMBERS.items():
+            if name in world.user_ids:
+                continue
+            user = User(username=name, display_name=name.title())
+            user.set_password("pw-" + name)
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(Membership(space_id=space_id, user_id=user.id, role=role))
+            token, plain = ApiToken.issue(user)
+            db.session.add(token)
+            world.tokens[name] = plain
+            world.user_ids[name] = user.id
+        db.session.commit()
+
+    world.query(add_people)
+    doc = world.create_document("alice", "Matrix")
+    for name, (level, _) in MEMBERS.items():
+        if level:
+            world.set_level(doc["id"], name, level)
+    links = {}
+    for mode in ("view", "edit"):
+        links[mode] = world.client().post(f"/api/v1/files/{doc['id']}/links", json={"mode": mode},
+                                          headers=world.api("alice")).get_json()
+    for state in ("revoked", "expired"):
+        links[state] = world.client().post(f"/api/v1/files/{doc['id']}/links", json={"mode": "edit"},
+                                           headers=world.api("alice")).get_json()
+    world.client().delete(f"/api/v1/files/{doc['id']}/links/{links['revoked']['id']}", headers=world.api("alice"))
+
+    def expire():
+        from app.models import ShareLink
+
+        db.session.execute(sa.update(ShareLink).where(ShareLink.id == links["expired"]["id"]).values(
+            expires_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
+        db.session.commit()
+
+    world.query(expire)
+    return {"doc": doc, "links": links}
+
+
+def docs_fetch(url):
+    return requests.get(url, headers={"Authorization": "Bearer " + docs_token({"payload": {"url": url}})}, timeout=10)
+
+
+@pytest.mark.parametrize("person", list(MEMBERS) + ["carol"])
+def test_members_and_outsiders(world, matrix, person):
+    doc_id = matrix["doc"]["id"]
+    client = world.client(person)
+    api = world.api(person)
+    readable = person in EXPECTED_MODE
+    manages = person in ("alice", "dave")
+    downloads = readable  # readers may download by default
+
+    page = client.get(f"/files/{doc_id}")
+    assert page.status_code == (200 if readable else 404)
+
+    editor = client.get(f"/files/{doc_id}/open")
+    assert editor.status_code == (200 if readable else 404)
+    config = world.client().get(f"/api/v1/files/{doc_id}/editor-config?mode=edit", headers=api)
+    assert config.status_code == (200 if readable else 404)
+    if readable:
+        assert page_config(editor.get_data(as_text=True))["editorConfig"]["mode"] == EXPECTED_MODE[person]
+        cfg = config.get_json()
+        assert cfg["editorConfig"]["mode"] == EXPECTED_MODE[person]
+        assert cfg["document"]["permissions"]["edit"] is (person in ("alice", "dave", "bob"))
+        # Docs can download with the URL this person's config carries; the person alone cannot.
+        assert docs_fetch(cfg["document"]["url"]).status_code == 200
+        assert requests.get(cfg["document"]["url"], timeout=10).status_code == 403
+
+    content = world.client().get(f"/api/v1/files/{doc_id}/content", headers=api)
+    assert content.status_code == (200 if downloads else 404)
+    assert client.get(f"/files/{doc_id}/download").status_code == (200 if downloads else 404)
+
+    change = world.client().put(f"/api/v1/files/{doc_id}/rights", json={"default": "read"}, headers=api)
+    assert change.status_code == (200 if manages else 403 if readable else 404)
+    dialog = client.post(f"/files/{doc_id}/rights", data={"default": "read"})
+    assert dialog.status_code == (302 if manages else 403 if readable else 404)
+
+
+@pytest.mark.parametrize("state,expected", [("view", ("view", 200)), ("edit", ("edit", 200)),
+                                            ("revoked", (None, 404)), ("expired", (None, 410))])
+def test_guests(world, matrix, state, expected):
+    mode, status = expected
+    link = matrix["links"][state]
+    path = "/s/" + link["url"].rsplit("/s/", 1)[1]
+    guest = world.app.test_client()
+    landing = guest.post(path, data={"name": "Gus Guest"})
+    if mode is None:
+        assert landing.status_code == status
+        assert guest.get(path + "/open").status_code == status
+        return
+    assert landing.status_code == 302
+    html = guest.get(path + "/open?mode=edit").get_data(as_text=True)
+    config = page_config(html)
+    assert config["editorConfig"]["mode"] == mode
+    assert config["editorConfig"]["user"]["id"].startswith("guest:")
+    assert config["document"]["permissions"]["edit"] is (mode == "edit")
+    assert docs_fetch(config["document"]["url"]).status_code == 200
+    # A guest is nobody to the rest of the site.
+    doc_id = matrix["doc"]["id"]
+    for path in (f"/files/{doc_id}", f"/files/{doc_id}/open", f"/files/{doc_id}/download"):
+        response = guest.get(path)
+        assert response.status_code == 302 and "/auth/login" in response.location
+    assert guest.get(f"/api/v1/files/{doc_id}").status_code == 401
+
+
+# Every route: who may reach it. "file:<level>" and "space" routes are probed below.
+RULES = {
+    "static": "public", "bootstrap.static": "public", "auth.login": "public", "ops.healthz": "public",
+    "ops.readyz": "public", "ops.metrics": "public",
+    "backend.download": "docs", "backend.track": "docs", "backend.blank": "docs",
+    "backend.history_version": "docs", "backend.history_changes": "docs",
+    "share.landing": "secret", "share.open_link": "secret",
+    "admin.settings_page": "admin", "admin.forgotten_page": "admin", "admin.forgotten_recover": "admin",
+    "admin.forgotten_delete": "admin", "admin.forgotten_download": "admin",
+    "auth.logout": "self", "spaces.index": "self", "spaces.create_space": "self", "api.create_space": "self",
+    "notifications.index": "self", "notifications.mark_read": "self", "api.list_notifications": "self",
+    "spaces.show": "space", "spaces.add_post": "space", "spaces.add_folder": "space", "spaces.upload": "space",
+    "spaces.add_member": "space", "create.document": "space", "api.add_member": "space", "api.upload": "space",
+    "api.create_document": "space",
+    "files.show": "file:read", "files.download": "file:read", "files.thread": "file:read",
+    "files.rename": "file:manage", "files.delete": "file:manage", "files.change_rights": "file:manage",
+    "files.upload_version": "file:edit", "files.restore_version": "file:edit",
+    "open.editor": "file:read", "open.mention_users": "file:read", "open.mentions": "file:read",
+    "open.grant_read": "file:manage", "open.history_list": "file:read", "open.history_version": "file:read",
+    "open.rename_from_editor": "file:manage", "open.save_as": "file:read",
+    "share.create_link": "file:manage", "share.revoke_link": "file:manage",
+    "api.get_file": "file:read", "api.content": "file:read", "api.versions": "file:read",
+    "api.version_content": "file:read", "api.get_editor_config": "file:read", "api.get_rights": "file:read",
+    "api.put_rights": "file:manage", "api.restore_version": "file:edit", "api.upload_version": "file:edit",
+    "api.create_link": "file:manage", "api.list_links": "file:manage", "api.revoke_link": "file:manage",
+}
+
+
+def test_every_route_has_a_rule(world):
+    endpoints = {rule.endpoint for rule in world.app.url_map.iter_rules()}
+    assert endpoints - set(RULES) == set(), "new routes need a rule in this matrix"
+    assert set(RULES) - endpoints == set(), "rules for routes that no longer exist"
+
+
+def _probe(world, client, rule, doc_id, headers=None):
+    values = {"file_id": doc_id, "space_id": world.space_id, "number": 1, "link_id": 1}
+    url = rule.rule
+    for name, value in values.items():
+        url = url.replace(f"<int:{name}>", str(value))
+    method = next(m for m in ("GET", "POST", "PUT", "DELETE") if m in rule.methods)
+    kwargs = {"headers": headers} if headers else {}
+    if method in ("POST", "PUT") and rule.rule.startswith("/api/"):
+        kwargs["json"] = {}
+    return getattr(client, method.lower())(url, **kwargs)
+
+
+def test_outsiders_and_no_access_members_get_404_on_every_file_and_space_route(world, matrix):
+    doc_id = matrix["doc"]["id"]
+    for rule in world.app.url_map.iter_rules():
+        kind = RULES[rule.endpoint]
+        if not kind.startswith(("file:", "space")):
+            continue
+        is_api = rule.rule.startswith("/api/")
+        for person in ("carol", "ivy"):
+            if person == "ivy" and kind == "space":
+                continue  # ivy is a member: she may use the space, just not this file
+            client = world.client() if is_api else world.client(person)
+            response = _probe(world, client, rule, doc_id, world.api(person) if is_api else None)
+            assert response.status_code == 404, (person, rule.rule, response.status_code)
+
+
+def test_anonymous_is_sent_to_sign_in_on_every_private_route(world, matrix):
+    doc_id = matrix["doc"]["id"]
+    for rule in world.app.url_map.iter_rules():
+        if RULES[rule.endpoint] in ("public", "docs", "secret"):
+            continue
+        response = _probe(world, world.app.test_client(), rule, doc_id)
+        if rule.rule.startswith("/api/"):
+            assert response.status_code == 401, rule.rule
+        else:
+            assert response.status_code == 302 and "/auth/login" in response.location, rule.rule
+
+
+def test_readers_are_refused_edit_and_manage_routes(world, matrix):
+    doc_id = matrix["doc"]["id"]
+    for rule in world.app.url_map.iter_rules():
+        kind = RULES[rule.endpoint]
+        if kind not in ("file:edit", "file:manage"):
+            continue
+        is_api = rule.rule.startswith("/api/")
+        for person in ("hank",) + (("bob",) if kind == "file:manage" else ()):
+            client = world.client() if is_api else world.client(person)
+            response = _probe(world, client, rule, doc_id, world.api(person) if is_api else None)
+            assert response.status_code == 403, (person, rule.rule, response.status_code)
+
+
+def test_docs_routes_refuse_anyone_without_a_signed_link(world, matrix):
+    doc_id = matrix["doc"]["id"]
+    alice = world.client("alice")
+    for rule in world.app.url_map.iter_rules():
+        if RULES[rule.endpoint] != "docs":
+            continue
+        response = _probe(world, alice, rule, doc_id)
+        assert response.status_code == 403, rule.rule
+
+
+def test_admin_routes_refuse_non_admins(world, matrix):
+    for rule in world.app.url_map.iter_rules():
+        if RULES[rule.endpoint] == "admin":
+            assert _probe(world, world.client("bob"), rule, matrix["doc"]["id"]).status_code == 403, rule.rule
