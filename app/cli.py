@@ -1,4 +1,4 @@
-"""Command-line tasks: users, API tokens, the Docs connection test, the demo data."""
+"""Command-line tasks: users, API tokens, the Docs connection test, the demo data, version retention."""
 
 import click
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from app.models import User
 
 
 def init_app(app) -> None:
-    for command in (create_user, create_token, check_docs, seed_demo):
+    for command in (create_user, create_token, check_docs, seed_demo, purge_versions):
         app.cli.add_command(command)
 
 
@@ -95,3 +95,61 @@ def seed_demo(password: str) -> None:
         db.session.commit()
         files.create_document(space, None, users["admin"], "Welcome", "docx")
     click.echo(f"demo users: admin / {password} (administrator), bob / {password}")
+
+
+@click.command("purge-versions")
+@with_appcontext
+@click.option("--apply", "apply_", is_flag=True, help="Remove the versions (without it: only list them).")
+def purge_versions(apply_: bool) -> None:
+    """Remove old versions as the retention setting says (a dry run unless --apply).
+
+    The current version of a file is never removed.
+    """
+    from app.models import File
+    from app.services import retention
+    from app.services import settings
+
+    mode = settings.get("retention_mode")
+    if mode == "last":
+        rule = f"keep the last {_count(settings.get('retention_count'), 'version')} of each file"
+    elif mode == "days":
+        rule = f"keep versions younger than {_count(settings.get('retention_days'), 'day')}"
+    else:
+        click.echo("Retention keeps all versions; nothing to remove.")
+        return
+    doomed = retention.plan()
+    titles: dict[int, str] = {}
+    ids = sorted({v.file_id for v in doomed})
+    for start in range(0, len(ids), 500):
+        titles.update(db.session.execute(
+            sa.select(File.id, File.title).where(File.id.in_(ids[start:start + 500]))).all())
+    # Described before purging: the rows are gone (and unreadable) after it.
+    lines = [(v, f"{titles.get(v.file_id, '?')} (file {v.file_id}) version {v.number} of "
+                 f"{v.created_at:%Y-%m-%d %H:%M}, {_size(v.size)}") for v in doomed]
+    files_count = len({v.file_id for v in doomed})
+    if not apply_:
+        for _, line in lines:
+            click.echo(f"would remove {line}")
+        click.echo(f"{_count(len(doomed), 'version')} of {_count(files_count, 'file')} would be removed "
+                   f"({_size(sum(v.size for v in doomed))}) to {rule}; nothing was changed. "
+                   "Run with --apply to remove them.")
+        return
+    sizes = {id(v): v.size for v in doomed}
+    removed = retention.purge(doomed)
+    gone = [(v, line) for v, line in lines if sa.inspect(v).was_deleted]
+    for _, line in gone:
+        click.echo(f"removed {line}")
+    click.echo(f"Removed {_count(removed, 'version')} of {_count(len({v.file_id for v, _ in gone}), 'file')} "
+               f"({_size(sum(sizes[id(v)] for v, _ in gone))}) to {rule}.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
+from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import PasswordField
 from wtforms import SelectField
@@ -57,4 +58,19 @@ class SettingsForm(FlaskForm):
     editor_users = TextAreaField("Only these people may use the editors (one username per line; empty: everyone)",
                                  validators=[Optional(), Length(max=20000)])
     max_file_size_mb = IntegerField("Maximum file size (MB)", validators=[DataRequired(), NumberRange(1, 4096)])
+    # Optional, so a post without them (an older page) keeps the stored values (see views._keep_stored).
+    retention_mode = SelectField("Old versions to keep", choices=[
+        SelectChoice("all", "All versions"),
+        SelectChoice("last", "The last N versions of each file"),
+        SelectChoice("days", "Versions younger than D days")], default="all", validate_choice=True)
+    retention_count = IntegerField("N: versions to keep per file", validators=[Optional(), NumberRange(1, 100000)])
+    retention_days = IntegerField("D: days to keep versions", validators=[Optional(), NumberRange(1, 36500)])
     submit = SubmitField("Save and test the connection")
+
+
+class ForgottenForm(FlaskForm):
+    """One forgotten file to recover or discard; the space is for a key whose file is gone."""
+
+    key = HiddenField(validators=[DataRequired(), Length(max=128),
+                                  Regexp(r"^[0-9A-Za-z._=-]+$", message="Not a document key.")])
+    space_id = IntegerField("Recover as a new file in", validators=[Optional()])  # a <select> of spaces

@@ -13,6 +13,7 @@ from app.services import docs_client
 from app.services import settings
 
 FORM_FIELDS = [k for k in settings.FIELDS if k != "jwt_secret" and hasattr(SettingsForm, k)]
+RETENTION_FIELDS = ("retention_mode", "retention_count", "retention_days")
 
 
 @bp.route("/settings", methods=("GET", "POST"))
@@ -27,7 +28,7 @@ def settings_page():
         for key in FORM_FIELDS:
             getattr(form, key).data = settings.get(key)
     elif form.validate_on_submit():
-        values = {key: _clean(getattr(form, key).data) for key in FORM_FIELDS}
+        values = {key: _clean(getattr(form, key).data) for key in FORM_FIELDS if not _keep_stored(form, key)}
         if form.jwt_secret.data:
             values["jwt_secret"] = form.jwt_secret.data
         settings.save(values)
@@ -42,6 +43,15 @@ def settings_page():
     form.jwt_secret.data = ""  # write-only: never sent back to the browser
     return render_template("admin/settings.html", form=form, fixed=fixed, steps=steps,
                            secret_set=bool(settings.get("jwt_secret")))
+
+
+def _keep_stored(form: SettingsForm, key: str) -> bool:
+    """Retention fields left out of the post, or left empty, keep what is stored.
+
+    A page rendered before these fields existed must not reset them, and an empty number
+    box must not become "" in an integer setting.
+    """
+    return key in RETENTION_FIELDS and (key not in request.form or getattr(form, key).data in (None, ""))
 
 
 def _clean(value):

@@ -45,6 +45,10 @@ FIELDS = {
         Field("coediting_change", None, "bool", True),
         # Usernames allowed to open the editors, one per line; empty: everyone.
         Field("editor_users", None, "str", ""),
+        # Which old versions `flask purge-versions` removes (retention.py): all | last | days.
+        Field("retention_mode", None, "str", "all"),
+        Field("retention_count", None, "int", 10),
+        Field("retention_days", None, "int", 90),
     )
 }
 

@@ -1,0 +1,103 @@
+"""Version retention: which old versions `flask --app wsgi purge-versions` removes.
+
+The admin page chooses a mode (settings ``retention_mode``):
+
+* ``all`` — keep every version (the default; nothing is ever removed);
+* ``last`` — keep the ``retention_count`` highest-numbered versions of each file;
+* ``days`` — keep versions younger than ``retention_days`` days.
+
+Whatever the mode, a file's current (head) version is always kept, even when it is the
+oldest: it is what the file is. Conflict copies are old versions like any other.
+Removal deletes the rows first and the blobs only after the commit, so a failed
+commit never leaves a row naming a missing blob. Save receipts and document keys
+store version numbers only, so they keep working for removed versions.
+"""
+
+import logging
+from collections import defaultdict
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import File
+from app.models import FileVersion
+from app.models.base import utcnow
+from app.services import settings
+from app.services.storage import get_storage
+
+log = logging.getLogger("coedit.retention")
+
+MODES = ("all", "last", "days")
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def plan(now: datetime | None = None) -> list[FileVersion]:
+    """The versions the retention setting would remove now, by file and number; never a head version."""
+    mode = settings.get("retention_mode")
+    if mode not in ("last", "days"):
+        return []  # "all", or a value we do not understand: removing nothing is the safe reading
+    count = max(1, int(settings.get("retention_count")))
+    cutoff = _aware(now or utcnow()) - timedelta(days=max(1, int(settings.get("retention_days"))))
+    rows = db.session.execute(
+        sa.select(FileVersion, File.version)
+        .join(File, File.id == FileVersion.file_id)
+        .order_by(FileVersion.file_id, FileVersion.number.desc())
+    )
+    by_file: dict[int, list[tuple[FileVersion, int]]] = defaultdict(list)
+    for version, head in rows:
+        by_file[version.file_id].append((version, head))
+    doomed: list[FileVersion] = []
+    for versions in by_file.values():  # each list runs newest (highest number) first
+        for rank, (version, head) in enumerate(versions):
+            if version.number == head:
+                continue
+            if mode == "last" and rank < count:
+                continue
+            if mode == "days" and _aware(version.created_at) >= cutoff:
+                continue
+            doomed.append(version)
+    doomed.sort(key=lambda v: (v.file_id, v.number))
+    return doomed
+
+
+def purge(versions: list[FileVersion]) -> int:
+    """Delete these version rows, commit, then delete their blobs; returns how many rows went.
+
+    A version that became its file's head since it was planned is skipped (the head is
+    never removed). Blobs go after the commit; one that cannot be deleted is logged and
+    left behind as an orphan rather than failing the purge.
+    """
+    blobs: list[str] = []
+    removed = 0
+    ids = sorted({v.file_id for v in versions})
+    heads: dict[int, int] = {}
+    for start in range(0, len(ids), 500):  # chunks stay under every database's parameter limit
+        heads.update(db.session.execute(
+            sa.select(File.id, File.version).where(File.id.in_(ids[start:start + 500]))).all())
+    for version in versions:
+        head = heads.get(version.file_id)
+        if head is None or head == version.number:
+            continue
+        current = db.session.get(FileVersion, version.id)
+        if current is None:
+            continue  # already gone (another purge)
+        blobs.append(current.storage_key)
+        if current.changes_storage_key:
+            blobs.append(current.changes_storage_key)
+        db.session.delete(current)
+        removed += 1
+    db.session.commit()
+    storage = get_storage()
+    for key in blobs:
+        try:
+            storage.delete(key)
+        except Exception:  # the rows are gone: an undeletable blob is garbage, not an error of the purge
+            log.exception("could not delete blob %s of a purged version", key)
+    return removed
