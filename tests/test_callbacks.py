@@ -460,3 +460,14 @@ def test_intermediate_versions_fold_into_the_final_save_when_the_admin_says_so(w
     versions = world.versions(doc["id"])
     assert [(v.number, v.source) for v in versions] == [(1, "create"), (3, "save")]
     assert world.file(doc["id"]).version == 3
+
+
+def test_a_reused_file_id_gets_neither_the_old_keys_nor_the_old_links(world, fake_docs, doc):
+    """SQLite may give a deleted file's id to the next file; the old session must not reach it."""
+    assert world.client("alice").post(f"/files/{doc['id']}/delete").status_code == 302
+    again = world.create_document("alice", "Newcomer")
+    assert again["id"] == doc["id"] and again["key"] != doc["key"]
+    before = world.head_bytes(again["id"])
+    response = send(doc["callback"], save_body(world, fake_docs, doc))
+    assert response.status_code == 403
+    assert world.head_bytes(again["id"]) == before

@@ -102,7 +102,7 @@ with app.app_context():
         user = User(username="u", display_name="U"); user.set_password("p")
         space = Space(name="S"); db.session.add_all([user, space]); db.session.commit()
         file = files.create_document(space, None, user, "Doc", "docx")
-    print(file.doc_key, keys.make_key(settings.installation_id(), file.id, file.version, file.key_serial))
+    print(file.doc_key, keys.make_key(settings.installation_id(), file.id, file.key_salt, file.version, file.key_serial))
 """
     runs = [subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env_for(tmp_path), capture_output=True,
                            text=True, timeout=120) for _ in range(2)]

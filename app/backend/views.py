@@ -35,6 +35,12 @@ log = logging.getLogger("coedit.backend")
 MAX_CALLBACK_BYTES = 1024 * 1024
 
 
+def _linked_file(claims: dict, file_id: int) -> File | None:
+    """The file a link names, or None when it is gone (or its id now belongs to another file)."""
+    file = db.session.get(File, file_id)
+    return file if file is not None and claims.get("s", "") == file.key_salt else None
+
+
 def _same_request(signed_url: str) -> bool:
     """Whether the URL inside the Docs JWT is this very request (hosts may differ behind proxies)."""
     signed = urlsplit(signed_url)
@@ -62,7 +68,7 @@ def download(file_id: int):
         log.warning("download of file %s refused: %s", file_id, exc.message)
         DOWNLOADS.labels("refused").inc()
         abort(403)
-    file = db.session.get(File, file_id)
+    file = _linked_file(claims, file_id)
     version = file_service.get_version(file, claims["v"]) if file else None
     if version is None:
         DOWNLOADS.labels("missing").inc()
@@ -82,7 +88,7 @@ def history_version(file_id: int, number: int):
     except Forbidden as exc:
         log.warning("history download of file %s refused: %s", file_id, exc.message)
         abort(403)
-    file = db.session.get(File, file_id)
+    file = _linked_file(claims, file_id)
     version = file_service.get_version(file, number) if file else None
     if version is None:
         abort(404)
@@ -99,7 +105,7 @@ def history_changes(file_id: int, number: int):
             raise Forbidden("link is for another version")
     except Forbidden:
         abort(403)
-    file = db.session.get(File, file_id)
+    file = _linked_file(claims, file_id)
     version = file_service.get_version(file, number) if file else None
     if version is None or not version.changes_storage_key:
         abort(404)
@@ -139,6 +145,8 @@ def track(file_id: int):
         claims = links.verify("track", request.args.get("token", ""))
         if claims.get("f") != file_id:
             raise Forbidden("link is for another file")
+        if _linked_file(claims, file_id) is None and db.session.get(File, file_id) is not None:
+            raise Forbidden("link is for a deleted file whose id was reused")
         if (request.content_length or 0) > MAX_CALLBACK_BYTES:
             raise BadRequest("body too large")
         try:

@@ -1,6 +1,7 @@
 """Folders, files, their versions and rights, and the receipts that make saves idempotent."""
 
 import json
+import secrets
 from datetime import datetime
 from typing import Optional
 
@@ -48,6 +49,10 @@ class File(Base):
     # The one current document key, shared by everyone who opens the file.
     doc_key: so.Mapped[str] = so.mapped_column(sa.String(128), default="", index=True)
     key_serial: so.Mapped[int] = so.mapped_column(default=0)
+    # Random per file: SQLite may hand a deleted file's id to a new one, and neither its keys
+    # nor the links we gave Docs for the old file may then work for the new file.
+    key_salt: so.Mapped[str] = so.mapped_column(sa.String(32), default=lambda: secrets.token_hex(8),
+                                                server_default="")
     # Bumped as the first statement of a save transaction: it takes the row lock.
     save_seq: so.Mapped[int] = so.mapped_column(default=0)
 

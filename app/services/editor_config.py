@@ -30,13 +30,13 @@ def docs_facing_url(endpoint: str, **values) -> str:
 
 
 def download_url(file: File, version: int) -> str:
-    token = links.sign("download", f=file.id, v=version)
+    token = links.sign("download", f=file.id, s=file.key_salt, v=version)
     return docs_facing_url("backend.download", file_id=file.id, token=token)
 
 
 def callback_url(file: File) -> str:
     # No expiry: Docs may send the final save long after the page was opened.
-    token = links.sign("track", f=file.id)
+    token = links.sign("track", f=file.id, s=file.key_salt)
     return docs_facing_url("backend.track", file_id=file.id, token=token)
 
 

@@ -57,7 +57,7 @@ def refresh_history(file: File) -> dict:
 
 
 def _version_url(file: File, version: FileVersion) -> str:
-    token = links.sign("history", f=file.id, v=version.number)
+    token = links.sign("history", f=file.id, s=file.key_salt, v=version.number)
     return docs_facing_url("backend.history_version", file_id=file.id, number=version.number, token=token)
 
 
@@ -75,7 +75,7 @@ def history_data(file: File, number: int) -> dict:
         data["previous"] = {"key": history_key(file, previous), "fileType": file.ext,
                             "url": _version_url(file, previous)}
         if version.changes_storage_key:
-            token = links.sign("changes", f=file.id, v=version.number)
+            token = links.sign("changes", f=file.id, s=file.key_salt, v=version.number)
             data["changesUrl"] = docs_facing_url("backend.history_changes", file_id=file.id,
                                                  number=version.number, token=token)
     data["token"] = docs_jwt.encode(data, HISTORY_TOKEN_SECONDS)

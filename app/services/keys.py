@@ -1,7 +1,7 @@
 """Document keys: one per file version and session, never reused.
 
-A key is a SHA-256 over the installation id, the file id, the stored version and
-a per-file serial that grows with every rotation, so it is the same for every
+A key is a SHA-256 over the installation id, the file id (with a random per-file salt,
+as ids can be reused), the stored version and a per-file serial that grows with every rotation, so it is the same for every
 worker and after restarts, unique across installations sharing one Docs, and a
 retired key never comes back.
 """
@@ -15,8 +15,8 @@ from app.models import File
 from app.services import settings
 
 
-def make_key(installation: str, file_id: int, version: int, serial: int) -> str:
-    digest = hashlib.sha256(f"{installation}:{file_id}:{version}:{serial}".encode()).digest()
+def make_key(installation: str, file_id: int, salt: str, version: int, serial: int) -> str:
+    digest = hashlib.sha256(f"{installation}:{file_id}:{salt}:{version}:{serial}".encode()).digest()
     # urlsafe base64 uses only 0-9 A-Z a-z - _, all within the Docs key charset.
     return f"{file_id}-{version}-" + base64.urlsafe_b64encode(digest).decode().rstrip("=")[:32]
 
@@ -24,7 +24,7 @@ def make_key(installation: str, file_id: int, version: int, serial: int) -> str:
 def rotate(file: File) -> str:
     """Give the file a fresh key (stored content changed); the caller commits."""
     file.key_serial += 1
-    file.doc_key = make_key(settings.installation_id(), file.id, file.version, file.key_serial)
+    file.doc_key = make_key(settings.installation_id(), file.id, file.key_salt, file.version, file.key_serial)
     db.session.add(DocKey(key=file.doc_key, file_id=file.id, version_number=file.version))
     return file.doc_key
 
