@@ -471,3 +471,34 @@ def test_a_reused_file_id_gets_neither_the_old_keys_nor_the_old_links(world, fak
     response = send(doc["callback"], save_body(world, fake_docs, doc))
     assert response.status_code == 403
     assert world.head_bytes(again["id"]) == before
+
+
+def test_a_submitted_pdf_form_becomes_a_new_file_with_its_data(world, fake_docs):
+    import json
+
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import File
+    from app.services.blanks import make_blank
+
+    form = world.create_document("alice", "Application", "pdf")
+    world.set_level(form["id"], "bob", "fill")
+    config = world.client().get(f"/api/v1/files/{form['id']}/editor-config", headers=world.api("bob")).get_json()
+    assert config["document"]["permissions"]["fillForms"] is True and config["document"]["permissions"]["edit"] is False
+    fake_docs.put("filled.pdf", make_blank("pdf"))
+    data_url = fake_docs.put("data.json", b'{"name": "Bob"}')
+    body = {"key": config["document"]["key"], "status": 6, "forcesavetype": 3, "filetype": "pdf",
+            "url": fake_docs.url + "/cache/files/filled.pdf", "formsdataurl": data_url,
+            "users": [str(world.user_ids["bob"])], "lastsave": "2026-11-22T12:00:00.000Z"}
+    assert send(config["editorConfig"]["callbackUrl"], body).json() == {"error": 0}
+    assert send(config["editorConfig"]["callbackUrl"], body).json() == {"error": 0}  # a replay stores nothing
+    rows = world.query(lambda: db.session.execute(sa.select(File.id, File.title, File.owner_id)
+                                                  .where(File.id != form["id"])).all())
+    titles = sorted(title for _, title, _ in rows)
+    assert len(titles) == 2 and titles[0].startswith("Application - submitted by Bob Baker")
+    assert titles[0].endswith(".json") and titles[1].endswith(".pdf")
+    assert all(owner == world.user_ids["bob"] for _, _, owner in rows)
+    data_id = next(fid for fid, title, _ in rows if title.endswith(".json"))
+    assert json.loads(world.head_bytes(data_id)) == {"name": "Bob"}
+    assert world.file(form["id"]).version == 1  # the form itself stays blank for the next person

@@ -40,7 +40,9 @@ from app.services.exceptions import SaveRejected
 
 log = logging.getLogger("coedit.callbacks")
 
-FINAL, FORCE = "final", "force"
+FINAL, FORCE, FORM = "final", "force", "form"
+FORM_SUBMIT = 3  # forcesavetype of a PDF form's Complete & Submit
+MAX_FORM_DATA = 5 * 1024 * 1024
 SAVE_STATUSES = {2: FINAL, 3: FINAL, 6: FORCE, 7: FORCE}
 
 
@@ -184,6 +186,8 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
         raise BadRequest("a save without url")
     if status == 2 and data.get("notmodified") is True:
         return _close_unmodified(file, key)
+    if status == 6 and data.get("forcesavetype") == FORM_SUBMIT:
+        return _submitted_form(file, key, data)
     filetype = data.get("filetype")
     if isinstance(filetype, str) and filetype and filetype.lower() != file.ext:
         # Converting would need the conversion service; refusing keeps Docs' copy intact.
@@ -200,6 +204,50 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
         return _commit_save(file, key, status, kind, dedupe, data, path, changes)
     finally:
         for leftover in (path, changes):
+            if leftover and os.path.exists(leftover):
+                os.unlink(leftover)
+
+
+def _submitted_form(file: File, key: str, data: dict) -> str:
+    """A filled PDF form sent with Complete & Submit: a new file beside the form, with its data.
+
+    The form itself stays as it is, so everyone fills in a blank one.
+    """
+    dedupe = _dedupe(FORM, data)
+    if _receipt(file, key, FORM, dedupe):
+        return "duplicate"
+    author = _author(data)
+    name = _author_name(author, data)
+    pdf = fetch.download(data["url"], settings.max_file_bytes())
+    form_data = None
+    try:
+        try:
+            validation.validate_document(pdf, "pdf", validation.Limits(max_bytes=settings.max_file_bytes()))
+        except validation.InvalidDocument as exc:
+            raise SaveRejected(f"invalid submitted form: {exc.reason}") from None
+        if isinstance(data.get("formsdataurl"), str):
+            form_data = fetch.download(data["formsdataurl"], MAX_FORM_DATA)
+            try:
+                with open(form_data, encoding="utf-8") as handle:
+                    json.load(handle)
+            except ValueError:
+                raise SaveRejected("the submitted form data is not JSON") from None
+        db.session.rollback()
+        files.lock(file)
+        if _receipt(file, key, FORM, dedupe):
+            db.session.rollback()
+            return "duplicate"
+        stamp = utcnow().strftime("%Y-%m-%d %H.%M")
+        owner = author if author is not None and files.is_member(file, author) else file.owner
+        filled = files.add_file(file, owner, f"{file.stem} - submitted by {name} {stamp}.pdf", pdf)
+        if form_data:
+            files.add_file(file, owner, f"{file.stem} - submitted by {name} {stamp}.json", form_data)
+        db.session.add(SaveReceipt(file_id=file.id, doc_key=key, kind=FORM, dedupe=dedupe, version_number=None))
+        stream.notice(file, f"{name} submitted the form {file.title}: {filled.title}", author)
+        db.session.commit()
+        return "form stored"
+    finally:
+        for leftover in (pdf, form_data):
             if leftover and os.path.exists(leftover):
                 os.unlink(leftover)
 

@@ -196,6 +196,24 @@ def unique_title(space: Space, folder: Folder | None, title: str) -> str:
     raise BadRequest("Too many files with this name.")
 
 
+def is_member(file: File, user: User) -> bool:
+    from app.models import Membership
+
+    return db.session.scalar(sa.select(Membership.id).where(
+        Membership.space_id == file.space_id, Membership.user_id == user.id)) is not None
+
+
+def add_file(beside: File, owner: User | None, title: str, path: str) -> File:
+    """Stage a new file next to another one, from a finished temporary file (the caller commits)."""
+    title = unique_title(beside.space, beside.folder, safe_filename(title))
+    file = File(space_id=beside.space_id, folder_id=beside.folder_id, title=title,
+                ext=formats.extension_of(title), owner=owner)
+    db.session.add(file)
+    db.session.flush()
+    store_version(file, path, owner, "upload")
+    return file
+
+
 def _new_file(space: Space, folder: Folder | None, owner: User, title: str, path: str, source: str) -> File:
     title = unique_title(space, folder, title)
     file = File(space_id=space.id, folder_id=folder.id if folder else None, title=title,
