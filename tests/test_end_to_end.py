@@ -250,3 +250,57 @@ def test_a_co_editor_leaving_while_others_stay_is_saved_at_once(live, emulator):
     assert forced and forced[-1]["body"].get("forcesavetype") == 0
     emulator.leave(key, alice)
     emulator.wait_idle()
+
+
+def test_three_sessions_give_the_right_versions_authors_and_keys(live, emulator):
+    doc = live.create_document("alice", "Saga")
+    live.set_level(doc["id"], "bob", "edit")
+    alice, bob = str(live.user_ids["alice"]), str(live.user_ids["bob"])
+    keys = []
+
+    def session(*people):
+        configs = {name: config_for(live, doc["id"], name) for name in people}
+        key = next(iter(configs.values()))["document"]["key"]
+        assert all(c["document"]["key"] == key for c in configs.values())
+        for config in configs.values():
+            assert emulator.open_session(config)["error"] == 0
+        keys.append(key)
+        return key
+
+    key = session("alice")
+    emulator.append(key, alice, "one")
+    emulator.forcesave(key, alice)
+    emulator.append(key, alice, "two")
+    emulator.leave(key, alice)
+    emulator.wait_idle()
+
+    key = session("bob")
+    emulator.append(key, bob, "three")
+    emulator.leave(key, bob)
+    emulator.wait_idle()
+
+    key = session("alice", "bob")
+    emulator.append(key, bob, "four")
+    emulator.forcesave(key, bob)
+    emulator.append(key, alice, "five")
+    emulator.leave(key, bob)
+    emulator.wait_idle()
+    emulator.leave(key, alice)
+    emulator.wait_idle()
+
+    versions = live.versions(doc["id"])
+    ids = live.user_ids
+    summary = [(v.number, v.source, v.author_id) for v in versions]
+    # Bob leaving while alice stays makes the app ask for a force-save, which stores alice's line;
+    # her final close then has nothing new (notmodified): no sixth-and-a-half version, a new key.
+    assert summary == [(1, "create", ids["alice"]), (2, "forcesave", ids["alice"]), (3, "save", ids["alice"]),
+                       (4, "save", ids["bob"]), (5, "forcesave", ids["bob"]), (6, "forcesave", ids["alice"])]
+    assert docx_text(live.head_bytes(doc["id"])) == ["one", "two", "three", "four", "five"]
+    file = live.file(doc["id"])
+    assert len(set(keys)) == 3 and file.doc_key not in keys
+    assert versions[1].doc_key == keys[0] and versions[2].doc_key == keys[1] and versions[3].doc_key == keys[2]
+    history = live.client("bob").get(f"/files/{doc['id']}/history").get_json()
+    assert history["currentVersion"] == file.version
+    assert len({h["key"] for h in history["history"]}) == len(history["history"])
+    saved = [h for h in history["history"] if h["version"] in (3, 4)]
+    assert all(h.get("changes") and h.get("serverVersion") for h in saved)
