@@ -76,6 +76,7 @@ def check_docs() -> None:
 def seed_demo(password: str) -> None:
     """Create the demo admin, a second user, a demo space and a sample document (idempotent)."""
     from app.services import files
+    from app.services import rights
 
     users = {}
     for name, display, admin in (("admin", "Ada Admin", True), ("bob", "Bob Builder", False)):
@@ -93,7 +94,10 @@ def seed_demo(password: str) -> None:
         db.session.add(Membership(space=space, user=users["admin"], role="owner"))
         db.session.add(Membership(space=space, user=users["bob"], role="member"))
         db.session.commit()
-        files.create_document(space, None, users["admin"], "Welcome", "docx")
+        welcome = files.create_document(space, None, users["admin"], "Welcome", "docx")
+        # Members read by default; let bob co-edit the demo document.
+        rights.set_rights(welcome, users={"bob": "edit"})
+        db.session.commit()
     click.echo(f"demo users: admin / {password} (administrator), bob / {password}")
 
 
