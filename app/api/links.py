@@ -6,7 +6,6 @@ gets 404 when they cannot read the file and 403 when they can read but not manag
 
 from datetime import datetime
 
-from flask import abort
 from flask import jsonify
 from flask import url_for
 from flask_login import current_user
@@ -44,9 +43,7 @@ def link_json(link: ShareLink, secret: str | None = None) -> dict:
 
 
 def _managed_file(file_id: int) -> File:
-    file, _ = rights.get_file_or_404(file_id, current_user)
-    if not rights.can_manage_file(file, current_user):
-        abort(403, "Only the file's owner and the space's admins manage its share links.")
+    file, _ = rights.require(file_id, current_user, "manage", "Only the file's owner and the space's admins manage its share links.")
     return file
 
 

@@ -217,9 +217,7 @@ def version_content(file_id: int, number: int):
 @bp.route("/files/<int:file_id>/versions/<int:number>/restore", methods=("POST",))
 def restore_version(file_id: int, number: int):
     """Restore a version as the new current one (editors only)."""
-    file, level = rights.get_file_or_404(file_id, current_user)
-    if not rights.at_least(level, "edit"):
-        abort(403, "Only editors restore versions.")
+    file, level = rights.require(file_id, current_user, "edit", "Only editors restore versions.")
     version = file_service.restore(file, number, current_user)
     return jsonify(number=version.number, key=file.doc_key, restored_from=number), 201
 
@@ -227,9 +225,7 @@ def restore_version(file_id: int, number: int):
 @bp.route("/files/<int:file_id>/versions", methods=("POST",))
 def upload_version(file_id: int):
     """Upload a new version (multipart field 'file'; editors only); the key rotates."""
-    file, level = rights.get_file_or_404(file_id, current_user)
-    if not rights.at_least(level, "edit"):
-        abort(403, "Only editors upload new versions.")
+    file, level = rights.require(file_id, current_user, "edit", "Only editors upload new versions.")
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest("Send the file as multipart field 'file'.")

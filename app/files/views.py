@@ -77,9 +77,7 @@ def download(file_id: int):
 @bp.route("/<int:file_id>/rename", methods=("POST",))
 @login_required
 def rename(file_id: int):
-    file, _ = rights.get_file_or_404(file_id, current_user)
-    if not rights.can_manage_file(file, current_user):
-        abort(403)
+    file, _ = rights.require(file_id, current_user, "manage")
     form = RenameForm()
     if form.validate_on_submit():
         try:
@@ -94,9 +92,7 @@ def rename(file_id: int):
 @login_required
 def delete(file_id: int):
     """Delete after the confirmation dialog (owner and space admins)."""
-    file, _ = rights.get_file_or_404(file_id, current_user)
-    if not rights.can_manage_file(file, current_user):
-        abort(403)
+    file, _ = rights.require(file_id, current_user, "manage")
     if not ConfirmForm().validate_on_submit():
         abort(400)
     space_id, folder_id, title = file.space_id, file.folder_id, file.title
@@ -113,9 +109,7 @@ def delete(file_id: int):
 @login_required
 def upload_version(file_id: int):
     """A new version from disk (editors only); open editors get a new key."""
-    file, level = rights.get_file_or_404(file_id, current_user)
-    if not rights.at_least(level, "edit"):
-        abort(403)
+    file, level = rights.require(file_id, current_user, "edit")
     form = VersionUploadForm()
     if form.validate_on_submit():
         try:
@@ -130,9 +124,7 @@ def upload_version(file_id: int):
 @login_required
 def change_rights(file_id: int):
     """The Change access rights dialog: a default for members, per-person levels, reader downloads."""
-    file, _ = rights.get_file_or_404(file_id, current_user)
-    if not rights.can_manage_file(file, current_user):
-        abort(403)
+    file, _ = rights.require(file_id, current_user, "manage")
     form = RightsForm()
     if not form.validate_on_submit():
         flash("Choose a level for the space's members.", "danger")
@@ -174,9 +166,7 @@ def thread(file_id: int):
 @login_required
 def restore_version(file_id: int, number: int):
     """Restore from the versions panel (editors only); open editors get a new key."""
-    file, level = rights.get_file_or_404(file_id, current_user)
-    if not rights.at_least(level, "edit"):
-        abort(403)
+    file, level = rights.require(file_id, current_user, "edit")
     if ConfirmForm().validate_on_submit():
         try:
             version = file_service.restore(file, number, current_user)

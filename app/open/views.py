@@ -176,9 +176,7 @@ def history_version(file_id: int, number: int):
 @login_required
 def rename_from_editor(file_id: int):
     """onRequestRename: rename (owner and space admins), then tell every open editor (command meta)."""
-    file, _ = rights.get_file_or_404(file_id, current_user)
-    if not rights.can_manage_file(file, current_user):
-        abort(403, "Only the file's owner and space admins rename it.")
+    file, _ = rights.require(file_id, current_user, "manage", "Only the file's owner and space admins rename it.")
     title = (request.get_json(silent=True) or {}).get("title")
     if not isinstance(title, str):
         abort(400, "Send the new title.")

@@ -14,6 +14,7 @@ from app.models import Membership
 from app.models import Space
 from app.models import User
 from app.services.exceptions import BadRequest
+from app.services.exceptions import Forbidden
 from app.services.exceptions import NotFound
 
 
@@ -83,6 +84,19 @@ def get_file_or_404(file_id: int, user: User, need: str = "read") -> tuple[File,
     if row is None or not at_least(level, need):
         raise NotFound("No such file.")
     return row[0], level
+
+
+def require(file_id: int, user: User, need: str = "read", message: str = "") -> tuple[File, str]:
+    """The file and the user's level, when the user may do what ``need`` names.
+
+    ``need`` is a level, or "manage" (the owner and space admins: rename, delete, rights).
+    :raise NotFound: the user may not even read the file. :raise Forbidden: they may read, not this.
+    """
+    file, level = get_file_or_404(file_id, user)
+    allowed = can_manage_file(file, user) if need == "manage" else at_least(level, need)
+    if not allowed:
+        raise Forbidden(message or "You are not allowed to do this with this file.")
+    return file, level
 
 
 def can_manage_file(file: File, user: User, member: Membership | None = None) -> bool:

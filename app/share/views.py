@@ -137,9 +137,7 @@ def open_link(secret: str):
 
 
 def _managed_file_or_abort(file_id: int) -> File:
-    file, _ = rights.get_file_or_404(file_id, current_user)
-    if not rights.can_manage_file(file, current_user):
-        abort(403)
+    file, _ = rights.require(file_id, current_user, "manage")
     return file
 
 
