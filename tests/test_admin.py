@@ -19,7 +19,7 @@ def open_world(tmp_path, fake_docs):
 
 def form(**values):
     data = {"jwt_header": "Authorization", "max_file_size_mb": "100", "verify_tls": "y", "comments": "y",
-            "help": "y", "chat": "y"}
+            "help": "y", "chat": "y", "keep_intermediate_versions": "y"}
     data.update(values)
     return data
 
@@ -90,3 +90,15 @@ def test_mixed_content_is_reported(open_world):
 def test_check_docs_cli_reports_failure(world):
     result = world.app.test_cli_runner().invoke(args=["check-docs"])
     assert result.exit_code == 1 and "[FAILED] Health check" in result.output
+
+
+def test_keeping_intermediate_versions_is_a_setting(open_world, fake_docs):
+    client = open_world.client("alice")
+    assert 'name="keep_intermediate_versions"' in client.get("/admin/settings").get_data(as_text=True)
+    data = form(docs_url=fake_docs.url)
+    data.pop("keep_intermediate_versions")
+    client.post("/admin/settings", data=data)
+    with open_world.app.app_context():
+        from app.services import settings
+
+        assert settings.get("keep_intermediate_versions") is False

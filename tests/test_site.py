@@ -167,3 +167,16 @@ def test_forms_need_the_csrf_token(csrf_world):
     assert client.post("/api/v1/spaces", json={"name": "x"}, headers={"X-CSRFToken": token}).status_code == 201
     fresh = csrf_world.app.test_client()
     assert fresh.post("/api/v1/spaces", json={"name": "y"}, headers=csrf_world.api("bob")).status_code == 201
+
+
+def test_csrf_less_rights_changes_are_refused(csrf_world):
+    doc = csrf_world.create_document("alice", "Guarded")
+    client = csrf_world.app.test_client()
+    login = client.get("/auth/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
+    client.post("/auth/login", data={"username": "alice", "password": "pw-alice", "csrf_token": token})
+    assert client.post(f"/files/{doc['id']}/rights", data={"default": "edit"}).status_code == 400
+    assert client.put(f"/api/v1/files/{doc['id']}/rights", json={"default": "edit"}).status_code == 400
+    assert client.post(f"/files/{doc['id']}/grant-read", json={"usernames": ["bob"]}).status_code == 400
+    rights = csrf_world.client().get(f"/api/v1/files/{doc['id']}/rights", headers=csrf_world.api("alice")).get_json()
+    assert rights["default"] == "read"

@@ -46,6 +46,8 @@ class SettingsForm(FlaskForm):
                              Regexp(r"^[A-Za-z0-9-]+$", message="Letters, digits and dashes only.")])
     verify_tls = BooleanField("Verify TLS certificates of the Document Server")
     forcesave = BooleanField("Show a Save button that stores a version while editing (force-save)")
+    keep_intermediate_versions = BooleanField("Keep the versions saved while editing; otherwise fold them "
+                                              "into the version stored when everyone has closed the document")
     chat = BooleanField("Chat")
     comments = BooleanField("Comments")
     help = BooleanField("Help menu")
