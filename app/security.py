@@ -1,11 +1,13 @@
 """Sign-in plumbing, safe redirects, admin checks and the Content-Security-Policy."""
 
+import time
 from functools import wraps
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import abort
+from flask import current_app
 from flask import g
 from flask_login import current_user
 
@@ -38,8 +40,47 @@ def init_app(app) -> None:
     app.after_request(add_security_headers)
 
 
+# Who a session or API token belongs to changes rarely but is asked on every request: each
+# process remembers it for a few seconds, so an editor open costs one query (the rights).
+# A change of name or admin flag therefore shows within USER_CACHE_SECONDS.
+_USER_FIELDS = ("id", "username", "display_name", "email", "is_admin")
+_users_by_id: dict[int, tuple[float, dict]] = {}
+_users_by_token: dict[str, tuple[float, dict]] = {}
+_CACHE_LIMIT = 10_000
+
+
+def _remember(cache: dict, key, user: User) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    lifetime = current_app.config.get("USER_CACHE_SECONDS", 30)
+    cache[key] = (time.monotonic() + lifetime, {name: getattr(user, name) for name in _USER_FIELDS})
+
+
+def _recall(cache: dict, key) -> User | None:
+    """A cached user, attached to this request's session without a query."""
+    entry = cache.get(key)
+    if entry is None or entry[0] < time.monotonic():
+        return None
+    user = User(**entry[1])
+    so.make_transient_to_detached(user)  # a known row: no INSERT, no SELECT
+    return db.session.merge(user, load=False)
+
+
+def forget_users() -> None:
+    """Drop every cached user (after a change that must show at once in this process)."""
+    _users_by_id.clear()
+    _users_by_token.clear()
+
+
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if not user_id.isdigit():
+        return None
+    user = _recall(_users_by_id, int(user_id))
+    if user is None:
+        user = db.session.get(User, int(user_id))
+        if user is not None:
+            _remember(_users_by_id, user.id, user)
+    return user
 
 
 _USER_BY_TOKEN = (
@@ -57,15 +98,19 @@ def load_user_from_api_token(req) -> User | None:
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
-    row = db.session.execute(_USER_BY_TOKEN, {"token_hash": ApiToken.hash(header[7:])}).first()
-    if row is None:
-        return None
-    user, token_id, last = row
-    now = utcnow()
-    if last is None or (now - (last if last.tzinfo else last.replace(tzinfo=now.tzinfo))).total_seconds() > 3600:
-        # Hourly at most: a write on every API call would serialise readers.
-        db.session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-        db.session.commit()
+    token_hash = ApiToken.hash(header[7:])
+    user = _recall(_users_by_token, token_hash)
+    if user is None:
+        row = db.session.execute(_USER_BY_TOKEN, {"token_hash": token_hash}).first()
+        if row is None:
+            return None
+        user, token_id, last = row
+        now = utcnow()
+        if last is None or (now - (last if last.tzinfo else last.replace(tzinfo=now.tzinfo))).total_seconds() > 3600:
+            # Hourly at most: a write on every API call would serialise readers.
+            db.session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+            db.session.commit()
+        _remember(_users_by_token, token_hash, user)
     g.api_token_auth = True
     return user
 

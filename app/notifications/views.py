@@ -15,10 +15,13 @@ from app.services import notifications
 
 @bp.app_context_processor
 def unread_notifications():
-    """The bell's count, on every page a signed-in person sees."""
-    if current_user.is_authenticated and hasattr(current_user, "username"):
-        return {"unread_notifications": notifications.unread_count(current_user)}
-    return {"unread_notifications": 0}
+    """The bell's count, counted only by pages that show the bell (the editor page does not)."""
+    def unread_count() -> int:
+        if current_user.is_authenticated and hasattr(current_user, "username"):
+            return notifications.unread_count(current_user)
+        return 0
+
+    return {"unread_count": unread_count}
 
 
 @bp.route("/notifications")

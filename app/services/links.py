@@ -15,9 +15,15 @@ PURPOSES = ("download", "track", "history", "changes", "check")
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    """One serializer per purpose and secret, kept: making one derives its key each time."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown link purpose {purpose!r}")
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"coedit.link.{purpose}")
+    secret = current_app.config["SECRET_KEY"]
+    cache = current_app.extensions.setdefault("coedit_link_serializers", {})
+    serializer = cache.get((purpose, secret))
+    if serializer is None:
+        serializer = cache[(purpose, secret)] = URLSafeTimedSerializer(secret, salt=f"coedit.link.{purpose}")
+    return serializer
 
 
 def sign(purpose: str, **claims) -> str:
