@@ -18,6 +18,9 @@ class LiveServer:
         self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
         self.port = self.server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
+        config = getattr(wsgi_app, "config", None)
+        if config is not None and not config.get("APP_URL_FOR_DOCS"):
+            config["APP_URL_FOR_DOCS"] = self.url  # where Docs (the emulator) reaches this app
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 

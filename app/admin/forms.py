@@ -19,18 +19,20 @@ from wtforms.validators import Optional
 from wtforms.validators import Regexp
 from wtforms.fields.choices import SelectChoice
 
+from app.services import settings
+
 MIN_SECRET = 32
 
 
 def http_url(form, field) -> None:
-    """An absolute http(s) URL with no credentials, query or fragment."""
+    """An absolute http(s) URL on a real host, with no credentials, query or fragment."""
     if not field.data:
         return
     parts = urlsplit(field.data.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError("Enter an address starting with http:// or https://.")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ValidationError("The address must not contain a user name, password, query or fragment.")
+    if settings.http_origin(field.data) is None:
+        raise ValidationError("Enter an address starting with http:// or https:// and a valid host name.")
+    if parts.query or parts.fragment or " " in field.data.strip():
+        raise ValidationError("The address must not contain a query, a fragment or spaces.")
 
 
 class SettingsForm(FlaskForm):

@@ -15,6 +15,7 @@ from flask import send_file
 from app.backend import bp
 from app.extensions import db
 from app.models import File
+from app.models import User
 from app.ops.metrics import CALLBACKS
 from app.ops.metrics import DOWNLOADS
 from app.services import blanks
@@ -22,6 +23,8 @@ from app.services import callbacks
 from app.services import docs_jwt
 from app.services import files as file_service
 from app.services import links
+from app.services import rights
+from app.services import share_links
 from app.services import sending
 from app.services.exceptions import BadRequest
 from app.services.exceptions import Forbidden
@@ -39,6 +42,17 @@ def _linked_file(claims: dict, file_id: int) -> File | None:
     """The file a link names, or None when it is gone (or its id now belongs to another file)."""
     file = db.session.get(File, file_id)
     return file if file is not None and claims.get("s", "") == file.key_salt else None
+
+
+def _still_allowed(file: File, who) -> bool:
+    """Whether the person a download link was made for may still read the file (rights can change
+    while the link is valid)."""
+    if isinstance(who, str) and who.isdigit():
+        user = db.session.get(User, int(who))
+        return user is not None and rights.at_least(rights.file_level(file, user), "read")
+    if isinstance(who, str) and who.startswith(share_links.GUEST_PREFIX):
+        return share_links.guest_may_read(who, file)
+    return False
 
 
 def _same_request(signed_url: str) -> bool:
@@ -73,6 +87,10 @@ def download(file_id: int):
     if version is None:
         DOWNLOADS.labels("missing").inc()
         abort(404)
+    if not _still_allowed(file, claims.get("u")):
+        log.warning("download of file %s refused: its reader lost access", file_id)
+        DOWNLOADS.labels("refused").inc()
+        abort(403)
     DOWNLOADS.labels("served").inc()
     return sending.send_version(file, version)
 
@@ -147,12 +165,14 @@ def track(file_id: int):
             raise Forbidden("link is for another file")
         if _linked_file(claims, file_id) is None and db.session.get(File, file_id) is not None:
             raise Forbidden("link is for a deleted file whose id was reused")
-        if (request.content_length or 0) > MAX_CALLBACK_BYTES:
+        # Read at most one byte past the limit, whatever Content-Length says (or if it is chunked).
+        raw = request.stream.read(MAX_CALLBACK_BYTES + 1)
+        if len(raw) > MAX_CALLBACK_BYTES or (request.content_length or 0) > MAX_CALLBACK_BYTES:
             raise BadRequest("body too large")
         try:
-            body = json.loads(request.get_data(cache=False) or b"null")
-        except ValueError:
-            raise BadRequest("body is not JSON") from None
+            body = json.loads(raw or b"null")
+        except (ValueError, RecursionError):
+            raise BadRequest("body is not JSON (or nested too deeply)") from None
         if not isinstance(body, dict):
             raise BadRequest("body is not a JSON object")
         token = body.get("token") if isinstance(body.get("token"), str) else docs_jwt.token_from_header(request.headers)

@@ -1,7 +1,6 @@
 """The editor page for a file, and the requests its editor makes (mentions, action links)."""
 
 import json
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import abort
@@ -52,8 +51,7 @@ def render_editor_page(file: File, config: dict, back_url: str | None = None, ba
     ``mentions`` wires @mentions and action links (signed-in members only).
     """
     docs_url = settings.get("docs_url").rstrip("/")
-    parts = urlsplit(docs_url)
-    allow_docs_origin(f"{parts.scheme}://{parts.netloc}")
+    allow_docs_origin(settings.http_origin(docs_url))  # checked by docs_configured()
     return render_template("open/editor.html", file=file, config=config, back_url=back_url, back_label=back_label,
                            api_js=f"{docs_url}/web-apps/apps/api/documents/api.js", mentions=mentions,
                            can_restore=can_restore, can_rename=can_rename)

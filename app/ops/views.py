@@ -29,7 +29,7 @@ def readyz():
     except sa.exc.SQLAlchemyError:
         db.session.rollback()
         checks["database"] = "failing"
-    checks["storage"] = "ok" if os.access(get_storage().temp_dir, os.W_OK) else "failing"
+    checks["storage"] = "ok" if get_storage().writable() else "failing"
     ready = all(value == "ok" for value in checks.values())
     return jsonify(status="ok" if ready else "failing", checks=checks), 200 if ready else 503
 

@@ -77,6 +77,9 @@ def _user_ids(data: dict) -> list[str]:
 def _editing(file: File, key: str, data: dict) -> str:
     if key != file.doc_key:
         return "stale session"
+    if not get_storage().writable():
+        # A non-zero answer makes Docs warn the editors now, before they invest edits we cannot keep.
+        raise SaveFailed("storage is not writable")
     editors = _user_ids(data)
     if _someone_left(data, editors):
         # The others stay, so no final save comes yet: store the leaver's work now.
@@ -182,6 +185,8 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
     if not url:
         if status in (3, 7):
             log.warning("file %s key %s: status %s without a file; nothing to store", file.id, key, status)
+            if status == 3:  # the session's changes could not be assembled: people must know
+                report_failure(file.id, data, "the Document Server reported an error and sent no file")
             return "nothing to store"
         raise BadRequest("a save without url")
     if status == 2 and data.get("notmodified") is True:

@@ -29,8 +29,10 @@ def docs_facing_url(endpoint: str, **values) -> str:
     return base.rstrip("/") + url_for(endpoint, **values)
 
 
-def download_url(file: File, version: int) -> str:
-    token = links.sign("download", f=file.id, s=file.key_salt, v=version)
+def download_url(file: File, version: int, who: str) -> str:
+    """document.url: bound to the file, the version and the person it was made for, who must
+    still be allowed to read the file when Docs fetches it."""
+    token = links.sign("download", f=file.id, s=file.key_salt, v=version, u=who)
     return docs_facing_url("backend.download", file_id=file.id, token=token)
 
 
@@ -86,7 +88,7 @@ def build(file: File, user: User | Guest, level: str, want: str = "edit", user_a
             "fileType": file.ext,
             "key": file.doc_key,
             "title": file.title,
-            "url": download_url(file, file.version),
+            "url": download_url(file, file.version, user.docs_id),
             "permissions": perms,
         },
         "editorConfig": {

@@ -55,7 +55,11 @@ def rebase(url: str) -> str:
             break
     if not known:
         raise SaveRejected("url is not on the configured Document Server", 403)
-    if "\\" in path or "%2e" in path.lower() or posixpath.normpath(path) != path:
+    lowered = path.lower()
+    # Encoded dots, slashes, backslashes or percent signs could climb out of the cache paths
+    # once a server decodes them: no real Docs output link needs them.
+    if "\\" in path or any(code in lowered for code in ("%2e", "%2f", "%5c", "%25")) \
+            or posixpath.normpath(path) != path:
         raise SaveRejected("url path is not canonical", 403)
     if not path.startswith(tuple(current_app.config["SAVE_ALLOWED_PATH_PREFIXES"])):
         raise SaveRejected("url is not a Document Server output link", 403)

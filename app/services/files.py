@@ -50,7 +50,9 @@ def safe_filename(name: str) -> str:
     stem, dot, ext = name.rpartition(".")
     if not dot:
         stem, ext = name, ""
-    if stem.lower() in WINDOWS_RESERVED:
+    stem = stem.rstrip(" .")
+    # Windows treats "CON.txt", "con .txt" and "NUL.tar.gz" all as devices: look at the first part.
+    if stem.split(".", 1)[0].rstrip(" ").lower() in WINDOWS_RESERVED:
         stem = "_" + stem
     ext = ext[:16]
     stem = stem[: 200 - len(ext)].strip()

@@ -4,9 +4,12 @@ A value present in the app config (from ``COEDIT_*`` variables, the instance fil
 a test) is fixed: the admin page shows it read-only and cannot change it.
 """
 
+import ipaddress
+import re
 import secrets
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -145,9 +148,37 @@ def installation_id() -> str:
     return _stored()["installation_id"]
 
 
+_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+def http_origin(url: str | None) -> str | None:
+    """scheme://host[:port] of an absolute http(s) URL with a real host name or IP, else None.
+
+    The result goes into the Content-Security-Policy, so nothing but a clean origin passes.
+    """
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or parts.username or parts.password:
+        return None
+    if not _HOST.match(host):
+        try:
+            host = f"[{ipaddress.IPv6Address(host)}]"
+        except ValueError:
+            return None
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
 def docs_configured() -> bool:
-    """Editors can open only with a Docs address and a JWT secret (we never run unsigned)."""
-    return bool(get("docs_url")) and bool(get("jwt_secret"))
+    """Editors open only with a sound Docs address, a JWT secret (we never run unsigned) and the
+    address Docs reaches us at (never taken from a request's Host header, which anyone can set)."""
+    return (http_origin(get("docs_url")) is not None and bool(get("jwt_secret"))
+            and http_origin(get("app_url_for_docs")) is not None)
 
 
 def max_file_bytes() -> int:

@@ -63,6 +63,10 @@ class Storage:
                 pass
         return removed
 
+    def writable(self) -> bool:
+        """Whether saves can be written now (temporary files first of all)."""
+        return os.path.isdir(self.temp_dir) and os.access(self.temp_dir, os.W_OK)
+
     # -- what a backend provides ---------------------------------------------------
     def put_file(self, path: str, prefix: str) -> str:
         """Take the finished temporary file at path into storage; returns its key."""
