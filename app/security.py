@@ -44,9 +44,12 @@ def init_app(app) -> None:
 # process remembers it for a few seconds, so an editor open costs one query (the rights).
 # A change of name or admin flag therefore shows within USER_CACHE_SECONDS.
 _USER_FIELDS = ("id", "username", "display_name", "email", "is_admin")
-_users_by_id: dict[int, tuple[float, dict]] = {}
-_users_by_token: dict[str, tuple[float, dict]] = {}
 _CACHE_LIMIT = 10_000
+
+
+def _cache(name: str) -> dict:
+    """This app's cache of users by id or by token hash."""
+    return current_app.extensions.setdefault("coedit_user_cache", {"id": {}, "token": {}})[name]
 
 
 def _remember(cache: dict, key, user: User) -> None:
@@ -68,18 +71,17 @@ def _recall(cache: dict, key) -> User | None:
 
 def forget_users() -> None:
     """Drop every cached user (after a change that must show at once in this process)."""
-    _users_by_id.clear()
-    _users_by_token.clear()
+    current_app.extensions.pop("coedit_user_cache", None)
 
 
 def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    user = _recall(_users_by_id, int(user_id))
+    user = _recall(_cache("id"), int(user_id))
     if user is None:
         user = db.session.get(User, int(user_id))
         if user is not None:
-            _remember(_users_by_id, user.id, user)
+            _remember(_cache("id"), user.id, user)
     return user
 
 
@@ -99,7 +101,7 @@ def load_user_from_api_token(req) -> User | None:
     if not header.startswith("Bearer "):
         return None
     token_hash = ApiToken.hash(header[7:])
-    user = _recall(_users_by_token, token_hash)
+    user = _recall(_cache("token"), token_hash)
     if user is None:
         row = db.session.execute(_USER_BY_TOKEN, {"token_hash": token_hash}).first()
         if row is None:
@@ -110,7 +112,7 @@ def load_user_from_api_token(req) -> User | None:
             # Hourly at most: a write on every API call would serialise readers.
             db.session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
             db.session.commit()
-        _remember(_users_by_token, token_hash, user)
+        _remember(_cache("token"), token_hash, user)
     g.api_token_auth = True
     return user
 

@@ -134,7 +134,7 @@ def set_display_name(world, username, name):
     world.query(apply)
     from app.security import forget_users
 
-    forget_users()  # signed-in users are cached per process (app/security.py): show the new name now
+    world.query(forget_users)  # signed-in users are cached per app (app/security.py): show the new name now
 
 
 def unread(world, user) -> int:
