@@ -116,3 +116,11 @@ def test_each_created_type_opens_in_its_editor(world, kind, document_type):
     config = page_config(world.client("alice").get(f"/files/{file['id']}/open").get_data(as_text=True))
     assert config["documentType"] == document_type and config["document"]["fileType"] == kind
     assert config["editorConfig"]["mode"] == "edit"
+
+
+def test_admins_are_told_what_is_missing(world):
+    world.app.config["APP_URL_FOR_DOCS"] = None
+    file = world.create_document("alice", "Budget")
+    html = world.client("alice").get(f"/files/{file['id']}/open").get_data(as_text=True)
+    assert "Missing: this site&#39;s address as seen by the Document Server." in html
+    assert "Missing:" not in world.client("bob").get(f"/files/{file['id']}/open").get_data(as_text=True)

@@ -68,7 +68,8 @@ def editor(file_id: int):
     blocked = unavailable_reason(file, current_user)
     if blocked:
         reason, status = blocked
-        return render_template("open/unavailable.html", file=file, reason=reason), status
+        return render_template("open/unavailable.html", file=file, reason=reason,
+                               missing=settings.missing_docs_settings()), status
     config = editor_config.build(file, current_user, level, request.args.get("mode", "edit"),
                                  request.headers.get("User-Agent", ""), parse_action_link(request.args.get("action")))
     return render_editor_page(file, config, url_for("spaces.show", space_id=file.space_id), file.space.name,

@@ -174,11 +174,22 @@ def http_origin(url: str | None) -> str | None:
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
+def missing_docs_settings() -> list[str]:
+    """What still keeps the editors from opening, in words an administrator acts on."""
+    missing = []
+    if http_origin(get("docs_url")) is None:
+        missing.append("the Document Server address")
+    if not get("jwt_secret"):
+        missing.append("the JWT secret")
+    if http_origin(get("app_url_for_docs")) is None:
+        missing.append("this site's address as seen by the Document Server")
+    return missing
+
+
 def docs_configured() -> bool:
     """Editors open only with a sound Docs address, a JWT secret (we never run unsigned) and the
     address Docs reaches us at (never taken from a request's Host header, which anyone can set)."""
-    return (http_origin(get("docs_url")) is not None and bool(get("jwt_secret"))
-            and http_origin(get("app_url_for_docs")) is not None)
+    return not missing_docs_settings()
 
 
 def max_file_bytes() -> int:
