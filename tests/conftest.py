@@ -134,13 +134,37 @@ def fake_docs():
 
 
 @pytest.fixture
-def world(tmp_path, fake_docs):
+def make_world(tmp_path):
+    """Build worlds (app + server + people) with config overrides; all are stopped afterwards."""
+    servers = []
+
+    def make(**overrides):
+        app = build_app(tmp_path, **overrides)
+        server = LiveServer(app)  # also sets APP_URL_FOR_DOCS to where it listens
+        servers.append(server)
+        return World(app, server)
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def world(make_world, fake_docs):
     """The app wired to a scriptable Docs file server (for callback tests)."""
-    app = build_app(tmp_path, DOCS_URL=fake_docs.url)
-    server = LiveServer(app)
-    app.config["APP_URL_FOR_DOCS"] = server.url
-    yield World(app, server)
-    server.stop()
+    return make_world(DOCS_URL=fake_docs.url)
+
+
+@pytest.fixture
+def csrf_world(make_world, fake_docs):
+    """Like world, with CSRF checks on, as in production."""
+    return make_world(DOCS_URL=fake_docs.url, WTF_CSRF_ENABLED=True)
+
+
+@pytest.fixture
+def open_world(make_world):
+    """Docs settings not fixed by the environment, so the admin page can change them."""
+    return make_world(DOCS_JWT_SECRET=None)
 
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

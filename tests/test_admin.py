@@ -1,20 +1,9 @@
 """The admin settings page: admins only, write-only secret, environment values read-only."""
 
-import pytest
 
-from tests.conftest import World
-from tests.conftest import build_app
 from tests.helpers import SECRET
-from tests.helpers import LiveServer
 
 
-@pytest.fixture
-def open_world(tmp_path, fake_docs):
-    """Docs settings not fixed by the environment, so the page can change them."""
-    app = build_app(tmp_path, DOCS_JWT_SECRET=None)
-    server = LiveServer(app)
-    yield World(app, server)
-    server.stop()
 
 
 def form(**values):

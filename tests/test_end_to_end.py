@@ -6,10 +6,7 @@ Runs once with the default JWT header and once with a custom one.
 import pytest
 
 from docs_emulator.testing import start_emulator
-from tests.conftest import World
-from tests.conftest import build_app
 from tests.helpers import SECRET
-from tests.helpers import LiveServer
 from tests.helpers import docx_text
 
 HEADERS = ["Authorization", "AuthorizationJwt"]
@@ -23,13 +20,9 @@ def emulator(request):
 
 
 @pytest.fixture
-def live(tmp_path, emulator):
+def live(make_world, emulator):
     emulator.clear_faults()
-    app = build_app(tmp_path, DOCS_URL=emulator.url, DOCS_JWT_HEADER=emulator.header_name)
-    server = LiveServer(app)
-    app.config["APP_URL_FOR_DOCS"] = server.url
-    yield World(app, server)
-    server.stop()
+    return make_world(DOCS_URL=emulator.url, DOCS_JWT_HEADER=emulator.header_name)
 
 
 def config_for(world, file_id, user, mode="edit"):

@@ -25,11 +25,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.conftest import World
-from tests.conftest import build_app
 from tests.helpers import SECRET
 from tests.helpers import FakeDocsFiles
-from tests.helpers import LiveServer
 from tests.helpers import docs_token
 from tests.helpers import docx_text
 from tests.helpers import docx_with
@@ -56,22 +53,8 @@ def doc(world):
             "url": config["document"]["url"]}
 
 
-@pytest.fixture
-def open_world(tmp_path, fake_docs):
-    """Docs settings not fixed by the environment, so the admin page can change them."""
-    app = build_app(tmp_path, DOCS_JWT_SECRET=None)
-    server = LiveServer(app)
-    yield World(app, server)
-    server.stop()
 
 
-@pytest.fixture
-def csrf_world(tmp_path, fake_docs):
-    app = build_app(tmp_path, DOCS_URL=fake_docs.url, WTF_CSRF_ENABLED=True)
-    server = LiveServer(app)
-    app.config["APP_URL_FOR_DOCS"] = server.url
-    yield World(app, server)
-    server.stop()
 
 
 @pytest.fixture

@@ -14,10 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from docs_emulator.testing import start_emulator
-from tests.conftest import World
-from tests.conftest import build_app
 from tests.helpers import SECRET
-from tests.helpers import LiveServer
 from tests.helpers import docx_text
 
 URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
@@ -499,12 +496,6 @@ def test_partial_lists_links_and_shows_a_new_url_once(world):
 
 # --- CSRF -----------------------------------------------------------------------------------
 
-@pytest.fixture
-def csrf_world(tmp_path, fake_docs):
-    app = build_app(tmp_path, DOCS_URL=fake_docs.url, WTF_CSRF_ENABLED=True)
-    server = LiveServer(app)
-    yield World(app, server)
-    server.stop()
 
 
 def csrf_token(html: str) -> str:
@@ -547,13 +538,9 @@ def emulator():
 
 
 @pytest.fixture
-def live(tmp_path, emulator):
+def live(make_world, emulator):
     emulator.clear_faults()
-    app = build_app(tmp_path, DOCS_URL=emulator.url)
-    server = LiveServer(app)
-    app.config["APP_URL_FOR_DOCS"] = server.url
-    yield World(app, server)
-    server.stop()
+    return make_world(DOCS_URL=emulator.url)
 
 
 def test_guest_edit_through_docs_stores_version_two(live, emulator):

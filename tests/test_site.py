@@ -3,11 +3,7 @@
 import io
 import re
 
-import pytest
 
-from tests.conftest import World
-from tests.conftest import build_app
-from tests.helpers import LiveServer
 from tests.helpers import docx_text
 from tests.helpers import docx_with
 
@@ -146,12 +142,6 @@ def test_new_version_upload_rotates_the_key(world):
     assert docx_text(world.head_bytes(file["id"])) == ["v2"]
 
 
-@pytest.fixture
-def csrf_world(tmp_path, fake_docs):
-    app = build_app(tmp_path, DOCS_URL=fake_docs.url, WTF_CSRF_ENABLED=True)
-    server = LiveServer(app)
-    yield World(app, server)
-    server.stop()
 
 
 def test_forms_need_the_csrf_token(csrf_world):

@@ -5,10 +5,7 @@ import os
 import pytest
 
 from docs_emulator.testing import start_emulator
-from tests.conftest import World
-from tests.conftest import build_app
 from tests.helpers import SECRET
-from tests.helpers import LiveServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCREENSHOTS = os.path.join(ROOT, "test-output", "screenshots")
@@ -21,13 +18,9 @@ def emulator():
 
 
 @pytest.fixture
-def site(tmp_path, emulator):
+def site(make_world, emulator):
     """The app with real forms (CSRF on), wired to the emulator."""
-    app = build_app(tmp_path, DOCS_URL=emulator.url, WTF_CSRF_ENABLED=True)
-    server = LiveServer(app)
-    app.config["APP_URL_FOR_DOCS"] = server.url
-    yield World(app, server)
-    server.stop()
+    return make_world(DOCS_URL=emulator.url, WTF_CSRF_ENABLED=True)
 
 
 @pytest.fixture
