@@ -3,7 +3,6 @@
 import logging
 
 import sqlalchemy as sa
-
 from flask import url_for
 
 from app.extensions import db
