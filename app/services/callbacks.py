@@ -7,7 +7,6 @@ save from a session whose file moved on is kept beside the head, not over it.
 
 import json
 import logging
-import os
 import threading
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -27,11 +26,13 @@ from app.services import fetch
 from app.services import files
 from app.services import keys
 from app.services import notifications
+from app.services import retention
 from app.services import settings
 from app.services import share_links
 from app.services import stream
 from app.services import validation
 from app.services.storage import get_storage
+from app.services.storage import remove_leftovers
 from app.services.exceptions import BadRequest
 from app.services.exceptions import DocsError
 from app.services.exceptions import NotFound
@@ -119,14 +120,8 @@ def _fold_intermediate(file: File, key: str) -> None:
     numbers = db.session.scalars(sa.select(SaveReceipt.version_number).where(
         SaveReceipt.file_id == file.id, SaveReceipt.doc_key == key, SaveReceipt.kind == FORCE)).all()
     folded = db.session.scalars(sa.select(FileVersion).where(
-        FileVersion.file_id == file.id, FileVersion.number.in_([n for n in numbers if n]),
-        FileVersion.number != file.version)).all()
-    blobs = [v.storage_key for v in folded] + [v.changes_storage_key for v in folded if v.changes_storage_key]
-    for version in folded:
-        db.session.delete(version)
-    db.session.commit()
-    for blob in blobs:  # after the commit: the rows are gone first, so no row names a missing blob
-        get_storage().delete(blob)
+        FileVersion.file_id == file.id, FileVersion.number.in_([n for n in numbers if n]))).all()
+    retention.purge(list(folded))  # never the head; rows first, then blobs
 
 
 def _closed(file: File, key: str) -> str:
@@ -202,15 +197,13 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
     changes = None
     try:
         try:
-            validation.validate_document(path, file.ext, validation.Limits(max_bytes=settings.max_file_bytes()))
+            files.sound_document(path, file.ext)
         except validation.InvalidDocument as exc:
             raise SaveRejected(f"invalid document: {exc.reason}") from None
         changes = _fetch_changes(file, data)
         return _commit_save(file, key, status, kind, dedupe, data, path, changes)
     finally:
-        for leftover in (path, changes):
-            if leftover and os.path.exists(leftover):
-                os.unlink(leftover)
+        remove_leftovers(path, changes)
 
 
 def _submitted_form(file: File, key: str, data: dict) -> str:
@@ -227,7 +220,7 @@ def _submitted_form(file: File, key: str, data: dict) -> str:
     form_data = None
     try:
         try:
-            validation.validate_document(pdf, "pdf", validation.Limits(max_bytes=settings.max_file_bytes()))
+            files.sound_document(pdf, "pdf")
         except validation.InvalidDocument as exc:
             raise SaveRejected(f"invalid submitted form: {exc.reason}") from None
         if isinstance(data.get("formsdataurl"), str):
@@ -252,9 +245,7 @@ def _submitted_form(file: File, key: str, data: dict) -> str:
         db.session.commit()
         return "form stored"
     finally:
-        for leftover in (pdf, form_data):
-            if leftover and os.path.exists(leftover):
-                os.unlink(leftover)
+        remove_leftovers(pdf, form_data)
 
 
 def _fetch_changes(file: File, data: dict) -> str | None:
@@ -309,14 +300,10 @@ def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data
         file.editors = []
         file.editing_since = None
     try:
-        db.session.commit()
+        files.commit_or_discard(version)
     except sa.exc.IntegrityError:
-        db.session.rollback()
-        files.discard_blob(version)
-        return "duplicate"
+        return "duplicate"  # the receipt's unique key: a parallel delivery committed first
     except Exception:
-        db.session.rollback()
-        files.discard_blob(version)
         raise SaveFailed("could not record the new version") from None
     if current and kind == FINAL:
         _fold_intermediate(file, key)

@@ -21,6 +21,7 @@ from app.models import Space
 from app.models import User
 from app.models.base import utcnow
 from app.services import blanks
+from app.services import fetch
 from app.services import formats
 from app.services import keys
 from app.services import settings
@@ -30,6 +31,7 @@ from app.services.exceptions import BadRequest
 from app.services.exceptions import Forbidden
 from app.services.exceptions import StorageError
 from app.services.storage import get_storage
+from app.services.storage import remove_leftovers
 
 CHUNK = 1024 * 1024
 WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
@@ -59,6 +61,15 @@ def safe_filename(name: str) -> str:
     if not stem:
         raise BadRequest("Please give the file a name.")
     return f"{stem}.{ext}" if ext else stem
+
+
+def titled(name: str, ext: str) -> str:
+    """A safe file name that ends in .ext.
+
+    :raise BadRequest: nothing usable is left of the name.
+    """
+    name = safe_filename(name)
+    return name if formats.extension_of(name) == ext else f"{name}.{ext}"
 
 
 def _digest(path: str) -> tuple[int, str]:
@@ -91,6 +102,14 @@ def spool(source: BinaryIO, limit: int) -> str:
     return path
 
 
+def sound_document(path: str, ext: str) -> None:
+    """Validate a document within the admin's size limit.
+
+    :raise validation.InvalidDocument: with the reason.
+    """
+    validation.validate_document(path, ext, validation.Limits(max_bytes=settings.max_file_bytes()))
+
+
 def check_content(path: str, ext: str) -> None:
     """Refuse a file whose content does not match its type (where we can check the type).
 
@@ -98,7 +117,7 @@ def check_content(path: str, ext: str) -> None:
     """
     if ext in VALIDATED:
         try:
-            validation.validate_document(path, ext, validation.Limits(max_bytes=settings.max_file_bytes()))
+            sound_document(path, ext)
         except validation.InvalidDocument as exc:
             raise BadRequest(f"This is not a valid .{ext} file: {exc.reason}") from None
 
@@ -134,7 +153,7 @@ def store_version(
     A head version normally gets a fresh document key (not so for force-saves, whose
     editing session goes on); the version records the key its content is opened under.
     The caller holds the file lock and commits; if the commit fails it must call
-    ``discard_blob`` for the returned version.
+    ``discard_blobs`` for the returned version (``commit_or_discard`` does both).
     """
     size, sha = _digest(path)
     storage_key = get_storage().put_file(path, f"files/{file.id}")
@@ -159,17 +178,20 @@ def store_version(
     return version
 
 
-def discard_blob(version: FileVersion | None) -> None:
-    if version is not None:
-        get_storage().delete(version.storage_key)
+def discard_blobs(version: FileVersion) -> None:
+    """Delete a version's blobs (its content and any changes zip) whose row was never committed."""
+    for key in (version.storage_key, version.changes_storage_key):
+        if key:
+            get_storage().delete(key)
 
 
-def _commit_or_discard(version: FileVersion) -> None:
+def commit_or_discard(version: FileVersion) -> None:
+    """Commit the staged version; if that fails, roll back and delete its blobs, then re-raise."""
     try:
         db.session.commit()
     except Exception:
         db.session.rollback()
-        discard_blob(version)
+        discard_blobs(version)
         raise
 
 
@@ -225,7 +247,7 @@ def _new_file(space: Space, folder: Folder | None, owner: User, title: str, path
     version = store_version(file, path, owner, source)
     verb = "created" if source == "create" else "uploaded"
     stream.notice(file, f"{owner.display_name} {verb} {title}", owner)
-    _commit_or_discard(version)
+    commit_or_discard(version)
     return file
 
 
@@ -236,17 +258,14 @@ def create_document(space: Space, folder: Folder | None, owner: User, name: str,
     """
     if ext not in blanks.BLANK_TYPES:
         raise BadRequest("Choose Document, Spreadsheet, Presentation or PDF form.")
-    name = safe_filename(name)
-    if formats.extension_of(name) != ext:
-        name = f"{name}.{ext}"
+    name = titled(name, ext)
     handle, path = get_storage().temp_file()
     try:
         with handle:
             handle.write(blanks.make_blank(ext, name[: -len(ext) - 1]))
         return _new_file(space, folder, owner, name, path, "create")
     finally:
-        if os.path.exists(path):
-            os.unlink(path)
+        remove_leftovers(path)
 
 
 def upload(space: Space, folder: Folder | None, owner: User, filename: str, source: BinaryIO) -> File:
@@ -260,8 +279,7 @@ def upload(space: Space, folder: Folder | None, owner: User, filename: str, sour
         check_content(path, formats.extension_of(title))
         return _new_file(space, folder, owner, title, path, "upload")
     finally:
-        if os.path.exists(path):
-            os.unlink(path)
+        remove_leftovers(path)
 
 
 def upload_version(file: File, author: User, source: BinaryIO) -> FileVersion:
@@ -272,11 +290,10 @@ def upload_version(file: File, author: User, source: BinaryIO) -> FileVersion:
         lock(file)
         version = store_version(file, path, author, "upload")
         stream.notice(file, f"{file.title} was updated by {author.display_name}: version {version.number}", author)
-        _commit_or_discard(version)
+        commit_or_discard(version)
         return version
     finally:
-        if os.path.exists(path):
-            os.unlink(path)
+        remove_leftovers(path)
 
 
 def rename(file: File, new_title: str) -> None:
@@ -284,9 +301,7 @@ def rename(file: File, new_title: str) -> None:
 
     :raise BadRequest: empty name or taken in this folder.
     """
-    title = safe_filename(new_title)
-    if formats.extension_of(title) != file.ext:
-        title = f"{title}.{file.ext}"
+    title = titled(new_title, file.ext)
     if title_in_use(file.space, file.folder, title, ignore_id=file.id):
         raise BadRequest(f"A file named {title} already exists here.")
     file.title = title
@@ -342,11 +357,10 @@ def restore(file: File, number: int, actor: User) -> FileVersion:
         version = store_version(file, path, actor, "restore")
         stream.notice(file, f"{actor.display_name} restored version {number} of {file.title} as version "
                             f"{version.number}", actor)
-        _commit_or_discard(version)
+        commit_or_discard(version)
         return version
     finally:
-        if os.path.exists(path):
-            os.unlink(path)
+        remove_leftovers(path)
 
 
 def save_copy(file: File, actor: User, url: str, title: str, ext: str) -> File:
@@ -355,15 +369,10 @@ def save_copy(file: File, actor: User, url: str, title: str, ext: str) -> File:
     :raise SaveRejected: the URL is not on the Document Server, or the file is not sound.
     :raise SaveFailed: the download failed. :raise BadRequest: unusable name.
     """
-    from app.services import fetch
-
-    name = safe_filename(title)
-    if formats.extension_of(name) != ext:
-        name = f"{name}.{ext}"
+    name = titled(title, ext)
     path = fetch.download(url, settings.max_file_bytes())
     try:
         check_content(path, ext)
         return _new_file(file.space, file.folder, actor, name, path, "upload")
     finally:
-        if os.path.exists(path):
-            os.unlink(path)
+        remove_leftovers(path)

@@ -13,7 +13,6 @@ and ``validation`` (a sound document of the expected type), like a normal save.
 """
 
 import logging
-import os
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -32,6 +31,7 @@ from app.models import User
 from app.services import docs_client
 from app.services import fetch
 from app.services import files
+from app.services.storage import remove_leftovers
 from app.services import formats
 from app.services import settings
 from app.services import stream
@@ -243,7 +243,7 @@ def recover(key: str, actor: User, space: Space | None = None,
     path = _download(url)
     try:
         try:
-            validation.validate_document(path, ext, validation.Limits(max_bytes=settings.max_file_bytes()))
+            files.sound_document(path, ext)
         except validation.InvalidDocument as exc:
             raise RecoveryError(f"The forgotten file is not a valid .{ext} file: {exc.reason}") from None
         if file is not None:
@@ -251,8 +251,7 @@ def recover(key: str, actor: User, space: Space | None = None,
         else:
             result = _as_new_file(space, _new_title(url, ext), ext, path, actor)
     finally:
-        if os.path.exists(path):  # store_version moved it into storage on success
-            os.unlink(path)
+        remove_leftovers(path)  # store_version moved it into storage on success
     problem = _delete_quietly(key)
     if problem and warnings is not None:
         warnings.append(problem)
@@ -293,10 +292,9 @@ def _new_title(url: str, ext: str) -> str:
     stem = _stem_in_url(url, ext)
     stem = f"{stem} (recovered)" if stem else "Recovered document"
     try:
-        title = files.safe_filename(f"{stem}.{ext}")
+        return files.titled(stem, ext)
     except BadRequest:
-        title = f"Recovered document.{ext}"
-    return title if formats.extension_of(title) == ext else f"{title}.{ext}"
+        return f"Recovered document.{ext}"
 
 
 def _as_new_file(space: Space, title: str, ext: str, path: str, actor: User) -> File:
@@ -314,18 +312,12 @@ def _as_new_file(space: Space, title: str, ext: str, path: str, actor: User) -> 
 
 
 def _commit(version: FileVersion, on_conflict: str = "") -> None:
-    """Commit, or roll back and drop the version's blob; a unique-key clash is reported as on_conflict."""
+    """Commit, or roll back and drop the version's blobs; a unique-key clash is reported as on_conflict."""
     try:
-        db.session.commit()
+        files.commit_or_discard(version)
     except sa.exc.IntegrityError:
-        db.session.rollback()
-        files.discard_blob(version)
         if on_conflict:
             raise RecoveryError(on_conflict) from None
-        raise
-    except Exception:
-        db.session.rollback()
-        files.discard_blob(version)
         raise
 
 

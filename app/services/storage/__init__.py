@@ -21,5 +21,12 @@ def init_app(app) -> None:
     app.extensions["coedit_storage"] = storage
 
 
+def remove_leftovers(*paths: str | None) -> None:
+    """Delete temporary files that are still there (storage took the others over)."""
+    for path in paths:
+        if path and os.path.exists(path):
+            os.unlink(path)
+
+
 def get_storage() -> Storage:
     return current_app.extensions["coedit_storage"]
