@@ -10,7 +10,6 @@ from flask import abort
 from flask import current_app
 from flask import jsonify
 from flask import request
-from flask import send_file
 
 from app.backend import bp
 from app.extensions import db
@@ -22,6 +21,7 @@ from app.services import blanks
 from app.services import callbacks
 from app.services import docs_jwt
 from app.services import files as file_service
+from app.services import formats
 from app.services import links
 from app.services import rights
 from app.services import share_links
@@ -32,7 +32,6 @@ from app.services.exceptions import NotFound
 from app.services.exceptions import SaveFailed
 from app.services.exceptions import SaveRejected
 from app.services.exceptions import StorageError
-from app.services.storage import get_storage
 
 log = logging.getLogger("coedit.backend")
 MAX_CALLBACK_BYTES = 1024 * 1024
@@ -70,46 +69,47 @@ def _verify_download_jwt() -> None:
         raise Forbidden("token is for another URL")
 
 
-@bp.route("/files/<int:file_id>/download", methods=("GET",))
-def download(file_id: int):
-    """Docs fetches a version here: our link token and its JWT must both hold."""
+def _linked_version(purpose: str, max_age: int, file_id: int, number: int | None = None,
+                    signed_by_docs: bool = True):
+    """The file, version and claims a signed link names; aborts 403 for a bad link or Docs JWT,
+    404 when the file or version is gone. ``number`` is the version in the path, if any."""
     try:
-        claims = links.verify("download", request.args.get("token", ""), current_app.config["DOWNLOAD_LINK_SECONDS"])
-        if claims.get("f") != file_id or not isinstance(claims.get("v"), int):
-            raise Forbidden("link is for another file")
-        _verify_download_jwt()
+        claims = links.verify(purpose, request.args.get("token", ""), max_age)
+        wanted = claims.get("v") if number is None else number
+        if claims.get("f") != file_id or claims.get("v") != wanted or not isinstance(wanted, int):
+            raise Forbidden("link is for another file or version")
+        if signed_by_docs:
+            _verify_download_jwt()
     except Forbidden as exc:
-        log.warning("download of file %s refused: %s", file_id, exc.message)
-        DOWNLOADS.labels("refused").inc()
+        log.warning("%s of file %s refused: %s", purpose, file_id, exc.message)
+        DOWNLOADS.labels(purpose, "refused").inc()
         abort(403)
     file = _linked_file(claims, file_id)
-    version = file_service.get_version(file, claims["v"]) if file else None
+    version = file_service.get_version(file, wanted) if file else None
     if version is None:
-        DOWNLOADS.labels("missing").inc()
+        DOWNLOADS.labels(purpose, "missing").inc()
         abort(404)
+    return file, version, claims
+
+
+@bp.route("/files/<int:file_id>/download", methods=("GET",))
+def download(file_id: int):
+    """Docs fetches a version here: our link token and its JWT must both hold, and the person the
+    link was made for must still be allowed to read the file."""
+    file, version, claims = _linked_version("download", current_app.config["DOWNLOAD_LINK_SECONDS"], file_id)
     if not _still_allowed(file, claims.get("u")):
         log.warning("download of file %s refused: its reader lost access", file_id)
-        DOWNLOADS.labels("refused").inc()
+        DOWNLOADS.labels("download", "refused").inc()
         abort(403)
-    DOWNLOADS.labels("served").inc()
+    DOWNLOADS.labels("download", "served").inc()
     return sending.send_version(file, version)
 
 
 @bp.route("/files/<int:file_id>/versions/<int:number>", methods=("GET",))
 def history_version(file_id: int, number: int):
     """One version's content for the history viewer; Docs fetches it with its JWT, like a download."""
-    try:
-        claims = links.verify("history", request.args.get("token", ""), current_app.config["HISTORY_LINK_SECONDS"])
-        if claims.get("f") != file_id or claims.get("v") != number:
-            raise Forbidden("link is for another version")
-        _verify_download_jwt()
-    except Forbidden as exc:
-        log.warning("history download of file %s refused: %s", file_id, exc.message)
-        abort(403)
-    file = _linked_file(claims, file_id)
-    version = file_service.get_version(file, number) if file else None
-    if version is None:
-        abort(404)
+    file, version, _ = _linked_version("history", current_app.config["HISTORY_LINK_SECONDS"], file_id, number)
+    DOWNLOADS.labels("history", "served").inc()
     return sending.send_version(file, version)
 
 
@@ -117,19 +117,11 @@ def history_version(file_id: int, number: int):
 def history_changes(file_id: int, number: int):
     """The changes zip of a version, for highlighting; the editor itself may fetch it, so CORS is open
     and the short-lived link is the credential (it is only ever given to people who may read the file)."""
-    try:
-        claims = links.verify("changes", request.args.get("token", ""), current_app.config["HISTORY_LINK_SECONDS"])
-        if claims.get("f") != file_id or claims.get("v") != number:
-            raise Forbidden("link is for another version")
-    except Forbidden:
-        abort(403)
-    file = _linked_file(claims, file_id)
-    version = file_service.get_version(file, number) if file else None
-    if version is None or not version.changes_storage_key:
+    _, version, _ = _linked_version("changes", current_app.config["HISTORY_LINK_SECONDS"], file_id, number,
+                                    signed_by_docs=False)
+    if not version.changes_storage_key:
         abort(404)
-    storage = get_storage()
-    response = send_file(storage.local_path(version.changes_storage_key)
-                         or storage.open(version.changes_storage_key), mimetype="application/zip", max_age=0)
+    response = sending.send_blob(version.changes_storage_key, "application/zip")
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -142,9 +134,7 @@ def blank():
         _verify_download_jwt()
     except Forbidden:
         abort(403)
-    data = blanks.make_blank("docx")
-    response = current_app.response_class(data, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    return response
+    return current_app.response_class(blanks.make_blank("docx"), mimetype=formats.mime_type("docx"))
 
 
 def _answer(error: int, status: int = 200, callback_status="?"):
@@ -159,12 +149,12 @@ def track(file_id: int):
     403 bad link or JWT, 400 malformed, 404 file gone, 422 refused document,
     503 transient failure (Docs retries and, failing that, keeps a forgotten copy).
     """
+    data: dict = {}
     try:
         claims = links.verify("track", request.args.get("token", ""))
-        if claims.get("f") != file_id:
-            raise Forbidden("link is for another file")
-        if _linked_file(claims, file_id) is None and db.session.get(File, file_id) is not None:
-            raise Forbidden("link is for a deleted file whose id was reused")
+        file = db.session.get(File, file_id)
+        if claims.get("f") != file_id or (file is not None and claims.get("s", "") != file.key_salt):
+            raise Forbidden("link is for another file (or a deleted one whose id was reused)")
         # Read at most one byte past the limit, whatever Content-Length says (or if it is chunked).
         raw = request.stream.read(MAX_CALLBACK_BYTES + 1)
         if len(raw) > MAX_CALLBACK_BYTES or (request.content_length or 0) > MAX_CALLBACK_BYTES:
@@ -182,23 +172,23 @@ def track(file_id: int):
         outcome = callbacks.process(file_id, data)
     except Forbidden as exc:
         log.warning("callback for file %s refused: %s", file_id, exc.message)
-        return _answer(1, 403)
+        return _answer(1, 403, data.get("status", "?"))
     except BadRequest as exc:
         log.warning("callback for file %s malformed: %s", file_id, exc.message)
-        return _answer(1, 400)
+        return _answer(1, 400, "?")
     except NotFound as exc:
         log.warning("callback for file %s: %s", file_id, exc.message)
-        return _answer(1, 404)
+        return _answer(1, 404, data.get("status", "?"))
     except SaveRejected as exc:
         db.session.rollback()
         log.warning("save for file %s refused: %s", file_id, exc.message)
         if exc.http_status == 422:  # a broken document, not a forged request: people should know
             callbacks.report_failure(file_id, data, "the edited file was damaged")
-        return _answer(1, exc.http_status)
+        return _answer(1, exc.http_status, data.get("status", "?"))
     except (SaveFailed, StorageError, OSError, sa.exc.SQLAlchemyError) as exc:
         db.session.rollback()
         log.error("save for file %s failed, Docs will retry: %s", file_id, getattr(exc, "message", "") or exc.__class__.__name__)
         callbacks.report_failure(file_id, data, "the server could not store it")
-        return _answer(1, 503)
+        return _answer(1, 503, data.get("status", "?"))
     log.info("callback for file %s status %s: %s", file_id, data.get("status"), outcome)
-    return _answer(0)
+    return _answer(0, 200, data.get("status", "?"))

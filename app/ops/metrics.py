@@ -4,4 +4,5 @@ from prometheus_client import Counter
 
 CALLBACKS = Counter("coedit_docs_callbacks_total", "Callbacks from the Document Server",
                     ["status", "outcome"])
-DOWNLOADS = Counter("coedit_docs_downloads_total", "File downloads by the Document Server", ["outcome"])
+DOWNLOADS = Counter("coedit_docs_downloads_total", "Files fetched by the Document Server (or its editor)",
+                    ["purpose", "outcome"])
