@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import g
 
 from app.extensions import db
 from app.models import LEVELS
@@ -24,6 +25,17 @@ def membership(space_id: int, user: User | None) -> Membership | None:
     return db.session.scalar(
         sa.select(Membership).where(Membership.space_id == space_id, Membership.user_id == user.id)
     )
+
+
+def space_role(space_id: int, user: User | None) -> str | None:
+    """The user's role in the space (None: not a member), looked up once per request."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    roles = g.setdefault("_coedit_roles", {})
+    if (space_id, user.id) not in roles:
+        roles[(space_id, user.id)] = db.session.scalar(
+            sa.select(Membership.role).where(Membership.space_id == space_id, Membership.user_id == user.id))
+    return roles[(space_id, user.id)]
 
 
 def get_space_or_404(space_id: int, user: User) -> tuple[Space, Membership]:
@@ -57,6 +69,15 @@ def file_level(file: File, user: User | None, member: Membership | None = None) 
     return _level(file, user, member.role, override)
 
 
+def levels(files: list[File], user: User, member: Membership) -> dict[int, str]:
+    """The user's level on each of these files of one space, with one query for the overrides."""
+    overrides = dict(db.session.execute(
+        sa.select(FileRight.file_id, FileRight.level)
+        .where(FileRight.user_id == user.id, FileRight.file_id.in_([f.id for f in files]))
+    ).all()) if files else {}
+    return {f.id: _level(f, user, member.role, overrides.get(f.id)) for f in files}
+
+
 def at_least(level: str, needed: str) -> bool:
     return LEVELS.index(level) >= LEVELS.index(needed)
 
@@ -81,6 +102,8 @@ def get_file_or_404(file_id: int, user: User, need: str = "read") -> tuple[File,
     """
     row = db.session.execute(_FILE_WITH_ACCESS, {"file_id": file_id, "user_id": user.id}).first()
     level = _level(row[0], user, row[1], row[2]) if row else "none"
+    if row is not None:  # later checks in this request (can_manage_file) need no query
+        g.setdefault("_coedit_roles", {})[(row[0].space_id, user.id)] = row[1]
     if row is None or not at_least(level, need):
         raise NotFound("No such file.")
     return row[0], level
@@ -101,8 +124,8 @@ def require(file_id: int, user: User, need: str = "read", message: str = "") -> 
 
 def can_manage_file(file: File, user: User, member: Membership | None = None) -> bool:
     """Rename, delete, change rights: the owner and space admins."""
-    member = member if member is not None else membership(file.space_id, user)
-    return member is not None and (file.owner_id == user.id or member.manages_space)
+    role = member.role if member is not None else space_role(file.space_id, user)
+    return role is not None and (file.owner_id == user.id or role in MANAGER_ROLES)
 
 
 def hidden_file_ids(space_id: int, user: User, member: Membership) -> set[int]:

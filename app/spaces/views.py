@@ -96,8 +96,9 @@ def show(space_id: int):
         sa.select(File).where(File.space_id == space.id, File.folder_id == folder_id).order_by(File.title)
     ).all()
     entries = []
+    levels = rights.levels(file_rows, current_user, member)
     for file in file_rows:
-        level = rights.file_level(file, current_user, member)
+        level = levels[file.id]
         if level == "none":
             continue
         can_edit = rights.at_least(level, "edit") and formats.is_editable(file.ext)
