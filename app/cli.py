@@ -7,7 +7,6 @@ from flask.cli import with_appcontext
 
 from app.extensions import db
 from app.models import ApiToken
-from app.models import Membership
 from app.models import Space
 from app.models import User
 
@@ -77,6 +76,7 @@ def seed_demo(password: str) -> None:
     """Create the demo admin, a second user, a demo space and a sample document (idempotent)."""
     from app.services import files
     from app.services import rights
+    from app.services import spaces
 
     users = {}
     for name, display, admin in (("admin", "Ada Admin", True), ("bob", "Bob Builder", False)):
@@ -89,11 +89,8 @@ def seed_demo(password: str) -> None:
     db.session.commit()
     space = db.session.scalar(sa.select(Space).where(Space.name == "Demo space"))
     if space is None:
-        space = Space(name="Demo space", description="A space to try Coedit in.")
-        db.session.add(space)
-        db.session.add(Membership(space=space, user=users["admin"], role="owner"))
-        db.session.add(Membership(space=space, user=users["bob"], role="member"))
-        db.session.commit()
+        space = spaces.create_space("Demo space", users["admin"], "A space to try Coedit in.")
+        spaces.add_member(space, users["bob"], "member", users["admin"])
         welcome = files.create_document(space, None, users["admin"], "Welcome", "docx")
         # Members read by default; let bob co-edit the demo document.
         rights.set_rights(welcome, users={"bob": "edit"})

@@ -12,8 +12,6 @@ from app.api import bp
 from app.extensions import csrf
 from app.extensions import db
 from app.models import FileVersion
-from app.models import Membership
-from app.models import Space
 from app.models import User
 from app.services import access
 from app.services import editor_config
@@ -21,6 +19,7 @@ from app.services import files as file_service
 from app.services import notifications
 from app.services import rights
 from app.services import sending
+from app.services import spaces
 from app.services import settings
 from app.services.exceptions import BadRequest
 from app.services.exceptions import Forbidden
@@ -71,11 +70,7 @@ def file_json(file) -> dict:
 
 @bp.route("/spaces", methods=("POST",))
 def create_space():
-    name = _text(_json(), "name", 128)
-    space = Space(name=name)
-    db.session.add(space)
-    db.session.add(Membership(space=space, user_id=current_user.id, role="owner"))
-    db.session.commit()
+    space = spaces.create_space(_text(_json(), "name", 128), current_user)
     return jsonify(id=space.id, name=space.name), 201
 
 
@@ -92,12 +87,8 @@ def add_member(space_id: int):
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
         abort(404, "No such user.")
-    existing = rights.membership(space.id, user)
-    if existing is not None:
-        return jsonify(space=space.id, username=user.username, role=existing.role), 200
-    db.session.add(Membership(space_id=space.id, user_id=user.id, role=role))
-    db.session.commit()
-    return jsonify(space=space.id, username=user.username, role=role), 201
+    member, created = spaces.add_member(space, user, role, current_user)
+    return jsonify(space=space.id, username=user.username, role=member.role), 201 if created else 200
 
 
 @bp.route("/spaces/<int:space_id>/files", methods=("POST",))

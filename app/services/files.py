@@ -316,7 +316,7 @@ def delete(file: File, actor: User) -> None:
     if file.editors:
         raise Forbidden(f"{file.title} is being edited; try again when everyone has closed it.")
     blobs = list(db.session.scalars(sa.select(FileVersion.storage_key).where(FileVersion.file_id == file.id)))
-    stream.post(file.space_id, actor, f"{actor.display_name} deleted {file.title}").kind = "notice"
+    stream.space_notice(file.space_id, f"{actor.display_name} deleted {file.title}", actor)
     db.session.delete(file)
     db.session.commit()
     for key in blobs:  # after the commit: a failed commit must not lose the blobs

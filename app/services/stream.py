@@ -13,6 +13,13 @@ def notice(file: File, body: str, author: User | None = None) -> Post:
     return post
 
 
+def space_notice(space_id: int, body: str, author: User | None = None) -> Post:
+    """Stage a system notice about the space itself (members, deleted files); the caller commits."""
+    entry = Post(space_id=space_id, author=author, kind="notice", body=body)
+    db.session.add(entry)
+    return entry
+
+
 def post(space_id: int, author: User, body: str) -> Post:
     entry = Post(space_id=space_id, author=author, kind="post", body=body)
     db.session.add(entry)

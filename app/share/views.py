@@ -136,11 +136,6 @@ def open_link(secret: str):
     return render_editor_page(file, config, back_url=None)
 
 
-def _managed_file_or_abort(file_id: int) -> File:
-    file, _ = rights.require(file_id, current_user, "manage")
-    return file
-
-
 def _back(file: File):
     return redirect(url_for("files.show", file_id=file.id, _anchor="share-links"))
 
@@ -152,7 +147,7 @@ def create_link(file_id: int):
 
     :raise 404: the user may not read the file. :raise 403: they may read but not manage it.
     """
-    file = _managed_file_or_abort(file_id)
+    file, _ = rights.require(file_id, current_user, "manage")
     form = LinkForm()
     if form.validate_on_submit():
         expires = end_of_day(form.expires_on.data) if form.expires_on.data else None
@@ -177,7 +172,7 @@ def create_link(file_id: int):
 @login_required
 def revoke_link(file_id: int, link_id: int):
     """Revoke a link: it stops opening the file at once."""
-    file = _managed_file_or_abort(file_id)
+    file, _ = rights.require(file_id, current_user, "manage")
     if not ConfirmForm().validate_on_submit():
         abort(400)
     link = share_links.get_link(file, link_id)

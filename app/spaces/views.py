@@ -23,6 +23,7 @@ from app.services import files as file_service
 from app.services import formats
 from app.services import rights
 from app.services import settings
+from app.services import spaces as space_service
 from app.services import stream
 from app.services.exceptions import BadRequest
 from app.spaces import bp
@@ -53,10 +54,7 @@ def create_space():
     if not form.validate_on_submit():
         flash("Give the space a name.", "danger")
         return redirect(url_for("spaces.index"))
-    space = Space(name=form.name.data.strip())
-    db.session.add(space)
-    db.session.add(Membership(space=space, user_id=current_user.id, role="owner"))
-    db.session.commit()
+    space = space_service.create_space(form.name.data, current_user)
     flash(f"Space {space.name} created.", "success")
     return redirect(url_for("spaces.show", space_id=space.id))
 
@@ -185,13 +183,10 @@ def add_member(space_id: int):
         user = db.session.scalar(sa.select(User).where(User.username == form.username.data.strip()))
         if user is None:
             flash("There is no user with that username.", "danger")
-        elif rights.membership(space.id, user):
-            flash(f"{user.display_name} is already a member.", "info")
-        else:
-            db.session.add(Membership(space_id=space.id, user_id=user.id, role=form.role.data))
-            stream.post(space.id, current_user, f"{current_user.display_name} added {user.display_name}").kind = "notice"
-            db.session.commit()
+        elif space_service.add_member(space, user, form.role.data, current_user)[1]:
             flash(f"{user.display_name} is now a member.", "success")
+        else:
+            flash(f"{user.display_name} is already a member.", "info")
     return redirect(url_for("spaces.show", space_id=space.id))
 
 
