@@ -44,6 +44,11 @@ print(repr(diff))
 """], cwd=ROOT, env=env_for(tmp_path), capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stderr
     assert check.stdout.strip() == "[]", check.stdout
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "deploy.db") as connection:
+        (installation,) = connection.execute("select value from setting where key = 'installation_id'").fetchone()
+    assert len(installation) == 32  # made by the migrations, so no request has to
 
 
 def test_cli_creates_users_and_tokens(tmp_path):

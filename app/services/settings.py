@@ -134,18 +134,20 @@ def installation_id() -> str:
 
     Document keys start from it, so two installations sharing one Document Server
     never collide, and keys survive restarts and agree across workers.
+
+    The migrations make it; a database built another way (tests) gets one here, staged in
+    the caller's transaction rather than committing half of the caller's work.
     """
     value = _stored().get("installation_id")
     if value:
         return value
-    candidate = secrets.token_hex(16)
-    try:
-        db.session.add(Setting(key="installation_id", value=candidate))
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        db.session.rollback()  # another worker made it first; use theirs
+    row = db.session.get(Setting, "installation_id")
+    if row is None:
+        row = Setting(key="installation_id", value=secrets.token_hex(16))
+        db.session.add(row)
+        db.session.flush()
     _forget()
-    return _stored()["installation_id"]
+    return row.value
 
 
 _HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
