@@ -103,7 +103,7 @@ class FileVersion(Base):
     # A save from an outdated session, kept beside the head rather than over it.
     is_conflict: so.Mapped[bool] = so.mapped_column(default=False)
 
-    author: so.Mapped[Optional[User]] = so.relationship()
+    author: so.Mapped[Optional[User]] = so.relationship(lazy="joined")  # always shown with the version
 
 
 class FileRight(Base):

@@ -60,4 +60,4 @@ class Post(Base):
     body: so.Mapped[str] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
 
-    author: so.Mapped[Optional[User]] = so.relationship()
+    author: so.Mapped[Optional[User]] = so.relationship(lazy="joined")  # always shown with the post
