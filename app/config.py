@@ -46,6 +46,7 @@ class Config:
     DOWNLOAD_LINK_SECONDS = 3600  # document.url: DS downloads at open, retries within minutes
     HISTORY_LINK_SECONDS = 600  # history views fetch at once
     DOCS_JWT_LEEWAY = 60  # seconds of clock skew accepted, as Docs itself allows
+    DOCS_JWT_MAX_LIFETIME = 24 * 3600  # Docs signs its requests for minutes; longer tokens are refused
     DOCS_TIMEOUT = (5, 60)  # connect, read seconds for requests to the Document Server
     SAVE_ALLOWED_PATH_PREFIXES = ("/cache/files/", "/storage-cache/files/")
     TEMP_MAX_AGE_SECONDS = 3600  # orphaned temporary files older than this are swept

@@ -46,7 +46,8 @@ if {crash!r}:
         open({marker!r}, "w").write(path)
         time.sleep(120)  # killed here: downloaded and validated, not yet in storage
     local.LocalStorage.put_file = hang
-signed = dict(body, token=jwt.encode(dict(body, exp=int(time.time()) + 300), {secret!r}, algorithm="HS256"))
+signed = dict(body, token=jwt.encode(dict(body, iat=int(time.time()), exp=int(time.time()) + 300), {secret!r},
+                                    algorithm="HS256"))
 path = {callback!r}.split("127.0.0.1:1", 1)[1]
 response = app.test_client().post(path, json=signed)
 print(response.status_code, response.get_data(as_text=True))

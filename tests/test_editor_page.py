@@ -34,8 +34,9 @@ def test_editor_page_renders_the_signed_config(world):
     assert editor["customization"]["forcesave"] is False
     signed = jwt.decode(config["token"], SECRET, algorithms=["HS256"])
     unsigned = {k: v for k, v in config.items() if k != "token"}
-    assert {k: v for k, v in signed.items() if k not in ("iat", "exp")} == unsigned
+    assert {k: v for k, v in signed.items() if k not in ("iat", "exp", "coedit_aud")} == unsigned
     assert signed["exp"] - signed["iat"] == 300
+    assert signed["coedit_aud"] == "browser"  # never taken for a token from Docs
 
 
 def test_editor_page_loads_api_js_and_has_no_inline_script(world, fake_docs):
@@ -63,7 +64,7 @@ def test_api_config_is_the_page_config(world):
     assert timeless(page) == timeless(api)
     for config in (page, api):
         signed = jwt.decode(config["token"], SECRET, algorithms=["HS256"])
-        assert {k: v for k, v in signed.items() if k not in ("iat", "exp")} == {
+        assert {k: v for k, v in signed.items() if k not in ("iat", "exp", "coedit_aud")} == {
             k: v for k, v in config.items() if k != "token"}
 
 

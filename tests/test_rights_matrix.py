@@ -160,15 +160,15 @@ RULES = {
     "spaces.show": "space", "spaces.add_post": "space", "spaces.add_folder": "space", "spaces.upload": "space",
     "spaces.add_member": "space", "create.document": "space", "api.add_member": "space", "api.upload": "space",
     "api.create_document": "space",
-    "files.show": "file:read", "files.download": "file:read", "files.thread": "file:read",
+    "files.show": "file:read", "files.download": "file:download", "files.thread": "file:read",
     "files.rename": "file:manage", "files.delete": "file:manage", "files.change_rights": "file:manage",
     "files.upload_version": "file:edit", "files.restore_version": "file:edit",
     "open.editor": "file:read", "open.mention_users": "file:read", "open.mentions": "file:read",
     "open.grant_read": "file:manage", "open.history_list": "file:read", "open.history_version": "file:read",
-    "open.rename_from_editor": "file:manage", "open.save_as": "file:read",
+    "open.rename_from_editor": "file:manage", "open.save_as": "file:download",
     "share.create_link": "file:manage", "share.revoke_link": "file:manage",
-    "api.get_file": "file:read", "api.content": "file:read", "api.versions": "file:read",
-    "api.version_content": "file:read", "api.get_editor_config": "file:read", "api.get_rights": "file:read",
+    "api.get_file": "file:read", "api.content": "file:download", "api.versions": "file:read",
+    "api.version_content": "file:download", "api.get_editor_config": "file:read", "api.get_rights": "file:read",
     "api.put_rights": "file:manage", "api.restore_version": "file:edit", "api.upload_version": "file:edit",
     "api.create_link": "file:manage", "api.list_links": "file:manage", "api.revoke_link": "file:manage",
 }
@@ -221,9 +221,10 @@ def test_anonymous_is_sent_to_sign_in_on_every_private_route(world, matrix):
 
 def test_readers_are_refused_edit_and_manage_routes(world, matrix):
     doc_id = matrix["doc"]["id"]
+    world.client().put(f"/api/v1/files/{doc_id}/rights", json={"allow_download": False}, headers=world.api("alice"))
     for rule in world.app.url_map.iter_rules():
         kind = RULES[rule.endpoint]
-        if kind not in ("file:edit", "file:manage"):
+        if kind not in ("file:edit", "file:manage", "file:download"):
             continue
         is_api = rule.rule.startswith("/api/")
         for person in ("hank",) + (("bob",) if kind == "file:manage" else ()):
@@ -246,3 +247,104 @@ def test_admin_routes_refuse_non_admins(world, matrix):
     for rule in world.app.url_map.iter_rules():
         if RULES[rule.endpoint] == "admin":
             assert _probe(world, world.client("bob"), rule, matrix["doc"]["id"]).status_code == 403, rule.rule
+
+
+# --- the reader download switch on versions, history and changes ---------------------------------
+
+@pytest.fixture
+def saved_matrix(world, matrix, fake_docs):
+    """The matrix file with a version 2 saved from the editor, with its changes zip."""
+    from tests.test_callbacks import save_body
+    from tests.test_callbacks import send
+    from tests.test_download_switch import changes_zip
+
+    doc_id = matrix["doc"]["id"]
+    config = world.client().get(f"/api/v1/files/{doc_id}/editor-config", headers=world.api("alice")).get_json()
+    doc = {"id": doc_id, "key": config["document"]["key"]}
+    fake_docs.put("changes.zip", changes_zip())
+    body = save_body(world, fake_docs, doc, user="alice",
+                     changesurl=f"{fake_docs.url}/cache/files/changes.zip?md5=x&expires=9999999999")
+    assert send(config["editorConfig"]["callbackUrl"], body).json() == {"error": 0}
+    contents = {}
+    for number in (1, 2):
+        response = world.client().get(f"/api/v1/files/{doc_id}/versions/{number}/content", headers=world.api("alice"))
+        contents[f"version {number}"] = response.data
+    contents["changes"] = changes_zip()
+    return {**matrix, "contents": contents}
+
+
+def _switch_downloads(world, doc_id, allowed):
+    response = world.client().put(f"/api/v1/files/{doc_id}/rights", json={"allow_download": allowed},
+                                  headers=world.api("alice"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("allowed", [True, False], ids=["downloads-on", "downloads-off"])
+@pytest.mark.parametrize("person", list(EXPECTED_MODE))
+def test_versions_history_and_changes_follow_the_download_switch(world, saved_matrix, person, allowed):
+    doc_id = saved_matrix["doc"]["id"]
+    _switch_downloads(world, doc_id, allowed)
+    may_download = allowed or person in ("alice", "dave", "bob")
+    client, api = world.client(person), world.api(person)
+    assert world.client().get(f"/api/v1/files/{doc_id}/versions/1/content", headers=api).status_code == \
+        (200 if may_download else 403)
+    assert client.get(f"/files/{doc_id}/download?version=1").status_code == (200 if may_download else 403)
+    assert client.get(f"/files/{doc_id}/history").status_code == 200  # the list holds no content
+    data = client.get(f"/files/{doc_id}/history/2").get_json()
+    assert ("changesUrl" in data) is may_download
+    for url in (data["url"], data["previous"]["url"]):
+        assert requests.get(url, headers={"Authorization": "Bearer " + data["token"]}, timeout=10).status_code == 403
+        assert docs_fetch(url).status_code == 200  # what Docs shows in the history viewer
+    if may_download:
+        changes = requests.get(data["changesUrl"], timeout=10)
+        assert changes.status_code == 200 and changes.content == saved_matrix["contents"]["changes"]
+
+
+def _urls_and_tokens(text: str) -> tuple[set[str], set[str]]:
+    import re
+
+    urls = {u.replace("\\u0026", "&").replace("&amp;", "&") for u in re.findall(r"https?://[^\s\"'<>]+", text)}
+    tokens = set(re.findall(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", text))
+    return urls, tokens
+
+
+def test_no_route_hands_a_reader_any_bytes_when_downloads_are_off(world, saved_matrix):
+    """Every route a reader may call, with every link and token its answers contain: none yields the
+    content of any version or of the changes zip. A new byte-serving route without the download
+    rule fails here."""
+    doc_id = saved_matrix["doc"]["id"]
+    _switch_downloads(world, doc_id, False)
+    contents = saved_matrix["contents"]
+    client, api = world.client("hank"), world.api("hank")
+    bodies = []
+    for rule in world.app.url_map.iter_rules():
+        kind = RULES[rule.endpoint]
+        if not kind.startswith(("file:", "space")):
+            continue
+        for number in (1, 2):
+            is_api = rule.rule.startswith("/api/")
+            values = {"file_id": doc_id, "space_id": world.space_id, "number": number, "link_id": 1}
+            url = rule.rule
+            for name, value in values.items():
+                url = url.replace(f"<int:{name}>", str(value))
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                kwargs = {"headers": api} if is_api else {}
+                if method in ("POST", "PUT"):
+                    kwargs["json"] = {}
+                response = getattr(world.client() if is_api else client, method.lower())(url, **kwargs)
+                bodies.append((f"{method} {url}", response.data))
+    found_urls, found_tokens = set(), set()
+    for where, body in bodies:
+        for name, content in contents.items():
+            assert content not in body, f"{where} answered the bytes of {name}"
+        urls, tokens = _urls_and_tokens(body.decode("utf-8", "replace"))
+        found_urls |= urls
+        found_tokens |= tokens
+    assert any("/backend/" in url for url in found_urls)  # the probe did see the editor's links
+    for url in found_urls:
+        if not url.startswith(world.url):
+            continue
+        for headers in [{}] + [{"Authorization": "Bearer " + token} for token in found_tokens]:
+            body = requests.get(url, headers=headers, timeout=10).content
+            for name, content in contents.items():
+                assert content not in body, f"{url} answered the bytes of {name}"

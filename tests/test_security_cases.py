@@ -265,7 +265,7 @@ ALGORITHMS = ["none", "NONE", "None", "HS512", "HS384", "RS256", "ES256", "PS256
 
 def test_dl2_download_refuses_unsigned_or_foreign_algorithm_tokens(world, doc):
     """DL-2: alg none, HS512/HS384, and RS256/ES256/PS256 headers HMAC-signed with the secret are all 403."""
-    claims = {"payload": {"url": doc["url"]}, "exp": int(time.time()) + 300}
+    claims = {"payload": {"url": doc["url"]}, "iat": int(time.time()), "exp": int(time.time()) + 300}
     for alg in ALGORITHMS:
         response = requests.get(doc["url"], headers={"Authorization": "Bearer " + forge(claims, alg)}, timeout=10)
         assert response.status_code == 403 and response.json() == {"error": 1}, alg
@@ -396,13 +396,14 @@ def test_cb2_callback_refuses_alg_none_and_algorithm_confusion(world, fake_docs,
     """CB-2: alg none and non-HS256 algorithms (HMAC'd with the secret) are 403, in body and header."""
     before = world.head_bytes(doc["id"])
     body = save_body(world, fake_docs, doc)
-    exp = int(time.time()) + 300
+    iat = int(time.time())
+    exp = iat + 300
 
     def post(algorithm, mode):
         if mode == "body":
-            return requests.post(doc["callback"], json={**body, "token": forge({**body, "exp": exp}, algorithm)},
-                                 timeout=10)
-        token = forge({"payload": body, "exp": exp}, algorithm)
+            return requests.post(doc["callback"], json={**body, "token": forge({**body, "iat": iat, "exp": exp},
+                                                                               algorithm)}, timeout=10)
+        token = forge({"payload": body, "iat": iat, "exp": exp}, algorithm)
         return requests.post(doc["callback"], json=body, headers={"Authorization": "Bearer " + token}, timeout=10)
 
     for alg in ALGORITHMS:

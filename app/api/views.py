@@ -120,9 +120,7 @@ def get_file(file_id: int):
 
 @bp.route("/files/<int:file_id>/content")
 def content(file_id: int):
-    file, level = rights.get_file_or_404(file_id, current_user)
-    if not (rights.at_least(level, "edit") or file.allow_download):
-        abort(403, "Downloads of this file are turned off for readers.")
+    file, _ = rights.require(file_id, current_user, "download")
     return sending.send_version(file, file_service.head_version(file), as_attachment=True)
 
 
@@ -196,9 +194,7 @@ def list_notifications():
 
 @bp.route("/files/<int:file_id>/versions/<int:number>/content")
 def version_content(file_id: int, number: int):
-    file, level = rights.get_file_or_404(file_id, current_user)
-    if not (rights.at_least(level, "edit") or file.allow_download):
-        abort(403, "Downloads of this file are turned off for readers.")
+    file, _ = rights.require(file_id, current_user, "download")
     version = file_service.get_version(file, number)
     if version is None:
         abort(404, "No such version.")

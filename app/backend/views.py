@@ -14,7 +14,6 @@ from flask import request
 from app.backend import bp
 from app.extensions import db
 from app.models import File
-from app.models import User
 from app.ops.metrics import CALLBACKS
 from app.ops.metrics import DOWNLOADS
 from app.services import blanks
@@ -24,7 +23,7 @@ from app.services import files as file_service
 from app.services import formats
 from app.services import links
 from app.services import rights
-from app.services import share_links
+from app.services import settings
 from app.services import sending
 from app.services.exceptions import BadRequest
 from app.services.exceptions import Forbidden
@@ -43,17 +42,6 @@ def _linked_file(claims: dict, file_id: int) -> File | None:
     return file if file is not None and claims.get("s", "") == file.key_salt else None
 
 
-def _still_allowed(file: File, who) -> bool:
-    """Whether the person a download link was made for may still read the file (rights can change
-    while the link is valid)."""
-    if isinstance(who, str) and who.isdigit():
-        user = db.session.get(User, int(who))
-        return user is not None and rights.at_least(rights.file_level(file, user), "read")
-    if isinstance(who, str) and who.startswith(share_links.GUEST_PREFIX):
-        return share_links.guest_may_read(who, file)
-    return False
-
-
 def _same_request(signed_url: str) -> bool:
     """Whether the URL inside the Docs JWT is this very request (hosts may differ behind proxies)."""
     signed = urlsplit(signed_url)
@@ -61,10 +49,13 @@ def _same_request(signed_url: str) -> bool:
 
 
 def _verify_download_jwt() -> None:
-    """:raise Forbidden: no valid Docs JWT naming this URL."""
-    claims = docs_jwt.decode(docs_jwt.token_from_header(request.headers), current_app.config["DOCS_JWT_LEEWAY"])
-    payload = claims.get("payload") if isinstance(claims.get("payload"), dict) else claims
-    url = payload.get("url")
+    """Docs signs every download with ``{"payload": {"url": <the URL>}}`` in its JWT header.
+
+    :raise Forbidden: no valid Docs JWT naming this URL (a token we made for a browser never is one).
+    """
+    claims = docs_jwt.decode(docs_jwt.token_from_header(request.headers))
+    payload = claims.get("payload")
+    url = payload.get("url") if isinstance(payload, dict) else None
     if not isinstance(url, str) or not _same_request(url):
         raise Forbidden("token is for another URL")
 
@@ -81,9 +72,7 @@ def _linked_version(purpose: str, max_age: int, file_id: int, number: int | None
         if signed_by_docs:
             _verify_download_jwt()
     except Forbidden as exc:
-        log.warning("%s of file %s refused: %s", purpose, file_id, exc.message)
-        DOWNLOADS.labels(purpose, "refused").inc()
-        abort(403)
+        _refuse(purpose, file_id, exc.message)
     file = _linked_file(claims, file_id)
     version = file_service.get_version(file, wanted) if file else None
     if version is None:
@@ -92,37 +81,53 @@ def _linked_version(purpose: str, max_age: int, file_id: int, number: int | None
     return file, version, claims
 
 
+def _refuse(purpose: str, file_id: int, reason: str):
+    log.warning("%s of file %s refused: %s", purpose, file_id, reason)
+    DOWNLOADS.labels(purpose, "refused").inc()
+    abort(403)
+
+
 @bp.route("/files/<int:file_id>/download", methods=("GET",))
 def download(file_id: int):
     """Docs fetches a version here: our link token and its JWT must both hold, and the person the
-    link was made for must still be allowed to read the file."""
+    link was made for must still be allowed to read the file (Docs shows it to them)."""
     file, version, claims = _linked_version("download", current_app.config["DOWNLOAD_LINK_SECONDS"], file_id)
-    if not _still_allowed(file, claims.get("u")):
-        log.warning("download of file %s refused: its reader lost access", file_id)
-        DOWNLOADS.labels("download", "refused").inc()
-        abort(403)
+    if not rights.at_least(rights.participant_level(file, claims.get("u")), "read"):
+        _refuse("download", file_id, "its reader lost access")
     DOWNLOADS.labels("download", "served").inc()
     return sending.send_version(file, version)
 
 
 @bp.route("/files/<int:file_id>/versions/<int:number>", methods=("GET",))
 def history_version(file_id: int, number: int):
-    """One version's content for the history viewer; Docs fetches it with its JWT, like a download."""
-    file, version, _ = _linked_version("history", current_app.config["HISTORY_LINK_SECONDS"], file_id, number)
+    """One version's content for the history viewer; Docs fetches it with its JWT, like a download,
+    for a person who must still read the file."""
+    file, version, claims = _linked_version("history", current_app.config["HISTORY_LINK_SECONDS"], file_id, number)
+    if not rights.at_least(rights.participant_level(file, claims.get("u")), "read"):
+        _refuse("history", file_id, "its reader lost access")
     DOWNLOADS.labels("history", "served").inc()
     return sending.send_version(file, version)
 
 
 @bp.route("/files/<int:file_id>/versions/<int:number>/changes", methods=("GET",))
 def history_changes(file_id: int, number: int):
-    """The changes zip of a version, for highlighting; the editor itself may fetch it, so CORS is open
-    and the short-lived link is the credential (it is only ever given to people who may read the file)."""
-    _, version, _ = _linked_version("changes", current_app.config["HISTORY_LINK_SECONDS"], file_id, number,
-                                    signed_by_docs=False)
+    """The changes zip of a version, for highlighting in the history viewer.
+
+    The editor frame may fetch it itself (without a Docs JWT), so the link is the credential: it is
+    made only for people who may download the file, names them, is re-checked here, and only Docs'
+    origin may read the answer from a browser.
+    """
+    file, version, claims = _linked_version("changes", current_app.config["HISTORY_LINK_SECONDS"], file_id,
+                                            number, signed_by_docs=False)
+    if not rights.may_download(file, rights.participant_level(file, claims.get("u"))):
+        _refuse("changes", file_id, "its reader may not download the file")
     if not version.changes_storage_key:
         abort(404)
     response = sending.send_blob(version.changes_storage_key, "application/zip")
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    origin = settings.http_origin(settings.get("docs_url"))
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
     return response
 
 
@@ -166,7 +171,7 @@ def track(file_id: int):
         if not isinstance(body, dict):
             raise BadRequest("body is not a JSON object")
         token = body.get("token") if isinstance(body.get("token"), str) else docs_jwt.token_from_header(request.headers)
-        decoded = docs_jwt.decode(token, current_app.config["DOCS_JWT_LEEWAY"])
+        decoded = docs_jwt.decode(token)
         # The header form wraps the body in "payload"; only signed content is used.
         data = decoded["payload"] if isinstance(decoded.get("payload"), dict) else decoded
         outcome = callbacks.process(file_id, data)

@@ -48,7 +48,7 @@ def show(file_id: int):
         can_edit=rights.at_least(level, "edit") and formats.is_editable(file.ext),
         can_open=formats.document_type(file.ext) is not None,
         can_manage=rights.can_manage_file(file, current_user),
-        can_download=rights.at_least(level, "edit") or file.allow_download,
+        can_download=rights.may_download(file, level),
         docs_configured=settings.docs_configured(),
         rename_form=RenameForm(title=file.stem),
         rights_form=RightsForm(default=file.default_level, allow_download=file.allow_download),
@@ -64,9 +64,7 @@ def show(file_id: int):
 @login_required
 def download(file_id: int):
     """The head version, or ?version=N, as an attachment."""
-    file, level = rights.get_file_or_404(file_id, current_user)
-    if not (rights.at_least(level, "edit") or file.allow_download):
-        abort(403)
+    file, _ = rights.require(file_id, current_user, "download")
     number = request.args.get("version", type=int) or file.version
     version = file_service.get_version(file, number)
     if version is None:

@@ -167,8 +167,8 @@ def history_list(file_id: int):
 @login_required
 def history_version(file_id: int, number: int):
     """One version for the history viewer (onRequestHistoryData): signed, short-lived links."""
-    file, _ = rights.get_file_or_404(file_id, current_user)
-    return jsonify(history.history_data(file, number))
+    file, level = rights.get_file_or_404(file_id, current_user)
+    return jsonify(history.history_data(file, number, current_user.docs_id, level))
 
 
 @bp.route("/files/<int:file_id>/rename-from-editor", methods=("POST",))
@@ -197,9 +197,7 @@ def save_as(file_id: int):
 
     A copy is a download by other means: readers get one only where readers may download.
     """
-    file, level = rights.get_file_or_404(file_id, current_user)
-    if not (rights.at_least(level, "edit") or file.allow_download):
-        abort(403, "Copies of this file are turned off for readers.")
+    file, _ = rights.require(file_id, current_user, "download", "Copies of this file are turned off for readers.")
     data = request.get_json(silent=True) or {}
     url, title, ext = data.get("url"), data.get("title"), str(data.get("fileType") or "").lower()
     if not isinstance(url, str) or not isinstance(title, str) or not ext.isalnum():

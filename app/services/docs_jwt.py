@@ -1,44 +1,65 @@
-"""JWT as the Document Server uses it: HS256 with the shared secret, in the body or a header."""
+"""JWT as the Document Server uses it: HS256 with the shared secret, in the body or a header.
+
+Docs and Coedit sign with the same secret, so a signature alone does not say who made a token.
+Every token Coedit signs names its audience in ``AUDIENCE_CLAIM``; Docs' own tokens never carry
+that claim. A token we handed to a browser (the editor config, history data) is therefore never
+accepted where a request must come from Docs (downloads, callbacks).
+"""
 
 import time
 
 import jwt
+from flask import current_app
 
 from app.services import settings
 from app.services.exceptions import Forbidden
 
 ALGORITHMS = ["HS256"]  # pinned: no 'none', no algorithm confusion
 HEADER_PREFIX = "Bearer "
+AUDIENCE_CLAIM = "coedit_aud"
+BROWSER = "browser"  # tokens in editor configs and history data: Docs checks them, browsers hold them
+DOCS = "docs"  # tokens on our requests to Docs (command and conversion services)
 
 
-def encode(payload: dict, expires_in: int | None = 300) -> str:
-    """Sign payload with the Docs secret; adds iat and, unless None, exp."""
+def encode(payload: dict, expires_in: int | None = 300, audience: str = DOCS) -> str:
+    """Sign payload with the Docs secret; adds iat, the audience and, unless None, exp."""
     now = int(time.time())
     claims = dict(payload)
     claims["iat"] = now
+    claims[AUDIENCE_CLAIM] = audience
     if expires_in is not None:
         claims["exp"] = now + expires_in
     return jwt.encode(claims, settings.get("jwt_secret"), algorithm="HS256")
 
 
-def decode(token: str, leeway: int = 60) -> dict:
-    """Verify a token from Docs; exp is required.
+def decode(token: str) -> dict:
+    """Verify a token Docs sent us (a callback or a download request).
 
-    :raise Forbidden: missing, malformed, forged or expired token, or no secret set.
+    exp and iat are required and the lifetime is capped (Docs signs for minutes), so a token
+    cannot be minted to last for ever; a token that names our audience claim is one we made
+    for someone else and proves nothing about Docs.
+    :raise Forbidden: missing, malformed, forged, expired, too long-lived or one of our own.
     """
     secret = settings.get("jwt_secret")
     if not secret:
         raise Forbidden("no JWT secret is configured")
     if not token:
         raise Forbidden("no token")
+    config = current_app.config
     try:
-        return jwt.decode(
-            token, secret, algorithms=ALGORITHMS, leeway=leeway, options={"require": ["exp"]}
-        )
+        claims = jwt.decode(token, secret, algorithms=ALGORITHMS, leeway=config["DOCS_JWT_LEEWAY"],
+                            options={"require": ["exp", "iat"]})
     except jwt.ExpiredSignatureError:
         raise Forbidden("token expired") from None
     except jwt.InvalidTokenError as exc:
         raise Forbidden(f"invalid token ({exc.__class__.__name__})") from None
+    if not isinstance(claims["exp"], int | float) or not isinstance(claims["iat"], int | float) \
+            or claims["exp"] - claims["iat"] > config["DOCS_JWT_MAX_LIFETIME"]:
+        raise Forbidden("token lives too long")
+    payload = claims.get("payload")
+    if AUDIENCE_CLAIM in claims or (isinstance(payload, dict) and AUDIENCE_CLAIM in payload):
+        raise Forbidden("token was made by this app, not by Docs")
+    return claims
 
 
 def header_name() -> str:

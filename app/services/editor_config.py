@@ -45,7 +45,7 @@ def callback_url(file: File) -> str:
 def permissions(file: File, level: str) -> dict:
     editable = formats.is_editable(file.ext)
     may = lambda needed: editable and rights.at_least(level, needed)  # noqa: E731
-    downloads = rights.at_least(level, "edit") or file.allow_download
+    downloads = rights.may_download(file, level)
     return {
         "edit": may("edit"),
         "review": may("review"),
@@ -116,5 +116,5 @@ def build(file: File, user: User | Guest, level: str, want: str = "edit", user_a
                                    "text": "Back to the space", "blank": False}
     if action_link:
         config["editorConfig"]["actionLink"] = action_link
-    config["token"] = docs_jwt.encode(config, current_app.config["EDITOR_TOKEN_SECONDS"])
+    config["token"] = docs_jwt.encode(config, current_app.config["EDITOR_TOKEN_SECONDS"], docs_jwt.BROWSER)
     return config

@@ -9,16 +9,16 @@ import hashlib
 import json
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
 from app.models import File
 from app.models import FileVersion
 from app.services import docs_jwt
 from app.services import links
+from app.services import rights
 from app.services import settings
 from app.services.editor_config import docs_facing_url
-
-HISTORY_TOKEN_SECONDS = 600
 
 
 def _versions(file: File) -> list[FileVersion]:
@@ -56,27 +56,32 @@ def refresh_history(file: File) -> dict:
     return {"currentVersion": file.version, "history": entries}
 
 
-def _version_url(file: File, version: FileVersion) -> str:
-    token = links.sign("history", f=file.id, s=file.key_salt, v=version.number)
+def _version_url(file: File, version: FileVersion, who: str) -> str:
+    token = links.sign("history", f=file.id, s=file.key_salt, v=version.number, u=who)
     return docs_facing_url("backend.history_version", file_id=file.id, number=version.number, token=token)
 
 
-def history_data(file: File, number: int) -> dict:
-    """The argument for docEditor.setHistoryData, signed; an error object for an unknown version."""
+def history_data(file: File, number: int, who: str, level: str) -> dict:
+    """The argument for docEditor.setHistoryData, signed; an error object for an unknown version.
+
+    ``who`` is the person's Docs id and ``level`` their level: version links serve Docs only and
+    are re-checked for that person; the changes zip, which the editor frame may fetch itself, is
+    offered only to people who may download the file.
+    """
     versions = _versions(file)
     index = next((i for i, v in enumerate(versions) if v.number == number), None)
     if index is None:
         return {"version": number, "error": f"There is no version {number}."}
     version = versions[index]
     data = {"version": number, "key": history_key(file, version), "fileType": file.ext,
-            "url": _version_url(file, version)}
+            "url": _version_url(file, version, who)}
     if index > 0:
         previous = versions[index - 1]
         data["previous"] = {"key": history_key(file, previous), "fileType": file.ext,
-                            "url": _version_url(file, previous)}
-        if version.changes_storage_key:
-            token = links.sign("changes", f=file.id, s=file.key_salt, v=version.number)
+                            "url": _version_url(file, previous, who)}
+        if version.changes_storage_key and rights.may_download(file, level):
+            token = links.sign("changes", f=file.id, s=file.key_salt, v=version.number, u=who)
             data["changesUrl"] = docs_facing_url("backend.history_changes", file_id=file.id,
                                                  number=version.number, token=token)
-    data["token"] = docs_jwt.encode(data, HISTORY_TOKEN_SECONDS)
+    data["token"] = docs_jwt.encode(data, current_app.config["HISTORY_LINK_SECONDS"], docs_jwt.BROWSER)
     return data

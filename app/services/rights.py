@@ -112,14 +112,49 @@ def get_file_or_404(file_id: int, user: User, need: str = "read") -> tuple[File,
 def require(file_id: int, user: User, need: str = "read", message: str = "") -> tuple[File, str]:
     """The file and the user's level, when the user may do what ``need`` names.
 
-    ``need`` is a level, or "manage" (the owner and space admins: rename, delete, rights).
+    ``need`` is a level, "download" (take the file's bytes: ``may_download``) or "manage" (the
+    owner and space admins: rename, delete, rights).
     :raise NotFound: the user may not even read the file. :raise Forbidden: they may read, not this.
     """
     file, level = get_file_or_404(file_id, user)
-    allowed = can_manage_file(file, user) if need == "manage" else at_least(level, need)
+    if need == "manage":
+        allowed = can_manage_file(file, user)
+    elif need == "download":
+        allowed = may_download(file, level)
+        message = message or DOWNLOADS_OFF
+    else:
+        allowed = at_least(level, need)
     if not allowed:
         raise Forbidden(message or "You are not allowed to do this with this file.")
     return file, level
+
+
+DOWNLOADS_OFF = "Downloads of this file are turned off for readers."
+
+
+def may_download(file: File, level: str) -> bool:
+    """Whether someone with this level may take the file's bytes: downloads, old versions, changes
+    zips, copies, conversions. Editors always may; readers only while the file allows it.
+
+    The one rule for every route that hands out content; the editor's download, print and copy
+    permissions follow it too.
+    """
+    return at_least(level, "edit") or (at_least(level, "read") and file.allow_download)
+
+
+def participant_level(file: File, participant: str) -> str:
+    """The level of someone as Docs names them (editorConfig.user.id): a user's id or a guest's id.
+
+    Live, from the database: links handed to Docs and sessions in the editor outlast rights.
+    """
+    from app.services import share_links
+
+    if isinstance(participant, str) and participant.isdigit():
+        user = db.session.get(User, int(participant))
+        return file_level(file, user) if user is not None else "none"
+    if isinstance(participant, str) and participant.startswith(share_links.GUEST_PREFIX):
+        return share_links.guest_level(participant, file)
+    return "none"
 
 
 def can_manage_file(file: File, user: User, member: Membership | None = None) -> bool:

@@ -238,11 +238,13 @@ def guest_name(guest_id: str) -> str | None:
     )
 
 
-def guest_may_read(guest_id: str, file: File) -> bool:
-    """Whether the link a guest came through still opens this file."""
+def guest_level(guest_id: str, file: File) -> str:
+    """The level the link a guest came through gives on this file now ("none" once it stopped working)."""
     use = db.session.scalar(
         sa.select(ShareLinkUse).where(ShareLinkUse.guest_id == guest_id)
         .order_by(ShareLinkUse.used_at.desc(), ShareLinkUse.id.desc()).limit(1)
     )
     link = db.session.get(ShareLink, use.link_id) if use else None
-    return link is not None and link.file_id == file.id and is_active(link)
+    if link is None or link.file_id != file.id or not is_active(link):
+        return "none"
+    return level_for(link)
