@@ -53,8 +53,9 @@ class Post(Base):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     space_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("space.id", ondelete="CASCADE"), index=True)
     author_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    # A file's thread goes with the file: a post left behind would show its comments to everyone.
     file_id: so.Mapped[Optional[int]] = so.mapped_column(
-        sa.ForeignKey("file.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("file.id", ondelete="CASCADE"), index=True
     )
     kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="post")  # post | notice
     body: so.Mapped[str] = so.mapped_column(sa.Text)

@@ -24,6 +24,7 @@ from app.services import blanks
 from app.services import fetch
 from app.services import formats
 from app.services import keys
+from app.services import rights
 from app.services import settings
 from app.services import stream
 from app.services import validation
@@ -316,7 +317,9 @@ def delete(file: File, actor: User) -> None:
     if file.editors:
         raise Forbidden(f"{file.title} is being edited; try again when everyone has closed it.")
     blobs = list(db.session.scalars(sa.select(FileVersion.storage_key).where(FileVersion.file_id == file.id)))
-    stream.space_notice(file.space_id, f"{actor.display_name} deleted {file.title}", actor)
+    if rights.readable_by_every_member(file):  # else the notice would name it to those it was hidden from
+        stream.space_notice(file.space_id, f"{actor.display_name} deleted {file.title}", actor)
+    # Its thread, notifications, rights, links and their use log go with it (ON DELETE CASCADE).
     db.session.delete(file)
     db.session.commit()
     for key in blobs:  # after the commit: a failed commit must not lose the blobs

@@ -181,6 +181,14 @@ def hidden_file_ids(space_id: int, user: User, member: Membership) -> set[int]:
             if owner != user.id and overrides.get(fid, default) == "none"}
 
 
+def readable_by_every_member(file: File) -> bool:
+    """Whether no member of the file's space is kept from seeing it."""
+    if file.default_level == "none":
+        return False
+    hidden = db.session.scalar(sa.select(FileRight.id).where(FileRight.file_id == file.id, FileRight.level == "none"))
+    return hidden is None
+
+
 @dataclass
 class RightsChange:
     """What a rights update changed: who now has which level, for notices and notifications."""
