@@ -192,9 +192,12 @@ def test_losing_edit_rights_drops_the_editor_from_the_session(live, emulator):
     left = [c for c in emulator.callbacks(key=key, status=1)
             if {"type": 0, "userid": bob} in (c["body"].get("actions") or [])]
     assert left, "Docs was not told to drop bob"
-    # What bob wrote before losing the right is not lost: the session closed and saved it.
-    assert live.file(doc["id"]).version == 2
-    assert "written before the change" in docx_text(live.head_bytes(doc["id"]))
+    # What bob wrote before losing the right is not lost: the session closed and saved it, beside the
+    # head, since the save names only bob, who may no longer change the file (the owner decides).
+    saved = live.versions(doc["id"])[-1]
+    assert saved.number == 2 and saved.is_conflict and live.file(doc["id"]).version == 1
+    content = live.client().get(f"/api/v1/files/{doc['id']}/versions/2/content", headers=live.api("alice"))
+    assert "written before the change" in docx_text(content.data)
 
 
 def test_a_readers_config_with_edit_flipped_is_refused_by_docs(live, emulator):

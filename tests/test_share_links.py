@@ -5,6 +5,7 @@ import hashlib
 import json
 import re
 import secrets
+import time
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
@@ -596,7 +597,16 @@ def test_revoking_drops_an_editing_guest_and_keeps_their_edits(live, emulator):
                                 headers=live.api("alice")).status_code == 204
     assert emulator.session(key)["users"] == [alice]  # the guest was dropped
     assert client.get(path_of(link) + "/open").status_code == 404
+    deadline = time.monotonic() + 10
+    while not emulator.callbacks(key=key, status=6):  # the force-save asked for when the guest left
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    emulator.wait_idle()
     emulator.leave(key, alice)
     emulator.wait_idle()
-    assert live.file(doc["id"]).version == 2
+    # The force-save made when the guest left names only the guest, who may no longer edit: it is
+    # kept aside. Alice stayed and closed the session: its final save names her and becomes the head.
+    versions = live.versions(doc["id"])
+    assert [v.is_conflict for v in versions] == [False, True, False]
+    assert live.file(doc["id"]).version == 3
     assert "Before the cut" in docx_text(live.head_bytes(doc["id"]))

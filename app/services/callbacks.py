@@ -27,6 +27,7 @@ from app.services import files
 from app.services import keys
 from app.services import notifications
 from app.services import retention
+from app.services import rights
 from app.services import settings
 from app.services import share_links
 from app.services import stream
@@ -82,9 +83,17 @@ def _editing(file: File, key: str, data: dict) -> str:
         # A non-zero answer makes Docs warn the editors now, before they invest edits we cannot keep.
         raise SaveFailed("storage is not writable")
     editors = _user_ids(data)
+    refused = [user for user in _joined(data) if not rights.may_change(rights.participant_level(file, user))]
+    if refused:
+        # Rights are live, not what a config still held in a browser says: someone who lost the
+        # right to change the file (or whose share link was revoked) and opens the editor again
+        # with the old config is disconnected at once. Anything they managed to send is caught
+        # when the save is stored (_authorised).
+        log.warning("file %s: %s joined without the right to change it; dropping them", file.id, refused)
+        _command_later(key, "drop", users=refused)
     if _someone_left(data, editors):
         # The others stay, so no final save comes yet: store the leaver's work now.
-        _forcesave_later(key)
+        _command_later(key, "forcesave")
     if editors == file.editors and bool(editors) == (file.editing_since is not None):
         return "editing"  # nothing new: no write (Docs repeats status 1 on every join and reconnect)
     file.editors = editors
@@ -93,22 +102,29 @@ def _editing(file: File, key: str, data: dict) -> str:
     return "editing"
 
 
+def _joined(data: dict) -> list[str]:
+    """The users a status 1 says connected (action type 1)."""
+    actions = data.get("actions") if isinstance(data.get("actions"), list) else []
+    return [a["userid"] for a in actions if isinstance(a, dict) and a.get("type") == 1
+            and isinstance(a.get("userid"), str)]
+
+
 def _someone_left(data: dict, editors: list[str]) -> bool:
     actions = data.get("actions") if isinstance(data.get("actions"), list) else []
     return bool(editors) and any(
         isinstance(a, dict) and a.get("type") == 0 and a.get("userid") not in editors for a in actions)
 
 
-def _forcesave_later(key: str) -> None:
-    """Ask Docs to force-save, after this callback is answered (Docs calls us back with status 6)."""
+def _command_later(key: str, command: str, **params) -> None:
+    """Send a command to Docs after this callback is answered (Docs may call us back meanwhile)."""
     app = current_app._get_current_object()
 
     def run():
         with app.app_context():
             try:
-                docs_client.command("forcesave", key=key)
-            except DocsError as exc:  # "nothing changed" is fine; the final save still comes
-                log.info("forcesave of %s after a co-editor left: %s", key, exc.message)
+                docs_client.command(command, key=key, **params)
+            except DocsError as exc:  # a forcesave with "nothing changed" is fine; the final save still comes
+                log.info("%s of %s: %s", command, key, exc.message)
 
     threading.Thread(target=run, daemon=True).start()
 
@@ -137,6 +153,20 @@ def _author(data: dict) -> User | None:
     if ids and ids[0].isdigit():
         return db.session.get(User, int(ids[0]))
     return None
+
+
+def _authorised(file: File, data: dict) -> bool:
+    """Whether anyone the save names may change the file now.
+
+    Docs names the last person to change the document (``users``) and, on a final save, the last
+    to leave (``actions``). Rights are checked when the save arrives, not when the editor was
+    opened: a save naming only people who lost that right is kept beside the head (a conflict
+    copy), never made the head silently. A save that names nobody is taken as the session's.
+    """
+    actions = data.get("actions") if isinstance(data.get("actions"), list) else []
+    named = set(_user_ids(data)) | {a["userid"] for a in actions if isinstance(a, dict)
+                                    and isinstance(a.get("userid"), str)}
+    return not named or any(rights.may_change(rights.participant_level(file, person)) for person in named)
 
 
 def _author_name(author: User | None, data: dict) -> str:
@@ -184,7 +214,7 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
                 report_failure(file.id, data, "the Document Server reported an error and sent no file")
             return "nothing to store"
         raise BadRequest("a save without url")
-    if status == 2 and data.get("notmodified") is True:
+    if status == 2 and data.get("notmodified") is True and _forcesave_holds_it(file, key):
         return _close_unmodified(file, key)
     if status == 6 and data.get("forcesavetype") == FORM_SUBMIT:
         return _submitted_form(file, key, data)
@@ -275,21 +305,30 @@ def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data
         return "duplicate"  # a parallel delivery of the same save won the race
     author = _author(data)
     current = key == file.doc_key
+    authorised = _authorised(file, data)
     history = data.get("history")
     version = files.store_version(
         file, path, author, "save" if kind == FINAL else "forcesave",
         rotate_key=kind == FINAL,
         session_key=key,
         history_json=json.dumps(history) if isinstance(history, dict) else None,
-        becomes_head=current,
+        becomes_head=current and authorised,
     )
+    if current and not authorised and kind == FINAL:
+        keys.rotate(file)  # the session is over: the next opener must not land on its old key
     if changes:
         version.changes_storage_key = get_storage().put_file(changes, f"changes/{file.id}")
     db.session.add(SaveReceipt(file_id=file.id, doc_key=key, kind=kind, dedupe=dedupe,
                                version_number=version.number))
     name = _author_name(author, data)
-    if current:
+    if current and authorised:
         stream.notice(file, f"{file.title} was updated by {name}: version {version.number}", author)
+    elif current:
+        text = (f"{file.title}: changes by {name}, who may no longer change it, were kept as version "
+                f"{version.number} beside the current version (conflict copy)")
+        stream.notice(file, text, author)
+        if file.owner_id:
+            notifications.notify(file.owner_id, "conflict", text, f"/files/{file.id}", file)
     else:
         text = (f"{file.title}: changes by {name} were made to an older version and "
                 f"were kept as version {version.number} (conflict copy)")
@@ -305,11 +344,22 @@ def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data
         return "duplicate"  # the receipt's unique key: a parallel delivery committed first
     except Exception:
         raise SaveFailed("could not record the new version") from None
-    if current and kind == FINAL:
+    if current and kind == FINAL and authorised:  # an unauthorised save includes nothing to fold into
         _fold_intermediate(file, key)
     log.info("file %s key %s: status %s stored as version %s%s", file.id, key, status,
-             version.number, "" if current else " (conflict copy)")
+             version.number, "" if version.number == file.version else " (conflict copy)")
     return "stored"
+
+
+def _forcesave_holds_it(file: File, key: str) -> bool:
+    """Whether "not modified since the last force-save" means we already hold the content.
+
+    Only if that force-save was stored (Docs does not retry force-saves we failed) and, for the
+    live session, became the head (one kept aside as a conflict copy still needs the final save).
+    """
+    newest = db.session.scalar(sa.select(sa.func.max(SaveReceipt.version_number)).where(
+        SaveReceipt.file_id == file.id, SaveReceipt.doc_key == key, SaveReceipt.kind == FORCE))
+    return newest is not None and (key != file.doc_key or newest == file.version)
 
 
 def _close_unmodified(file: File, key: str) -> str:

@@ -129,6 +129,11 @@ def require(file_id: int, user: User, need: str = "read", message: str = "") -> 
     return file, level
 
 
+def may_change(level: str) -> bool:
+    """Whether this level opens the editor for changes of some kind (fill, comment, review or edit)."""
+    return at_least(level, "fill")
+
+
 DOWNLOADS_OFF = "Downloads of this file are turned off for readers."
 
 
