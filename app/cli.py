@@ -9,15 +9,17 @@ from app.extensions import db
 from app.models import ApiToken
 from app.models import Space
 from app.models import User
+from app.services import accounts
+from app.services.exceptions import BadRequest
 
 
 def init_app(app) -> None:
-    for command in (create_user, create_token, check_docs, seed_demo, purge_versions):
+    for command in (create_user, create_token, disable_user, sign_out, check_docs, seed_demo, purge_versions):
         app.cli.add_command(command)
 
 
 def _user(name: str) -> User:
-    user = db.session.scalar(sa.select(User).where(User.username == name))
+    user = accounts.find(name)
     if user is None:
         raise click.ClickException(f"no user named {name!r}")
     return user
@@ -30,17 +32,23 @@ def _user(name: str) -> User:
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
 @click.option("--display-name", default=None, help="Name shown to others (default: NAME).")
 def create_user(name: str, password: str, admin: bool, display_name: str | None) -> None:
-    """Create a user, or reset the password and admin flag of an existing one."""
-    user = db.session.scalar(sa.select(User).where(User.username == name))
+    """Create a user, or reset the password and admin flag of an existing one (which signs them out)."""
+    try:
+        name = accounts.clean_username(name)
+    except BadRequest as exc:
+        raise click.ClickException(exc.message) from None
+    user = accounts.find(name)
     if user is None:
         user = User(username=name, display_name=display_name or name)
+        user.set_password(password)
         db.session.add(user)
-    elif display_name:
-        user.display_name = display_name
-    user.set_password(password)
+    else:
+        if display_name:
+            user.display_name = display_name
+        accounts.set_password(user, password)
     user.is_admin = admin
     db.session.commit()
-    click.echo(f"user {name} ready{' (admin)' if admin else ''}")
+    click.echo(f"user {user.username} ready{' (admin)' if admin else ''}")
 
 
 @click.command("create-token")
@@ -53,6 +61,29 @@ def create_token(name: str) -> None:
     db.session.commit()
     click.echo(f"API token for {name} (shown once):")
     click.echo(plain)
+
+
+@click.command("disable-user")
+@with_appcontext
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="Enable the account again instead.")
+def disable_user(name: str, enable: bool) -> None:
+    """Disable user NAME: every session ends, API tokens stop working, no rights remain."""
+    user = _user(name)
+    accounts.set_disabled(user, not enable)
+    db.session.commit()
+    click.echo(f"user {user.username} {'enabled' if enable else 'disabled'}")
+
+
+@click.command("sign-out")
+@with_appcontext
+@click.argument("name")
+def sign_out(name: str) -> None:
+    """End every browser session of user NAME (on every worker and instance)."""
+    user = _user(name)
+    ended = accounts.end_all_sessions(user)
+    db.session.commit()
+    click.echo(f"{ended} session(s) of {user.username} ended")
 
 
 @click.command("check-docs")
@@ -80,7 +111,7 @@ def seed_demo(password: str) -> None:
 
     users = {}
     for name, display, admin in (("admin", "Ada Admin", True), ("bob", "Bob Builder", False)):
-        user = db.session.scalar(sa.select(User).where(User.username == name))
+        user = accounts.find(name)
         if user is None:
             user = User(username=name, display_name=display, is_admin=admin)
             user.set_password(password)

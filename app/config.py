@@ -32,6 +32,10 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 3600  # "Keep me signed in": the session lives this long
+    SESSION_IDLE_SECONDS = 12 * 3600  # otherwise it ends after this long without a request
+    PASSWORD_HASH_METHOD = "scrypt"
 
     # Document Server settings: defaults only; the admin page stores overrides and an
     # environment value wins over both (app/services/settings.py).

@@ -92,3 +92,65 @@ def docx_text(data: bytes) -> list[str]:
     import docx
 
     return [p.text for p in docx.Document(io.BytesIO(data)).paragraphs if p.text]
+
+
+class AppProcess:
+    """The app in its own gunicorn process on a free loopback port, with its own instance folder.
+
+    ``env`` adds COEDIT_* settings; several processes given one database URL and secret behave as
+    several workers or instances of one installation.
+    """
+
+    def __init__(self, instance_dir, env: dict, workers: int = 1):
+        import os
+        import socket
+        import subprocess
+        import sys
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        self.env = {**os.environ, "COEDIT_INSTANCE_PATH": str(instance_dir), **env}
+        self.log_path = os.path.join(str(instance_dir), "gunicorn.log")
+        os.makedirs(str(instance_dir), exist_ok=True)
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "wsgi:app"],
+            cwd=root, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait()
+
+    def _wait(self, timeout: float = 60):
+        import requests
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("gunicorn did not start:\n" + open(self.log_path, errors="replace").read())
+            time.sleep(0.1)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except Exception:
+                self.process.kill()
+        self._log.close()
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token a page's forms carry."""
+    import re
+
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
+        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)

@@ -154,8 +154,9 @@ RULES = {
     "backend.history_version": "docs", "backend.history_changes": "docs",
     "share.landing": "secret", "share.open_link": "secret",
     "admin.settings_page": "admin", "admin.forgotten_page": "admin", "admin.forgotten_recover": "admin",
-    "admin.forgotten_delete": "admin", "admin.forgotten_download": "admin",
-    "auth.logout": "self", "spaces.index": "self", "spaces.create_space": "self", "api.create_space": "self",
+    "admin.forgotten_delete": "admin", "admin.forgotten_download": "admin", "admin.users_page": "admin",
+    "admin.disable_user": "admin", "admin.sign_out_user": "admin",
+    "auth.logout": "self", "auth.account": "self", "auth.sign_out_everywhere": "self", "auth.end_session": "self", "spaces.index": "self", "spaces.create_space": "self", "api.create_space": "self",
     "notifications.index": "self", "notifications.mark_read": "self", "api.list_notifications": "self",
     "spaces.show": "space", "spaces.add_post": "space", "spaces.add_folder": "space", "spaces.upload": "space",
     "spaces.add_member": "space", "create.document": "space", "api.add_member": "space", "api.upload": "space",
@@ -181,10 +182,11 @@ def test_every_route_has_a_rule(world):
 
 
 def _probe(world, client, rule, doc_id, headers=None):
-    values = {"file_id": doc_id, "space_id": world.space_id, "number": 1, "link_id": 1}
+    values = {"file_id": doc_id, "space_id": world.space_id, "number": 1, "link_id": 1, "user_id": 1, "session_id": 1}
     url = rule.rule
     for name, value in values.items():
         url = url.replace(f"<int:{name}>", str(value))
+    assert "<" not in url, f"give the probe a value for {url}"
     method = next(m for m in ("GET", "POST", "PUT", "DELETE") if m in rule.methods)
     kwargs = {"headers": headers} if headers else {}
     if method in ("POST", "PUT") and rule.rule.startswith("/api/"):
@@ -323,7 +325,8 @@ def test_no_route_hands_a_reader_any_bytes_when_downloads_are_off(world, saved_m
             continue
         for number in (1, 2):
             is_api = rule.rule.startswith("/api/")
-            values = {"file_id": doc_id, "space_id": world.space_id, "number": number, "link_id": 1}
+            values = {"file_id": doc_id, "space_id": world.space_id, "number": number, "link_id": 1, "user_id": 1,
+                      "session_id": 1}
             url = rule.rule
             for name, value in values.items():
                 url = url.replace(f"<int:{name}>", str(value))

@@ -115,9 +115,6 @@ def set_display_name(world, username, name):
         db.session.commit()
 
     world.query(apply)
-    from app.security import forget_users
-
-    world.query(forget_users)  # signed-in users are cached per app (app/security.py): show the new name now
 
 
 def unread(world, user) -> int:

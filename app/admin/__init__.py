@@ -1,4 +1,4 @@
-"""Administration: the Document Server settings page and the forgotten files of failed saves."""
+"""Administration: the Document Server settings, the forgotten files of failed saves, and people."""
 
 from flask import Blueprint
 
@@ -6,3 +6,4 @@ bp = Blueprint("admin", __name__)
 
 from app.admin import views  # noqa: E402,F401
 from app.admin import forgotten  # noqa: E402,F401
+from app.admin import users  # noqa: E402,F401

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import FileVersion
 from app.models import User
 from app.services import access
+from app.services import accounts
 from app.services import editor_config
 from app.services import files as file_service
 from app.services import notifications
@@ -84,7 +85,7 @@ def add_member(space_id: int):
     role = data.get("role", "member")
     if role not in ("member", "admin"):
         raise BadRequest("'role' is member or admin.")
-    user = db.session.scalar(sa.select(User).where(User.username == username))
+    user = accounts.find(username)
     if user is None:
         abort(404, "No such user.")
     member, created = spaces.add_member(space, user, role, current_user)

@@ -1,10 +1,12 @@
-"""Sign in (following ``next`` only to local pages) and sign out."""
+"""Sign in (following ``next`` only to local pages), sign out, and one's own account page."""
 
-import sqlalchemy as sa
+from flask import abort
 from flask import flash
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
@@ -13,10 +15,12 @@ from flask_login import logout_user
 
 from app.auth import bp
 from app.auth.forms import LoginForm
+from app.auth.forms import PasswordForm
 from app.extensions import db
 from app.forms import ConfirmForm
-from app.models import User
 from app.security import is_safe_next_url
+from app.services import accounts
+from app.services.exceptions import BadRequest
 
 
 @bp.route("/login", methods=("GET", "POST"))
@@ -26,21 +30,73 @@ def login():
         return redirect(url_for("spaces.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(sa.select(User).where(User.username == form.username.data.strip()))
-        if user is None or not user.check_password(form.password.data):
+        user = accounts.authenticate(form.username.data, form.password.data)
+        if user is None:
+            g.sign_in_failed = True  # counted by the sign-in rate limits
             flash("Unknown username or wrong password.", "danger")
-        else:
-            login_user(user, remember=form.remember.data)
-            target = request.args.get("next")
-            return redirect(target if is_safe_next_url(target) else url_for("spaces.index"))
+            return render_template("auth/login.html", form=form)
+        accounts.start_session(user, form.remember.data, request.headers.get("User-Agent", ""), request.remote_addr)
+        db.session.commit()
+        login_user(user, remember=form.remember.data)
+        target = request.args.get("next")
+        return redirect(target if is_safe_next_url(target) else url_for("spaces.index"))
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=("POST",))
 @login_required
 def logout():
-    """Sign out (POST with CSRF, so no page can sign a person out)."""
+    """Sign out (POST with CSRF, so no page can sign a person out): this session ends on the server,
+    so a copy of its cookies no longer works; share-link passes go with it."""
     if ConfirmForm().validate_on_submit():
+        accounts.end_session(current_user.session_token)
+        db.session.commit()
         logout_user()
+        session.clear()
         flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=("GET", "POST"))
+@login_required
+def account():
+    """Change one's password (every other session ends) and see or end one's sessions."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current.data, form.new.data, current_user.session_token)
+        except BadRequest as exc:
+            form.current.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash("Password changed. You were signed out everywhere else.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form, sessions=accounts.sessions_of(current_user),
+                           current_hash=accounts.session_hash(current_user.session_token))
+
+
+@bp.route("/account/sign-out-everywhere", methods=("POST",))
+@login_required
+def sign_out_everywhere():
+    """End every session of this account, this one included."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are signed out everywhere.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/sessions/<int:session_id>/end", methods=("POST",))
+@login_required
+def end_session(session_id: int):
+    """End one of one's own sessions (another browser or device)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not accounts.end_session_by_id(current_user, session_id):
+        abort(404)
+    db.session.commit()
+    flash("That session is signed out.", "success")
+    return redirect(url_for("auth.account"))

@@ -18,9 +18,10 @@ from app.models.space import Post
 from app.models.space import Space
 from app.models.user import ApiToken
 from app.models.user import User
+from app.models.user import UserSession
 
 __all__ = [
     "Base", "LEVELS", "DocKey", "File", "FileRight", "FileVersion", "Folder", "Notification", "SaveReceipt", "Setting",
     "ShareLink", "ShareLinkUse",
-    "ROLES", "Membership", "Post", "Space", "ApiToken", "User",
+    "ROLES", "Membership", "Post", "Space", "ApiToken", "User", "UserSession",
 ]

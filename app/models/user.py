@@ -1,7 +1,8 @@
-"""People who sign in, and their personal API tokens."""
+"""People who sign in, their sessions, and their personal API tokens."""
 
 import hashlib
 import secrets
+import unicodedata
 from datetime import datetime
 from typing import Optional
 
@@ -17,19 +18,49 @@ from app.models.base import Base
 from app.models.base import utcnow
 
 
+def username_key(name: str) -> str:
+    """What makes two usernames the same: compatibility-normalised (NFKC), trimmed, case-folded.
+
+    So "Admin", "ａｄｍｉｎ" (full-width) and "admin " are all the account "admin".
+    """
+    return unicodedata.normalize("NFKC", name or "").strip().casefold()
+
+
 class User(UserMixin, Base):
     __tablename__ = "user"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)  # as typed (NFKC, trimmed)
+    username_key: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)  # username_key(username)
     display_name: so.Mapped[str] = so.mapped_column(sa.String(128))
     email: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254))
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
     is_admin: so.Mapped[bool] = so.mapped_column(default=False)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    # A disabled account signs in nowhere, its sessions and API tokens stop working, and it holds
+    # no rights (Flask-Login's is_authenticated follows is_active).
+    disabled_at: so.Mapped[Optional[datetime]]
+
+    # The session this object was loaded for (not a column): Flask-Login keeps get_id() in the
+    # session and remember-me cookies, so those cookies name a revocable server-side session.
+    session_token = None
+
+    @so.validates("username")
+    def _normalise_username(self, _key, name: str) -> str:
+        name = unicodedata.normalize("NFKC", name or "").strip()
+        self.username_key = username_key(name)
+        return name
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
+
+    def get_id(self) -> str | None:
+        return self.session_token
 
     def set_password(self, password: str) -> None:
-        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+        """Hash and set the password (accounts.set_password also ends the other sessions)."""
+        method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
         self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
@@ -47,6 +78,29 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+class UserSession(Base):
+    """One signed-in browser; only the SHA-256 of its token is stored.
+
+    Deleting the row ends the session everywhere at once, whatever copies of its cookies exist.
+    """
+
+    __tablename__ = "user_session"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    last_seen_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    expires_at: so.Mapped[datetime]
+    remember: so.Mapped[bool] = so.mapped_column(default=False)
+    user_agent: so.Mapped[str] = so.mapped_column(sa.String(255), default="")
+    ip: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ApiToken(Base):

@@ -8,6 +8,7 @@ from flask import url_for
 from app.extensions import db
 from app.models import File
 from app.models import User
+from app.models.user import username_key
 from app.services import docs_client
 from app.services import notifications
 from app.services import rights
@@ -62,7 +63,8 @@ def change_rights(file: File, actor: User, default: str | None = None, users: di
 
 def _named(users: dict) -> dict[int, str]:
     """Ids and display names of the usernames a change names."""
-    rows = db.session.execute(sa.select(User.id, User.display_name).where(User.username.in_(list(users)))).all()
+    keys = [username_key(name) for name in users]
+    rows = db.session.execute(sa.select(User.id, User.display_name).where(User.username_key.in_(keys))).all()
     return dict(rows)
 
 

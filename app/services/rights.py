@@ -7,6 +7,7 @@ import sqlalchemy.orm as so
 from flask import g
 
 from app.extensions import db
+from app.services import accounts
 from app.models import LEVELS
 from app.models.space import MANAGER_ROLES
 from app.models import File
@@ -243,7 +244,7 @@ def set_rights(file: File, default: str | None = None, users: dict[str, str | No
     for username, level in (users or {}).items():
         if level is not None and level not in levels:
             raise BadRequest(f"Unknown level {level!r} for {username}.")
-        user = db.session.scalar(sa.select(User).where(User.username == username))
+        user = accounts.find(username)
         if user is None or membership(file.space_id, user) is None:
             raise BadRequest(f"{username} is not a member of this space.")
         if user.id == file.owner_id:

@@ -19,6 +19,7 @@ from app.models import Membership
 from app.models import Post
 from app.models import Space
 from app.models import User
+from app.services import accounts
 from app.services import files as file_service
 from app.services import formats
 from app.services import rights
@@ -180,7 +181,7 @@ def add_member(space_id: int):
         abort(403)
     form = MemberForm()
     if form.validate_on_submit():
-        user = db.session.scalar(sa.select(User).where(User.username == form.username.data.strip()))
+        user = accounts.find(form.username.data)
         if user is None:
             flash("There is no user with that username.", "danger")
         elif space_service.add_member(space, user, form.role.data, current_user)[1]:

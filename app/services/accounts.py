@@ -1,0 +1,211 @@
+"""Accounts: usernames, passwords, sign-in, and server-side sessions that can be ended everywhere.
+
+A browser's session cookie (and its remember-me cookie) carry only a random session token; the
+database keeps its SHA-256. Signing out deletes that session; a password change, disabling the
+account or "sign out everywhere" delete them all, so a copied cookie stops working at once on
+every worker and instance.
+"""
+
+import secrets
+import unicodedata
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+from werkzeug.security import check_password_hash
+from werkzeug.security import generate_password_hash
+
+from app.extensions import db
+from app.models import ApiToken
+from app.models import User
+from app.models import UserSession
+from app.models.base import utcnow
+from app.models.user import username_key
+from app.services.exceptions import BadRequest
+
+USERNAME_MAX = 64
+PASSWORD_MIN = 8
+# Writing last_seen on every request would serialise readers; a few minutes' precision is plenty.
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+def clean_username(name: str | None) -> str:
+    """A username as it is stored: NFKC-normalised and trimmed.
+
+    :raise BadRequest: empty, too long, or holding spaces or control characters.
+    """
+    name = unicodedata.normalize("NFKC", name or "").strip()
+    if not name:
+        raise BadRequest("Enter a username.")
+    if len(name) > USERNAME_MAX:
+        raise BadRequest(f"A username has at most {USERNAME_MAX} characters.")
+    if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in name):
+        raise BadRequest("A username has no spaces or control characters.")
+    return name
+
+
+def find(name: str | None) -> User | None:
+    """The account a typed username means, however it is spelled (case, width, spaces around)."""
+    key = username_key(name or "")
+    return db.session.scalar(sa.select(User).where(User.username_key == key)) if key else None
+
+
+def _dummy_hash() -> str:
+    """A hash made like real ones, to check passwords against when there is no such account."""
+    cache = current_app.extensions.setdefault("coedit_dummy_hash", {})
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in cache:
+        cache[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return cache[method]
+
+
+def authenticate(name: str | None, password: str | None) -> User | None:
+    """The active account these credentials open, or None.
+
+    Takes as long for an unknown username as for a wrong password (a hash is always checked),
+    so the answer time tells nobody which accounts exist.
+    """
+    user = find(name)
+    stored = user.password_hash if user is not None else _dummy_hash()
+    valid = check_password_hash(stored, password or "")
+    if user is None or not valid or not user.is_active:
+        return None
+    return user
+
+
+def _lifetime(remember: bool) -> timedelta:
+    config = current_app.config
+    seconds = config["REMEMBER_COOKIE_DURATION"] if remember else config["SESSION_IDLE_SECONDS"]
+    return seconds if isinstance(seconds, timedelta) else timedelta(seconds=seconds)
+
+
+def start_session(user: User, remember: bool, user_agent: str = "", ip: str | None = "") -> str:
+    """Stage a new session for user and return its token (hand it to login_user via user.session_token)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(UserSession(user_id=user.id, token_hash=UserSession.hash(token), created_at=now,
+                               last_seen_at=now, expires_at=now + _lifetime(remember), remember=remember,
+                               user_agent=(user_agent or "")[:255], ip=(ip or "")[:64]))
+    user.session_token = token
+    return token
+
+
+_USER_BY_SESSION = (
+    sa.select(User, UserSession.id, UserSession.last_seen_at, UserSession.expires_at, UserSession.remember)
+    .options(so.defer(User.created_at), so.defer(User.password_hash))
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(UserSession.token_hash == sa.bindparam("token_hash"))
+)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC
+
+
+def load_session(token: str) -> User | None:
+    """The user of a live session token (one query), or None for an ended, expired or disabled one.
+
+    Every few minutes the session's last use is recorded and, for sessions without remember-me,
+    its idle expiry pushed back.
+    """
+    if not token or len(token) > 128:
+        return None
+    row = db.session.execute(_USER_BY_SESSION, {"token_hash": UserSession.hash(token)}).first()
+    if row is None:
+        return None
+    user, session_id, last_seen, expires, remember = row
+    now = utcnow()
+    if _aware(expires) <= now or not user.is_active:
+        return None
+    if now - _aware(last_seen) > TOUCH_EVERY:
+        values = {"last_seen_at": now}
+        if not remember:
+            values["expires_at"] = now + _lifetime(False)
+        db.session.execute(sa.update(UserSession).where(UserSession.id == session_id).values(**values))
+        db.session.commit()
+    user.session_token = token
+    return user
+
+
+def end_session(token: str | None) -> None:
+    """Stage the end of one session (signing out)."""
+    if token:
+        db.session.execute(sa.delete(UserSession).where(UserSession.token_hash == UserSession.hash(token)))
+
+
+def end_all_sessions(user: User, keep: str | None = None) -> int:
+    """Stage the end of every session of user but ``keep`` (a token); returns how many end."""
+    query = sa.delete(UserSession).where(UserSession.user_id == user.id)
+    if keep:
+        query = query.where(UserSession.token_hash != UserSession.hash(keep))
+    return db.session.execute(query).rowcount
+
+
+def sessions_of(user: User) -> list[UserSession]:
+    """The user's live sessions, most recently used first."""
+    return list(db.session.scalars(
+        sa.select(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at > utcnow())
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())))
+
+
+def set_password(user: User, password: str, keep_session: str | None = None) -> None:
+    """Stage a new password and end every other session (a stolen cookie dies with the old password).
+
+    :raise BadRequest: shorter than PASSWORD_MIN characters.
+    """
+    if not isinstance(password, str) or len(password) < PASSWORD_MIN:
+        raise BadRequest(f"A password has at least {PASSWORD_MIN} characters.")
+    user.set_password(password)
+    end_all_sessions(user, keep=keep_session)
+
+
+def change_password(user: User, current: str, new: str, keep_session: str | None) -> None:
+    """The person's own change: the current password first.
+
+    :raise BadRequest: the current password is wrong, or the new one is too short.
+    """
+    if not check_password_hash(user.password_hash, current or ""):
+        raise BadRequest("The current password is not right.")
+    set_password(user, new, keep_session)
+
+
+def set_disabled(user: User, disabled: bool) -> None:
+    """Stage disabling (every session ends; API tokens stop working) or enabling an account."""
+    user.disabled_at = utcnow() if disabled else None
+    if disabled:
+        end_all_sessions(user)
+
+
+def user_for_api_token(token: str) -> User | None:
+    """The active user of a personal API token (its last use recorded hourly at most), or None."""
+    row = db.session.execute(_USER_BY_TOKEN, {"token_hash": ApiToken.hash(token)}).first()
+    if row is None or not row[0].is_active:
+        return None
+    user, token_id, last = row
+    now = utcnow()
+    if last is None or now - _aware(last) > timedelta(hours=1):
+        db.session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        db.session.commit()
+    return user
+
+
+_USER_BY_TOKEN = (
+    sa.select(User, ApiToken.id, ApiToken.last_used_at)
+    .options(so.defer(User.created_at), so.defer(User.password_hash))
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == sa.bindparam("token_hash"))
+)
+
+
+def session_hash(token: str | None) -> str | None:
+    return UserSession.hash(token) if token else None
+
+
+def end_session_by_id(user: User, session_id: int) -> bool:
+    """Stage the end of one of user's sessions; False if there is no such session of theirs."""
+    result = db.session.execute(sa.delete(UserSession).where(UserSession.id == session_id,
+                                                             UserSession.user_id == user.id))
+    return result.rowcount > 0
