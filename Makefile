@@ -11,7 +11,7 @@ DOCS_PORT ?= 8090
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export COEDIT_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test browser bench clean
+.PHONY: run test browser services bench clean
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ browser:
 	@if ! command -v chromium >/dev/null; then
 		$(SUDO) apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+	fi
+
+# Redis on 127.0.0.1:6379 for the tests that share state between processes: installed (Debian's
+# package) and started when nothing answers there.
+services:
+	@if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+		command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server; }
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+		for _ in $$(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.1; done
 	fi
 
 run: $(VENV)/.installed
@@ -47,7 +56,7 @@ run: $(VENV)/.installed
 	pids+=($$!)
 	wait -n
 
-test: $(VENV)/.installed browser
+test: $(VENV)/.installed browser services
 	@mkdir -p test-output
 	$(PY) -m pytest -q --junitxml=test-output/junit.xml
 

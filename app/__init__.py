@@ -50,6 +50,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "coedit.db")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Concurrent saves wait for SQLite's write lock instead of failing at once.
         options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
@@ -71,13 +73,14 @@ def _instance_secret(app: Flask) -> str:
 
 
 def init_extensions(app: Flask) -> None:
-    from app.extensions import bootstrap, csrf, db, login_manager, migrate
+    from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
     from app.services import storage
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     bootstrap.init_app(app)
     storage.init_app(app)
     with app.app_context():

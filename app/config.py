@@ -14,6 +14,7 @@ ENVIRONMENT = {
     "COEDIT_DOCS_JWT_SECRET": "DOCS_JWT_SECRET",
     "COEDIT_DOCS_JWT_HEADER": "DOCS_JWT_HEADER",
     "COEDIT_APP_URL_FOR_DOCS": "APP_URL_FOR_DOCS",
+    "COEDIT_REDIS_URL": "REDIS_URL",
 }
 
 
@@ -44,6 +45,21 @@ class Config:
     DOCS_JWT_SECRET = None
     DOCS_JWT_HEADER = None
     APP_URL_FOR_DOCS = None
+
+    # Shared state for several processes (rate-limit counters first): redis://host:port/db.
+    REDIS_URL = None
+
+    # Rate limits (Flask-Limiter strings); counted in Redis when REDIS_URL is set, else per process.
+    RATELIMIT_STORAGE_URI = None  # defaults to REDIS_URL, else memory://
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on every 429
+    RATELIMIT_KEY_PREFIX = "coedit"
+    RATELIMIT_SIGN_IN_PER_ACCOUNT = "10 per 5 minutes"  # failed sign-ins of one account
+    RATELIMIT_SIGN_IN_PER_ADDRESS = "30 per 5 minutes"  # failed sign-ins from one address
+    RATELIMIT_SHARE_PASSWORD = "10 per 5 minutes"  # wrong passwords of one share link from one address
+    RATELIMIT_API_TOKEN_FAILURES = "30 per 5 minutes"  # refused API calls from one address
+    RATELIMIT_API = "1200 per minute"  # API calls of one person
+    RATELIMIT_MENTIONS = "120 per minute"  # @mention look-ups and notifications of one person
+    RATELIMIT_CONNECTION_TEST = "10 per minute"  # Docs connection tests of one admin
 
     # Lifetimes of what we hand out.
     EDITOR_TOKEN_SECONDS = 300  # config token: DS checks it only when the editor connects

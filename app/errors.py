@@ -18,6 +18,20 @@ def wants_json() -> bool:
 
 
 def register_error_handlers(app) -> None:
+    @app.errorhandler(429)
+    def too_many(error: HTTPException):
+        from app.limits import retry_after
+
+        wait = retry_after()
+        message = f"Too many attempts. Please wait {wait} seconds and try again."
+        if wants_json():
+            response = jsonify(error=message, status=429)
+        else:
+            response = app.make_response(render_template("errors/error.html", error=error, message=message))
+        response.status_code = 429
+        response.headers["Retry-After"] = str(wait)
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if error.code >= 500:

@@ -1,6 +1,8 @@
 """Extension objects, created unbound and bound to the app in create_app."""
 
 from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -13,3 +15,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+# No default limits: only the routes app/limits.py names are limited (never Docs' callbacks).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

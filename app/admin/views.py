@@ -5,6 +5,7 @@ from flask import render_template
 from flask import request
 from flask_login import login_required
 
+from app import limits
 from app.admin import bp
 from app.admin.forms import SettingsForm
 from app.extensions import db
@@ -19,6 +20,7 @@ RETENTION_FIELDS = ("retention_mode", "retention_count", "retention_days")
 @bp.route("/settings", methods=("GET", "POST"))
 @login_required
 @admin_required
+@limits.connection_test
 def settings_page():
     """Show and save the Document Server settings, then test the connection step by step."""
     fixed = settings.fixed_keys()

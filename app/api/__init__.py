@@ -2,7 +2,9 @@
 
 from flask import Blueprint
 
-bp = Blueprint("api", __name__)
+from app import limits
+
+bp = limits.api(Blueprint("api", __name__))
 
 from app.api import views  # noqa: E402,F401
 from app.api import links  # noqa

@@ -67,8 +67,6 @@ def create_link(file_id: int):
     if mode not in ("view", "edit"):
         raise BadRequest("'mode' is view or edit.")
     password = data.get("password")
-    if password is not None and (not isinstance(password, str) or not password):
-        raise BadRequest("'password' is a non-empty string.")
     link, secret = share_links.create(file, current_user, mode, _expiry(data.get("expires_at")), password)
     return jsonify(link_json(link, secret)), 201
 

@@ -13,6 +13,7 @@ from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
 
+from app import limits
 from app.auth import bp
 from app.auth.forms import LoginForm
 from app.auth.forms import PasswordForm
@@ -24,6 +25,7 @@ from app.services.exceptions import BadRequest
 
 
 @bp.route("/login", methods=("GET", "POST"))
+@limits.sign_in
 def login():
     """Show the sign-in form; on success go to ``next`` if it is a local page."""
     if current_user.is_authenticated:

@@ -12,6 +12,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
+from app import limits
 from app.extensions import db
 from app.models import File
 from app.models import User
@@ -93,6 +94,7 @@ def parse_action_link(raw: str | None) -> dict | None:
 
 @bp.route("/files/<int:file_id>/mention-users")
 @login_required
+@limits.mention_lookups
 def mention_users(file_id: int):
     """People who can read the file, for @mentions: filtered by search text, paginated."""
     file, _ = rights.get_file_or_404(file_id, current_user)
@@ -110,6 +112,7 @@ def mention_users(file_id: int):
 
 @bp.route("/files/<int:file_id>/mentions", methods=("POST",))
 @login_required
+@limits.mention_lookups
 def mentions(file_id: int):
     """Notify the people mentioned in a comment; report those who cannot read the file."""
     file, _ = rights.get_file_or_404(file_id, current_user)

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 SECRET_BYTES = 32  # 256 bits; token_urlsafe gives 43 characters
 GUEST_PREFIX = "guest:"
 NAME_MAX = 64
+PASSWORD_MIN = 4  # the same for the file page's form and the API
 PASSWORD_MAX = 128
 _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,128}")
 # Control, format (bidi overrides, zero-width), separator, surrogate, private and unassigned characters.
@@ -99,8 +100,8 @@ def create(file: File, creator: User, mode: str, expires_at: datetime | None = N
         raise BadRequest("The expiry must be in the future.")
     password_hash = None
     if password is not None:
-        if not isinstance(password, str) or not password or len(password) > PASSWORD_MAX:
-            raise BadRequest(f"A link password has 1 to {PASSWORD_MAX} characters.")
+        if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+            raise BadRequest(f"A link password has {PASSWORD_MIN} to {PASSWORD_MAX} characters.")
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         password_hash = generate_password_hash(password, method=method)
     secret = secrets.token_urlsafe(SECRET_BYTES)

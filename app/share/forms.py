@@ -18,6 +18,7 @@ from wtforms.validators import ValidationError
 
 from app.services.share_links import NAME_MAX
 from app.services.share_links import PASSWORD_MAX
+from app.services.share_links import PASSWORD_MIN
 
 
 class GuestForm(FlaskForm):
@@ -41,7 +42,7 @@ class LinkForm(FlaskForm):
     mode = SelectField("Access", choices=[SelectChoice("view", "Can view"), SelectChoice("edit", "Can edit")],
                        default="view")
     expires_on = DateField("Valid until (optional)", validators=[Optional()])
-    link_password = PasswordField("Password (optional)", validators=[Optional(), Length(min=4, max=PASSWORD_MAX)],
+    link_password = PasswordField("Password (optional)", validators=[Optional(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)],
                                   render_kw={"autocomplete": "new-password"})
     submit = SubmitField("Create link")
 

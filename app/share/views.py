@@ -19,6 +19,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
+from app import limits
 from app.forms import ConfirmForm
 from app.models import File
 from app.models import ShareLink
@@ -85,6 +86,7 @@ def share_link_status(link: ShareLink) -> str:
 
 
 @bp.route("/s/<secret>", methods=("GET", "POST"))
+@limits.share_link_password
 def landing(secret: str):
     """Ask the guest's name (and the link's password), then go to the editor.
 

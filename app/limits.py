@@ -1,0 +1,90 @@
+"""Rate limits on what can be guessed or scraped: passwords, tokens, share links, look-ups.
+
+Flask-Limiter counts in memory by default (one process) and in Redis when ``COEDIT_REDIS_URL``
+is set, so the limits hold across workers and instances. The limit strings are settings
+(``RATELIMIT_*`` in config.py). Only failures count where success is the normal case: a
+person who signs in correctly is never slowed down.
+"""
+
+import hashlib
+import time
+
+from flask import current_app
+from flask import g
+from flask import request
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+
+from app.extensions import limiter
+from app.models.user import username_key
+
+
+def _setting(name: str):
+    return lambda: current_app.config[name]
+
+
+def _address() -> str:
+    return "address:" + (get_remote_address() or "?")
+
+
+def _account() -> str:
+    return "account:" + username_key(request.form.get("username", ""))[:64]
+
+
+def _share_link() -> str:
+    secret = (request.view_args or {}).get("secret", "")
+    return f"link:{hashlib.sha256(secret.encode()).hexdigest()[:32]}:{_address()}"
+
+
+def _person() -> str:
+    """The signed-in person (or API token holder), else the client address."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return _address()
+
+
+def _failed_sign_in(_response) -> bool:
+    return bool(g.get("sign_in_failed"))
+
+
+def _refused(response) -> bool:
+    return response.status_code in (401, 403)
+
+
+def _wrap(limits: list):
+    def decorate(target):
+        for limit in limits:
+            wrapped = limit(target)
+            target = target if wrapped is None else wrapped  # a blueprint is registered, not wrapped
+        return target
+
+    return decorate
+
+
+# Per account (whatever the address) and per address (whatever the account).
+sign_in = _wrap([
+    limiter.limit(_setting("RATELIMIT_SIGN_IN_PER_ACCOUNT"), key_func=_account, methods=["POST"],
+                  deduct_when=_failed_sign_in, scope="sign-in-account"),
+    limiter.limit(_setting("RATELIMIT_SIGN_IN_PER_ADDRESS"), key_func=_address, methods=["POST"],
+                  deduct_when=_failed_sign_in, scope="sign-in-address"),
+])
+share_link_password = _wrap([limiter.limit(_setting("RATELIMIT_SHARE_PASSWORD"), key_func=_share_link,
+                                           methods=["POST"], deduct_when=_refused, scope="share-password")])
+# Refused API calls (a wrong token) per address, and every call per token holder: for the API blueprint.
+api = _wrap([
+    limiter.limit(_setting("RATELIMIT_API_TOKEN_FAILURES"), key_func=_address, deduct_when=_refused,
+                  scope="api-token-failures"),
+    limiter.limit(_setting("RATELIMIT_API"), key_func=_person, scope="api"),
+])
+# One count for the reader list and the notifications of @mentions together.
+mention_lookups = _wrap([limiter.shared_limit(_setting("RATELIMIT_MENTIONS"), key_func=_person, scope="mentions")])
+connection_test = _wrap([limiter.limit(_setting("RATELIMIT_CONNECTION_TEST"), key_func=_person, methods=["POST"],
+                                       scope="connection-test")])
+
+
+def retry_after() -> int:
+    """Seconds until the limit just breached lets the next attempt through."""
+    breached = limiter.current_limit
+    if breached is None:
+        return 60
+    return max(1, int(breached.reset_at - time.time()))
