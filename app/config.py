@@ -69,4 +69,5 @@ class Config:
     DOCS_JWT_MAX_LIFETIME = 24 * 3600  # Docs signs its requests for minutes; longer tokens are refused
     DOCS_TIMEOUT = (5, 60)  # connect, read seconds for requests to the Document Server
     SAVE_ALLOWED_PATH_PREFIXES = ("/cache/files/", "/storage-cache/files/")
+    PENDING_SAVE_SECONDS = 600  # an editing session silent this long no longer holds its file back
     TEMP_MAX_AGE_SECONDS = 3600  # orphaned temporary files older than this are swept

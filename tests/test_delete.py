@@ -1,6 +1,13 @@
 """Deleting a file: nothing of it stays visible, and no save on its way is lost."""
 
+from datetime import timedelta
+
+import pytest
 import sqlalchemy as sa
+
+from docs_emulator.testing import start_emulator
+from tests.helpers import SECRET
+from tests.helpers import docx_text
 
 from tests.test_callbacks import save_body
 from tests.test_callbacks import send
@@ -60,10 +67,105 @@ def test_deleting_a_file_everyone_reads_is_announced(world):
     assert "Alice Archer deleted Old minutes.docx" in stream
 
 
-def test_a_save_for_a_file_deleted_meanwhile_is_refused_without_a_trace(world, fake_docs):
+def test_a_save_for_a_file_deleted_meanwhile_is_left_with_docs_and_the_owner_told(world, fake_docs):
     doc = world.create_document("alice", "Gone")
     config = world.client().get(f"/api/v1/files/{doc['id']}/editor-config", headers=world.api("alice")).get_json()
     assert world.client("alice").post(f"/files/{doc['id']}/delete").status_code == 302
     body = save_body(world, fake_docs, {"id": doc["id"], "key": config["document"]["key"]}, user="alice")
     answer = send(config["editorConfig"]["callbackUrl"], body)
-    assert answer.status_code == 404 and answer.json() == {"error": 1}
+    assert answer.status_code == 404 and answer.json() == {"error": 1}  # Docs keeps it as a forgotten file
+    notes = world.client().get("/api/v1/notifications", headers=world.api("alice")).get_json()["notifications"]
+    assert any("Gone.docx arrived from the editor after it was deleted" in n["text"] for n in notes)
+
+
+@pytest.fixture(scope="module")
+def slow_saver():
+    """Docs with a save delay long enough to try a delete between the last leave and the save."""
+    with start_emulator(jwt_secret=SECRET, save_delay=1.5, retry_base=0.05) as emu:
+        yield emu
+
+
+@pytest.fixture
+def live(make_world, slow_saver):
+    return make_world(DOCS_URL=slow_saver.url)
+
+
+def editor_config(world, file_id, user):
+    return world.client().get(f"/api/v1/files/{file_id}/editor-config", headers=world.api(user)).get_json()
+
+
+def test_no_delete_while_the_last_save_is_on_its_way(live, slow_saver):
+    doc = live.create_document("alice", "In flight")
+    config = editor_config(live, doc["id"], "alice")
+    key, alice = config["document"]["key"], str(live.user_ids["alice"])
+    assert slow_saver.open_session(config)["error"] == 0
+    slow_saver.append(key, alice, "the last words")
+    slow_saver.leave(key, alice)  # everyone has left; Docs saves after its delay
+    assert live.file(doc["id"]).editors == []
+
+    refused = live.client("alice").post(f"/files/{doc['id']}/delete", follow_redirects=True)
+    assert "still on their way from the editor" in refused.get_data(as_text=True)
+    assert live.file(doc["id"]) is not None
+
+    slow_saver.wait_idle()
+    assert "the last words" in docx_text(live.head_bytes(doc["id"]))
+    assert live.client("alice").post(f"/files/{doc['id']}/delete").status_code == 302
+    assert live.file(doc["id"]) is None
+
+
+def test_an_admin_may_delete_anyway_and_the_late_save_is_reported(live, slow_saver):
+    created = live.client().post(f"/api/v1/spaces/{live.space_id}/documents", json={"title": "Bobs", "type": "docx"},
+                                 headers=live.api("bob"))
+    doc = created.get_json()
+    config = editor_config(live, doc["id"], "bob")
+    key, bob = config["document"]["key"], str(live.user_ids["bob"])
+    assert slow_saver.open_session(config)["error"] == 0
+    slow_saver.append(key, bob, "bob's unsaved words")
+    slow_saver.leave(key, bob)
+    page = live.client("alice").get(f"/files/{doc['id']}").get_data(as_text=True)
+    assert 'name="force"' in page  # the administrator is offered the choice
+    assert live.client("alice").post(f"/files/{doc['id']}/delete", data={"force": "1"}).status_code == 302
+    assert live.file(doc["id"]) is None
+    slow_saver.wait_idle()
+    assert key in slow_saver.forgotten()["keys"]  # nothing lost: Docs keeps the changes
+    notes = live.client().get("/api/v1/notifications", headers=live.api("bob")).get_json()["notifications"]
+    assert any("Bobs.docx arrived from the editor after it was deleted" in n["text"] for n in notes)
+    listed = live.client("alice").get("/admin/forgotten").get_data(as_text=True)
+    assert "Bobs.docx" in listed and "deleted" in listed  # the administrator sees which file it was
+
+
+def test_a_member_cannot_force_a_delete(live, slow_saver):
+    created = live.client().post(f"/api/v1/spaces/{live.space_id}/documents", json={"title": "Mine", "type": "docx"},
+                                 headers=live.api("bob"))
+    doc = created.get_json()
+    config = editor_config(live, doc["id"], "bob")
+    assert slow_saver.open_session(config)["error"] == 0
+    slow_saver.leave(config["document"]["key"], str(live.user_ids["bob"]))
+    live.client("bob").post(f"/files/{doc['id']}/delete", data={"force": "1"})
+    assert live.file(doc["id"]) is not None
+    slow_saver.wait_idle()
+
+
+def test_a_session_docs_gave_up_on_no_longer_holds_the_file(world):
+    from app.extensions import db
+    from app.models import DocKey
+
+    doc = world.create_document("alice", "Abandoned")
+    config = world.client().get(f"/api/v1/files/{doc['id']}/editor-config", headers=world.api("alice")).get_json()
+    key, alice = config["document"]["key"], str(world.user_ids["alice"])
+    callback = config["editorConfig"]["callbackUrl"]
+    assert send(callback, {"key": key, "status": 1, "users": [alice], "actions": [{"type": 1, "userid": alice}]}
+                ).json() == {"error": 0}
+    assert send(callback, {"key": key, "status": 1, "users": [], "actions": [{"type": 0, "userid": alice}]}
+                ).json() == {"error": 0}
+    assert world.client("alice").post(f"/files/{doc['id']}/delete").status_code == 302
+    assert world.file(doc["id"]) is not None  # the save is owed
+
+    def long_ago():
+        row = db.session.get(DocKey, key)
+        row.session_seen_at = row.session_seen_at - timedelta(hours=1)
+        db.session.commit()
+
+    world.query(long_ago)  # Docs saves within seconds, retries within a minute: it gave up (or a forgotten file)
+    world.client("alice").post(f"/files/{doc['id']}/delete")
+    assert world.file(doc["id"]) is None

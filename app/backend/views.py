@@ -155,6 +155,7 @@ def track(file_id: int):
     503 transient failure (Docs retries and, failing that, keeps a forgotten copy).
     """
     data: dict = {}
+    claims: dict = {}
     try:
         claims = links.verify("track", request.args.get("token", ""))
         file = db.session.get(File, file_id)
@@ -183,12 +184,14 @@ def track(file_id: int):
         return _answer(1, 400, "?")
     except NotFound as exc:
         log.warning("callback for file %s: %s", file_id, exc.message)
+        callbacks.report_arrival_after_delete(file_id, claims.get("s", ""), data)
         return _answer(1, 404, data.get("status", "?"))
     except SaveRejected as exc:
         db.session.rollback()
         log.warning("save for file %s refused: %s", file_id, exc.message)
         if exc.http_status == 422:  # a broken document, not a forged request: people should know
             callbacks.report_failure(file_id, data, "the edited file was damaged")
+            callbacks.end_refused_session(file_id, data)
         return _answer(1, exc.http_status, data.get("status", "?"))
     except (SaveFailed, StorageError, OSError, sa.exc.SQLAlchemyError) as exc:
         db.session.rollback()

@@ -28,7 +28,7 @@ from app.services import sending
 from app.services import settings
 from app.services import stream
 from app.services.exceptions import BadRequest
-from app.services.exceptions import Forbidden
+from app.services.exceptions import Conflict
 from app.share import share_context
 
 
@@ -50,6 +50,7 @@ def show(file_id: int):
         can_manage=rights.can_manage_file(file, current_user),
         can_download=rights.may_download(file, level),
         docs_configured=settings.docs_configured(),
+        save_pending=file_service.save_on_its_way(file),
         rename_form=RenameForm(title=file.stem),
         rights_form=RightsForm(default=file.default_level, allow_download=file.allow_download),
         members=rights.members_with_levels(file) if rights.can_manage_file(file, current_user) else [],
@@ -94,11 +95,13 @@ def delete(file_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     space_id, folder_id, title = file.space_id, file.folder_id, file.title
+    force = current_user.is_admin and request.form.get("force") == "1"
     try:
-        file_service.delete(file, current_user)
-    except Forbidden as exc:
-        flash(exc.message, "warning")
-        return redirect(url_for("files.show", file_id=file_id))
+        file_service.delete(file, current_user, force=force)
+    except Conflict as exc:
+        flash(exc.message + (" As an administrator you can delete it anyway; changes that arrive later are "
+                             "kept by the Document Server." if current_user.is_admin else ""), "warning")
+        return redirect(url_for("files.show", file_id=file_id, _anchor="delete"))
     flash(f"{title} deleted.", "success")
     return redirect(url_for("spaces.show", space_id=space_id, folder=folder_id))
 

@@ -2,6 +2,7 @@
 
 from app.models.base import Base
 from app.models.file import LEVELS
+from app.models.file import DeletedFile
 from app.models.file import DocKey
 from app.models.file import File
 from app.models.file import FileRight
@@ -21,7 +22,7 @@ from app.models.user import User
 from app.models.user import UserSession
 
 __all__ = [
-    "Base", "LEVELS", "DocKey", "File", "FileRight", "FileVersion", "Folder", "Notification", "SaveReceipt", "Setting",
+    "Base", "LEVELS", "DeletedFile", "DocKey", "File", "FileRight", "FileVersion", "Folder", "Notification", "SaveReceipt", "Setting",
     "ShareLink", "ShareLinkUse",
     "ROLES", "Membership", "Post", "Space", "ApiToken", "User", "UserSession",
 ]

@@ -136,7 +136,12 @@ class SaveReceipt(Base):
 
 
 class DocKey(Base):
-    """Every document key a file has had: tells a late save for an old key from a stranger's."""
+    """Every document key a file has had: tells a late save for an old key from a stranger's.
+
+    It also records the editing session Docs runs under the key: opened with the first status 1,
+    closed by the final save (or status 4). An open session owes us a save, so its file is not
+    deleted meanwhile.
+    """
 
     __tablename__ = "doc_key"
 
@@ -144,3 +149,26 @@ class DocKey(Base):
     file_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("file.id", ondelete="CASCADE"), index=True)
     version_number: so.Mapped[int]  # the head version when the key was made
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    session_opened_at: so.Mapped[Optional[datetime]]
+    session_seen_at: so.Mapped[Optional[datetime]]  # the last join or leave Docs reported
+    session_closed_at: so.Mapped[Optional[datetime]]
+
+
+class DeletedFile(Base):
+    """What is left of a deleted file: enough to tell its owner when a late save arrives for it.
+
+    Docs keeps such a save as a forgotten file (we answer 404); administrators recover it from
+    there. ``keys`` lists the document keys the file had, so the forgotten-files page can name it.
+    """
+
+    __tablename__ = "deleted_file"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    file_id: so.Mapped[int] = so.mapped_column(index=True)  # the id it had (SQLite may reuse it)
+    key_salt: so.Mapped[str] = so.mapped_column(sa.String(32))
+    title: so.Mapped[str] = so.mapped_column(sa.String(255))
+    space_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("space.id", ondelete="SET NULL"))
+    owner_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    deleted_by: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    deleted_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    keys_json: so.Mapped[str] = so.mapped_column(sa.Text, default="[]")

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
+from app.models import DeletedFile
+from app.models import DocKey
 from app.models import File
 from app.models import FileVersion
 from app.models import Notification
@@ -78,6 +80,9 @@ def _user_ids(data: dict) -> list[str]:
 
 def _editing(file: File, key: str, data: dict) -> str:
     if key != file.doc_key:
+        # A session on a retired key still owes us its save (a conflict copy): keep the file.
+        _session_seen(file, key)
+        db.session.commit()
         return "stale session"
     if not get_storage().writable():
         # A non-zero answer makes Docs warn the editors now, before they invest edits we cannot keep.
@@ -98,8 +103,28 @@ def _editing(file: File, key: str, data: dict) -> str:
         return "editing"  # nothing new: no write (Docs repeats status 1 on every join and reconnect)
     file.editors = editors
     file.editing_since = (file.editing_since or utcnow()) if editors else None
+    _session_seen(file, key)  # the first status 1 opens it; every join or leave keeps it fresh
     db.session.commit()
     return "editing"
+
+
+def _session_seen(file: File, key: str) -> None:
+    """Stage that Docs runs an editing session under this key (its final save is owed to us)."""
+    row = db.session.get(DocKey, key)
+    if row is None or row.file_id != file.id:
+        return
+    now = utcnow()
+    row.session_opened_at = row.session_opened_at or now
+    row.session_seen_at = now
+    row.session_closed_at = None  # Docs reopens a key closed with status 4 when someone reconnects
+
+
+def _session_closed(file: File, key: str) -> None:
+    """Stage that the session under this key is over: nothing more will be saved from it."""
+    with db.session.no_autoflush:  # what the caller staged is flushed by its commit, as one step
+        row = db.session.get(DocKey, key)
+    if row is not None and row.file_id == file.id and row.session_closed_at is None:
+        row.session_closed_at = utcnow()
 
 
 def _joined(data: dict) -> list[str]:
@@ -144,7 +169,8 @@ def _closed(file: File, key: str) -> str:
     if key == file.doc_key:
         file.editors = []
         file.editing_since = None
-        db.session.commit()
+    _session_closed(file, key)
+    db.session.commit()
     return "closed"
 
 
@@ -211,6 +237,8 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
         if status in (3, 7):
             log.warning("file %s key %s: status %s without a file; nothing to store", file.id, key, status)
             if status == 3:  # the session's changes could not be assembled: people must know
+                _session_closed(file, key)
+                db.session.commit()
                 report_failure(file.id, data, "the Document Server reported an error and sent no file")
             return "nothing to store"
         raise BadRequest("a save without url")
@@ -338,6 +366,8 @@ def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data
     if kind == FINAL and current:
         file.editors = []
         file.editing_since = None
+    if kind == FINAL:
+        _session_closed(file, key)
     try:
         files.commit_or_discard(version)
     except sa.exc.IntegrityError:
@@ -374,6 +404,7 @@ def _close_unmodified(file: File, key: str) -> str:
         keys.rotate(file)
         file.editors = []
         file.editing_since = None
+    _session_closed(file, key)
     db.session.commit()
     return "unmodified"
 
@@ -404,3 +435,33 @@ def report_failure(file_id: int, data: dict, reason: str) -> None:
                                  "The Document Server keeps them; an administrator can recover them.",
                                  f"/files/{file.id}", file)
     db.session.commit()
+
+
+def end_refused_session(file_id: int, data: dict) -> None:
+    """After we refused a final save for good, Docs keeps it as a forgotten file and sends nothing
+    more for its key: the session no longer holds the file back (administrators recover it)."""
+    if data.get("status") not in (2, 3) or not isinstance(data.get("key"), str):
+        return
+    db.session.rollback()
+    file = db.session.get(File, file_id)
+    if file is not None:
+        _session_closed(file, data["key"])
+        db.session.commit()
+
+
+def report_arrival_after_delete(file_id: int, salt: str, data: dict) -> None:
+    """A final save for a file deleted meanwhile: Docs keeps it (we answer 404); tell its owner and
+    whoever deleted it, so the changes can be recovered from Docs' forgotten files."""
+    if data.get("status") not in (2, 3) or not data.get("url"):
+        return
+    db.session.rollback()
+    gone = db.session.scalar(sa.select(DeletedFile).where(DeletedFile.file_id == file_id, DeletedFile.key_salt == salt)
+                             .order_by(DeletedFile.id.desc()).limit(1))
+    if gone is None:
+        return
+    text = (f"Changes to {gone.title} arrived from the editor after it was deleted. The Document Server keeps "
+            "them; an administrator can recover them into a space from Forgotten files.")
+    for user_id in {gone.owner_id, gone.deleted_by} - {None}:
+        notifications.notify(user_id, "save-failed", text)
+    db.session.commit()
+    log.warning("file %s (deleted) received a final save; Docs keeps it as a forgotten file", file_id)

@@ -17,6 +17,10 @@ class Forbidden(CoeditError):
     """The person may see the thing but not do this to it."""
 
 
+class Conflict(CoeditError):
+    """The thing is busy (being edited, a save on its way): try again later."""
+
+
 class BadRequest(CoeditError):
     """The input is wrong; the message says how."""
 

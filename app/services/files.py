@@ -6,14 +6,19 @@ head or the new one, never a mix.
 """
 
 import hashlib
+import json
 import os
 import re
 import unicodedata
+from datetime import timedelta
 from typing import BinaryIO
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
+from app.models import DeletedFile
+from app.models import DocKey
 from app.models import File
 from app.models import FileVersion
 from app.models import Folder
@@ -29,7 +34,7 @@ from app.services import settings
 from app.services import stream
 from app.services import validation
 from app.services.exceptions import BadRequest
-from app.services.exceptions import Forbidden
+from app.services.exceptions import Conflict
 from app.services.exceptions import StorageError
 from app.services.storage import get_storage
 from app.services.storage import remove_leftovers
@@ -309,14 +314,36 @@ def rename(file: File, new_title: str) -> None:
     db.session.commit()
 
 
-def delete(file: File, actor: User) -> None:
-    """Delete the file with all its versions.
+def save_on_its_way(file: File) -> bool:
+    """Whether Docs still owes us the final save of an editing session of this file.
 
-    :raise Forbidden: someone is editing it right now (their edits would have nowhere to go).
+    Open sessions whose last join or leave is older than PENDING_SAVE_SECONDS are taken as given
+    up (Docs saves within seconds of the last editor leaving, and stops retrying within a minute).
     """
-    if file.editors:
-        raise Forbidden(f"{file.title} is being edited; try again when everyone has closed it.")
+    since = utcnow() - timedelta(seconds=current_app.config["PENDING_SAVE_SECONDS"])
+    return db.session.scalar(sa.select(DocKey.key).where(
+        DocKey.file_id == file.id, DocKey.session_opened_at.is_not(None), DocKey.session_closed_at.is_(None),
+        DocKey.session_seen_at >= since).limit(1)) is not None
+
+
+def delete(file: File, actor: User, force: bool = False) -> None:
+    """Delete the file with all its versions (staged and committed here).
+
+    Not while someone edits it or its last session's save is still on its way: that save would
+    find no file and only survive as a forgotten file in Docs. ``force`` (site administrators)
+    deletes anyway; a save that still arrives is then reported to the owner (DeletedFile).
+    :raise Conflict: someone is editing it, or a save from the editor has not arrived yet.
+    """
+    if not force and file.editors:
+        raise Conflict(f"{file.title} is being edited; try again when everyone has closed it.")
+    if not force and save_on_its_way(file):
+        raise Conflict(f"The last changes to {file.title} are still on their way from the editor; "
+                       "try again in a minute.")
     blobs = list(db.session.scalars(sa.select(FileVersion.storage_key).where(FileVersion.file_id == file.id)))
+    doc_keys = list(db.session.scalars(sa.select(DocKey.key).where(DocKey.file_id == file.id)))
+    db.session.add(DeletedFile(file_id=file.id, key_salt=file.key_salt, title=file.title, space_id=file.space_id,
+                               owner_id=file.owner_id, deleted_by=actor.id,
+                               keys_json=json.dumps(sorted(set(doc_keys) | {file.doc_key}))))
     if rights.readable_by_every_member(file):  # else the notice would name it to those it was hidden from
         stream.space_notice(file.space_id, f"{actor.display_name} deleted {file.title}", actor)
     # Its thread, notifications, rights, links and their use log go with it (ON DELETE CASCADE).

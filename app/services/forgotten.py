@@ -12,6 +12,7 @@ Everything fetched from Docs goes through ``fetch.download`` (configured Docs on
 and ``validation`` (a sound document of the expected type), like a normal save.
 """
 
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.models import DeletedFile
 from app.models import DocKey
 from app.models import File
 from app.models import FileVersion
@@ -63,14 +65,19 @@ class Item:
     file: File | None  # the file the key belongs to (current or retired key); None: deleted or not ours
     current: bool  # the key is still the file's current key: nothing was saved to the file since
     recovered_as: int | None = None  # already recovered as this version (Docs' copy was not deleted)
+    deleted: DeletedFile | None = None  # the deleted file this key belonged to
 
     @property
     def space(self) -> Space | None:
-        return self.file.space if self.file is not None else None
+        if self.file is not None:
+            return self.file.space
+        return db.session.get(Space, self.deleted.space_id) if self.deleted and self.deleted.space_id else None
 
     @property
     def title(self) -> str | None:
-        return self.file.title if self.file is not None else None
+        if self.file is not None:
+            return self.file.title
+        return self.deleted.title if self.deleted is not None else None
 
 
 def _command(c: str, doing: str, **params) -> dict:
@@ -105,8 +112,22 @@ def list_forgotten() -> list[Item]:
     keys = [k for k in keys if isinstance(k, str)]
     owners = _files_for_keys(keys)
     recovered = _recovered(keys)
+    deleted = _deleted_files_for_keys([k for k in keys if k not in owners])
     return [Item(key=k, file=owners.get(k), current=k in owners and owners[k].doc_key == k,
-                 recovered_as=recovered.get(k)) for k in keys]
+                 recovered_as=recovered.get(k), deleted=deleted.get(k)) for k in keys]
+
+
+def _deleted_files_for_keys(keys: list[str]) -> dict[str, DeletedFile]:
+    """key → the deleted file that had it (our keys start with the file's id)."""
+    ids = {int(k.split("-", 1)[0]) for k in keys if k.split("-", 1)[0].isdigit()}
+    found: dict[str, DeletedFile] = {}
+    wanted = set(keys)
+    id_list = sorted(ids)
+    for start in range(0, len(id_list), _IN_CHUNK):
+        for gone in db.session.scalars(sa.select(DeletedFile).where(DeletedFile.file_id.in_(id_list[start:start + _IN_CHUNK]))):
+            for key in set(json.loads(gone.keys_json or "[]")) & wanted:
+                found[key] = gone
+    return found
 
 
 def _recovered(keys: list[str]) -> dict[str, int]:
