@@ -48,7 +48,7 @@ run: $(VENV)/.installed
 		export COEDIT_DOCS_JWT_SECRET="$$(cat "$$secret_file")"
 		export COEDIT_APP_URL_FOR_DOCS=http://127.0.0.1:$(APP_PORT)
 		echo "Starting the Document Server emulator (a test double, not an editor) on $$COEDIT_DOCS_URL"
-		$(PY) -m docs_emulator --host 127.0.0.1 --port $(DOCS_PORT) --jwt-secret "$$COEDIT_DOCS_JWT_SECRET" &
+		DOCS_EMULATOR_JWT_SECRET="$$COEDIT_DOCS_JWT_SECRET" $(PY) -m docs_emulator --host 127.0.0.1 --port $(DOCS_PORT) &
 		pids+=($$!)
 	fi
 	echo "Coedit on http://127.0.0.1:$(APP_PORT)  (sign in as admin / demo-password, or bob / demo-password)"

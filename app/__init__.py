@@ -22,6 +22,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_relative_config=True,
         instance_path=os.environ.get("COEDIT_INSTANCE_PATH") or os.path.join(ROOT, "instance"),
     )
+    from app.request import Request
+
+    app.request_class = Request
     load_config(app, test_config)
     init_extensions(app)
     register_blueprints(app)

@@ -29,6 +29,7 @@ class Config:
 
     # Upload limit for browsers and the API; Document Server saves use the admin setting.
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024
+    MAX_JSON_BYTES = 1024 * 1024  # JSON bodies of the API and the editor's requests
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

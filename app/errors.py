@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 from app.extensions import db
 from app.services.exceptions import Forbidden
 from app.services.exceptions import NotFound
+from app.services.exceptions import StorageError
 
 
 def wants_json() -> bool:
@@ -41,6 +42,23 @@ def register_error_handlers(app) -> None:
         if wants_json():
             return jsonify(error=error.description or error.name, status=error.code), error.code
         return render_template("errors/error.html", error=error), error.code
+
+    @app.errorhandler(StorageError)
+    def storage_failed(error: StorageError):
+        from werkzeug.exceptions import ServiceUnavailable
+
+        db.session.rollback()
+        app.logger.error("storage failed on %s: %s", request.path, error.message)
+        return http_error(ServiceUnavailable(f"The storage failed ({error.message}). Nothing was changed; "
+                                             "please try again later."))
+
+    @app.errorhandler(OSError)
+    def os_error(error: OSError):
+        from app.services.storage.base import WRITE_FAILURES
+
+        if error.errno in WRITE_FAILURES:  # a full or read-only disk wherever it was met
+            return storage_failed(StorageError(WRITE_FAILURES[error.errno]))
+        return unexpected(error)
 
     @app.errorhandler(NotFound)
     def not_found(error: NotFound):

@@ -1,4 +1,4 @@
-"""Command line: ``python -m docs_emulator --host 127.0.0.1 --port 8090 [--jwt-secret S] ...``."""
+"""Command line: ``DOCS_EMULATOR_JWT_SECRET=S python -m docs_emulator --host 127.0.0.1 --port 8090 ...``."""
 
 from __future__ import annotations
 

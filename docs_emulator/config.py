@@ -66,7 +66,9 @@ def _env(name: str, default=None):
 _FLAGS = [
     ("host", str, "address to bind (default 127.0.0.1)"),
     ("port", int, "0 picks a free port (the ready line names it)"),
-    ("jwt-secret", str, "shared secret; JWT is on when set"),
+    ("jwt-secret", str, "shared secret; JWT is on when set (prefer DOCS_EMULATOR_JWT_SECRET or --jwt-secret-file: "
+                        "arguments are visible to every user in the process list)"),
+    ("jwt-secret-file", str, "read the shared secret from this file"),
     ("jwt-header", str, "header for inbound and outbound tokens (default Authorization)"),
     ("jwt-prefix", str, 'prefix of the header value (default "Bearer ")'),
     ("save-delay", float, "seconds between the last editor leaving and status 2/4 (default 5)"),
@@ -94,13 +96,17 @@ def parse_args(argv: list[str] | None = None) -> Options:
     for flag, kind, text in _FLAGS:
         attr = flag.replace("-", "_")
         env = _env(attr.upper())
-        default = kind(env) if env not in (None, "") else getattr(defaults, attr)
+        default = kind(env) if env not in (None, "") else getattr(defaults, attr, None)
         parser.add_argument("--" + flag, type=kind, default=default, help=text)
     parser.add_argument("--no-jwt", action="store_true",
                         default=_env("NO_JWT", "") not in ("", "0", "false"),
                         help="turn JWT off even if a secret is given")
     args = vars(parser.parse_args(argv))
     no_jwt = args.pop("no_jwt")
+    secret_file = args.pop("jwt_secret_file")
+    if secret_file:
+        with open(secret_file, encoding="utf-8") as handle:
+            args["jwt_secret"] = handle.read().strip()
     options = Options(**args)
     if no_jwt or not options.jwt_secret:
         options.jwt_secret = None

@@ -61,13 +61,16 @@ class EmulatorProcess:
         self.storage_dir = merged["storage_dir"]
         self.log_path = os.path.join(self._tmp.name, "emulator.log")
         args = [sys.executable, "-m", "docs_emulator", "--host", host, "--port", str(port)]
+        env = dict(os.environ)
+        secret = merged.pop("jwt_secret", None)
+        if secret:
+            env["DOCS_EMULATOR_JWT_SECRET"] = secret  # never in the process list
         for name, value in merged.items():
             flag = "--" + name.replace("_", "-")
             if value is True:
                 args.append(flag)
             elif value is not None and value is not False:  # 0 is a real value
                 args += [flag, str(value)]
-        env = dict(os.environ)
         env["PYTHONPATH"] = _PACKAGE_PARENT + os.pathsep + env.get("PYTHONPATH", "")
         env["PYTHONUNBUFFERED"] = "1"
         self._log = open(self.log_path, "wb")

@@ -101,7 +101,7 @@ class AppProcess:
     several workers or instances of one installation.
     """
 
-    def __init__(self, instance_dir, env: dict, workers: int = 1):
+    def __init__(self, instance_dir, env: dict, workers: int = 1, args: tuple = ()):
         import os
         import socket
         import subprocess
@@ -117,7 +117,7 @@ class AppProcess:
         os.makedirs(str(instance_dir), exist_ok=True)
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}", *args, "wsgi:app"],
             cwd=root, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait()
 

@@ -66,7 +66,7 @@ def test_saving_runs_the_connection_test_and_reports_failures_plainly(open_world
     client = open_world.client("alice")
     html = client.post("/admin/settings", data=form(docs_url=fake_docs.url, jwt_secret="z" * 40)).get_data(as_text=True)
     assert 'id="connection-test"' in html
-    assert "Health check" in html and "does not report itself healthy" in html
+    assert "Health check" in html and "Could not reach a healthy ONLYOFFICE Docs" in html
 
 
 def test_mixed_content_is_reported(open_world):

@@ -12,7 +12,7 @@ from app.api import bp
 from app.extensions import csrf
 from app.extensions import db
 from app.models import FileVersion
-from app.models import User
+from app.open.views import unavailable_reason
 from app.services import access
 from app.services import accounts
 from app.services import editor_config
@@ -21,7 +21,6 @@ from app.services import notifications
 from app.services import rights
 from app.services import sending
 from app.services import spaces
-from app.services import settings
 from app.services.exceptions import BadRequest
 from app.services.exceptions import Forbidden
 
@@ -148,10 +147,10 @@ def versions(file_id: int):
 def get_editor_config(file_id: int):
     """Exactly the signed config the editor page renders for this user."""
     file, level = rights.get_file_or_404(file_id, current_user)
-    if not settings.docs_configured():
-        abort(503, "The Document Server is not configured.")
-    if not access.may_use_editors(current_user):
-        abort(403, "An administrator has not allowed you to use the editors.")
+    blocked = unavailable_reason(file, current_user)
+    if blocked:
+        reason, status = blocked
+        abort(status, reason or "The Document Server is not configured.")
     mode = request.args.get("mode", "edit")
     return jsonify(editor_config.build(file, current_user, level, mode, request.headers.get("User-Agent", "")))
 

@@ -15,6 +15,7 @@ from flask_login import login_required
 from app import limits
 from app.extensions import db
 from app.models import File
+from app.models import Membership
 from app.models import User
 from app.open import bp
 from app.security import allow_docs_origin
@@ -34,9 +35,13 @@ from app.services.exceptions import SaveFailed
 from app.services.exceptions import SaveRejected
 
 
-def unavailable_reason(file: File, user=None) -> tuple[str | None, int] | None:
-    """Why the file cannot be opened in an editor (None, 503 when Docs is not set up), or None."""
-    if user is not None and not access.may_use_editors(user):
+def unavailable_reason(file: File, *people) -> tuple[str | None, int] | None:
+    """Why the file cannot be opened in an editor by these people (None, 503 when Docs is not set up), or None.
+
+    ``people`` are the accounts whose use of the editors this opening is: the person signed in, and
+    for a share link also the link's creator.
+    """
+    if not all(rights.may_use_editors(person) for person in people):
         return "An administrator has not allowed you to use the editors. You can still download the file.", 403
     if formats.document_type(file.ext) is None:
         return f"ONLYOFFICE Docs cannot open .{file.ext} files.", 415
@@ -126,7 +131,7 @@ def mentions(file_id: int):
     for email in {str(e).lower() for e in emails[:50]}:
         user, level = members.get(email, (None, "none"))
         if user is None:
-            user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
+            user = _colleague_by_email(email)
         if user is None:
             continue
         if rights.at_least(level, "read"):
@@ -138,6 +143,15 @@ def mentions(file_id: int):
     db.session.commit()
     return jsonify(notified=sorted(notified), no_access=no_access,
                    can_grant=rights.can_manage_file(file, current_user))
+
+
+def _colleague_by_email(email: str) -> User | None:
+    """Someone who shares a space with the person asking, by e-mail; nobody else is ever named
+    (the answer would tell which addresses have accounts)."""
+    my_spaces = sa.select(Membership.space_id).where(Membership.user_id == current_user.id)
+    return db.session.scalar(
+        sa.select(User).join(Membership, Membership.user_id == User.id)
+        .where(sa.func.lower(User.email) == email, Membership.space_id.in_(my_spaces)).limit(1))
 
 
 @bp.route("/files/<int:file_id>/grant-read", methods=("POST",))

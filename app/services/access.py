@@ -77,9 +77,3 @@ def _drop_lost_editors(file: File, change: rights.RightsChange) -> None:
         docs_client.command("drop", key=file.doc_key, users=lost)
     except DocsError as exc:  # the rights changed anyway; new opens follow them
         log.warning("file %s: could not drop %s from the editor: %s", file.id, lost, exc.message)
-
-
-def may_use_editors(user) -> bool:
-    """Whether the admin lets this person open the editors (an empty list lets everyone)."""
-    allowed = {line.strip() for line in (settings.get("editor_users") or "").splitlines() if line.strip()}
-    return not allowed or getattr(user, "username", None) in allowed

@@ -37,6 +37,7 @@ from app.services.exceptions import BadRequest
 from app.services.exceptions import Conflict
 from app.services.exceptions import StorageError
 from app.services.storage import get_storage
+from app.services.storage.base import writing
 from app.services.storage import remove_leftovers
 
 CHUNK = 1024 * 1024
@@ -96,7 +97,7 @@ def spool(source: BinaryIO, limit: int) -> str:
     handle, path = get_storage().temp_file()
     written = 0
     try:
-        with handle:
+        with handle, writing():
             while chunk := source.read(CHUNK):
                 written += len(chunk)
                 if written > limit:
@@ -267,7 +268,7 @@ def create_document(space: Space, folder: Folder | None, owner: User, name: str,
     name = titled(name, ext)
     handle, path = get_storage().temp_file()
     try:
-        with handle:
+        with handle, writing():
             handle.write(blanks.make_blank(ext, name[: -len(ext) - 1]))
         return _new_file(space, folder, owner, name, path, "create")
     finally:
@@ -380,7 +381,7 @@ def restore(file: File, number: int, actor: User) -> FileVersion:
         raise BadRequest(f"Version {number} is already the current version.")
     handle, path = get_storage().temp_file()
     try:
-        with handle, get_storage().open(old.storage_key) as source:
+        with handle, get_storage().open(old.storage_key) as source, writing():
             while chunk := source.read(CHUNK):
                 handle.write(chunk)
         lock(file)

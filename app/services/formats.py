@@ -1,7 +1,5 @@
 """What each file extension is to the Document Server: its editor, whether it edits, its MIME type."""
 
-import mimetypes
-
 DOCUMENT_TYPES = {
     "word": (
         "doc docm docx dot dotm dotx epub fb2 fodt hml htm html hwp hwpx md mht mhtml odt ott "
@@ -58,4 +56,9 @@ def is_editable(ext: str) -> bool:
 
 
 def mime_type(ext: str) -> str:
-    return MIME_TYPES.get(ext) or mimetypes.types_map.get("." + ext) or "application/octet-stream"
+    """The type a file is served with: ours for office formats, otherwise inert bytes.
+
+    Never guessed from the extension: an uploaded .html, .svg, .xml or .js served as what it is
+    would run in the site's origin when opened from a link.
+    """
+    return MIME_TYPES.get(ext, "application/octet-stream")

@@ -15,6 +15,7 @@ from app.models import FileRight
 from app.models import Membership
 from app.models import Space
 from app.models import User
+from app.models.user import username_key
 from app.services.exceptions import BadRequest
 from app.services.exceptions import Forbidden
 from app.services.exceptions import NotFound
@@ -128,6 +129,19 @@ def require(file_id: int, user: User, need: str = "read", message: str = "") -> 
     if not allowed:
         raise Forbidden(message or "You are not allowed to do this with this file.")
     return file, level
+
+
+def may_use_editors(user: User | None) -> bool:
+    """Whether the admin lets this account open the editors (an empty list lets everyone).
+
+    Every way into an editor asks this: the editor page and the API for a signed-in person, and a
+    share link for its creator and for whoever is signed in while opening it (else a restricted
+    person could open their own edit link).
+    """
+    from app.services import settings
+
+    allowed = {username_key(line) for line in (settings.get("editor_users") or "").splitlines() if line.strip()}
+    return not allowed or (user is not None and getattr(user, "username_key", None) in allowed)
 
 
 def may_change(level: str) -> bool:

@@ -128,7 +128,8 @@ def open_link(secret: str):
     if entry is None:
         return redirect(url_for("share.landing", secret=secret))
     file = link.file
-    blocked = unavailable_reason(file)
+    people = [link.creator] + ([current_user] if current_user.is_authenticated else [])
+    blocked = unavailable_reason(file, *people)
     if blocked:
         reason, status = blocked
         return render_template("share/unavailable.html", file=file, reason=reason), status

@@ -4,12 +4,16 @@ Blobs are never overwritten: every version gets a new key, so a save that fails
 half-way cannot tear a file someone else is reading.
 """
 
+import contextlib
+import errno
 import os
 import socket
 import tempfile
 import time
 import uuid
 from typing import BinaryIO
+
+from app.services.exceptions import StorageError
 
 
 _HOST = socket.gethostname().replace("-", "_")[:40]
@@ -27,6 +31,20 @@ def _orphaned(name: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+WRITE_FAILURES = {errno.ENOSPC: "the storage is full", errno.EDQUOT: "the storage quota is used up",
+                  errno.EROFS: "the storage is read-only", errno.EACCES: "the storage is not writable",
+                  errno.EPERM: "the storage is not writable"}
+
+
+@contextlib.contextmanager
+def writing():
+    """Turn a failed write (full, read-only, no permission) into a StorageError saying so."""
+    try:
+        yield
+    except OSError as exc:
+        raise StorageError(WRITE_FAILURES.get(exc.errno, "the storage could not be written")) from exc
 
 
 class Storage:
@@ -47,7 +65,8 @@ class Storage:
         process's leftovers from files another live worker is still writing.
         """
         prefix = f"part-{_HOST}-{os.getpid()}-"
-        fd, path = tempfile.mkstemp(prefix=prefix, dir=self.temp_dir)
+        with writing():
+            fd, path = tempfile.mkstemp(prefix=prefix, dir=self.temp_dir)
         return os.fdopen(fd, "wb"), path
 
     def sweep_temp(self, max_age: float) -> int:

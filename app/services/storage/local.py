@@ -4,6 +4,7 @@ import os
 
 from app.services.exceptions import StorageError
 from app.services.storage.base import Storage
+from app.services.storage.base import writing
 
 
 class LocalStorage(Storage):
@@ -21,15 +22,16 @@ class LocalStorage(Storage):
     def put_file(self, path: str, prefix: str) -> str:
         key = self.new_key(prefix)
         target = self._path(key)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(path, "rb+") as handle:
-            os.fsync(handle.fileno())  # the bytes are on disk before the rename names them
-        os.replace(path, target)
-        dir_fd = os.open(os.path.dirname(target), os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        with writing():
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(path, "rb+") as handle:
+                os.fsync(handle.fileno())  # the bytes are on disk before the rename names them
+            os.replace(path, target)
+            dir_fd = os.open(os.path.dirname(target), os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
         return key
 
     def open(self, key: str):

@@ -1,0 +1,33 @@
+"""gunicorn's access log without secrets: no query strings, share-link secrets masked.
+
+Query strings carry signed download and callback tokens; ``/s/<secret>`` paths are share links;
+the Referer and Authorization headers can hold either. ``gunicorn.conf.py`` names this class.
+"""
+
+import re
+
+from gunicorn.glogging import Logger
+
+_SHARE_SECRET = re.compile(r"(/s/)[^/?#\s]+")
+_SENSITIVE_HEADERS = ("referer", "authorization", "authorizationjwt", "cookie")
+
+
+def redact(path: str) -> str:
+    """The path with any share-link secret replaced."""
+    return _SHARE_SECRET.sub(r"\1[secret]", path or "")
+
+
+class AccessLogger(Logger):
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        path = redact(environ.get("PATH_INFO", ""))
+        atoms.update({
+            "r": f"{environ.get('REQUEST_METHOD')} {path} {environ.get('SERVER_PROTOCOL')}",
+            "U": path,
+            "q": "",
+            "f": "-",
+        })
+        for name in list(atoms):
+            if name.startswith("{") and (name[1:-2] in _SENSITIVE_HEADERS or name.endswith("}e")):
+                atoms[name] = "-"
+        return atoms
