@@ -6,7 +6,7 @@ from flask import Flask
 
 from .config import Options
 from .conversion import Converter
-from .sessions import Emulator
+from .emulator import Emulator
 
 
 def create_app(options: Options | None = None) -> Flask:

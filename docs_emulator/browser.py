@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from . import documents, formats, tokens
 from .outbound import DownloadError
-from .sessions import ConfigAlert, ControlError
+from .errors import ConfigAlert, ControlError
 
 bp = Blueprint("browser", __name__)
 
@@ -117,12 +117,11 @@ def _public(result: dict) -> dict:
 def editor_open():
     """Verify the config the page received by postMessage, download the file, join the session."""
     body = _body()
-    emu = emulator()
+    sessions = emulator().sessions
     if body.get("replace"):
-        emu.leave(str(body["replace"]), {"reason": "refreshed"})
-    events = body.get("events") if isinstance(body.get("events"), list) else []
+        sessions.leave(str(body["replace"]), {"reason": "refreshed"})
     try:
-        result = emu.open_editor(body.get("config"), events=events, browser=True)
+        result = sessions.open_editor(body.get("config"), browser=True)
     except ConfigAlert as exc:
         return jsonify(error=-1, alert=str(exc), errorDescription=str(exc))
     return jsonify(_public(result))
@@ -131,7 +130,7 @@ def editor_open():
 @bp.get("/_emu/editor/poll")
 def editor_poll():
     """Current users, content and queued events for one editor."""
-    return jsonify(emulator().poll(request.args.get("conn", "")))
+    return jsonify(emulator().sessions.poll(request.args.get("conn", "")))
 
 
 @bp.post("/_emu/editor/append")
@@ -139,7 +138,7 @@ def editor_append():
     """The Append button."""
     body = _body()
     try:
-        session = emulator().append(str(body.get("conn")), str(body.get("text", "")))
+        session = emulator().sessions.append(str(body.get("conn")), str(body.get("text", "")))
     except ControlError as exc:
         return jsonify(error=str(exc)), exc.http_status
     return jsonify(ok=True, lines=session.lines(), rev=session.rev)
@@ -150,17 +149,17 @@ def editor_forcesave():
     """The Save button (customization.forcesave)."""
     emu = emulator()
     try:
-        session, p = emu.participant(str(_body().get("conn")))
+        session, p = emu.sessions.participant(str(_body().get("conn")))
     except ControlError as exc:
         return jsonify(error=str(exc)), exc.http_status
-    started = emu.forcesave(session, p)
+    started = emu.saver.forcesave(session, p)
     return jsonify(ok=True, sent=bool(started))
 
 
 @bp.post("/_emu/editor/leave")
 def editor_leave():
     """Close button, destroyEditor or page unload."""
-    emulator().leave(str(_body().get("conn")), {"reason": "closed"})
+    emulator().sessions.leave(str(_body().get("conn")), {"reason": "closed"})
     return jsonify(ok=True)
 
 
@@ -169,10 +168,10 @@ def editor_download_url():
     """A signed link to the current content (onRequestSaveAs)."""
     emu = emulator()
     try:
-        session, _ = emu.participant(str(_body().get("conn")))
+        session, _ = emu.sessions.participant(str(_body().get("conn")))
     except ControlError as exc:
         return jsonify(error=str(exc)), exc.http_status
-    return jsonify(url=emu.content_url(session), fileType=session.file_type, title=session.title)
+    return jsonify(url=emu.saver.content_url(session), fileType=session.file_type, title=session.title)
 
 
 @bp.post("/_emu/editor/history-data")
@@ -181,7 +180,7 @@ def editor_history_data():
     emu = emulator()
     body = _body()
     try:
-        emu.participant(str(body.get("conn")))
+        emu.sessions.participant(str(body.get("conn")))
     except ControlError as exc:
         return jsonify(error=str(exc)), exc.http_status
     data = body.get("data") if isinstance(body.get("data"), dict) else {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from .faults import FaultError
-from .sessions import ConfigAlert, ControlError
+from .errors import ConfigAlert, ControlError
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
 
@@ -56,7 +56,7 @@ def open_session():
     """Open an editor exactly like the browser path; returns {key, error, content, ...}."""
     config = _body().get("config")
     try:
-        result = emulator().open_editor(config, browser=False)
+        result = emulator().sessions.open_editor(config, browser=False)
     except ConfigAlert as exc:
         key = ((config or {}).get("document") or {}).get("key") if isinstance(config, dict) else None
         return jsonify(key=key, error=-1, alert=str(exc), errorDescription=str(exc))
@@ -69,35 +69,33 @@ def open_session():
 @bp.get("/sessions")
 def list_sessions():
     """Keys and states of the sessions that are open, closing or saving."""
-    emu = emulator()
-    with emu.lock:
-        items = [{"key": k, "state": s.state} for k, s in {**emu.saving, **emu.sessions}.items()]
+    items = [{"key": k, "state": state} for k, state in emulator().sessions.states().items()]
     return jsonify(sessions=items)
 
 
 @bp.get("/sessions/<key>")
 def get_session(key):
     """Users, content lines, changed flag and state of one session."""
-    return jsonify(emulator().session_view(key))
+    return jsonify(emulator().sessions.view(key))
 
 
 @bp.post("/sessions/<key>/append")
 def append(key):
     """Append text as ``user_id`` (the Append button)."""
     body = _body()
-    emu = emulator()
-    conn = emu.find_conn(key, str(body.get("user_id")), "edit")
-    emu.append(conn, str(body.get("text", "")))
-    return jsonify(emu.session_view(key))
+    sessions = emulator().sessions
+    conn = sessions.find_conn(key, str(body.get("user_id")), "edit")
+    sessions.append(conn, str(body.get("text", "")))
+    return jsonify(sessions.view(key))
 
 
 @bp.post("/sessions/<key>/forcesave")
 def forcesave(key):
     """The Save button of ``user_id``: status 6 with forcesavetype 1 when there are changes."""
     emu = emulator()
-    conn = emu.find_conn(key, str(_body().get("user_id")), "edit")
-    session, p = emu.participant(conn)
-    thread = emu.forcesave(session, p)
+    conn = emu.sessions.find_conn(key, str(_body().get("user_id")), "edit")
+    session, p = emu.sessions.participant(conn)
+    thread = emu.saver.forcesave(session, p)
     _join([thread])
     return jsonify(sent=thread is not None)
 
@@ -105,9 +103,9 @@ def forcesave(key):
 @bp.post("/sessions/<key>/leave")
 def leave(key):
     """Close the editor of ``user_id`` (its newest connection)."""
-    emu = emulator()
-    conn = emu.find_conn(key, str(_body().get("user_id")))
-    _join(emu.leave(conn, {"reason": "closed"}))
+    sessions = emulator().sessions
+    conn = sessions.find_conn(key, str(_body().get("user_id")))
+    _join(sessions.leave(conn, {"reason": "closed"}))
     return jsonify(left=True)
 
 
@@ -146,10 +144,9 @@ def wait_idle():
 @bp.get("/forgotten")
 def forgotten():
     """Keys with a forgotten file and a fresh signed link to each."""
-    emu = emulator()
-    with emu.lock:
-        keys = sorted(emu.forgotten)
-    return jsonify(keys=keys, files={k: emu.forgotten_url(k) for k in keys})
+    forgotten = emulator().forgotten
+    keys = forgotten.keys()
+    return jsonify(keys=keys, files={k: forgotten.url(k) for k in keys})
 
 
 @bp.get("/faults")

@@ -79,36 +79,35 @@ def run_command(params: dict) -> dict:
     if c == "license":
         return license_info()
     if c == "getForgottenList":
-        with emu.lock:
-            return {"error": 0, "keys": sorted(emu.forgotten)}
+        return {"error": 0, "keys": emu.forgotten.keys()}
     if c not in ("info", "drop", "forcesave", "meta", "getForgotten", "deleteForgotten"):
         return {"error": 5} if key is None else {"key": key, "error": 5}
     if not isinstance(key, str):
         return {"key": key, "error": 1}
     if c == "getForgotten":
-        url = emu.forgotten_url(key)
+        url = emu.forgotten.url(key)
         return {"key": key, "error": 0, "url": url} if url else {"key": key, "error": 1}
     if c == "deleteForgotten":
-        return {"key": key, "error": 0 if emu.delete_forgotten(key) else 1}
+        return {"key": key, "error": 0 if emu.forgotten.delete(key) else 1}
     if c == "meta" and not isinstance(params.get("meta"), dict):
         return {"key": key, "error": 5}
-    session = emu.active_session(key)
+    session = emu.sessions.active(key)
     if session is None:
         return {"key": key, "error": 1}
     if c == "info":
         callback = params.get("callback") if isinstance(params.get("callback"), str) else None
-        users = emu.info(session, params.get("userdata"), callback)
+        users = emu.saver.info(session, params.get("userdata"), callback)
         return {"key": key, "error": 0, "users": users}
     if c == "drop":
         users = params.get("users")
         if users is not None and not isinstance(users, list):
             return {"key": key, "error": 5}
-        emu.drop(session, users)
+        emu.sessions.drop(session, users)
         return {"key": key, "error": 0}
     if c == "forcesave":
-        started = emu.forcesave(session, None, params.get("userdata"))
+        started = emu.saver.forcesave(session, None, params.get("userdata"))
         return {"key": key, "error": 0 if started else 4}
-    emu.set_meta(session, params["meta"])
+    emu.sessions.set_meta(session, params["meta"])
     return {"key": key, "error": 0}
 
 
