@@ -77,6 +77,7 @@ def _instance_secret(app: Flask) -> str:
 
 def init_extensions(app: Flask) -> None:
     from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+    from app import transaction
     from app.services import storage
 
     db.init_app(app)
@@ -86,6 +87,7 @@ def init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     bootstrap.init_app(app)
     storage.init_app(app)
+    transaction.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)
@@ -101,15 +103,13 @@ def _sqlite_pragmas(connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import admin, api, auth, backend, create, files, notifications, ops, share, spaces
-    from app import open as open_
+    from app import admin, api, auth, backend, editor, files, notifications, ops, share, spaces
     from app.extensions import csrf
 
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(spaces.bp)
     app.register_blueprint(files.bp, url_prefix="/files")
-    app.register_blueprint(create.bp)
-    app.register_blueprint(open_.bp)
+    app.register_blueprint(editor.bp)
     app.register_blueprint(backend.bp, url_prefix="/backend")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(api.bp, url_prefix="/api/v1")

@@ -5,12 +5,13 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app import transaction
 from app.extensions import db
 from app.models import ApiToken
 from app.models import Space
 from app.models import User
 from app.services import accounts
-from app.services.exceptions import BadRequest
+from app.services.exceptions import BadRequestError
 
 
 def init_app(app) -> None:
@@ -35,7 +36,7 @@ def create_user(name: str, password: str, admin: bool, display_name: str | None)
     """Create a user, or reset the password and admin flag of an existing one (which signs them out)."""
     try:
         name = accounts.clean_username(name)
-    except BadRequest as exc:
+    except BadRequestError as exc:
         raise click.ClickException(exc.message) from None
     user = accounts.find(name)
     if user is None:
@@ -47,7 +48,7 @@ def create_user(name: str, password: str, admin: bool, display_name: str | None)
             user.display_name = display_name
         accounts.set_password(user, password)
     user.is_admin = admin
-    db.session.commit()
+    transaction.commit()
     click.echo(f"user {user.username} ready{' (admin)' if admin else ''}")
 
 
@@ -58,7 +59,7 @@ def create_token(name: str) -> None:
     """Issue a personal API token for user NAME; the token is the last line printed."""
     token, plain = ApiToken.issue(_user(name), "cli")
     db.session.add(token)
-    db.session.commit()
+    transaction.commit()
     click.echo(f"API token for {name} (shown once):")
     click.echo(plain)
 
@@ -71,7 +72,7 @@ def disable_user(name: str, enable: bool) -> None:
     """Disable user NAME: every session ends, API tokens stop working, no rights remain."""
     user = _user(name)
     accounts.set_disabled(user, not enable)
-    db.session.commit()
+    transaction.commit()
     click.echo(f"user {user.username} {'enabled' if enable else 'disabled'}")
 
 
@@ -82,7 +83,7 @@ def sign_out(name: str) -> None:
     """End every browser session of user NAME (on every worker and instance)."""
     user = _user(name)
     ended = accounts.end_all_sessions(user)
-    db.session.commit()
+    transaction.commit()
     click.echo(f"{ended} session(s) of {user.username} ended")
 
 
@@ -90,7 +91,7 @@ def sign_out(name: str) -> None:
 @with_appcontext
 def check_docs() -> None:
     """Run the Document Server connection test and print each step."""
-    from app.services.docs_client import check_connection
+    from app.services.docs.client import check_connection
 
     with current_app.test_request_context():
         steps = check_connection()
@@ -117,7 +118,7 @@ def seed_demo(password: str) -> None:
             user.set_password(password)
             db.session.add(user)
         users[name] = user
-    db.session.commit()
+    transaction.commit()
     space = db.session.scalar(sa.select(Space).where(Space.name == "Demo space"))
     if space is None:
         space = spaces.create_space("Demo space", users["admin"], "A space to try Coedit in.")
@@ -125,7 +126,7 @@ def seed_demo(password: str) -> None:
         welcome = files.create_document(space, None, users["admin"], "Welcome", "docx")
         # Members read by default; let bob co-edit the demo document.
         rights.set_rights(welcome, users={"bob": "edit"})
-        db.session.commit()
+        transaction.commit()
     click.echo(f"demo users: admin / {password} (administrator), bob / {password}")
 
 
@@ -168,6 +169,7 @@ def purge_versions(apply_: bool) -> None:
         return
     sizes = {id(v): v.size for v in doomed}
     removed = retention.purge(doomed)
+    transaction.commit()
     gone = [(v, line) for v, line in lines if sa.inspect(v).was_deleted]
     for _, line in gone:
         click.echo(f"removed {line}")

@@ -63,7 +63,9 @@ class Config:
     RATELIMIT_CONNECTION_TEST = "10 per minute"  # Docs connection tests of one admin
 
     # Lifetimes of what we hand out.
-    EDITOR_TOKEN_SECONDS = 300  # config token: DS checks it only when the editor connects
+    # The config token: Docs checks it when the editor connects (reconnects use a session token of
+    # its own). Short, because a config held in a browser grants what it says until it expires.
+    EDITOR_TOKEN_SECONDS = 120
     DOWNLOAD_LINK_SECONDS = 3600  # document.url: DS downloads at open, retries within minutes
     HISTORY_LINK_SECONDS = 600  # history views fetch at once
     DOCS_JWT_LEEWAY = 60  # seconds of clock skew accepted, as Docs itself allows

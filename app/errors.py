@@ -1,4 +1,4 @@
-"""Error pages for people, JSON for machines."""
+"""Error pages for people, JSON for machines; one handler for every domain error."""
 
 from flask import jsonify
 from flask import render_template
@@ -6,8 +6,7 @@ from flask import request
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
-from app.services.exceptions import Forbidden
-from app.services.exceptions import NotFound
+from app.services.exceptions import CoeditError
 from app.services.exceptions import StorageError
 
 
@@ -18,59 +17,47 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
+def error_response(status: int, message: str | None, name: str = ""):
+    """A page or JSON for an error; Docs' routes answer ``{"error": 1}`` as the protocol expects."""
+    if status >= 500:
+        db.session.rollback()
+    if request.path.startswith("/backend/"):
+        return jsonify(error=1), status
+    if wants_json():
+        return jsonify(error=message or name, status=status), status
+    return render_template("errors/error.html", status=status, name=name, message=message), status
+
+
 def register_error_handlers(app) -> None:
     @app.errorhandler(429)
     def too_many(error: HTTPException):
         from app.limits import retry_after
 
         wait = retry_after()
-        message = f"Too many attempts. Please wait {wait} seconds and try again."
-        if wants_json():
-            response = jsonify(error=message, status=429)
-        else:
-            response = app.make_response(render_template("errors/error.html", error=error, message=message))
-        response.status_code = 429
+        response = app.make_response(error_response(429, f"Too many attempts. Please wait {wait} seconds and "
+                                                         "try again.", error.name))
         response.headers["Retry-After"] = str(wait)
         return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        if error.code >= 500:
-            db.session.rollback()
-        if request.path.startswith("/backend/"):
-            return jsonify(error=1), error.code
-        if wants_json():
-            return jsonify(error=error.description or error.name, status=error.code), error.code
-        return render_template("errors/error.html", error=error), error.code
+        return error_response(error.code, error.description, error.name)
 
-    @app.errorhandler(StorageError)
-    def storage_failed(error: StorageError):
-        from werkzeug.exceptions import ServiceUnavailable
-
-        db.session.rollback()
-        app.logger.error("storage failed on %s: %s", request.path, error.message)
-        return http_error(ServiceUnavailable(f"The storage failed ({error.message}). Nothing was changed; "
-                                             "please try again later."))
+    @app.errorhandler(CoeditError)
+    def domain_error(error: CoeditError):
+        if isinstance(error, StorageError):
+            app.logger.error("storage failed on %s: %s", request.path, error.message)
+            return error_response(503, f"The storage failed ({error.message}). Nothing was changed; "
+                                       "please try again later.", "Service Unavailable")
+        return error_response(error.http_status, error.message)
 
     @app.errorhandler(OSError)
     def os_error(error: OSError):
         from app.services.storage.base import WRITE_FAILURES
 
         if error.errno in WRITE_FAILURES:  # a full or read-only disk wherever it was met
-            return storage_failed(StorageError(WRITE_FAILURES[error.errno]))
+            return domain_error(StorageError(WRITE_FAILURES[error.errno]))
         return unexpected(error)
-
-    @app.errorhandler(NotFound)
-    def not_found(error: NotFound):
-        from werkzeug.exceptions import NotFound as HTTPNotFound
-
-        return http_error(HTTPNotFound(error.message or None))
-
-    @app.errorhandler(Forbidden)
-    def forbidden(error: Forbidden):
-        from werkzeug.exceptions import Forbidden as HTTPForbidden
-
-        return http_error(HTTPForbidden(error.message or None))
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
@@ -81,4 +68,4 @@ def register_error_handlers(app) -> None:
             return jsonify(error=1), 500
         if wants_json():
             return jsonify(error="Internal error", status=500), 500
-        return render_template("errors/error.html", error=None), 500
+        return render_template("errors/error.html", status=500, name="", message=None), 500

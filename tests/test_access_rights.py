@@ -85,9 +85,10 @@ def test_bad_rights_requests_are_explained(world, doc):
 def test_the_dialog_sets_rights_and_everyone_concerned_is_told(world, doc):
     alice = world.client("alice")
     page = alice.get(f"/files/{doc['id']}").get_data(as_text=True)
-    assert "Change access rights" in page and 'name="user-bob"' in page and 'name="user-alice"' not in page
-    response = alice.post(f"/files/{doc['id']}/rights", data={"default": "comment", "user-bob": "edit",
-                                                            "allow_download": "y"})
+    assert "Change access rights" in page and 'name="people-0-username" type="hidden" value="bob"' in page
+    assert 'value="alice"' not in page  # the owner always edits: no level to choose
+    bob_edits = {"default": "comment", "people-0-username": "bob", "people-0-level": "edit", "allow_download": "y"}
+    response = alice.post(f"/files/{doc['id']}/rights", data=bob_edits)
     assert response.status_code == 302
     assert config(world, doc["id"], "bob")["document"]["permissions"]["edit"] is True
     notes = world.client().get("/api/v1/notifications", headers=world.api("bob")).get_json()
@@ -95,7 +96,7 @@ def test_the_dialog_sets_rights_and_everyone_concerned_is_told(world, doc):
     thread = alice.get(f"/files/{doc['id']}/thread").get_data(as_text=True)
     assert "changed access rights of Report.docx: members comment, Bob Baker edit" in thread
     # Saving the dialog unchanged tells nobody anything new.
-    alice.post(f"/files/{doc['id']}/rights", data={"default": "comment", "user-bob": "edit", "allow_download": "y"})
+    alice.post(f"/files/{doc['id']}/rights", data=bob_edits)
     assert world.client().get("/api/v1/notifications", headers=world.api("bob")).get_json()["unread"] == 1
 
 

@@ -25,13 +25,16 @@ app = create_app({{"SQLALCHEMY_DATABASE_URI": {db!r}, "STORAGE_DIR": {storage!r}
 SETUP = """
 from app.extensions import db
 from app.models import Membership, Space, User
-from app.services import files, editor_config
+from app import transaction
+from app.services import files
+from app.services.docs import editor_config
 with app.app_context():
     db.create_all()
     user = User(username="u", display_name="U"); user.set_password("p")
     space = Space(name="S"); db.session.add_all([user, space]); db.session.add(Membership(space=space, user=user, role="owner"))
     db.session.commit()
     file = files.create_document(space, None, user, "Doc", "docx")
+    transaction.commit()
     with app.test_request_context():
         config = editor_config.build(file, user, "edit")
     print(json.dumps({{"id": file.id, "key": file.doc_key, "callback": config["editorConfig"]["callbackUrl"]}}))

@@ -100,13 +100,16 @@ import sqlalchemy as sa
 from wsgi import app
 from app.extensions import db
 from app.models import File, Space, User
-from app.services import files, keys, settings
+from app import transaction
+from app.services import files, settings
+from app.services.docs import keys
 with app.app_context():
     file = db.session.scalar(sa.select(File))
     if file is None:
         user = User(username="u", display_name="U"); user.set_password("p")
         space = Space(name="S"); db.session.add_all([user, space]); db.session.commit()
         file = files.create_document(space, None, user, "Doc", "docx")
+        transaction.commit()
     print(file.doc_key, keys.make_key(settings.installation_id(), file.id, file.key_salt, file.version, file.key_serial))
 """
     runs = [subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env_for(tmp_path), capture_output=True,

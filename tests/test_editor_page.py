@@ -35,7 +35,7 @@ def test_editor_page_renders_the_signed_config(world):
     signed = jwt.decode(config["token"], SECRET, algorithms=["HS256"])
     unsigned = {k: v for k, v in config.items() if k != "token"}
     assert {k: v for k, v in signed.items() if k not in ("iat", "exp", "coedit_aud")} == unsigned
-    assert signed["exp"] - signed["iat"] == 300
+    assert signed["exp"] - signed["iat"] == 120
     assert signed["coedit_aud"] == "browser"  # never taken for a token from Docs
 
 

@@ -161,7 +161,7 @@ def test_save_pointing_off_the_document_server_is_refused(live, emulator, fake_d
 
 
 def test_connection_test_passes_against_docs(live, emulator):
-    from app.services.docs_client import check_connection
+    from app.services.docs.client import check_connection
 
     with live.app.test_request_context():
         steps = check_connection()

@@ -203,7 +203,7 @@ def test_a_deleted_files_changes_are_refused_without_a_space_and_downloadable(li
 
 
 def test_a_failed_delete_after_recovery_is_reported_not_fatal(live, emulator, monkeypatch):
-    from app.services import docs_client
+    from app.services.docs import client as docs_client
     from app.services.exceptions import DocsError
 
     doc, key = forget_a_session(live, emulator)

@@ -21,6 +21,7 @@ from tests.helpers import docx_with
 
 def make_file(world, title: str, ages_in_days: list[int]) -> int:
     """A file with one version per age (oldest first, version 1 = first age); returns its id."""
+    from app import transaction
     from app.services import files
 
     doc = world.create_document("alice", title)
@@ -30,6 +31,7 @@ def make_file(world, title: str, ages_in_days: list[int]) -> int:
         alice = db.session.get(User, world.user_ids["alice"])
         for n in range(2, len(ages_in_days) + 1):
             files.upload_version(file, alice, io.BytesIO(docx_with(f"{title} version {n}")))
+            transaction.commit()
         now = utcnow()
         for number, age in enumerate(ages_in_days, start=1):
             db.session.execute(sa.update(FileVersion)

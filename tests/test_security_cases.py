@@ -212,7 +212,7 @@ def test_ed8_up4_macros_never_auto_run_and_macro_files_open_read_only(world):
 
 def test_ed9_docs_address_on_the_apps_own_origin_fails_the_connection_test(world):
     """ED-9: pointing the Docs address at the app itself does not pass the connection test silently."""
-    from app.services.docs_client import check_connection
+    from app.services.docs.client import check_connection
 
     world.app.config["DOCS_URL"] = world.url
     with world.app.test_request_context():
@@ -574,7 +574,7 @@ def _scripted_docs(fake_docs, converter: dict):
 
 
 def _conversion_step(world):
-    from app.services.docs_client import check_connection
+    from app.services.docs.client import check_connection
 
     with world.app.test_request_context():
         steps = check_connection()

@@ -456,7 +456,7 @@ def test_partial_lists_links_and_shows_a_new_url_once(world):
     from app.extensions import db
     from app.models import File
     from app.models import User
-    from app.share import share_context
+    from app.files.views import share_links_context
 
     doc = world.create_document("alice", "Listed")
     view = make_link(world, doc["id"], "view", password="pw-1234")
@@ -470,8 +470,8 @@ def test_partial_lists_links_and_shows_a_new_url_once(world):
             if new_link:
                 session["share_new_link"] = new_link
             file = db.session.get(File, doc["id"])
-            first = render_template("share/_file_links.html", file=file, **share_context(file))
-            second = share_context(file)
+            first = render_template("files/_share_links.html", file=file, **share_links_context(file))
+            second = share_links_context(file)
             return first, second
 
     html, again = render("alice", {"file_id": doc["id"], "link_id": edit["id"], "url": edit["url"]})

@@ -20,9 +20,9 @@ from app.models import FileVersion
 from app.models import Space
 from app.security import admin_required
 from app.services import formats
-from app.services import forgotten
+from app.services.docs import forgotten
 from app.services import settings
-from app.services.forgotten import RecoveryError
+from app.services.docs.forgotten import RecoveryError
 
 
 @bp.route("/forgotten")

@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_login import login_required
 
 from app.admin import bp
+from app import transaction
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.models import User
@@ -44,7 +45,7 @@ def disable_user(user_id: int):
         flash("You cannot disable your own account.", "warning")
         return redirect(url_for("admin.users_page"))
     accounts.set_disabled(user, user.is_active)
-    db.session.commit()
+    transaction.commit()
     flash(f"{user.display_name} is {'enabled' if user.is_active else 'disabled and signed out everywhere'}.", "success")
     return redirect(url_for("admin.users_page"))
 
@@ -56,6 +57,6 @@ def sign_out_user(user_id: int):
     """End every session of an account (their API tokens stay)."""
     user = _person(user_id)
     ended = accounts.end_all_sessions(user)
-    db.session.commit()
+    transaction.commit()
     flash(f"{user.display_name} is signed out everywhere ({ended} session{'s' if ended != 1 else ''}).", "success")
     return redirect(url_for("admin.users_page"))

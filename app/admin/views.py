@@ -8,9 +8,9 @@ from flask_login import login_required
 from app import limits
 from app.admin import bp
 from app.admin.forms import SettingsForm
-from app.extensions import db
+from app import transaction
 from app.security import admin_required
-from app.services import docs_client
+from app.services.docs import client
 from app.services import settings
 
 FORM_FIELDS = [k for k in settings.FIELDS if k != "jwt_secret" and hasattr(SettingsForm, k)]
@@ -34,9 +34,9 @@ def settings_page():
         if form.jwt_secret.data:
             values["jwt_secret"] = form.jwt_secret.data
         settings.save(values)
-        db.session.commit()
+        transaction.commit()
         flash("Settings saved.", "success")
-        steps = docs_client.check_connection(request.scheme)
+        steps = client.check_connection(request.scheme)
     else:
         flash("Please correct the marked fields.", "danger")
     for key in fixed:  # show the value that is in force, not what was posted

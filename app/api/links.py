@@ -10,13 +10,14 @@ from flask import jsonify
 from flask import url_for
 from flask_login import current_user
 
+from app import transaction
 from app.api import bp
 from app.api.views import _json
 from app.models import File
 from app.models import ShareLink
 from app.services import rights
 from app.services import share_links
-from app.services.exceptions import BadRequest
+from app.services.exceptions import BadRequestError
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -51,11 +52,11 @@ def _expiry(value) -> datetime | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise BadRequest("'expires_at' is an ISO-8601 date and time.")
+        raise BadRequestError("'expires_at' is an ISO-8601 date and time.")
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        raise BadRequest("'expires_at' is an ISO-8601 date and time.") from None
+        raise BadRequestError("'expires_at' is an ISO-8601 date and time.") from None
 
 
 @bp.route("/files/<int:file_id>/links", methods=("POST",))
@@ -65,9 +66,10 @@ def create_link(file_id: int):
     data = _json()
     mode = data.get("mode")
     if mode not in ("view", "edit"):
-        raise BadRequest("'mode' is view or edit.")
+        raise BadRequestError("'mode' is view or edit.")
     password = data.get("password")
     link, secret = share_links.create(file, current_user, mode, _expiry(data.get("expires_at")), password)
+    transaction.commit()
     return jsonify(link_json(link, secret)), 201
 
 
@@ -81,4 +83,5 @@ def list_links(file_id: int):
 def revoke_link(file_id: int, link_id: int):
     file = _managed_file(file_id)
     share_links.revoke(share_links.get_link(file, link_id), current_user)
+    transaction.commit()
     return "", 204

@@ -1,6 +1,5 @@
 """JSON API views. Errors are JSON; a file or space outside your reach is 404."""
 
-import sqlalchemy as sa
 from flask import abort
 from flask import g
 from flask import jsonify
@@ -8,21 +7,19 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 
+from app import transaction
 from app.api import bp
 from app.extensions import csrf
 from app.extensions import db
 from app.models import FileVersion
-from app.open.views import unavailable_reason
-from app.services import access
 from app.services import accounts
-from app.services import editor_config
+from app.services.docs import editor_config
 from app.services import files as file_service
 from app.services import notifications
 from app.services import rights
-from app.services import sending
+from app import downloads
 from app.services import spaces
-from app.services.exceptions import BadRequest
-from app.services.exceptions import Forbidden
+from app.services.exceptions import BadRequestError
 
 
 @bp.before_request
@@ -34,22 +31,17 @@ def authenticate():
         csrf.protect()
 
 
-@bp.errorhandler(BadRequest)
-def bad_request(error: BadRequest):
-    return jsonify(error=error.message, status=400), 400
-
-
 def _json() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise BadRequest("Send a JSON object.")
+        raise BadRequestError("Send a JSON object.")
     return data
 
 
 def _text(data: dict, key: str, limit: int = 200) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise BadRequest(f"'{key}' must be a non-empty string of at most {limit} characters.")
+        raise BadRequestError(f"'{key}' must be a non-empty string of at most {limit} characters.")
     return value.strip()
 
 
@@ -64,13 +56,14 @@ def file_json(file) -> dict:
         "size": head.size,
         "key": file.doc_key,
         "editors": file.editors,
-        "editor_url": url_for("open.editor", file_id=file.id, _external=True),
+        "editor_url": url_for("editor.page", file_id=file.id, _external=True),
     }
 
 
 @bp.route("/spaces", methods=("POST",))
 def create_space():
     space = spaces.create_space(_text(_json(), "name", 128), current_user)
+    transaction.commit()
     return jsonify(id=space.id, name=space.name), 201
 
 
@@ -83,11 +76,12 @@ def add_member(space_id: int):
     username = _text(data, "username", 64)
     role = data.get("role", "member")
     if role not in ("member", "admin"):
-        raise BadRequest("'role' is member or admin.")
+        raise BadRequestError("'role' is member or admin.")
     user = accounts.find(username)
     if user is None:
         abort(404, "No such user.")
     member, created = spaces.add_member(space, user, role, current_user)
+    transaction.commit()
     return jsonify(space=space.id, username=user.username, role=member.role), 201 if created else 200
 
 
@@ -96,8 +90,9 @@ def upload(space_id: int):
     space, _ = rights.get_space_or_404(space_id, current_user)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise BadRequest("Send the file as multipart field 'file'.")
+        raise BadRequestError("Send the file as multipart field 'file'.")
     file = file_service.upload(space, None, current_user, upload.filename, upload.stream)
+    transaction.commit()
     return jsonify(file_json(file)), 201
 
 
@@ -107,8 +102,9 @@ def create_document(space_id: int):
     data = _json()
     kind = data.get("type")
     if kind not in ("docx", "xlsx", "pptx", "pdf"):
-        raise BadRequest("'type' is one of docx, xlsx, pptx, pdf.")
+        raise BadRequestError("'type' is one of docx, xlsx, pptx, pdf.")
     file = file_service.create_document(space, None, current_user, _text(data, "title"), kind)
+    transaction.commit()
     return jsonify(file_json(file)), 201
 
 
@@ -121,15 +117,13 @@ def get_file(file_id: int):
 @bp.route("/files/<int:file_id>/content")
 def content(file_id: int):
     file, _ = rights.require(file_id, current_user, "download")
-    return sending.send_version(file, file_service.head_version(file), as_attachment=True)
+    return downloads.send_version(file, file_service.head_version(file), as_attachment=True)
 
 
 @bp.route("/files/<int:file_id>/versions")
 def versions(file_id: int):
     file, _ = rights.get_file_or_404(file_id, current_user)
-    rows = db.session.scalars(
-        sa.select(FileVersion).where(FileVersion.file_id == file.id).order_by(FileVersion.number)
-    ).all()
+    rows = db.session.scalars(file.versions_select().order_by(FileVersion.number)).all()
     return jsonify(versions=[{
         "number": v.number,
         "size": v.size,
@@ -145,14 +139,11 @@ def versions(file_id: int):
 
 @bp.route("/files/<int:file_id>/editor-config")
 def get_editor_config(file_id: int):
-    """Exactly the signed config the editor page renders for this user."""
+    """Exactly the signed config the editor page renders for this user (or the page's refusal)."""
     file, level = rights.get_file_or_404(file_id, current_user)
-    blocked = unavailable_reason(file, current_user)
-    if blocked:
-        reason, status = blocked
-        abort(status, reason or "The Document Server is not configured.")
-    mode = request.args.get("mode", "edit")
-    return jsonify(editor_config.build(file, current_user, level, mode, request.headers.get("User-Agent", "")))
+    config = editor_config.open_for(file, current_user, level, request.args.get("mode", "edit"),
+                                    request.headers.get("User-Agent", ""))
+    return jsonify(config)
 
 
 @bp.route("/files/<int:file_id>/rights", methods=("GET",))
@@ -170,17 +161,15 @@ def put_rights(file_id: int):
     users = data.get("users", {})
     if not isinstance(users, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
                                              for k, v in users.items()):
-        raise BadRequest("'users' maps usernames to a level (or null).")
+        raise BadRequestError("'users' maps usernames to a level (or null).")
     default = data.get("default")
     if default is not None and not isinstance(default, str):
-        raise BadRequest("'default' is a level.")
+        raise BadRequestError("'default' is a level.")
     allow_download = data.get("allow_download")
     if allow_download is not None and not isinstance(allow_download, bool):
-        raise BadRequest("'allow_download' is true or false.")
-    try:
-        access.change_rights(file, current_user, default, users, allow_download)
-    except Forbidden as exc:
-        abort(403, exc.message)
+        raise BadRequestError("'allow_download' is true or false.")
+    rights.change_rights(file, current_user, default, users, allow_download)
+    transaction.commit()
     return jsonify(rights.describe(file))
 
 
@@ -198,7 +187,7 @@ def version_content(file_id: int, number: int):
     version = file_service.get_version(file, number)
     if version is None:
         abort(404, "No such version.")
-    return sending.send_version(file, version, as_attachment=True)
+    return downloads.send_version(file, version, as_attachment=True)
 
 
 @bp.route("/files/<int:file_id>/versions/<int:number>/restore", methods=("POST",))
@@ -206,6 +195,7 @@ def restore_version(file_id: int, number: int):
     """Restore a version as the new current one (editors only)."""
     file, level = rights.require(file_id, current_user, "edit", "Only editors restore versions.")
     version = file_service.restore(file, number, current_user)
+    transaction.commit()
     return jsonify(number=version.number, key=file.doc_key, restored_from=number), 201
 
 
@@ -215,6 +205,7 @@ def upload_version(file_id: int):
     file, level = rights.require(file_id, current_user, "edit", "Only editors upload new versions.")
     upload = request.files.get("file")
     if upload is None:
-        raise BadRequest("Send the file as multipart field 'file'.")
+        raise BadRequestError("Send the file as multipart field 'file'.")
     version = file_service.upload_version(file, current_user, upload.stream)
+    transaction.commit()
     return jsonify(number=version.number, key=file.doc_key, size=version.size), 201

@@ -17,11 +17,11 @@ from app import limits
 from app.auth import bp
 from app.auth.forms import LoginForm
 from app.auth.forms import PasswordForm
-from app.extensions import db
+from app import transaction
 from app.forms import ConfirmForm
 from app.security import is_safe_next_url
 from app.services import accounts
-from app.services.exceptions import BadRequest
+from app.services.exceptions import BadRequestError
 
 
 @bp.route("/login", methods=("GET", "POST"))
@@ -38,7 +38,7 @@ def login():
             flash("Unknown username or wrong password.", "danger")
             return render_template("auth/login.html", form=form)
         accounts.start_session(user, form.remember.data, request.headers.get("User-Agent", ""), request.remote_addr)
-        db.session.commit()
+        transaction.commit()
         login_user(user, remember=form.remember.data)
         target = request.args.get("next")
         return redirect(target if is_safe_next_url(target) else url_for("spaces.index"))
@@ -52,7 +52,7 @@ def logout():
     so a copy of its cookies no longer works; share-link passes go with it."""
     if ConfirmForm().validate_on_submit():
         accounts.end_session(current_user.session_token)
-        db.session.commit()
+        transaction.commit()
         logout_user()
         session.clear()
         flash("You are signed out.", "info")
@@ -67,10 +67,10 @@ def account():
     if form.validate_on_submit():
         try:
             accounts.change_password(current_user, form.current.data, form.new.data, current_user.session_token)
-        except BadRequest as exc:
+        except BadRequestError as exc:
             form.current.errors.append(exc.message)
         else:
-            db.session.commit()
+            transaction.commit()
             flash("Password changed. You were signed out everywhere else.", "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, sessions=accounts.sessions_of(current_user),
@@ -84,7 +84,7 @@ def sign_out_everywhere():
     if not ConfirmForm().validate_on_submit():
         abort(400)
     accounts.end_all_sessions(current_user)
-    db.session.commit()
+    transaction.commit()
     logout_user()
     session.clear()
     flash("You are signed out everywhere.", "info")
@@ -99,6 +99,6 @@ def end_session(session_id: int):
         abort(400)
     if not accounts.end_session_by_id(current_user, session_id):
         abort(404)
-    db.session.commit()
+    transaction.commit()
     flash("That session is signed out.", "success")
     return redirect(url_for("auth.account"))

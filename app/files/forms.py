@@ -1,16 +1,34 @@
-"""Forms of the file page."""
+"""Forms of the file page: rename, new version, access rights, comments and share links."""
+
+from datetime import date
+from datetime import datetime
+from datetime import timezone
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
 from wtforms import BooleanField
+from wtforms import DateField
+from wtforms import FieldList
+from wtforms import Form
+from wtforms import FormField
+from wtforms import HiddenField
+from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import StringField
+from wtforms import SubmitField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms import SubmitField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
+from wtforms.validators import Optional
+from wtforms.validators import ValidationError
+
+from app.services.rights import LEVEL_LABELS
+from app.services.share_links import PASSWORD_MAX
+from app.services.share_links import PASSWORD_MIN
+
+LEVEL_CHOICES = [SelectChoice(value, label) for value, label in LEVEL_LABELS.items()]
 
 
 class RenameForm(FlaskForm):
@@ -23,15 +41,18 @@ class VersionUploadForm(FlaskForm):
     submit = SubmitField("Upload new version")
 
 
-LEVEL_CHOICES = [SelectChoice("edit", "Edit"), SelectChoice("review", "Review (track changes)"),
-                 SelectChoice("comment", "Comment"), SelectChoice("fill", "Fill in forms"),
-                 SelectChoice("read", "Read"), SelectChoice("none", "No access")]
+class PersonLevelForm(Form):
+    """One member's own level; empty follows the file's default."""
+
+    username = HiddenField(validators=[DataRequired(), Length(max=64)])
+    level = SelectField("Access", choices=[SelectChoice("", "Default")] + LEVEL_CHOICES)
 
 
 class RightsForm(FlaskForm):
-    """The default level and reader downloads; per-person levels come as user-<name> fields."""
+    """The Change access rights dialog: the default for members, each member's own level, reader downloads."""
 
     default = SelectField("Space members", choices=LEVEL_CHOICES)
+    people = FieldList(FormField(PersonLevelForm), max_entries=10_000)
     allow_download = BooleanField("Readers may download, print and copy")
     submit = SubmitField("Save access rights")
 
@@ -39,3 +60,23 @@ class RightsForm(FlaskForm):
 class CommentForm(FlaskForm):
     body = TextAreaField("Comment", validators=[DataRequired(), Length(max=5000)])
     submit = SubmitField("Comment")
+
+
+class LinkForm(FlaskForm):
+    """Create a share link."""
+
+    mode = SelectField("Access", choices=[SelectChoice("view", "Can view"), SelectChoice("edit", "Can edit")],
+                       default="view")
+    expires_on = DateField("Valid until (optional)", validators=[Optional()])
+    link_password = PasswordField("Password (optional)", validators=[Optional(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)],
+                                  render_kw={"autocomplete": "new-password"})
+    submit = SubmitField("Create link")
+
+    def validate_expires_on(self, field) -> None:
+        if field.data is not None and field.data < datetime.now(timezone.utc).date():
+            raise ValidationError("The date must not be in the past.")
+
+
+def end_of_day(day: date) -> datetime:
+    """The moment a link valid until ``day`` stops working: the end of that day, UTC."""
+    return datetime.combine(day, datetime.max.time(), tzinfo=timezone.utc).replace(microsecond=0)

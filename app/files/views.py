@@ -1,35 +1,39 @@
-"""File pages. Every route loads the file through the rights check first."""
+"""File pages: the file with its versions, rights and share links. Every route loads the file
+through the rights check first; each action stages through a service and commits once."""
 
-import sqlalchemy as sa
 from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
+from app import downloads
+from app import transaction
 from app.extensions import db
 from app.files import bp
 from app.files.forms import CommentForm
+from app.files.forms import LinkForm
 from app.files.forms import RenameForm
 from app.files.forms import RightsForm
 from app.files.forms import VersionUploadForm
+from app.files.forms import end_of_day
 from app.forms import ConfirmForm
-from app.models import LEVELS
+from app.models import File
 from app.models import FileVersion
-from app.models import Post
-from app.services import access
 from app.services import files as file_service
 from app.services import formats
+from app.services import posts
 from app.services import rights
-from app.services import sending
 from app.services import settings
-from app.services import stream
-from app.services.exceptions import BadRequest
-from app.services.exceptions import Conflict
-from app.share import share_context
+from app.services import share_links
+from app.services.exceptions import BadRequestError
+from app.services.exceptions import ConflictError
+
+NEW_LINK_KEY = "share_new_link"  # the secret URL of a link just created, shown once on the file page
 
 
 @bp.route("/<int:file_id>")
@@ -37,9 +41,9 @@ from app.share import share_context
 def show(file_id: int):
     """The file with its versions and what the user may do with it."""
     file, level = rights.get_file_or_404(file_id, current_user)
-    versions = db.session.scalars(
-        sa.select(FileVersion).where(FileVersion.file_id == file.id).order_by(FileVersion.number.desc())
-    ).all()
+    versions = db.session.scalars(file.versions_select().order_by(FileVersion.number.desc())).all()
+    manages = rights.can_manage_file(file, current_user)
+    members = rights.members_with_levels(file) if manages else []
     return render_template(
         "files/show.html",
         file=file,
@@ -47,18 +51,46 @@ def show(file_id: int):
         versions=versions,
         can_edit=rights.at_least(level, "edit") and formats.is_editable(file.ext),
         can_open=formats.document_type(file.ext) is not None,
-        can_manage=rights.can_manage_file(file, current_user),
+        can_manage=manages,
         can_download=rights.may_download(file, level),
         docs_configured=settings.docs_configured(),
         save_pending=file_service.save_on_its_way(file),
         rename_form=RenameForm(title=file.stem),
-        rights_form=RightsForm(default=file.default_level, allow_download=file.allow_download),
-        members=rights.members_with_levels(file) if rights.can_manage_file(file, current_user) else [],
-        level_labels=access.LEVEL_LABELS,
-        **share_context(file),
+        rights_form=_rights_form(file, members),
+        members={user.username: (user, membership, effective) for user, membership, effective, _ in members},
+        level_labels=rights.LEVEL_LABELS,
+        **share_links_context(file),
         version_form=VersionUploadForm(),
         confirm_form=ConfirmForm(),
     )
+
+
+def _rights_form(file: File, members: list) -> RightsForm:
+    """The rights dialog filled in: one entry per member who may get a level of their own."""
+    people = [{"username": user.username, "level": override or ""} for user, membership, _, override in members
+              if user.id != file.owner_id and not membership.manages_space]
+    form = RightsForm(data={"default": file.default_level, "allow_download": file.allow_download, "people": people})
+    following = ("", f"Default ({rights.LEVEL_LABELS[file.default_level]})")
+    for entry in form.people:
+        entry.level.choices = [following] + entry.level.choices[1:]
+    return form
+
+
+def share_links_context(file: File) -> dict:
+    """What ``files/_share_links.html`` needs; ``new_link`` is a link just made, handed out once.
+
+    Links only for the file's managers; nothing for anyone else.
+    """
+    if not rights.can_manage_file(file, current_user):
+        return {"links": [], "link_states": {}, "link_form": None, "new_link": None}
+    new_link = session.get(NEW_LINK_KEY)
+    if isinstance(new_link, dict) and new_link.get("file_id") == file.id:
+        session.pop(NEW_LINK_KEY, None)
+    else:
+        new_link = None
+    links = share_links.links_for(file)
+    return {"links": links, "link_states": {link.id: share_links.state(link) for link in links},
+            "link_form": LinkForm(), "new_link": new_link}
 
 
 @bp.route("/<int:file_id>/download")
@@ -70,7 +102,7 @@ def download(file_id: int):
     version = file_service.get_version(file, number)
     if version is None:
         abort(404)
-    return sending.send_version(file, version, as_attachment=True)
+    return downloads.send_version(file, version, as_attachment=True)
 
 
 @bp.route("/<int:file_id>/rename", methods=("POST",))
@@ -81,9 +113,11 @@ def rename(file_id: int):
     if form.validate_on_submit():
         try:
             file_service.rename(file, form.title.data)
-            flash(f"Renamed to {file.title}.", "success")
-        except BadRequest as exc:
+        except BadRequestError as exc:
             flash(exc.message, "danger")
+        else:
+            transaction.commit()
+            flash(f"Renamed to {file.title}.", "success")
     return redirect(url_for("files.show", file_id=file.id))
 
 
@@ -98,10 +132,11 @@ def delete(file_id: int):
     force = current_user.is_admin and request.form.get("force") == "1"
     try:
         file_service.delete(file, current_user, force=force)
-    except Conflict as exc:
+    except ConflictError as exc:
         flash(exc.message + (" As an administrator you can delete it anyway; changes that arrive later are "
                              "kept by the Document Server." if current_user.is_admin else ""), "warning")
         return redirect(url_for("files.show", file_id=file_id, _anchor="delete"))
+    transaction.commit()
     flash(f"{title} deleted.", "success")
     return redirect(url_for("spaces.show", space_id=space_id, folder=folder_id))
 
@@ -110,14 +145,16 @@ def delete(file_id: int):
 @login_required
 def upload_version(file_id: int):
     """A new version from disk (editors only); open editors get a new key."""
-    file, level = rights.require(file_id, current_user, "edit")
+    file, _ = rights.require(file_id, current_user, "edit")
     form = VersionUploadForm()
     if form.validate_on_submit():
         try:
             version = file_service.upload_version(file, current_user, form.file.data.stream)
-            flash(f"Version {version.number} uploaded.", "success")
-        except BadRequest as exc:
+        except BadRequestError as exc:
             flash(exc.message, "danger")
+        else:
+            transaction.commit()
+            flash(f"Version {version.number} uploaded.", "success")
     return redirect(url_for("files.show", file_id=file.id))
 
 
@@ -130,19 +167,16 @@ def change_rights(file_id: int):
     if not form.validate_on_submit():
         flash("Choose a level for the space's members.", "danger")
         return redirect(url_for("files.show", file_id=file.id))
-    users = {}
-    for user, _, _, override in rights.members_with_levels(file):
-        if user.id == file.owner_id:
-            continue
-        wanted = request.form.get(f"user-{user.username}", "")
-        wanted = wanted if wanted in LEVELS else None  # "" means: follow the default
-        if wanted != override:
-            users[user.username] = wanted
+    overrides = {user.username: override for user, _, _, override in rights.members_with_levels(file)}
+    users = {entry["username"]: entry["level"] or None for entry in form.people.data
+             if entry["username"] in overrides and (entry["level"] or None) != overrides[entry["username"]]}
     try:
-        access.change_rights(file, current_user, form.default.data, users, form.allow_download.data)
-        flash("Access rights saved.", "success")
-    except BadRequest as exc:
+        rights.change_rights(file, current_user, form.default.data, users, form.allow_download.data)
+    except BadRequestError as exc:
         flash(exc.message, "danger")
+    else:
+        transaction.commit()
+        flash("Access rights saved.", "success")
     return redirect(url_for("files.show", file_id=file.id))
 
 
@@ -153,25 +187,69 @@ def thread(file_id: int):
     file, _ = rights.get_file_or_404(file_id, current_user)
     form = CommentForm()
     if form.validate_on_submit():
-        comment = stream.post(file.space_id, current_user, form.body.data.strip())
-        comment.file_id = file.id
-        db.session.commit()
+        posts.comment(file, current_user, form.body.data.strip())
+        transaction.commit()
         return redirect(url_for("files.thread", file_id=file.id) + "#end")
-    posts = db.session.scalars(
-        sa.select(Post).where(Post.file_id == file.id).order_by(Post.created_at, Post.id)
-    ).all()
-    return render_template("files/thread.html", file=file, posts=posts, form=form)
+    return render_template("files/thread.html", file=file, posts=posts.thread(file), form=form)
 
 
 @bp.route("/<int:file_id>/versions/<int:number>/restore", methods=("POST",))
 @login_required
 def restore_version(file_id: int, number: int):
     """Restore from the versions panel (editors only); open editors get a new key."""
-    file, level = rights.require(file_id, current_user, "edit")
+    file, _ = rights.require(file_id, current_user, "edit")
     if ConfirmForm().validate_on_submit():
         try:
             version = file_service.restore(file, number, current_user)
-            flash(f"Version {number} restored as version {version.number}.", "success")
-        except BadRequest as exc:
+        except BadRequestError as exc:
             flash(exc.message, "danger")
+        else:
+            transaction.commit()
+            flash(f"Version {number} restored as version {version.number}.", "success")
     return redirect(url_for("files.show", file_id=file.id))
+
+
+def _back_to_links(file: File):
+    return redirect(url_for("files.show", file_id=file.id, _anchor="share-links"))
+
+
+@bp.route("/<int:file_id>/links", methods=("POST",))
+@login_required
+def create_link(file_id: int):
+    """Create a share link; its URL is shown once on the file page.
+
+    :raise 404: the user may not read the file. :raise 403: they may read but not manage it.
+    """
+    file, _ = rights.require(file_id, current_user, "manage")
+    form = LinkForm()
+    if form.validate_on_submit():
+        expires = end_of_day(form.expires_on.data) if form.expires_on.data else None
+        try:
+            link, secret = share_links.create(file, current_user, form.mode.data, expires,
+                                              form.link_password.data or None)
+        except BadRequestError as exc:
+            flash(exc.message, "danger")
+        else:
+            transaction.commit()
+            session[NEW_LINK_KEY] = {"file_id": file.id, "link_id": link.id,
+                                     "url": url_for("share.landing", secret=secret, _external=True)}
+            flash(f"{'Edit' if link.mode == 'edit' else 'View'} link created. Copy it now: "
+                  "it is shown only this once.", "success")
+    else:
+        for name, errors in form.errors.items():
+            label = getattr(form, name).label.text if hasattr(form, name) else name
+            flash(f"{label}: {errors[0]}", "danger")
+    return _back_to_links(file)
+
+
+@bp.route("/<int:file_id>/links/<int:link_id>/revoke", methods=("POST",))
+@login_required
+def revoke_link(file_id: int, link_id: int):
+    """Revoke a link: it stops opening the file at once."""
+    file, _ = rights.require(file_id, current_user, "manage")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    share_links.revoke(share_links.get_link(file, link_id), current_user)
+    transaction.commit()
+    flash("The link is revoked: it no longer opens the file.", "success")
+    return _back_to_links(file)

@@ -80,6 +80,15 @@ class File(Base):
     def stem(self) -> str:
         return self.title[: -(len(self.ext) + 1)] if self.title.endswith("." + self.ext) else self.title
 
+    def versions_select(self) -> sa.Select:
+        """A SELECT of this file's versions; callers add their order and filters."""
+        return sa.select(FileVersion).where(FileVersion.file_id == self.id)
+
+    def end_editing(self) -> None:
+        """Nobody is in the editor any more (the session closed or its final save arrived)."""
+        self.editors = []
+        self.editing_since = None
+
 
 class FileVersion(Base):
     __tablename__ = "file_version"

@@ -7,6 +7,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
+from app import transaction
 from app.forms import ConfirmForm
 from app.notifications import bp
 from app.security import is_safe_next_url
@@ -38,5 +39,6 @@ def mark_read():
     if ConfirmForm().validate_on_submit():
         notification_id = request.form.get("id", type=int)
         notifications.mark_read(current_user, notification_id)
+        transaction.commit()
     target = request.form.get("next")
     return redirect(target if is_safe_next_url(target) else url_for("notifications.index"))

@@ -18,13 +18,14 @@ from flask import current_app
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
+from app import transaction
 from app.extensions import db
 from app.models import ApiToken
 from app.models import User
 from app.models import UserSession
 from app.models.base import utcnow
 from app.models.user import username_key
-from app.services.exceptions import BadRequest
+from app.services.exceptions import BadRequestError
 
 USERNAME_MAX = 64
 PASSWORD_MIN = 8
@@ -35,15 +36,15 @@ TOUCH_EVERY = timedelta(minutes=5)
 def clean_username(name: str | None) -> str:
     """A username as it is stored: NFKC-normalised and trimmed.
 
-    :raise BadRequest: empty, too long, or holding spaces or control characters.
+    :raise BadRequestError: empty, too long, or holding spaces or control characters.
     """
     name = unicodedata.normalize("NFKC", name or "").strip()
     if not name:
-        raise BadRequest("Enter a username.")
+        raise BadRequestError("Enter a username.")
     if len(name) > USERNAME_MAX:
-        raise BadRequest(f"A username has at most {USERNAME_MAX} characters.")
+        raise BadRequestError(f"A username has at most {USERNAME_MAX} characters.")
     if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in name):
-        raise BadRequest("A username has no spaces or control characters.")
+        raise BadRequestError("A username has no spaces or control characters.")
     return name
 
 
@@ -125,7 +126,7 @@ def load_session(token: str) -> User | None:
         if not remember:
             values["expires_at"] = now + _lifetime(False)
         db.session.execute(sa.update(UserSession).where(UserSession.id == session_id).values(**values))
-        db.session.commit()
+        transaction.commit()  # its own small transaction, at the start of the request: nothing else is staged
     user.session_token = token
     return user
 
@@ -154,10 +155,10 @@ def sessions_of(user: User) -> list[UserSession]:
 def set_password(user: User, password: str, keep_session: str | None = None) -> None:
     """Stage a new password and end every other session (a stolen cookie dies with the old password).
 
-    :raise BadRequest: shorter than PASSWORD_MIN characters.
+    :raise BadRequestError: shorter than PASSWORD_MIN characters.
     """
     if not isinstance(password, str) or len(password) < PASSWORD_MIN:
-        raise BadRequest(f"A password has at least {PASSWORD_MIN} characters.")
+        raise BadRequestError(f"A password has at least {PASSWORD_MIN} characters.")
     user.set_password(password)
     end_all_sessions(user, keep=keep_session)
 
@@ -165,10 +166,10 @@ def set_password(user: User, password: str, keep_session: str | None = None) -> 
 def change_password(user: User, current: str, new: str, keep_session: str | None) -> None:
     """The person's own change: the current password first.
 
-    :raise BadRequest: the current password is wrong, or the new one is too short.
+    :raise BadRequestError: the current password is wrong, or the new one is too short.
     """
     if not check_password_hash(user.password_hash, current or ""):
-        raise BadRequest("The current password is not right.")
+        raise BadRequestError("The current password is not right.")
     set_password(user, new, keep_session)
 
 
@@ -188,7 +189,7 @@ def user_for_api_token(token: str) -> User | None:
     now = utcnow()
     if last is None or now - _aware(last) > timedelta(hours=1):
         db.session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-        db.session.commit()
+        transaction.commit()  # as for sessions: before the request stages anything
     return user
 
 

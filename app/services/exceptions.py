@@ -1,49 +1,68 @@
-"""Domain errors the views turn into HTTP answers."""
+"""Domain errors: each carries the HTTP status it answers with and a reason safe to show a person.
+
+Services raise them; views let them through (one handler in errors.py renders a page or JSON)
+or catch them where a page flashes the reason instead.
+"""
 
 
 class CoeditError(Exception):
     """Base class; ``message`` is safe to show to a person."""
 
-    def __init__(self, message: str = ""):
+    http_status = 500
+
+    def __init__(self, message: str = "", http_status: int | None = None):
         super().__init__(message)
         self.message = message
+        if http_status is not None:
+            self.http_status = http_status
 
 
-class NotFound(CoeditError):
+class NotFoundError(CoeditError):
     """The thing does not exist, or the person may not know it does."""
 
+    http_status = 404
 
-class Forbidden(CoeditError):
+
+class ForbiddenError(CoeditError):
     """The person may see the thing but not do this to it."""
 
+    http_status = 403
 
-class Conflict(CoeditError):
+
+class BadRequestError(CoeditError):
+    """The input is wrong; the message says how."""
+
+    http_status = 400
+
+
+class ConflictError(CoeditError):
     """The thing is busy (being edited, a save on its way): try again later."""
 
-
-class BadRequest(CoeditError):
-    """The input is wrong; the message says how."""
+    http_status = 409
 
 
 class StorageError(CoeditError):
     """Storage failed; transient."""
 
+    http_status = 503
+
 
 class DocsError(CoeditError):
     """The Document Server could not be reached or answered with an error."""
 
+    http_status = 502
 
-class SaveRejected(CoeditError):
+
+class SaveRejectedError(CoeditError):
     """A save from Docs is refused for good: Docs keeps its copy as a forgotten file.
 
-    ``http_status`` is 403 for what is not allowed (a foreign key or URL) and 422
-    for a document that fails validation.
+    403 for what is not allowed (a foreign key or URL), 422 for a document that fails validation.
     """
 
-    def __init__(self, message: str = "", http_status: int = 422):
-        super().__init__(message)
-        self.http_status = http_status
+    http_status = 422
 
 
-class SaveFailed(CoeditError):
+class SaveFailedError(CoeditError):
     """A save from Docs failed for a reason that may pass: Docs should retry."""
+
+    http_status = 503

@@ -16,6 +16,7 @@ from typing import BinaryIO
 import sqlalchemy as sa
 from flask import current_app
 
+from app import transaction
 from app.extensions import db
 from app.models import DeletedFile
 from app.models import DocKey
@@ -26,16 +27,18 @@ from app.models import Space
 from app.models import User
 from app.models.base import utcnow
 from app.services import blanks
-from app.services import fetch
+from app.services.docs import fetch
 from app.services import formats
-from app.services import keys
+from app.services.docs import keys
 from app.services import rights
 from app.services import settings
-from app.services import stream
+from app.services import posts
 from app.services import validation
-from app.services.exceptions import BadRequest
-from app.services.exceptions import Conflict
+from app.services.exceptions import BadRequestError
+from app.services.exceptions import ConflictError
+from app.services.exceptions import DocsError
 from app.services.exceptions import StorageError
+from app.services import storage
 from app.services.storage import get_storage
 from app.services.storage.base import writing
 from app.services.storage import remove_leftovers
@@ -49,7 +52,7 @@ VALIDATED = frozenset("docx docm dotx dotm xlsx xlsm xltx xltm pptx pptm potx po
 def safe_filename(name: str) -> str:
     """A file name safe to show and store: no paths, control or bidi characters, sane length.
 
-    :raise BadRequest: nothing usable is left.
+    :raise BadRequestError: nothing usable is left.
     """
     name = unicodedata.normalize("NFC", name or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
@@ -66,14 +69,14 @@ def safe_filename(name: str) -> str:
     ext = ext[:16]
     stem = stem[: 200 - len(ext)].strip()
     if not stem:
-        raise BadRequest("Please give the file a name.")
+        raise BadRequestError("Please give the file a name.")
     return f"{stem}.{ext}" if ext else stem
 
 
 def titled(name: str, ext: str) -> str:
     """A safe file name that ends in .ext.
 
-    :raise BadRequest: nothing usable is left of the name.
+    :raise BadRequestError: nothing usable is left of the name.
     """
     name = safe_filename(name)
     return name if formats.extension_of(name) == ext else f"{name}.{ext}"
@@ -92,7 +95,7 @@ def _digest(path: str) -> tuple[int, str]:
 def spool(source: BinaryIO, limit: int) -> str:
     """Copy a stream into a temporary file, refusing more than limit bytes; returns its path.
 
-    :raise BadRequest: the stream is larger than the limit.
+    :raise BadRequestError: the stream is larger than the limit.
     """
     handle, path = get_storage().temp_file()
     written = 0
@@ -101,7 +104,7 @@ def spool(source: BinaryIO, limit: int) -> str:
             while chunk := source.read(CHUNK):
                 written += len(chunk)
                 if written > limit:
-                    raise BadRequest(f"The file is larger than the limit of {limit // (1024 * 1024)} MB.")
+                    raise BadRequestError(f"The file is larger than the limit of {limit // (1024 * 1024)} MB.")
                 handle.write(chunk)
     except BaseException:
         os.unlink(path)
@@ -120,21 +123,22 @@ def sound_document(path: str, ext: str) -> None:
 def check_content(path: str, ext: str) -> None:
     """Refuse a file whose content does not match its type (where we can check the type).
 
-    :raise BadRequest: with the reason.
+    :raise BadRequestError: with the reason.
     """
     if ext in VALIDATED:
         try:
             sound_document(path, ext)
         except validation.InvalidDocument as exc:
-            raise BadRequest(f"This is not a valid .{ext} file: {exc.reason}") from None
+            raise BadRequestError(f"This is not a valid .{ext} file: {exc.reason}") from None
 
 
 def lock(file: File) -> None:
-    """Take the file's row lock for the rest of the transaction.
+    """Start a write transaction holding the file's row lock (nothing may be staged before).
 
     An UPDATE as the first statement locks the row on PostgreSQL and takes SQLite's
     write lock, so concurrent saves of one file queue up instead of interleaving.
     """
+    transaction.begin_write()
     db.session.execute(sa.update(File).where(File.id == file.id).values(save_seq=File.save_seq + 1))
     db.session.refresh(file)
 
@@ -159,11 +163,10 @@ def store_version(
 
     A head version normally gets a fresh document key (not so for force-saves, whose
     editing session goes on); the version records the key its content is opened under.
-    The caller holds the file lock and commits; if the commit fails it must call
-    ``discard_blobs`` for the returned version (``commit_or_discard`` does both).
+    The caller holds the file lock and commits (the blob goes again if that fails).
     """
     size, sha = _digest(path)
-    storage_key = get_storage().put_file(path, f"files/{file.id}")
+    storage_key = storage.store(path, f"files/{file.id}")
     version = FileVersion(
         file_id=file.id,
         number=next_number(file),
@@ -183,23 +186,6 @@ def store_version(
             keys.rotate(file)
     version.doc_key = file.doc_key if becomes_head else session_key
     return version
-
-
-def discard_blobs(version: FileVersion) -> None:
-    """Delete a version's blobs (its content and any changes zip) whose row was never committed."""
-    for key in (version.storage_key, version.changes_storage_key):
-        if key:
-            get_storage().delete(key)
-
-
-def commit_or_discard(version: FileVersion) -> None:
-    """Commit the staged version; if that fails, roll back and delete its blobs, then re-raise."""
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        discard_blobs(version)
-        raise
 
 
 def title_in_use(space: Space, folder: Folder | None, title: str, ignore_id: int | None = None) -> bool:
@@ -224,7 +210,7 @@ def unique_title(space: Space, folder: Folder | None, title: str) -> str:
         candidate = f"{stem} ({n}).{ext}" if ext else f"{stem} ({n})"
         if not title_in_use(space, folder, candidate):
             return candidate
-    raise BadRequest("Too many files with this name.")
+    raise BadRequestError("Too many files with this name.")
 
 
 def is_member(file: File, user: User) -> bool:
@@ -251,20 +237,19 @@ def _new_file(space: Space, folder: Folder | None, owner: User, title: str, path
                 ext=formats.extension_of(title), owner=owner)
     db.session.add(file)
     db.session.flush()  # the id names the key and the storage prefix
-    version = store_version(file, path, owner, source)
+    store_version(file, path, owner, source)
     verb = "created" if source == "create" else "uploaded"
-    stream.notice(file, f"{owner.display_name} {verb} {title}", owner)
-    commit_or_discard(version)
+    transaction.after_commit(lambda: posts.notice(file, f"{owner.display_name} {verb} {title}", owner))
     return file
 
 
 def create_document(space: Space, folder: Folder | None, owner: User, name: str, ext: str) -> File:
-    """A new blank document as version 1.
+    """Stage a new blank document as version 1.
 
-    :raise BadRequest: unknown type or unusable name.
+    :raise BadRequestError: unknown type or unusable name.
     """
     if ext not in blanks.BLANK_TYPES:
-        raise BadRequest("Choose Document, Spreadsheet, Presentation or PDF form.")
+        raise BadRequestError("Choose Document, Spreadsheet, Presentation or PDF form.")
     name = titled(name, ext)
     handle, path = get_storage().temp_file()
     try:
@@ -276,9 +261,9 @@ def create_document(space: Space, folder: Folder | None, owner: User, name: str,
 
 
 def upload(space: Space, folder: Folder | None, owner: User, filename: str, source: BinaryIO) -> File:
-    """Store an uploaded file as version 1 of a new file.
+    """Stage an uploaded file as version 1 of a new file.
 
-    :raise BadRequest: name unusable, too large, or content not matching its type.
+    :raise BadRequestError: name unusable, too large, or content not matching its type.
     """
     title = safe_filename(filename)
     path = spool(source, settings.max_file_bytes())
@@ -290,14 +275,14 @@ def upload(space: Space, folder: Folder | None, owner: User, filename: str, sour
 
 
 def upload_version(file: File, author: User, source: BinaryIO) -> FileVersion:
-    """Store an uploaded file as the new head of an existing file; the key rotates."""
+    """Stage an uploaded file as the new head of an existing file; the key rotates."""
     path = spool(source, settings.max_file_bytes())
     try:
         check_content(path, file.ext)
         lock(file)
         version = store_version(file, path, author, "upload")
-        stream.notice(file, f"{file.title} was updated by {author.display_name}: version {version.number}", author)
-        commit_or_discard(version)
+        text = f"{file.title} was updated by {author.display_name}: version {version.number}"
+        transaction.after_commit(lambda: posts.notice(file, text, author))
         return version
     finally:
         remove_leftovers(path)
@@ -306,13 +291,25 @@ def upload_version(file: File, author: User, source: BinaryIO) -> FileVersion:
 def rename(file: File, new_title: str) -> None:
     """Rename within the folder; the extension stays what the content is.
 
-    :raise BadRequest: empty name or taken in this folder.
+    :raise BadRequestError: empty name or taken in this folder.
     """
     title = titled(new_title, file.ext)
     if title_in_use(file.space, file.folder, title, ignore_id=file.id):
-        raise BadRequest(f"A file named {title} already exists here.")
+        raise BadRequestError(f"A file named {title} already exists here.")
     file.title = title
-    db.session.commit()
+    if file.editors:
+        key = file.doc_key
+        transaction.after_commit(lambda: _tell_editors_new_title(key, title))
+
+
+def _tell_editors_new_title(key: str, title: str) -> None:
+    """Open editors show the new name at once (command meta); else when reopened."""
+    from app.services.docs import client
+
+    try:
+        client.command("meta", key=key, meta={"title": title})
+    except DocsError:
+        pass
 
 
 def save_on_its_way(file: File) -> bool:
@@ -328,17 +325,17 @@ def save_on_its_way(file: File) -> bool:
 
 
 def delete(file: File, actor: User, force: bool = False) -> None:
-    """Delete the file with all its versions (staged and committed here).
+    """Stage the deletion of the file with all its versions (their blobs go once it is committed).
 
     Not while someone edits it or its last session's save is still on its way: that save would
     find no file and only survive as a forgotten file in Docs. ``force`` (site administrators)
     deletes anyway; a save that still arrives is then reported to the owner (DeletedFile).
-    :raise Conflict: someone is editing it, or a save from the editor has not arrived yet.
+    :raise ConflictError: someone is editing it, or a save from the editor has not arrived yet.
     """
     if not force and file.editors:
-        raise Conflict(f"{file.title} is being edited; try again when everyone has closed it.")
+        raise ConflictError(f"{file.title} is being edited; try again when everyone has closed it.")
     if not force and save_on_its_way(file):
-        raise Conflict(f"The last changes to {file.title} are still on their way from the editor; "
+        raise ConflictError(f"The last changes to {file.title} are still on their way from the editor; "
                        "try again in a minute.")
     blobs = list(db.session.scalars(sa.select(FileVersion.storage_key).where(FileVersion.file_id == file.id)))
     doc_keys = list(db.session.scalars(sa.select(DocKey.key).where(DocKey.file_id == file.id)))
@@ -346,12 +343,11 @@ def delete(file: File, actor: User, force: bool = False) -> None:
                                owner_id=file.owner_id, deleted_by=actor.id,
                                keys_json=json.dumps(sorted(set(doc_keys) | {file.doc_key}))))
     if rights.readable_by_every_member(file):  # else the notice would name it to those it was hidden from
-        stream.space_notice(file.space_id, f"{actor.display_name} deleted {file.title}", actor)
+        posts.space_notice(file.space_id, f"{actor.display_name} deleted {file.title}", actor)
     # Its thread, notifications, rights, links and their use log go with it (ON DELETE CASCADE).
     db.session.delete(file)
-    db.session.commit()
-    for key in blobs:  # after the commit: a failed commit must not lose the blobs
-        get_storage().delete(key)
+    for key in blobs:
+        transaction.delete_blob_after_commit(key)
 
 
 def head_version(file: File) -> FileVersion:
@@ -370,15 +366,15 @@ def get_version(file: File, number: int) -> FileVersion | None:
 
 
 def restore(file: File, number: int, actor: User) -> FileVersion:
-    """Make an old version's content the new head (a new version; the key rotates).
+    """Stage an old version's content as the new head (a new version; the key rotates).
 
-    :raise BadRequest: no such version, or it is already the current one.
+    :raise BadRequestError: no such version, or it is already the current one.
     """
     old = get_version(file, number)
     if old is None:
-        raise BadRequest(f"There is no version {number}.")
+        raise BadRequestError(f"There is no version {number}.")
     if old.number == file.version:
-        raise BadRequest(f"Version {number} is already the current version.")
+        raise BadRequestError(f"Version {number} is already the current version.")
     handle, path = get_storage().temp_file()
     try:
         with handle, get_storage().open(old.storage_key) as source, writing():
@@ -386,19 +382,18 @@ def restore(file: File, number: int, actor: User) -> FileVersion:
                 handle.write(chunk)
         lock(file)
         version = store_version(file, path, actor, "restore")
-        stream.notice(file, f"{actor.display_name} restored version {number} of {file.title} as version "
-                            f"{version.number}", actor)
-        commit_or_discard(version)
+        text = f"{actor.display_name} restored version {number} of {file.title} as version {version.number}"
+        transaction.after_commit(lambda: posts.notice(file, text, actor))
         return version
     finally:
         remove_leftovers(path)
 
 
 def save_copy(file: File, actor: User, url: str, title: str, ext: str) -> File:
-    """A copy Docs made (Save copy as…) stored as a new file in the same folder.
+    """Stage a copy Docs made (Save copy as…) as a new file in the same folder.
 
     :raise SaveRejected: the URL is not on the Document Server, or the file is not sound.
-    :raise SaveFailed: the download failed. :raise BadRequest: unusable name.
+    :raise SaveFailed: the download failed. :raise BadRequestError: unusable name.
     """
     name = titled(title, ext)
     path = fetch.download(url, settings.max_file_bytes())

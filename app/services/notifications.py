@@ -31,10 +31,8 @@ def latest(user: User, limit: int = 50) -> list[Notification]:
 
 
 def mark_read(user: User, notification_id: int | None = None) -> int:
-    """Mark one (or every) notification of this user as read; returns how many changed."""
+    """Stage marking one (or every) notification of this user as read; returns how many change."""
     query = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
-    result = db.session.execute(query.values(read_at=utcnow()))
-    db.session.commit()
-    return result.rowcount
+    return db.session.execute(query.values(read_at=utcnow())).rowcount

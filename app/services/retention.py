@@ -21,12 +21,12 @@ from datetime import timezone
 
 import sqlalchemy as sa
 
+from app import transaction
 from app.extensions import db
 from app.models import File
 from app.models import FileVersion
 from app.models.base import utcnow
 from app.services import settings
-from app.services.storage import get_storage
 
 log = logging.getLogger("coedit.retention")
 
@@ -68,13 +68,11 @@ def plan(now: datetime | None = None) -> list[FileVersion]:
 
 
 def purge(versions: list[FileVersion]) -> int:
-    """Delete these version rows, commit, then delete their blobs; returns how many rows went.
+    """Stage deleting these version rows (their blobs go once that is committed); returns how many.
 
     A version that became its file's head since it was planned is skipped (the head is
-    never removed). Blobs go after the commit; one that cannot be deleted is logged and
-    left behind as an orphan rather than failing the purge.
+    never removed).
     """
-    blobs: list[str] = []
     removed = 0
     ids = sorted({v.file_id for v in versions})
     heads: dict[int, int] = {}
@@ -88,16 +86,9 @@ def purge(versions: list[FileVersion]) -> int:
         current = db.session.get(FileVersion, version.id)
         if current is None:
             continue  # already gone (another purge)
-        blobs.append(current.storage_key)
-        if current.changes_storage_key:
-            blobs.append(current.changes_storage_key)
+        for key in (current.storage_key, current.changes_storage_key):
+            if key:
+                transaction.delete_blob_after_commit(key)
         db.session.delete(current)
         removed += 1
-    db.session.commit()
-    storage = get_storage()
-    for key in blobs:
-        try:
-            storage.delete(key)
-        except Exception:  # the rows are gone: an undeletable blob is garbage, not an error of the purge
-            log.exception("could not delete blob %s of a purged version", key)
     return removed

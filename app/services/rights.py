@@ -1,11 +1,19 @@
-"""Who may do what with a space and its files, decided on the server only."""
+"""Who may do what with a space and its files, decided on the server only; and changing it.
 
+One function per question, asked by every entry point (pages, the API, share links and the
+routes Docs calls): ``file_level``/``require`` (may read, may act), ``may_download``,
+``may_change``, ``may_use_editors``, ``can_manage_file``.
+"""
+
+import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import g
+from flask import url_for
 
+from app import transaction
 from app.extensions import db
 from app.services import accounts
 from app.models import LEVELS
@@ -16,9 +24,21 @@ from app.models import Membership
 from app.models import Space
 from app.models import User
 from app.models.user import username_key
-from app.services.exceptions import BadRequest
-from app.services.exceptions import Forbidden
-from app.services.exceptions import NotFound
+from app.services.exceptions import BadRequestError
+from app.services.exceptions import DocsError
+from app.services.exceptions import ForbiddenError
+from app.services.exceptions import NotFoundError
+
+log = logging.getLogger("coedit.rights")
+
+LEVEL_LABELS = {
+    "edit": "Edit",
+    "review": "Review (track changes)",
+    "comment": "Comment",
+    "fill": "Fill in forms",
+    "read": "Read",
+    "none": "No access",
+}
 
 
 def membership(space_id: int, user: User | None) -> Membership | None:
@@ -43,12 +63,12 @@ def space_role(space_id: int, user: User | None) -> str | None:
 def get_space_or_404(space_id: int, user: User) -> tuple[Space, Membership]:
     """The space and the user's membership.
 
-    :raise NotFound: no such space, or the user is not a member (no existence oracle).
+    :raise NotFoundError: no such space, or the user is not a member (no existence oracle).
     """
     member = membership(space_id, user)
     space = db.session.get(Space, space_id) if member else None
     if space is None:
-        raise NotFound("No such space.")
+        raise NotFoundError("No such space.")
     return space, member
 
 
@@ -100,14 +120,14 @@ _FILE_WITH_ACCESS = (
 def get_file_or_404(file_id: int, user: User, need: str = "read") -> tuple[File, str]:
     """The file and the user's level on it, in one query.
 
-    :raise NotFound: no such file, or the user's level is below ``need``.
+    :raise NotFoundError: no such file, or the user's level is below ``need``.
     """
     row = db.session.execute(_FILE_WITH_ACCESS, {"file_id": file_id, "user_id": user.id}).first()
     level = _level(row[0], user, row[1], row[2]) if row else "none"
     if row is not None:  # later checks in this request (can_manage_file) need no query
         g.setdefault("_coedit_roles", {})[(row[0].space_id, user.id)] = row[1]
     if row is None or not at_least(level, need):
-        raise NotFound("No such file.")
+        raise NotFoundError("No such file.")
     return row[0], level
 
 
@@ -116,7 +136,7 @@ def require(file_id: int, user: User, need: str = "read", message: str = "") -> 
 
     ``need`` is a level, "download" (take the file's bytes: ``may_download``) or "manage" (the
     owner and space admins: rename, delete, rights).
-    :raise NotFound: the user may not even read the file. :raise Forbidden: they may read, not this.
+    :raise NotFoundError: the user may not even read the file. :raise ForbiddenError: they may read, not this.
     """
     file, level = get_file_or_404(file_id, user)
     if need == "manage":
@@ -127,7 +147,7 @@ def require(file_id: int, user: User, need: str = "read", message: str = "") -> 
     else:
         allowed = at_least(level, need)
     if not allowed:
-        raise Forbidden(message or "You are not allowed to do this with this file.")
+        raise ForbiddenError(message or "You are not allowed to do this with this file.")
     return file, level
 
 
@@ -244,11 +264,11 @@ def set_rights(file: File, default: str | None = None, users: dict[str, str | No
     """Apply a rights update; ``users`` maps usernames to a level, or None to drop the override.
 
     Stages the changes; the caller notifies and commits.
-    :raise BadRequest: unknown level, unknown user, someone outside the space, or the owner.
+    :raise BadRequestError: unknown level, unknown user, someone outside the space, or the owner.
     """
     levels = set(LEVELS)
     if default is not None and default not in levels:
-        raise BadRequest(f"Unknown level {default!r}; use one of {', '.join(LEVELS)}.")
+        raise BadRequestError(f"Unknown level {default!r}; use one of {', '.join(LEVELS)}.")
     before = {user.id: level for user, _, level, _ in members_with_levels(file)}
     old_default, old_download = file.default_level, file.allow_download
     if default is not None:
@@ -257,12 +277,12 @@ def set_rights(file: File, default: str | None = None, users: dict[str, str | No
         file.allow_download = bool(allow_download)
     for username, level in (users or {}).items():
         if level is not None and level not in levels:
-            raise BadRequest(f"Unknown level {level!r} for {username}.")
+            raise BadRequestError(f"Unknown level {level!r} for {username}.")
         user = accounts.find(username)
         if user is None or membership(file.space_id, user) is None:
-            raise BadRequest(f"{username} is not a member of this space.")
+            raise BadRequestError(f"{username} is not a member of this space.")
         if user.id == file.owner_id:
-            raise BadRequest(f"{username} owns the file and always edits it.")
+            raise BadRequestError(f"{username} owns the file and always edits it.")
         right = db.session.scalar(sa.select(FileRight).where(FileRight.file_id == file.id, FileRight.user_id == user.id))
         if level is None:
             if right is not None:
@@ -278,3 +298,62 @@ def set_rights(file: File, default: str | None = None, users: dict[str, str | No
         default=(old_default, file.default_level) if old_default != file.default_level else None,
         allow_download=(old_download, file.allow_download) if old_download != file.allow_download else None,
     )
+
+
+def change_rights(file: File, actor: User, default: str | None = None, users: dict | None = None,
+                  allow_download: bool | None = None) -> RightsChange:
+    """Stage a rights change made by actor, with its notifications and notice.
+
+    Once it is committed, people whose level went down while they are in the editor are dropped
+    from the session (what they did before stays and is saved; they may reopen with their new
+    rights).
+    :raise ForbiddenError: actor is neither the owner nor a space admin. :raise BadRequestError: bad input.
+    """
+    from app.services import notifications
+    from app.services import posts
+
+    if not can_manage_file(file, actor):
+        raise ForbiddenError("Only the file's owner and space admins change its access rights.")
+    change = set_rights(file, default, users, allow_download)
+    link = url_for("files.show", file_id=file.id)
+    for user_id, (_, new) in change.changed.items():
+        if user_id != actor.id:
+            notifications.notify(user_id, "rights", f"{actor.display_name} changed your access to {file.title}: "
+                                 f"{LEVEL_LABELS[new]}", link, file)
+    parts = []
+    if change.default:
+        parts.append(f"members {LEVEL_LABELS[change.default[1]].lower()}")
+    named = _named(users or {})
+    for user_id, (_, new) in sorted(change.changed.items()):
+        if user_id in named:  # people given their own level, not those following the default
+            parts.append(f"{named[user_id]} {LEVEL_LABELS[new].lower()}")
+    if change.allow_download:
+        parts.append("readers may download" if change.allow_download[1] else "readers may not download")
+    if parts:
+        posts.notice(file, f"{actor.display_name} changed access rights of {file.title}: {', '.join(parts)}", actor)
+    lowered = [str(uid) for uid, (old, new) in change.changed.items()
+               if LEVELS.index(new) < LEVELS.index(old) and str(uid) in file.editors]
+    if lowered:
+        key = file.doc_key
+        transaction.after_commit(lambda: _drop_from_editor(file.id, key, lowered))
+    return change
+
+
+def _named(users: dict) -> dict[int, str]:
+    """Ids and display names of the usernames a change names."""
+    keys = [username_key(name) for name in users]
+    rows = db.session.execute(sa.select(User.id, User.display_name).where(User.username_key.in_(keys))).all()
+    return dict(rows)
+
+
+def _drop_from_editor(file_id: int, key: str, users: list[str]) -> None:
+    """Ask Docs to disconnect these people from the session under key (best effort)."""
+    from app.services import settings
+    from app.services.docs import client
+
+    if not settings.docs_configured():
+        return
+    try:
+        client.command("drop", key=key, users=users)
+    except DocsError as exc:  # the rights changed anyway; new opens follow them
+        log.warning("file %s: could not drop %s from the editor: %s", file_id, users, exc.message)

@@ -20,6 +20,7 @@ from flask import current_app
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
+from app import transaction
 from app.extensions import db
 from app.models import File
 from app.models import User
@@ -28,11 +29,11 @@ from app.models.share import SHARE_MODES
 from app.models.share import ShareLink
 from app.models.share import ShareLinkUse
 from app.services import rights
-from app.services.exceptions import BadRequest
+from app.services.exceptions import BadRequestError
 from app.services.exceptions import CoeditError
 from app.services.exceptions import DocsError
-from app.services.exceptions import Forbidden
-from app.services.exceptions import NotFound
+from app.services.exceptions import ForbiddenError
+from app.services.exceptions import NotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,10 @@ _SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,128}")
 _STRIPPED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
-class LinkExpired(CoeditError):
+class LinkExpiredError(CoeditError):
     """The link existed and was valid, but its expiry has passed (410 Gone)."""
+
+    http_status = 410
 
 
 def hash_secret(secret: str) -> str:
@@ -83,32 +86,41 @@ def is_active(link: ShareLink) -> bool:
     return link.revoked_at is None and not is_expired(link) and _creator_keeps_right(link)
 
 
+def state(link: ShareLink) -> str:
+    """revoked, expired, inactive (its creator lost the right) or active."""
+    if link.revoked_at is not None:
+        return "revoked"
+    if is_expired(link):
+        return "expired"
+    return "active" if is_active(link) else "inactive"
+
+
 def create(file: File, creator: User, mode: str, expires_at: datetime | None = None,
            password: str | None = None) -> tuple[ShareLink, str]:
-    """A new link (committed) and its secret, which is never stored and cannot be shown again.
+    """A new link (staged) and its secret, which is never stored and cannot be shown again.
 
-    :raise Forbidden: the creator may not manage the file's rights.
-    :raise BadRequest: unknown mode, expiry not in the future, password too long.
+    :raise ForbiddenError: the creator may not manage the file's rights.
+    :raise BadRequestError: unknown mode, expiry not in the future, password too long.
     """
     if mode not in SHARE_MODES:
-        raise BadRequest("The mode of a link is view or edit.")
+        raise BadRequestError("The mode of a link is view or edit.")
     if not rights.can_manage_file(file, creator) or not rights.at_least(
             rights.file_level(file, creator), "edit" if mode == "edit" else "read"):
-        raise Forbidden("Only the file's owner and the space's admins share it by link.")
+        raise ForbiddenError("Only the file's owner and the space's admins share it by link.")
     expires_at = as_utc(expires_at)
     if expires_at is not None and expires_at <= utcnow():
-        raise BadRequest("The expiry must be in the future.")
+        raise BadRequestError("The expiry must be in the future.")
     password_hash = None
     if password is not None:
         if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-            raise BadRequest(f"A link password has {PASSWORD_MIN} to {PASSWORD_MAX} characters.")
+            raise BadRequestError(f"A link password has {PASSWORD_MIN} to {PASSWORD_MAX} characters.")
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         password_hash = generate_password_hash(password, method=method)
     secret = secrets.token_urlsafe(SECRET_BYTES)
     link = ShareLink(file_id=file.id, mode=mode, token_hash=hash_secret(secret), created_by=creator.id,
                      expires_at=expires_at, password_hash=password_hash)
     db.session.add(link)
-    db.session.commit()
+    db.session.flush()  # its id, for the log and the page that shows the secret once
     log.info("share link %s (%s) for file %s created by user %s", link.id, mode, file.id, creator.id)
     return link, secret
 
@@ -116,34 +128,32 @@ def create(file: File, creator: User, mode: str, expires_at: datetime | None = N
 def get_link(file: File, link_id: int) -> ShareLink:
     """One link of this file.
 
-    :raise NotFound: no such link on this file.
+    :raise NotFoundError: no such link on this file.
     """
     link = db.session.scalar(sa.select(ShareLink).where(ShareLink.id == link_id, ShareLink.file_id == file.id))
     if link is None:
-        raise NotFound("No such link.")
+        raise NotFoundError("No such link.")
     return link
 
 
 def revoke(link: ShareLink, actor: User) -> None:
-    """Revoke the link at once (again is a no-op), and disconnect its guests from the editor.
+    """Stage revoking the link (again is a no-op); once committed, its guests are disconnected from
+    the editor. Edits a dropped guest made are still saved: Docs sends them through the file's callback.
 
-    Edits a dropped guest made are still saved: Docs sends them through the file's callback.
-
-    :raise Forbidden: the actor may not manage the file's rights.
+    :raise ForbiddenError: the actor may not manage the file's rights.
     """
     if not rights.can_manage_file(link.file, actor):
-        raise Forbidden("Only the file's owner and the space's admins revoke its links.")
+        raise ForbiddenError("Only the file's owner and the space's admins revoke its links.")
     if link.revoked_at is not None:
         return
     link.revoked_at = utcnow()
-    db.session.commit()
     log.info("share link %s for file %s revoked by user %s", link.id, link.file_id, actor.id)
-    _drop_guests(link)
+    transaction.after_commit(lambda: _drop_guests(link))
 
 
 def _drop_guests(link: ShareLink) -> None:
     """Best effort: ask Docs to disconnect this link's guests who are in the editor now."""
-    from app.services import docs_client
+    from app.services.docs import client
     from app.services import settings
 
     file = link.file
@@ -155,7 +165,7 @@ def _drop_guests(link: ShareLink) -> None:
     if not users:
         return
     try:
-        docs_client.command("drop", key=file.doc_key, users=users)
+        client.command("drop", key=file.doc_key, users=users)
     except DocsError as exc:
         log.warning("share link %s revoked, but dropping its guests from file %s failed: %s",
                     link.id, file.id, exc.message)
@@ -173,18 +183,18 @@ def links_for(file: File) -> list[ShareLink]:
 def resolve(secret: str) -> ShareLink:
     """The working link for a secret.
 
-    :raise NotFound: unknown, revoked, or its creator lost the right it grants.
-    :raise LinkExpired: its expiry has passed.
+    :raise NotFoundError: unknown, revoked, or its creator lost the right it grants.
+    :raise LinkExpiredError: its expiry has passed.
     """
     if not isinstance(secret, str) or not _SECRET_SHAPE.fullmatch(secret):
-        raise NotFound("No such link.")
+        raise NotFoundError("No such link.")
     link = db.session.scalar(sa.select(ShareLink).where(ShareLink.token_hash == hash_secret(secret)))
     if link is None or link.revoked_at is not None:
-        raise NotFound("No such link.")
+        raise NotFoundError("No such link.")
     if is_expired(link):
-        raise LinkExpired("This link has expired.")
+        raise LinkExpiredError("This link has expired.")
     if not _creator_keeps_right(link):
-        raise NotFound("No such link.")
+        raise NotFoundError("No such link.")
     return link
 
 
@@ -200,16 +210,16 @@ def check_password(link: ShareLink, password: str | None) -> bool:
 def clean_guest_name(name: str | None) -> str:
     """The display name a guest typed, without control or bidi characters, trimmed.
 
-    :raise BadRequest: empty after cleaning, or longer than 64 characters.
+    :raise BadRequestError: empty after cleaning, or longer than 64 characters.
     """
     text = unicodedata.normalize("NFC", name or "")
     text = "".join(" " if ch.isspace() else ch for ch in text if unicodedata.category(ch) not in _STRIPPED_CATEGORIES
                    or ch in "\t\n\r")
     text = " ".join(text.split())
     if not text:
-        raise BadRequest("Please enter a name.")
+        raise BadRequestError("Please enter a name.")
     if len(text) > NAME_MAX:
-        raise BadRequest(f"A name has at most {NAME_MAX} characters.")
+        raise BadRequestError(f"A name has at most {NAME_MAX} characters.")
     return text
 
 
@@ -219,11 +229,10 @@ def new_guest_id() -> str:
 
 
 def record_use(link: ShareLink, guest_id: str, guest_name: str, ip: str | None) -> ShareLinkUse:
-    """Log one opening of the link (committed)."""
+    """Stage a record of one opening of the link."""
     use = ShareLinkUse(link_id=link.id, guest_id=guest_id, guest_name=clean_guest_name(guest_name),
                        ip=(ip or "")[:64])
     db.session.add(use)
-    db.session.commit()
     log.info("share link %s for file %s opened by %s (%r) from %s", link.id, link.file_id, guest_id,
              use.guest_name, use.ip)
     return use

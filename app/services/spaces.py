@@ -1,29 +1,141 @@
-"""Spaces and their members."""
+"""Spaces, their members, folders, and what a member sees on a space's page."""
+
+from dataclasses import dataclass
+from dataclasses import field
+
+import sqlalchemy as sa
 
 from app.extensions import db
+from app.models import File
+from app.models import FileVersion
+from app.models import Folder
 from app.models import Membership
+from app.models import Post
 from app.models import Space
 from app.models import User
+from app.services import formats
+from app.services import posts
 from app.services import rights
-from app.services import stream
+from app.services.exceptions import NotFoundError
+
+STREAM_LENGTH = 50
 
 
 def create_space(name: str, owner: User, description: str = "") -> Space:
-    """A new space owned by owner; committed."""
+    """Stage a new space owned by owner."""
     space = Space(name=name.strip(), description=description)
     db.session.add(space)
     db.session.add(Membership(space=space, user=owner, role="owner"))
-    db.session.commit()
+    db.session.flush()
     return space
 
 
 def add_member(space: Space, user: User, role: str, actor: User) -> tuple[Membership, bool]:
-    """Make user a member (with a notice in the stream); returns the membership and whether it is new."""
+    """Stage making user a member (with a notice in the stream); returns the membership and whether it is new."""
     existing = rights.membership(space.id, user)
     if existing is not None:
         return existing, False
     member = Membership(space_id=space.id, user_id=user.id, role=role)
     db.session.add(member)
-    stream.space_notice(space.id, f"{actor.display_name} added {user.display_name}", actor)
-    db.session.commit()
+    posts.space_notice(space.id, f"{actor.display_name} added {user.display_name}", actor)
     return member, True
+
+
+def spaces_of(user: User) -> list[Space]:
+    """The spaces user belongs to, by name."""
+    return list(db.session.scalars(
+        sa.select(Space).join(Membership).where(Membership.user_id == user.id).order_by(Space.name)))
+
+
+def folder_of(space: Space, folder_id) -> Folder | None:
+    """The folder of this space named by a form or query value, or None for the top level.
+
+    :raise NotFoundError: a folder of another space, or none at all.
+    """
+    if folder_id in (None, ""):
+        return None
+    folder = db.session.get(Folder, int(folder_id)) if str(folder_id).isdigit() else None
+    if folder is None or folder.space_id != space.id:
+        raise NotFoundError("No such folder.")
+    return folder
+
+
+def add_folder(space: Space, parent: Folder | None, name: str) -> Folder:
+    """Stage a folder (name already cleaned by files.safe_filename)."""
+    folder = Folder(space_id=space.id, parent_id=parent.id if parent else None, name=name)
+    db.session.add(folder)
+    return folder
+
+
+@dataclass
+class FileEntry:
+    """One file of a folder as its reader sees it."""
+
+    file: File
+    opens: bool  # Docs can open it
+    can_edit: bool
+    editors: list[str]  # Docs ids of the people editing it now
+    editor_names: list[str] = field(default_factory=list)
+    size: int = 0
+
+
+@dataclass
+class SpacePage:
+    """What a member sees of a space in one folder."""
+
+    trail: list[Folder]  # from the top level down to the folder
+    folders: list[Folder]
+    entries: list[FileEntry]
+    posts: list[Post]
+    members: list[Membership]
+
+
+def page(space: Space, member: Membership, user: User, folder: Folder | None) -> SpacePage:
+    """The folder's subfolders and the files the member may see, the stream without posts about
+    files hidden from them, and the members."""
+    folder_id = folder.id if folder else None
+    folders = db.session.scalars(
+        sa.select(Folder).where(Folder.space_id == space.id, Folder.parent_id == folder_id).order_by(Folder.name)
+    ).all()
+    files = db.session.scalars(
+        sa.select(File).where(File.space_id == space.id, File.folder_id == folder_id).order_by(File.title)
+    ).all()
+    levels = rights.levels(files, user, member)
+    sizes = dict(db.session.execute(
+        sa.select(FileVersion.file_id, FileVersion.size).join(File, sa.and_(
+            FileVersion.file_id == File.id, FileVersion.number == File.version))
+        .where(File.space_id == space.id, File.folder_id == folder_id)
+    ).all())
+    entries = [FileEntry(file=file, opens=formats.document_type(file.ext) is not None,
+                         can_edit=rights.at_least(levels[file.id], "edit") and formats.is_editable(file.ext),
+                         editors=file.editors, size=sizes.get(file.id, 0))
+               for file in files if levels[file.id] != "none"]
+    names = _names_of({uid for entry in entries for uid in entry.editors})
+    for entry in entries:
+        entry.editor_names = [names.get(uid, "a guest") for uid in entry.editors]
+    hidden = rights.hidden_file_ids(space.id, user, member)
+    stream = db.session.scalars(
+        sa.select(Post).where(Post.space_id == space.id, Post.file_id.not_in(hidden) | Post.file_id.is_(None))
+        .order_by(Post.created_at.desc(), Post.id.desc()).limit(STREAM_LENGTH)
+    ).all()
+    members = db.session.scalars(
+        sa.select(Membership).where(Membership.space_id == space.id).join(User).order_by(User.display_name)
+    ).all()
+    return SpacePage(trail=_trail(folder), folders=list(folders), entries=entries, posts=list(stream),
+                     members=list(members))
+
+
+def _trail(folder: Folder | None) -> list[Folder]:
+    trail = []
+    while folder is not None:
+        trail.append(folder)
+        folder = folder.parent
+    return list(reversed(trail))
+
+
+def _names_of(ids: set[str]) -> dict[str, str]:
+    numeric = [int(i) for i in ids if i.isdigit()]
+    if not numeric:
+        return {}
+    rows = db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(numeric))).all()
+    return {str(uid): name for uid, name in rows}

@@ -1,8 +1,7 @@
-"""Share links: the guest's landing page and editor, and the file page's link management."""
+"""Share links as guests meet them: the landing page and the guest's editor."""
 
 from flask import Blueprint
 
 bp = Blueprint("share", __name__)
 
 from app.share import views  # noqa: E402,F401
-from app.share.views import share_context  # noqa: E402,F401

@@ -1,24 +1,14 @@
-"""Forms of share links: what a guest fills in, and what a file's manager creates."""
+"""What a guest fills in on a share link's landing page."""
 
-from datetime import date
-from datetime import datetime
-from datetime import timezone
 
 from flask_wtf import FlaskForm
-from wtforms import DateField
 from wtforms import PasswordField
-from wtforms import SelectField
 from wtforms import StringField
 from wtforms import SubmitField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
-from wtforms.validators import Optional
-from wtforms.validators import ValidationError
 
 from app.services.share_links import NAME_MAX
-from app.services.share_links import PASSWORD_MAX
-from app.services.share_links import PASSWORD_MIN
 
 
 class GuestForm(FlaskForm):
@@ -34,23 +24,3 @@ class GuestPasswordForm(GuestForm):
 
     password = PasswordField("Password of the link", validators=[DataRequired("Please enter the password.")],
                              render_kw={"autocomplete": "off"})
-
-
-class LinkForm(FlaskForm):
-    """Create a share link (file page)."""
-
-    mode = SelectField("Access", choices=[SelectChoice("view", "Can view"), SelectChoice("edit", "Can edit")],
-                       default="view")
-    expires_on = DateField("Valid until (optional)", validators=[Optional()])
-    link_password = PasswordField("Password (optional)", validators=[Optional(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)],
-                                  render_kw={"autocomplete": "new-password"})
-    submit = SubmitField("Create link")
-
-    def validate_expires_on(self, field) -> None:
-        if field.data is not None and field.data < datetime.now(timezone.utc).date():
-            raise ValidationError("The date must not be in the past.")
-
-
-def end_of_day(day: date) -> datetime:
-    """The moment a link valid until ``day`` stops working: the end of that day, UTC."""
-    return datetime.combine(day, datetime.max.time(), tzinfo=timezone.utc).replace(microsecond=0)

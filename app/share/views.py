@@ -1,42 +1,30 @@
-"""Share links as people meet them.
+"""Share links as guests meet them.
 
 A guest opens ``/s/<secret>``, gives a display name (and the link's password, if it has one)
 and goes on to ``/s/<secret>/open``, the editor. Both resolve the link on every request, so a
 revoked or expired link stops working at once. The guest is remembered in the Flask session
-under a per-link key; guests get ``guest:<random>`` ids and strict co-editing.
-
-A file's managers create and revoke links from the file page (``share_context`` gives the
-page what the ``share/_file_links.html`` partial needs).
+under a per-link key; guests get ``guest:<random>`` ids and strict co-editing. A file's managers
+create and revoke links on the file page (the files blueprint).
 """
 
-from flask import abort
-from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
 from flask_login import current_user
-from flask_login import login_required
 
 from app import limits
-from app.forms import ConfirmForm
-from app.models import File
+from app import transaction
 from app.models import ShareLink
-from app.open.views import render_editor_page
-from app.open.views import unavailable_reason
-from app.services import editor_config
-from app.services import rights
+from app.pages import render_editor_page
 from app.services import share_links
-from app.services.exceptions import BadRequest
-from app.services.share_links import LinkExpired
+from app.services.docs import editor_config
+from app.services.exceptions import BadRequestError
+from app.services.share_links import LinkExpiredError
 from app.share import bp
 from app.share.forms import GuestForm
 from app.share.forms import GuestPasswordForm
-from app.share.forms import LinkForm
-from app.share.forms import end_of_day
-
-NEW_LINK_KEY = "share_new_link"  # the secret URL of a link just created, shown once on the file page
 
 
 def _session_key(link: ShareLink) -> str:
@@ -62,8 +50,8 @@ def _guest_entry(link: ShareLink) -> dict | None:
     return entry
 
 
-@bp.errorhandler(LinkExpired)
-def link_expired(error: LinkExpired):
+@bp.errorhandler(LinkExpiredError)
+def link_expired(error: LinkExpiredError):
     return render_template("share/expired.html", message=error.message), 410
 
 
@@ -73,16 +61,6 @@ def private_pages(response):
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
-
-
-@bp.app_template_global()
-def share_link_status(link: ShareLink) -> str:
-    """revoked, expired, inactive (its creator lost the right) or active."""
-    if link.revoked_at is not None:
-        return "revoked"
-    if share_links.is_expired(link):
-        return "expired"
-    return "active" if share_links.is_active(link) else "inactive"
 
 
 @bp.route("/s/<secret>", methods=("GET", "POST"))
@@ -105,7 +83,7 @@ def landing(secret: str):
     if form.validate_on_submit():
         try:
             name = share_links.clean_guest_name(form.name.data)
-        except BadRequest as exc:
+        except BadRequestError as exc:
             form.name.errors.append(exc.message)
             name = None
         if name is not None:
@@ -115,6 +93,7 @@ def landing(secret: str):
             else:
                 guest_id = entry["guest_id"] if entry else share_links.new_guest_id()
                 share_links.record_use(link, guest_id, name, request.remote_addr)
+                transaction.commit()
                 session[_session_key(link)] = {"guest_id": guest_id, "name": name, "tag": _tag(link)}
                 return redirect(url_for("share.open_link", secret=secret))
     return render_template("share/landing.html", form=form, link=link, file=link.file), status
@@ -128,73 +107,14 @@ def open_link(secret: str):
     if entry is None:
         return redirect(url_for("share.landing", secret=secret))
     file = link.file
-    people = [link.creator] + ([current_user] if current_user.is_authenticated else [])
-    blocked = unavailable_reason(file, *people)
-    if blocked:
-        reason, status = blocked
-        return render_template("share/unavailable.html", file=file, reason=reason), status
-    guest = editor_config.Guest(entry["guest_id"], entry["name"])
-    config = editor_config.build(file, guest, share_links.level_for(link), "edit" if link.mode == "edit" else "view",
-                                 request.headers.get("User-Agent", ""))
+    # Opening a link uses the editors as its creator, and as whoever is signed in.
+    accounts = (link.creator,) + ((current_user._get_current_object(),) if current_user.is_authenticated else ())
+    guest = editor_config.Guest(entry["guest_id"], entry["name"], accounts)
+    try:
+        config = editor_config.open_for(file, guest, share_links.level_for(link),
+                                        "edit" if link.mode == "edit" else "view", request.headers.get("User-Agent", ""))
+    except editor_config.EditorUnavailableError as exc:
+        return render_template("share/unavailable.html", file=file, reason=exc.reason), exc.http_status
     return render_editor_page(file, config, back_url=None)
 
 
-def _back(file: File):
-    return redirect(url_for("files.show", file_id=file.id, _anchor="share-links"))
-
-
-@bp.route("/files/<int:file_id>/links", methods=("POST",))
-@login_required
-def create_link(file_id: int):
-    """Create a link; its URL is shown once on the file page.
-
-    :raise 404: the user may not read the file. :raise 403: they may read but not manage it.
-    """
-    file, _ = rights.require(file_id, current_user, "manage")
-    form = LinkForm()
-    if form.validate_on_submit():
-        expires = end_of_day(form.expires_on.data) if form.expires_on.data else None
-        try:
-            link, secret = share_links.create(file, current_user, form.mode.data, expires,
-                                              form.link_password.data or None)
-        except BadRequest as exc:
-            flash(exc.message, "danger")
-        else:
-            session[NEW_LINK_KEY] = {"file_id": file.id, "link_id": link.id,
-                                     "url": url_for("share.landing", secret=secret, _external=True)}
-            flash(f"{'Edit' if link.mode == 'edit' else 'View'} link created. Copy it now: "
-                  "it is shown only this once.", "success")
-    else:
-        for name, errors in form.errors.items():
-            label = getattr(form, name).label.text if hasattr(form, name) else name
-            flash(f"{label}: {errors[0]}", "danger")
-    return _back(file)
-
-
-@bp.route("/files/<int:file_id>/links/<int:link_id>/revoke", methods=("POST",))
-@login_required
-def revoke_link(file_id: int, link_id: int):
-    """Revoke a link: it stops opening the file at once."""
-    file, _ = rights.require(file_id, current_user, "manage")
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    link = share_links.get_link(file, link_id)
-    share_links.revoke(link, current_user)
-    flash("The link is revoked: it no longer opens the file.", "success")
-    return _back(file)
-
-
-def share_context(file: File) -> dict:
-    """What the file page merges into its context for ``share/_file_links.html``.
-
-    ``links`` and ``link_form`` only for those who may manage the file (else [] and None);
-    ``new_link`` is the URL of a link just created for this file, handed out once.
-    """
-    if not current_user.is_authenticated or not rights.can_manage_file(file, current_user):
-        return {"links": [], "link_form": None, "new_link": None}
-    new_link = session.get(NEW_LINK_KEY)
-    if isinstance(new_link, dict) and new_link.get("file_id") == file.id:
-        session.pop(NEW_LINK_KEY, None)
-    else:
-        new_link = None
-    return {"links": share_links.links_for(file), "link_form": LinkForm(), "new_link": new_link}

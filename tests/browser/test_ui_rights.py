@@ -20,8 +20,8 @@ def test_rights_notifications_and_mentions(site, browser):
     alice.goto(f"{site.url}/files/{doc['id']}")
     alice.click("#change-rights")
     alice.wait_for_selector("#rights-modal.show")
-    alice.select_option("#rights-modal select[name=user-bob]", "edit")
-    alice.select_option("#rights-modal select[name=user-carol]", "read")
+    alice.select_option("#rights-modal tr[data-username=bob] select", "edit")
+    alice.select_option("#rights-modal tr[data-username=carol] select", "read")
     alice.wait_for_timeout(300)  # let the dialog finish fading in for the screenshot
     shoot(alice, "20-rights-dialog")
     alice.click("#rights-modal input[type=submit]")

@@ -21,6 +21,18 @@ def init_app(app) -> None:
     app.extensions["coedit_storage"] = storage
 
 
+def store(path: str, prefix: str) -> str:
+    """Move a finished temporary file into storage for a row of the current transaction.
+
+    Returns the new blob's key; the blob is deleted again if that transaction does not commit.
+    """
+    from app import transaction
+
+    key = get_storage().put_file(path, prefix)
+    transaction.stage_blob(key)
+    return key
+
+
 def remove_leftovers(*paths: str | None) -> None:
     """Delete temporary files that are still there (storage took the others over)."""
     for path in paths:

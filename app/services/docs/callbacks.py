@@ -1,8 +1,17 @@
-"""Apply one callback from the Document Server to a file.
+"""Receive one callback from the Document Server and apply it to a file.
 
-Only the verified JWT claims are acted on. A save answers success only after the
-new version is committed; a replay of a save already stored changes nothing; a
-save from a session whose file moved on is kept beside the head, not over it.
+The save, top to bottom: verify the link and Docs' JWT → the key belongs to the file → the
+file's row lock → a duplicate? → fetch from the configured Docs only → validate → write the blob
+under its final name → commit the version and its receipt (the one commit that decides success)
+→ answer ``{"error": 0}`` → after the commit, in their own transactions: fold force-saves, the
+notice in the thread, notifications.
+
+Only the verified JWT claims are acted on. A replay of a save already stored changes nothing;
+a save from a session whose file moved on, or naming only people who lost the right to change
+the file, is kept beside the head, not over it.
+
+This service owns its transactions (the receipt must be durable before Docs is answered); it
+commits through ``transaction.commit`` like a view.
 """
 
 import json
@@ -14,6 +23,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app
 
+from app import transaction
 from app.extensions import db
 from app.models import DeletedFile
 from app.models import DocKey
@@ -23,47 +33,116 @@ from app.models import Notification
 from app.models import SaveReceipt
 from app.models import User
 from app.models.base import utcnow
-from app.services import docs_client
-from app.services import fetch
 from app.services import files
-from app.services import keys
 from app.services import notifications
+from app.services import posts
 from app.services import retention
 from app.services import rights
 from app.services import settings
 from app.services import share_links
-from app.services import stream
+from app.services import storage
 from app.services import validation
+from app.services.docs import client
+from app.services.docs import fetch
+from app.services.docs import keys
+from app.services.docs import links
+from app.services.docs import tokens
+from app.services.exceptions import BadRequestError
+from app.services.exceptions import DocsError
+from app.services.exceptions import ForbiddenError
+from app.services.exceptions import NotFoundError
+from app.services.exceptions import SaveFailedError
+from app.services.exceptions import SaveRejectedError
+from app.services.exceptions import StorageError
 from app.services.storage import get_storage
 from app.services.storage import remove_leftovers
-from app.services.exceptions import BadRequest
-from app.services.exceptions import DocsError
-from app.services.exceptions import NotFound
-from app.services.exceptions import SaveFailed
-from app.services.exceptions import SaveRejected
 
 log = logging.getLogger("coedit.callbacks")
 
 FINAL, FORCE, FORM = "final", "force", "form"
 FORM_SUBMIT = 3  # forcesavetype of a PDF form's Complete & Submit
 MAX_FORM_DATA = 5 * 1024 * 1024
+MAX_BODY_BYTES = 1024 * 1024
 SAVE_STATUSES = {2: FINAL, 3: FINAL, 6: FORCE, 7: FORCE}
+
+# What each failure answers, and so what Docs does (it retries final saves on 5xx and keeps a
+# forgotten copy otherwise; it never retries status 1, 4 or force-saves).
+ANSWERS = (
+    (ForbiddenError, 403),  # a bad link or JWT: never retried
+    (BadRequestError, 400),  # malformed
+    (NotFoundError, 404),  # the file is gone: Docs keeps the changes as a forgotten file
+    (SaveRejectedError, None),  # refused for good: 403 (not allowed) or 422 (a broken document)
+    (SaveFailedError, 503),  # transient, from here on: Docs retries, then keeps a forgotten copy
+    (StorageError, 503),
+    (OSError, 503),
+    (sa.exc.SQLAlchemyError, 503),
+)
+_ANSWERED = tuple(kind for kind, _ in ANSWERS)
+
+
+def receive(file_id: int, link_token: str, stream, content_length: int | None, headers) -> tuple[int, str]:
+    """Verify and apply one callback; returns the HTTP status to answer (200 only once durable) and
+    the callback's status as Docs sent it ("?" when unreadable). ``{"error": 0}`` goes with 200,
+    ``{"error": 1}`` with anything else."""
+    data: dict = {}
+    claims: dict = {}
+    try:
+        claims, _ = links.linked_file("track", link_token, file_id)
+        # Read at most one byte past the limit, whatever Content-Length says (or if it is chunked).
+        raw = stream.read(MAX_BODY_BYTES + 1)
+        if len(raw) > MAX_BODY_BYTES or (content_length or 0) > MAX_BODY_BYTES:
+            raise BadRequestError("body too large")
+        try:
+            body = json.loads(raw or b"null")
+        except (ValueError, RecursionError):
+            raise BadRequestError("body is not JSON (or nested too deeply)") from None
+        if not isinstance(body, dict):
+            raise BadRequestError("body is not a JSON object")
+        data = tokens.verified_payload(headers, body)
+        outcome = process(file_id, data)
+    except _ANSWERED as exc:
+        return _failed(file_id, claims, data, exc), str(data.get("status", "?"))
+    log.info("callback for file %s status %s: %s", file_id, data.get("status"), outcome)
+    return 200, str(data.get("status", "?"))
+
+
+def _failed(file_id: int, claims: dict, data: dict, exc: Exception) -> int:
+    """Log a failed callback, tell the people concerned, and choose the answer (ANSWERS)."""
+    status = next(code for kind, code in ANSWERS if isinstance(exc, kind)) or exc.http_status
+    reason = getattr(exc, "message", "") or exc.__class__.__name__
+    db.session.rollback()
+    if status == 503:
+        log.error("save for file %s failed, Docs will retry: %s", file_id, reason)
+        report_failure(file_id, data, "the server could not store it")
+    elif isinstance(exc, SaveRejectedError):
+        log.warning("save for file %s refused: %s", file_id, reason)
+        if status == 422:  # a broken document, not a forged request: people should know
+            report_failure(file_id, data, "the edited file was damaged")
+            end_refused_session(file_id, data)
+    elif isinstance(exc, NotFoundError):
+        log.warning("callback for file %s: %s", file_id, reason)
+        report_arrival_after_delete(file_id, claims.get("s", ""), data)
+    else:
+        log.warning("callback for file %s refused (%s): %s", file_id, status, reason)
+    return status
 
 
 def process(file_id: int, data: dict) -> str:
     """Act on the verified callback body; returns a word for the log.
 
-    :raise BadRequest: malformed body. :raise NotFound: the file is gone.
-    :raise SaveRejected: refused for good. :raise SaveFailed: Docs should retry.
+    The file is looked up by the id the signed link names; the key must be one it has had.
+
+    :raise BadRequestError: malformed body. :raise NotFoundError: the file is gone.
+    :raise SaveRejectedError: refused for good. :raise SaveFailedError: Docs should retry.
     """
     status, key = data.get("status"), data.get("key")
     if not isinstance(status, int) or isinstance(status, bool) or not isinstance(key, str):
-        raise BadRequest("status and key are required")
+        raise BadRequestError("status and key are required")
     file = db.session.get(File, file_id)
     if file is None:
-        raise NotFound("file no longer exists")
+        raise NotFoundError("file no longer exists")
     if not keys.belongs_to(file, key):
-        raise SaveRejected("key does not belong to this file", 403)
+        raise SaveRejectedError("key does not belong to this file", 403)
     if status == 1:
         return _editing(file, key, data)
     if status == 4:
@@ -82,11 +161,11 @@ def _editing(file: File, key: str, data: dict) -> str:
     if key != file.doc_key:
         # A session on a retired key still owes us its save (a conflict copy): keep the file.
         _session_seen(file, key)
-        db.session.commit()
+        transaction.commit()
         return "stale session"
     if not get_storage().writable():
         # A non-zero answer makes Docs warn the editors now, before they invest edits we cannot keep.
-        raise SaveFailed("storage is not writable")
+        raise SaveFailedError("storage is not writable")
     editors = _user_ids(data)
     refused = [user for user in _joined(data) if not rights.may_change(rights.participant_level(file, user))]
     if refused:
@@ -104,7 +183,7 @@ def _editing(file: File, key: str, data: dict) -> str:
     file.editors = editors
     file.editing_since = (file.editing_since or utcnow()) if editors else None
     _session_seen(file, key)  # the first status 1 opens it; every join or leave keeps it fresh
-    db.session.commit()
+    transaction.commit()
     return "editing"
 
 
@@ -147,7 +226,7 @@ def _command_later(key: str, command: str, **params) -> None:
     def run():
         with app.app_context():
             try:
-                docs_client.command(command, key=key, **params)
+                client.command(command, key=key, **params)
             except DocsError as exc:  # a forcesave with "nothing changed" is fine; the final save still comes
                 log.info("%s of %s: %s", command, key, exc.message)
 
@@ -155,22 +234,24 @@ def _command_later(key: str, command: str, **params) -> None:
 
 
 def _fold_intermediate(file: File, key: str) -> None:
-    """Unless the admin keeps them, drop the force-saved versions the final save now includes."""
+    """Unless the admin keeps them, drop the force-saved versions the final save now includes.
+
+    Runs after the final save is committed: failing here leaves extra versions, never a lost save.
+    """
     if settings.get("keep_intermediate_versions"):
         return
     numbers = db.session.scalars(sa.select(SaveReceipt.version_number).where(
         SaveReceipt.file_id == file.id, SaveReceipt.doc_key == key, SaveReceipt.kind == FORCE)).all()
-    folded = db.session.scalars(sa.select(FileVersion).where(
-        FileVersion.file_id == file.id, FileVersion.number.in_([n for n in numbers if n]))).all()
-    retention.purge(list(folded))  # never the head; rows first, then blobs
+    folded = db.session.scalars(file.versions_select().where(
+        FileVersion.number.in_([n for n in numbers if n]))).all()
+    retention.purge(list(folded))  # never the head; the blobs go once the rows are gone
 
 
 def _closed(file: File, key: str) -> str:
     if key == file.doc_key:
-        file.editors = []
-        file.editing_since = None
+        file.end_editing()
     _session_closed(file, key)
-    db.session.commit()
+    transaction.commit()
     return "closed"
 
 
@@ -238,10 +319,10 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
             log.warning("file %s key %s: status %s without a file; nothing to store", file.id, key, status)
             if status == 3:  # the session's changes could not be assembled: people must know
                 _session_closed(file, key)
-                db.session.commit()
+                transaction.commit()
                 report_failure(file.id, data, "the Document Server reported an error and sent no file")
             return "nothing to store"
-        raise BadRequest("a save without url")
+        raise BadRequestError("a save without url")
     if status == 2 and data.get("notmodified") is True and _forcesave_holds_it(file, key):
         return _close_unmodified(file, key)
     if status == 6 and data.get("forcesavetype") == FORM_SUBMIT:
@@ -249,7 +330,7 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
     filetype = data.get("filetype")
     if isinstance(filetype, str) and filetype and filetype.lower() != file.ext:
         # Converting would need the conversion service; refusing keeps Docs' copy intact.
-        raise SaveRejected(f"Docs returned .{filetype} for a .{file.ext} file")
+        raise SaveRejectedError(f"Docs returned .{filetype} for a .{file.ext} file")
 
     path = fetch.download(url, settings.max_file_bytes())
     changes = None
@@ -257,7 +338,7 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
         try:
             files.sound_document(path, file.ext)
         except validation.InvalidDocument as exc:
-            raise SaveRejected(f"invalid document: {exc.reason}") from None
+            raise SaveRejectedError(f"invalid document: {exc.reason}") from None
         changes = _fetch_changes(file, data)
         return _commit_save(file, key, status, kind, dedupe, data, path, changes)
     finally:
@@ -280,15 +361,14 @@ def _submitted_form(file: File, key: str, data: dict) -> str:
         try:
             files.sound_document(pdf, "pdf")
         except validation.InvalidDocument as exc:
-            raise SaveRejected(f"invalid submitted form: {exc.reason}") from None
+            raise SaveRejectedError(f"invalid submitted form: {exc.reason}") from None
         if isinstance(data.get("formsdataurl"), str):
             form_data = fetch.download(data["formsdataurl"], MAX_FORM_DATA)
             try:
                 with open(form_data, encoding="utf-8") as handle:
                     json.load(handle)
             except ValueError:
-                raise SaveRejected("the submitted form data is not JSON") from None
-        db.session.rollback()
+                raise SaveRejectedError("the submitted form data is not JSON") from None
         files.lock(file)
         if _receipt(file, key, FORM, dedupe):
             db.session.rollback()
@@ -299,8 +379,9 @@ def _submitted_form(file: File, key: str, data: dict) -> str:
         if form_data:
             files.add_file(file, owner, f"{file.stem} - submitted by {name} {stamp}.json", form_data)
         db.session.add(SaveReceipt(file_id=file.id, doc_key=key, kind=FORM, dedupe=dedupe, version_number=None))
-        stream.notice(file, f"{name} submitted the form {file.title}: {filled.title}", author)
-        db.session.commit()
+        text = f"{name} submitted the form {file.title}: {filled.title}"
+        transaction.after_commit(lambda: posts.notice(file, text, author))
+        _commit_receipt()
         return "form stored"
     finally:
         remove_leftovers(pdf, form_data)
@@ -319,14 +400,13 @@ def _fetch_changes(file: File, data: dict) -> str | None:
         path = fetch.download(url, settings.max_file_bytes())
         validation.validate_zip(path)
         return path
-    except (SaveFailed, SaveRejected, validation.InvalidDocument) as exc:
+    except (SaveFailedError, SaveRejectedError, validation.InvalidDocument) as exc:
         log.warning("file %s: changes of this save not kept: %s", file.id, getattr(exc, "message", "") or exc)
         return None
 
 
 def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data: dict, path: str,
                  changes: str | None = None) -> str:
-    db.session.rollback()  # start clean: the lock must be the transaction's first statement
     files.lock(file)
     if _finalised(file, key) or _receipt(file, key, kind, dedupe):
         db.session.rollback()
@@ -345,40 +425,57 @@ def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data
     if current and not authorised and kind == FINAL:
         keys.rotate(file)  # the session is over: the next opener must not land on its old key
     if changes:
-        version.changes_storage_key = get_storage().put_file(changes, f"changes/{file.id}")
+        version.changes_storage_key = storage.store(changes, f"changes/{file.id}")
     db.session.add(SaveReceipt(file_id=file.id, doc_key=key, kind=kind, dedupe=dedupe,
                                version_number=version.number))
-    name = _author_name(author, data)
-    if current and authorised:
-        stream.notice(file, f"{file.title} was updated by {name}: version {version.number}", author)
-    elif current:
-        text = (f"{file.title}: changes by {name}, who may no longer change it, were kept as version "
-                f"{version.number} beside the current version (conflict copy)")
-        stream.notice(file, text, author)
-        if file.owner_id:
-            notifications.notify(file.owner_id, "conflict", text, f"/files/{file.id}", file)
-    else:
-        text = (f"{file.title}: changes by {name} were made to an older version and "
-                f"were kept as version {version.number} (conflict copy)")
-        stream.notice(file, text, author)
-        for user_id in {file.owner_id, author.id if author else None} - {None}:
-            notifications.notify(user_id, "conflict", text, f"/files/{file.id}", file)
     if kind == FINAL and current:
-        file.editors = []
-        file.editing_since = None
+        file.end_editing()
     if kind == FINAL:
         _session_closed(file, key)
-    try:
-        files.commit_or_discard(version)
-    except sa.exc.IntegrityError:
-        return "duplicate"  # the receipt's unique key: a parallel delivery committed first
-    except Exception:
-        raise SaveFailed("could not record the new version") from None
+    number = version.number
+    transaction.after_commit(lambda: _tell_about_save(file, data, author, number, current, authorised))
     if current and kind == FINAL and authorised:  # an unauthorised save includes nothing to fold into
-        _fold_intermediate(file, key)
+        transaction.after_commit(lambda: _fold_intermediate(file, key))
+    outcome = _commit_receipt()
     log.info("file %s key %s: status %s stored as version %s%s", file.id, key, status,
-             version.number, "" if version.number == file.version else " (conflict copy)")
+             number, "" if current and authorised else " (conflict copy)")
+    return outcome
+
+
+def _commit_receipt() -> str:
+    """Commit a save with its receipt: the commit that decides what Docs is answered.
+
+    :raise SaveFailedError: it could not be committed (Docs retries; the blobs are gone again).
+    """
+    try:
+        transaction.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        return "duplicate"  # the receipt's unique key: a parallel delivery committed first
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        raise SaveFailedError("could not record the new version") from None
     return "stored"
+
+
+def _tell_about_save(file: File, data: dict, author: User | None, number: int, current: bool,
+                     authorised: bool) -> None:
+    """The notice in the thread (and notifications for copies kept aside), once the save is durable."""
+    name = _author_name(author, data)
+    if current and authorised:
+        posts.notice(file, f"{file.title} was updated by {name}: version {number}", author)
+        return
+    if current:
+        text = (f"{file.title}: changes by {name}, who may no longer change it, were kept as version "
+                f"{number} beside the current version (conflict copy)")
+        recipients = {file.owner_id}
+    else:
+        text = (f"{file.title}: changes by {name} were made to an older version and "
+                f"were kept as version {number} (conflict copy)")
+        recipients = {file.owner_id, author.id if author else None}
+    posts.notice(file, text, author)
+    for user_id in recipients - {None}:
+        notifications.notify(user_id, "conflict", text, f"/files/{file.id}", file)
 
 
 def _forcesave_holds_it(file: File, key: str) -> bool:
@@ -394,7 +491,6 @@ def _forcesave_holds_it(file: File, key: str) -> bool:
 
 def _close_unmodified(file: File, key: str) -> str:
     """A final save with nothing new since the last force-save: no version, but a new key."""
-    db.session.rollback()
     files.lock(file)
     if _finalised(file, key):
         db.session.rollback()
@@ -402,11 +498,9 @@ def _close_unmodified(file: File, key: str) -> str:
     db.session.add(SaveReceipt(file_id=file.id, doc_key=key, kind=FINAL, dedupe=FINAL, version_number=None))
     if key == file.doc_key:
         keys.rotate(file)
-        file.editors = []
-        file.editing_since = None
+        file.end_editing()
     _session_closed(file, key)
-    db.session.commit()
-    return "unmodified"
+    return "unmodified" if _commit_receipt() == "stored" else "duplicate"
 
 
 def report_failure(file_id: int, data: dict, reason: str) -> None:
@@ -417,7 +511,6 @@ def report_failure(file_id: int, data: dict, reason: str) -> None:
     """
     if data.get("status") not in (2, 3):
         return
-    db.session.rollback()
     file = db.session.get(File, file_id)
     if file is None:
         return
@@ -434,7 +527,7 @@ def report_failure(file_id: int, data: dict, reason: str) -> None:
             notifications.notify(user_id, "save-failed", f"Changes to {file.title} could not be saved yet ({reason}). "
                                  "The Document Server keeps them; an administrator can recover them.",
                                  f"/files/{file.id}", file)
-    db.session.commit()
+    transaction.commit()
 
 
 def end_refused_session(file_id: int, data: dict) -> None:
@@ -442,11 +535,10 @@ def end_refused_session(file_id: int, data: dict) -> None:
     more for its key: the session no longer holds the file back (administrators recover it)."""
     if data.get("status") not in (2, 3) or not isinstance(data.get("key"), str):
         return
-    db.session.rollback()
     file = db.session.get(File, file_id)
     if file is not None:
         _session_closed(file, data["key"])
-        db.session.commit()
+        transaction.commit()
 
 
 def report_arrival_after_delete(file_id: int, salt: str, data: dict) -> None:
@@ -454,7 +546,6 @@ def report_arrival_after_delete(file_id: int, salt: str, data: dict) -> None:
     whoever deleted it, so the changes can be recovered from Docs' forgotten files."""
     if data.get("status") not in (2, 3) or not data.get("url"):
         return
-    db.session.rollback()
     gone = db.session.scalar(sa.select(DeletedFile).where(DeletedFile.file_id == file_id, DeletedFile.key_salt == salt)
                              .order_by(DeletedFile.id.desc()).limit(1))
     if gone is None:
@@ -463,5 +554,5 @@ def report_arrival_after_delete(file_id: int, salt: str, data: dict) -> None:
             "them; an administrator can recover them into a space from Forgotten files.")
     for user_id in {gone.owner_id, gone.deleted_by} - {None}:
         notifications.notify(user_id, "save-failed", text)
-    db.session.commit()
+    transaction.commit()
     log.warning("file %s (deleted) received a final save; Docs keeps it as a forgotten file", file_id)

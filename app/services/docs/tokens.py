@@ -12,7 +12,7 @@ import jwt
 from flask import current_app
 
 from app.services import settings
-from app.services.exceptions import Forbidden
+from app.services.exceptions import ForbiddenError
 
 ALGORITHMS = ["HS256"]  # pinned: no 'none', no algorithm confusion
 HEADER_PREFIX = "Bearer "
@@ -38,28 +38,43 @@ def decode(token: str) -> dict:
     exp and iat are required and the lifetime is capped (Docs signs for minutes), so a token
     cannot be minted to last for ever; a token that names our audience claim is one we made
     for someone else and proves nothing about Docs.
-    :raise Forbidden: missing, malformed, forged, expired, too long-lived or one of our own.
+    :raise ForbiddenError: missing, malformed, forged, expired, too long-lived or one of our own.
     """
     secret = settings.get("jwt_secret")
     if not secret:
-        raise Forbidden("no JWT secret is configured")
+        raise ForbiddenError("no JWT secret is configured")
     if not token:
-        raise Forbidden("no token")
+        raise ForbiddenError("no token")
     config = current_app.config
     try:
         claims = jwt.decode(token, secret, algorithms=ALGORITHMS, leeway=config["DOCS_JWT_LEEWAY"],
                             options={"require": ["exp", "iat"]})
     except jwt.ExpiredSignatureError:
-        raise Forbidden("token expired") from None
+        raise ForbiddenError("token expired") from None
     except jwt.InvalidTokenError as exc:
-        raise Forbidden(f"invalid token ({exc.__class__.__name__})") from None
+        raise ForbiddenError(f"invalid token ({exc.__class__.__name__})") from None
     if not isinstance(claims["exp"], int | float) or not isinstance(claims["iat"], int | float) \
             or claims["exp"] - claims["iat"] > config["DOCS_JWT_MAX_LIFETIME"]:
-        raise Forbidden("token lives too long")
+        raise ForbiddenError("token lives too long")
     payload = claims.get("payload")
     if AUDIENCE_CLAIM in claims or (isinstance(payload, dict) and AUDIENCE_CLAIM in payload):
-        raise Forbidden("token was made by this app, not by Docs")
+        raise ForbiddenError("token was made by this app, not by Docs")
     return claims
+
+
+def verified_payload(headers, body: dict | None = None) -> dict:
+    """What Docs signed for this request: the body's own token first (callbacks; Docs may trim the
+    header token), else the header's, whose claims Docs always wraps in ``payload``.
+
+    :raise ForbiddenError: no token, or one that fails ``decode``.
+    """
+    if body is not None and isinstance(body.get("token"), str):
+        claims = decode(body["token"])
+        return claims["payload"] if isinstance(claims.get("payload"), dict) else claims
+    claims = decode(token_from_header(headers))
+    if not isinstance(claims.get("payload"), dict):
+        raise ForbiddenError("header token without its payload")
+    return claims["payload"]
 
 
 def header_name() -> str:

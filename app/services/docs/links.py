@@ -9,7 +9,9 @@ from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
 from flask import current_app
 
-from app.services.exceptions import Forbidden
+from app.extensions import db
+from app.models import File
+from app.services.exceptions import ForbiddenError
 
 PURPOSES = ("download", "track", "history", "changes", "check")
 
@@ -33,14 +35,28 @@ def sign(purpose: str, **claims) -> str:
 def verify(purpose: str, token: str, max_age: int | None = None) -> dict:
     """The claims of a valid token for this purpose.
 
-    :raise Forbidden: unknown, tampered, expired or wrong-purpose token.
+    :raise ForbiddenError: unknown, tampered, expired or wrong-purpose token.
     """
     try:
         claims = _serializer(purpose).loads(token or "", max_age=max_age)
     except SignatureExpired:
-        raise Forbidden("This link has expired.") from None
+        raise ForbiddenError("This link has expired.") from None
     except BadSignature:
-        raise Forbidden("This link is not valid.") from None
+        raise ForbiddenError("This link is not valid.") from None
     if not isinstance(claims, dict):
-        raise Forbidden("This link is not valid.")
+        raise ForbiddenError("This link is not valid.")
     return claims
+
+
+def linked_file(purpose: str, token: str, file_id: int, max_age: int | None = None) -> tuple[dict, File | None]:
+    """The claims of a valid link for this file id, and the file it names.
+
+    The file is None when it is gone, or when its id now belongs to another file (SQLite may hand
+    out a deleted file's id again; the link carries the old file's random salt).
+    :raise ForbiddenError: the link is not valid, for this purpose or for this file id.
+    """
+    claims = verify(purpose, token, max_age)
+    if claims.get("f") != file_id:
+        raise ForbiddenError("This link is for another file.")
+    file = db.session.get(File, file_id)
+    return claims, file if file is not None and claims.get("s", "") == file.key_salt else None

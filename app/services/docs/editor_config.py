@@ -12,11 +12,13 @@ from flask import url_for
 
 from app.models import File
 from app.models import User
-from app.services import docs_jwt
+from app.services.docs import tokens
 from app.services import formats
-from app.services import links
+from app.services.docs import links
 from app.services import rights
 from app.services import settings
+from app.services.exceptions import CoeditError
+from app.services.exceptions import NotFoundError
 
 MOBILE_AGENT = re.compile(r"android|iphone|ipad|ipod|mobile|blackberry|opera mini|iemobile", re.I)
 
@@ -61,10 +63,50 @@ def permissions(file: File, level: str) -> dict:
 
 @dataclass(frozen=True)
 class Guest:
-    """Someone without an account, here through a share link."""
+    """Someone without an account, here through a share link.
+
+    ``accounts`` are the people whose use of the editors this opening counts as: the link's
+    creator, and whoever is signed in while opening it.
+    """
 
     docs_id: str
     display_name: str
+    accounts: tuple = ()
+
+
+class EditorUnavailableError(CoeditError):
+    """The person may not open this file in an editor; ``http_status`` and a plain reason say why.
+
+    ``reason`` is None when Docs is not set up yet (pages then say what an administrator must do).
+    """
+
+    def __init__(self, reason: str | None, http_status: int):
+        super().__init__(reason or "The Document Server is not configured.")
+        self.reason = reason
+        self.http_status = http_status
+
+
+def open_for(file: File, person: User | Guest, level: str, want: str = "edit", user_agent: str = "",
+             action_link: dict | None = None) -> dict:
+    """The signed config for this person, the one way into an editor (page, API and share link).
+
+    Decides whether and how: the admin's editor-use restriction, the format, Docs' settings, and
+    the person's level (view or edit follows from it; ``want`` may only ask for less).
+    :raise NotFoundError: the level does not even let them read.
+    :raise EditorUnavailableError: 403 not allowed to use the editors, 415 a format Docs cannot
+      open, 503 Docs not configured.
+    """
+    if not rights.at_least(level, "read"):
+        raise NotFoundError("No such file.")
+    accounts = person.accounts if isinstance(person, Guest) else (person,)
+    if not all(rights.may_use_editors(account) for account in accounts):
+        raise EditorUnavailableError("An administrator has not allowed you to use the editors. "
+                                     "You can still download the file.", 403)
+    if formats.document_type(file.ext) is None:
+        raise EditorUnavailableError(f"ONLYOFFICE Docs cannot open .{file.ext} files.", 415)
+    if not settings.docs_configured():
+        raise EditorUnavailableError(None, 503)
+    return build(file, person, level, want, user_agent, action_link)
 
 
 def co_editing(guest: bool) -> dict:
@@ -116,5 +158,5 @@ def build(file: File, user: User | Guest, level: str, want: str = "edit", user_a
                                    "text": "Back to the space", "blank": False}
     if action_link:
         config["editorConfig"]["actionLink"] = action_link
-    config["token"] = docs_jwt.encode(config, current_app.config["EDITOR_TOKEN_SECONDS"], docs_jwt.BROWSER)
+    config["token"] = tokens.encode(config, current_app.config["EDITOR_TOKEN_SECONDS"], tokens.BROWSER)
     return config

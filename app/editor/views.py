@@ -1,4 +1,4 @@
-"""The editor page for a file, and the requests its editor makes (mentions, action links)."""
+"""The editor page for a file, and the requests its editor makes (mentions, history, rename, save as)."""
 
 import json
 
@@ -13,71 +13,37 @@ from flask_login import current_user
 from flask_login import login_required
 
 from app import limits
+from app import transaction
 from app.extensions import db
-from app.models import File
 from app.models import Membership
 from app.models import User
-from app.open import bp
-from app.security import allow_docs_origin
-from app.services import access
-from app.services import docs_client
-from app.services import editor_config
+from app.editor import bp
+from app.pages import render_editor_page
+from app.services.docs import editor_config
 from app.services import files as file_service
-from app.services import history
-from app.services import formats
+from app.services.docs import history
 from app.services import rights
 from app.services import notifications
 from app.services import settings
-from app.services.exceptions import BadRequest
-from app.services.exceptions import DocsError
-from app.services.exceptions import Forbidden
-from app.services.exceptions import SaveFailed
-from app.services.exceptions import SaveRejected
-
-
-def unavailable_reason(file: File, *people) -> tuple[str | None, int] | None:
-    """Why the file cannot be opened in an editor by these people (None, 503 when Docs is not set up), or None.
-
-    ``people`` are the accounts whose use of the editors this opening is: the person signed in, and
-    for a share link also the link's creator.
-    """
-    if not all(rights.may_use_editors(person) for person in people):
-        return "An administrator has not allowed you to use the editors. You can still download the file.", 403
-    if formats.document_type(file.ext) is None:
-        return f"ONLYOFFICE Docs cannot open .{file.ext} files.", 415
-    if not settings.docs_configured():
-        return None, 503
-    return None
-
-
-def render_editor_page(file: File, config: dict, back_url: str | None = None, back_label: str = "",
-                       mentions: bool = False, can_restore: bool = False, can_rename: bool = False):
-    """The editor page for a signed config, allowed by the CSP to load api.js and frame Docs.
-
-    ``mentions`` wires @mentions and action links (signed-in members only).
-    """
-    docs_url = settings.get("docs_url").rstrip("/")
-    allow_docs_origin(settings.http_origin(docs_url))  # checked by docs_configured()
-    return render_template("open/editor.html", file=file, config=config, back_url=back_url, back_label=back_label,
-                           api_js=f"{docs_url}/web-apps/apps/api/documents/api.js", mentions=mentions,
-                           can_restore=can_restore, can_rename=can_rename)
+from app.services.exceptions import SaveFailedError
+from app.services.exceptions import SaveRejectedError
 
 
 @bp.route("/files/<int:file_id>/open")
 @login_required
-def editor(file_id: int):
+def page(file_id: int):
     """The editor page; ``mode=view`` opens the viewer even for editors.
 
     :raise 404: the user may not read the file.
     """
     file, level = rights.get_file_or_404(file_id, current_user)
-    blocked = unavailable_reason(file, current_user)
-    if blocked:
-        reason, status = blocked
-        return render_template("open/unavailable.html", file=file, reason=reason,
-                               missing=settings.missing_docs_settings()), status
-    config = editor_config.build(file, current_user, level, request.args.get("mode", "edit"),
-                                 request.headers.get("User-Agent", ""), parse_action_link(request.args.get("action")))
+    try:
+        config = editor_config.open_for(file, current_user, level, request.args.get("mode", "edit"),
+                                        request.headers.get("User-Agent", ""),
+                                        parse_action_link(request.args.get("action")))
+    except editor_config.EditorUnavailableError as exc:
+        return render_template("editor/unavailable.html", file=file, reason=exc.reason,
+                               missing=settings.missing_docs_settings()), exc.http_status
     return render_editor_page(file, config, url_for("spaces.show", space_id=file.space_id), file.space.name,
                               mentions=True, can_restore=rights.at_least(level, "edit"),
                               can_rename=rights.can_manage_file(file, current_user))
@@ -125,7 +91,7 @@ def mentions(file_id: int):
     emails = data.get("emails") if isinstance(data.get("emails"), list) else []
     message = str(data.get("message") or "")[:500]
     action = parse_action_link(json.dumps(data.get("actionLink"))) if data.get("actionLink") else None
-    link = url_for("open.editor", file_id=file.id, action=json.dumps(action) if action else None)
+    link = url_for("editor.page", file_id=file.id, action=json.dumps(action) if action else None)
     members = {user.contact.lower(): (user, level) for user, _, level, _ in rights.members_with_levels(file)}
     notified, no_access = [], []
     for email in {str(e).lower() for e in emails[:50]}:
@@ -140,7 +106,7 @@ def mentions(file_id: int):
             notified.append(user.display_name)
         else:
             no_access.append({"username": user.username, "name": user.display_name})
-    db.session.commit()
+    transaction.commit()
     return jsonify(notified=sorted(notified), no_access=no_access,
                    can_grant=rights.can_manage_file(file, current_user))
 
@@ -163,12 +129,8 @@ def grant_read(file_id: int):
     usernames = [u for u in data.get("usernames", []) if isinstance(u, str)][:50]
     levels = {user.username: level for user, _, level, _ in rights.members_with_levels(file)}
     grant = {name: "read" for name in usernames if levels.get(name) == "none"}
-    try:
-        access.change_rights(file, current_user, users=grant)
-    except Forbidden as exc:
-        abort(403, exc.message)
-    except BadRequest as exc:
-        abort(400, exc.message)
+    rights.change_rights(file, current_user, users=grant)
+    transaction.commit()
     return jsonify(granted=sorted(grant))
 
 
@@ -196,14 +158,8 @@ def rename_from_editor(file_id: int):
     title = (request.get_json(silent=True) or {}).get("title")
     if not isinstance(title, str):
         abort(400, "Send the new title.")
-    try:
-        file_service.rename(file, title)
-    except BadRequest as exc:
-        abort(400, exc.message)
-    try:
-        docs_client.command("meta", key=file.doc_key, meta={"title": file.title})
-    except DocsError:
-        pass  # renamed all the same; open editors show the new name when reopened
+    file_service.rename(file, title)
+    transaction.commit()
     return jsonify(title=file.title)
 
 
@@ -221,6 +177,7 @@ def save_as(file_id: int):
         abort(400, "Send url, title and fileType.")
     try:
         copy = file_service.save_copy(file, current_user, url, title, ext)
-    except (BadRequest, SaveRejected, SaveFailed) as exc:
+    except (SaveRejectedError, SaveFailedError) as exc:  # Docs' link, not the person's input, was bad
         abort(400, exc.message)
+    transaction.commit()
     return jsonify(id=copy.id, title=copy.title, url=url_for("files.show", file_id=copy.id)), 201

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from app import transaction
+
 from app.extensions import db
 from app.models import DeletedFile
 from app.models import DocKey
@@ -30,18 +32,18 @@ from app.models import FileVersion
 from app.models import SaveReceipt
 from app.models import Space
 from app.models import User
-from app.services import docs_client
-from app.services import fetch
+from app.services.docs import client
+from app.services.docs import fetch
 from app.services import files
 from app.services.storage import remove_leftovers
 from app.services import formats
 from app.services import settings
-from app.services import stream
+from app.services import posts
 from app.services import validation
-from app.services.exceptions import BadRequest
+from app.services.exceptions import BadRequestError
 from app.services.exceptions import DocsError
-from app.services.exceptions import SaveFailed
-from app.services.exceptions import SaveRejected
+from app.services.exceptions import SaveFailedError
+from app.services.exceptions import SaveRejectedError
 
 log = logging.getLogger("coedit.forgotten")
 
@@ -53,7 +55,7 @@ _EXT_PATTERN = re.compile(r"^[a-z0-9]{1,16}$")
 _IN_CHUNK = 500  # keys per IN (...) query: well under every database's parameter limit
 
 
-class RecoveryError(BadRequest):
+class RecoveryError(BadRequestError):
     """A forgotten file could not be listed, recovered, fetched or discarded; the message says why in plain words."""
 
 
@@ -85,7 +87,7 @@ def _command(c: str, doing: str, **params) -> dict:
     if not settings.docs_configured():
         raise RecoveryError("ONLYOFFICE Docs is not configured, so there are no forgotten files to manage.")
     try:
-        return docs_client.command(c, **params)
+        return client.command(c, **params)
     except DocsError as exc:
         raise RecoveryError(f"Docs could not {doing}: {exc.message}.") from None
 
@@ -167,12 +169,12 @@ def _forgotten_url(key: str) -> str:
     if not settings.docs_configured():
         raise RecoveryError("ONLYOFFICE Docs is not configured, so there are no forgotten files to manage.")
     try:
-        answer = docs_client.command("getForgotten", key=key)
+        answer = client.command("getForgotten", key=key)
     except DocsError as exc:
         # Error 1 means "no such key"; ask for the list rather than parse the message, so an
         # administrator is told "already gone" only when that is true.
         try:
-            listed = docs_client.command("getForgottenList").get("keys") or []
+            listed = client.command("getForgottenList").get("keys") or []
         except DocsError:
             listed = [key]
         if key not in listed:
@@ -210,7 +212,7 @@ def _download(url: str) -> str:
     """Fetch the forgotten file from the configured Docs only; returns a temporary path."""
     try:
         return fetch.download(url, settings.max_file_bytes())
-    except (SaveRejected, SaveFailed) as exc:
+    except (SaveRejectedError, SaveFailedError) as exc:
         raise RecoveryError(f"The forgotten file could not be fetched from Docs: {exc.message}.") from None
 
 
@@ -223,7 +225,7 @@ def _refuse_if_open(key: str) -> None:
     session at all, which Docs answers with error 1) there is nothing to wait for.
     """
     try:
-        answer = docs_client.command("info", key=key)
+        answer = client.command("info", key=key)
     except DocsError:
         return
     users = answer.get("users")
@@ -280,8 +282,6 @@ def recover(key: str, actor: User, space: Space | None = None,
 
 
 def _as_version(file: File, key: str, path: str, actor: User) -> FileVersion:
-    # Start clean: the lock must be the transaction's first statement (see files.lock).
-    db.session.rollback()
     files.lock(file)
     # A receipt makes recovery happen once: a double click, or two admins at once, queue on the
     # lock and the second finds the first's receipt (the unique key backs this up).
@@ -298,11 +298,10 @@ def _as_version(file: File, key: str, path: str, actor: User) -> FileVersion:
                                version_number=version.number))
     if was_current:
         # The failed final save never told us the session closed: nobody edits under this key now.
-        file.editors = []
-        file.editing_since = None
-    stream.notice(file, f"{actor.display_name} recovered unsaved changes to {file.title} as version "
-                        f"{version.number}", actor)
-    _commit(version, "These changes were recovered at the same moment by someone else.")
+        file.end_editing()
+    text = f"{actor.display_name} recovered unsaved changes to {file.title} as version {version.number}"
+    transaction.after_commit(lambda: posts.notice(file, text, actor))
+    _commit("These changes were recovered at the same moment by someone else.")
     log.info("file %s: forgotten file of key %s recovered as version %s by %s", file.id, key, version.number,
              actor.username)
     return version
@@ -314,29 +313,31 @@ def _new_title(url: str, ext: str) -> str:
     stem = f"{stem} (recovered)" if stem else "Recovered document"
     try:
         return files.titled(stem, ext)
-    except BadRequest:
+    except BadRequestError:
         return f"Recovered document.{ext}"
 
 
 def _as_new_file(space: Space, title: str, ext: str, path: str, actor: User) -> File:
-    db.session.rollback()
     title = files.unique_title(space, None, title)
     file = File(space_id=space.id, folder_id=None, title=title, ext=ext, owner=actor)
     db.session.add(file)
     db.session.flush()  # the id names the key and the storage prefix
-    version = files.store_version(file, path, actor, SOURCE)
-    stream.notice(file, f"{actor.display_name} recovered unsaved changes as a new file, {title}", actor)
-    _commit(version)
+    files.store_version(file, path, actor, SOURCE)
+    transaction.after_commit(lambda: posts.notice(
+        file, f"{actor.display_name} recovered unsaved changes as a new file, {title}", actor))
+    _commit()
     log.info("forgotten file recovered as new file %s (%s) in space %s by %s", file.id, title, space.id,
              actor.username)
     return file
 
 
-def _commit(version: FileVersion, on_conflict: str = "") -> None:
-    """Commit, or roll back and drop the version's blobs; a unique-key clash is reported as on_conflict."""
+def _commit(on_conflict: str = "") -> None:
+    """Commit the recovery now, before Docs' copy is deleted (its blob goes if this fails); a
+    unique-key clash of the receipt is reported as on_conflict."""
     try:
-        files.commit_or_discard(version)
+        transaction.commit()
     except sa.exc.IntegrityError:
+        db.session.rollback()
         if on_conflict:
             raise RecoveryError(on_conflict) from None
         raise
@@ -345,7 +346,7 @@ def _commit(version: FileVersion, on_conflict: str = "") -> None:
 def _delete_quietly(key: str) -> str:
     """deleteForgotten after a recovery; returns a sentence on failure, '' on success."""
     try:
-        docs_client.command("deleteForgotten", key=key)
+        client.command("deleteForgotten", key=key)
     except DocsError as exc:
         log.warning("forgotten file of key %s recovered but not deleted from Docs: %s", key, exc.message)
         return (f"The changes were recovered, but Docs did not delete its copy ({exc.message}); "
@@ -379,6 +380,6 @@ def fetch_copy(key: str) -> tuple[str, str]:
     stem = file.stem if file is not None else (_stem_in_url(url, ext) or "forgotten document")
     try:
         name = files.safe_filename(f"{stem} (unsaved changes)" + (f".{ext}" if ext else ""))
-    except BadRequest:
+    except BadRequestError:
         name = f"forgotten document.{ext}" if ext else "forgotten document"
     return path, name

@@ -14,8 +14,8 @@ import requests
 from flask import current_app
 
 from app.services import settings
-from app.services.exceptions import SaveFailed
-from app.services.exceptions import SaveRejected
+from app.services.exceptions import SaveFailedError
+from app.services.exceptions import SaveRejectedError
 from app.services.storage import get_storage
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -36,14 +36,14 @@ def _origin(url: str) -> tuple[str, str, int] | None:
 def rebase(url: str) -> str:
     """The internal URL to fetch for a Docs output link.
 
-    :raise SaveRejected: the link is not on the Document Server or not under its cache paths.
+    :raise SaveRejectedError: the link is not on the Document Server or not under its cache paths.
     """
     if not isinstance(url, str) or not url:
-        raise SaveRejected("no url", 403)
+        raise SaveRejectedError("no url", 403)
     parts = urlsplit(url)
     origin = _origin(url)
     if origin is None or parts.username or parts.password:
-        raise SaveRejected("url is not an http(s) link to the Document Server", 403)
+        raise SaveRejectedError("url is not an http(s) link to the Document Server", 403)
     path = parts.path
     known = False
     for base in (settings.get("docs_url"), settings.get("docs_internal_url")):
@@ -54,23 +54,23 @@ def rebase(url: str) -> str:
                 path = path[len(prefix):]
             break
     if not known:
-        raise SaveRejected("url is not on the configured Document Server", 403)
+        raise SaveRejectedError("url is not on the configured Document Server", 403)
     lowered = path.lower()
     # Encoded dots, slashes, backslashes or percent signs could climb out of the cache paths
     # once a server decodes them: no real Docs output link needs them.
     if "\\" in path or any(code in lowered for code in ("%2e", "%2f", "%5c", "%25")) \
             or posixpath.normpath(path) != path:
-        raise SaveRejected("url path is not canonical", 403)
+        raise SaveRejectedError("url path is not canonical", 403)
     if not path.startswith(tuple(current_app.config["SAVE_ALLOWED_PATH_PREFIXES"])):
-        raise SaveRejected("url is not a Document Server output link", 403)
+        raise SaveRejectedError("url is not a Document Server output link", 403)
     return settings.docs_internal_url() + path + (f"?{parts.query}" if parts.query else "")
 
 
 def download(url: str, limit: int) -> str:
     """Stream a Docs output link into a temporary file; returns its path.
 
-    :raise SaveRejected: not a Docs link, or larger than limit (retrying would not help).
-    :raise SaveFailed: network error, non-200 answer, redirect, or a cut-off transfer.
+    :raise SaveRejectedError: not a Docs link, or larger than limit (retrying would not help).
+    :raise SaveFailedError: network error, non-200 answer, redirect, or a cut-off transfer.
     """
     target = rebase(url)
     handle, path = get_storage().temp_file()
@@ -85,24 +85,24 @@ def download(url: str, limit: int) -> str:
                     verify=bool(settings.get("verify_tls")),
                 )
             except requests.RequestException as exc:
-                raise SaveFailed(f"download failed: {exc.__class__.__name__}") from None
+                raise SaveFailedError(f"download failed: {exc.__class__.__name__}") from None
             with response:
                 if response.status_code != 200:
-                    raise SaveFailed(f"download answered HTTP {response.status_code}")
+                    raise SaveFailedError(f"download answered HTTP {response.status_code}")
                 declared = response.headers.get("Content-Length")
                 if declared and declared.isdigit() and int(declared) > limit:
-                    raise SaveRejected("file is over the size limit")
+                    raise SaveRejectedError("file is over the size limit")
                 received = 0
                 try:
                     for chunk in response.iter_content(CHUNK):
                         received += len(chunk)
                         if received > limit:
-                            raise SaveRejected("file is over the size limit")
+                            raise SaveRejectedError("file is over the size limit")
                         handle.write(chunk)
                 except requests.RequestException as exc:
-                    raise SaveFailed(f"download cut off: {exc.__class__.__name__}") from None
+                    raise SaveFailedError(f"download cut off: {exc.__class__.__name__}") from None
                 if declared and declared.isdigit() and received != int(declared):
-                    raise SaveFailed("download cut off")
+                    raise SaveFailedError("download cut off")
         return path
     except BaseException:
         os.unlink(path)

@@ -14,11 +14,11 @@ from flask import current_app
 from app.extensions import db
 from app.models import File
 from app.models import FileVersion
-from app.services import docs_jwt
-from app.services import links
+from app.services.docs import tokens
+from app.services.docs import links
 from app.services import rights
 from app.services import settings
-from app.services.editor_config import docs_facing_url
+from app.services.docs.editor_config import docs_facing_url
 
 
 def _versions(file: File) -> list[FileVersion]:
@@ -83,5 +83,5 @@ def history_data(file: File, number: int, who: str, level: str) -> dict:
             token = links.sign("changes", f=file.id, s=file.key_salt, v=version.number, u=who)
             data["changesUrl"] = docs_facing_url("backend.history_changes", file_id=file.id,
                                                  number=version.number, token=token)
-    data["token"] = docs_jwt.encode(data, current_app.config["HISTORY_LINK_SECONDS"], docs_jwt.BROWSER)
+    data["token"] = tokens.encode(data, current_app.config["HISTORY_LINK_SECONDS"], tokens.BROWSER)
     return data

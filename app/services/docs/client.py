@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 
-from app.services import docs_jwt
-from app.services import links
+from app.services.docs import tokens
+from app.services.docs import links
 from app.services import settings
 from app.services.exceptions import DocsError
 
@@ -40,12 +40,12 @@ CONVERT_ERRORS = {
 def _post(path: str, params: dict) -> dict:
     """POST params to Docs, signed both ways Docs reads them (body token and header)."""
     body = dict(params)
-    body["token"] = docs_jwt.encode(params)
+    body["token"] = tokens.encode(params)
     try:
         response = requests.post(
             settings.docs_internal_url() + path,
             json=body,
-            headers={**docs_jwt.request_headers(params), "Accept": "application/json"},
+            headers={**tokens.request_headers(params), "Accept": "application/json"},
             timeout=current_app.config["DOCS_TIMEOUT"],
             verify=bool(settings.get("verify_tls")),
             allow_redirects=False,
@@ -99,7 +99,7 @@ class Step:
 
 def check_connection(app_scheme: str = "") -> list[Step]:
     """Each step of the connection test, in plain words; stops at the first failure."""
-    from app.services import fetch  # the same guard as saves
+    from app.services.docs import fetch  # the same guard as saves
 
     steps: list[Step] = []
     docs_url = settings.get("docs_url")
@@ -139,7 +139,7 @@ def check_connection(app_scheme: str = "") -> list[Step]:
         return steps
 
     try:
-        from app.services.editor_config import docs_facing_url
+        from app.services.docs.editor_config import docs_facing_url
 
         token = links.sign("check", n=secrets.token_hex(4))
         source = docs_facing_url("backend.blank", token=token)

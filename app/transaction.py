@@ -1,0 +1,115 @@
+"""One rule for transactions: services stage, the request (CLI command, job) commits once.
+
+Services add, change and delete rows, and stage the blobs those rows name; they never commit.
+The view, command or job that called them ends with ``commit()``. Two kinds of work hang on that
+commit, so neither can be half done:
+
+- blobs: a blob written for a new row (``stage_blob``) is deleted when the transaction ends
+  without committing; a blob whose row is deleted (``delete_blob_after_commit``) goes only once
+  the deletion is committed.
+- follow-ups (``after_commit``): work that must not fail or undo what was committed (notices and
+  notifications about a save, folding intermediate versions, commands to Docs) runs after it,
+  each in its own transaction; a failure is logged, never reported as a failure of the commit.
+
+A few services commit early through the same ``commit()`` where the protocol needs it and say
+why (a save's receipt must be durable before Docs is answered). ``begin_write()`` starts a write
+transaction afresh (a row lock must be its first statement).
+"""
+
+import logging
+from typing import Callable
+
+import sqlalchemy as sa
+
+from app.extensions import db
+
+log = logging.getLogger("coedit.transaction")
+
+_NEW_BLOBS = "coedit_new_blobs"
+_DOOMED_BLOBS = "coedit_doomed_blobs"
+_LATER = "coedit_after_commit"  # follow-ups of the open transaction
+_READY = "coedit_after_commit_ready"  # follow-ups of the transaction just committed
+_FLUSHED = "coedit_flushed"
+
+
+def commit() -> None:
+    """Commit the staged work, then run its follow-ups, each in a transaction of its own."""
+    db.session.commit()
+    while db.session.info.get(_READY):
+        follow_up = db.session.info[_READY].pop(0)
+        try:
+            follow_up()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("follow-up %s failed after a commit; what was committed stands",
+                          getattr(follow_up, "__qualname__", follow_up))
+
+
+def after_commit(follow_up: Callable[[], None]) -> None:
+    """Run follow_up once the current transaction is committed (never if it is not)."""
+    db.session.info.setdefault(_LATER, []).append(follow_up)
+
+
+def stage_blob(key: str) -> None:
+    """A blob just written for a row of this transaction: deleted again if the row never commits."""
+    db.session.info.setdefault(_NEW_BLOBS, []).append(key)
+
+
+def delete_blob_after_commit(key: str) -> None:
+    """A blob whose row this transaction deletes: removed once that deletion is committed."""
+    db.session.info.setdefault(_DOOMED_BLOBS, []).append(key)
+
+
+def begin_write() -> None:
+    """End the current read-only transaction, so the next statement starts a new one.
+
+    A row lock must be the first statement of its transaction: SQLite cannot turn an older read
+    snapshot into a write once another connection has written. Refuses to drop staged work.
+    """
+    session = db.session
+    if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED) \
+            or session.info.get(_NEW_BLOBS) or session.info.get(_LATER):
+        raise RuntimeError("begin_write() with work staged: commit it first")
+    session.rollback()
+
+
+def init_app(app) -> None:
+    for name, listener in (("after_flush", _flushed), ("after_commit", _committed),
+                           ("after_transaction_end", _ended)):
+        if not sa.event.contains(db.session, name, listener):  # once per process, however many apps
+            sa.event.listen(db.session, name, listener)
+
+
+def _flushed(session, _context) -> None:
+    session.info[_FLUSHED] = True
+
+
+def _committed(session) -> None:
+    session.info.pop(_NEW_BLOBS, None)  # their rows are durable now
+    session.info.setdefault(_READY, []).extend(session.info.pop(_LATER, []))
+    doomed = session.info.pop(_DOOMED_BLOBS, [])
+    if doomed:
+        _delete_blobs(doomed)
+
+
+def _ended(session, transaction) -> None:
+    if transaction.parent is not None:
+        return  # a savepoint: the outer transaction decides
+    session.info.pop(_FLUSHED, None)
+    session.info.pop(_LATER, None)  # not committed: the follow-ups have nothing to follow
+    session.info.pop(_DOOMED_BLOBS, None)  # their rows stay, so do they
+    new = session.info.pop(_NEW_BLOBS, [])
+    if new:
+        _delete_blobs(new)
+
+
+def _delete_blobs(keys: list[str]) -> None:
+    from app.services.storage import get_storage
+
+    storage = get_storage()
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:  # an orphan blob costs disk space, never correctness
+            log.exception("could not delete blob %s", key)
