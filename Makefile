@@ -11,13 +11,27 @@ DOCS_PORT ?= 8090
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export COEDIT_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test browser services bench clean
+.PHONY: run test lint format browser services bench clean
 
+# The runtime requirements for `make run`; the development ones on top for tests, lint and bench.
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	@$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# ruff: lint and formatting (configured in pyproject.toml); part of `make test`.
+lint: $(VENV)/.dev-installed
+	@$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	@$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 # Debian's Chromium drives the browser tests (Playwright never downloads a browser here).
 browser:
@@ -56,11 +70,11 @@ run: $(VENV)/.installed
 	pids+=($$!)
 	wait -n
 
-test: $(VENV)/.installed browser services
+test: lint browser services
 	@mkdir -p test-output
 	$(PY) -m pytest -q --junitxml=test-output/junit.xml
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.dev-installed
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	$(PY) -m bench
 

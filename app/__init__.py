@@ -7,28 +7,33 @@ import secrets
 import sqlalchemy as sa
 from flask import Flask
 
-from app.config import ENVIRONMENT
+from app.config import FIXED
 from app.config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Build the application: config, extensions, blueprints, errors, CLI."""
+def create_app(config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """Build the application: settings, extensions, blueprints, errors, CLI.
+
+    ``config`` overrides the settings (wsgi.py passes the COEDIT_* environment, tests their own);
+    ``instance_path`` is the folder for the SQLite default, the generated secret and local files.
+    """
     app = Flask(
         __name__,
         template_folder=os.path.join(ROOT, "templates"),
         static_folder=os.path.join(ROOT, "static"),
         instance_relative_config=True,
-        instance_path=os.environ.get("COEDIT_INSTANCE_PATH") or os.path.join(ROOT, "instance"),
+        instance_path=os.path.abspath(instance_path or os.path.join(ROOT, "instance")),
     )
     from app.request import Request
 
     app.request_class = Request
-    load_config(app, test_config)
+    load_config(app, config)
     init_extensions(app)
     register_blueprints(app)
-    from app import errors, security
+    from app import errors
+    from app import security
 
     errors.register_error_handlers(app)
     security.init_app(app)
@@ -39,28 +44,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def load_config(app: Flask, test_config: dict | None) -> None:
-    """Defaults, then instance/config.py, then COEDIT_* variables, then the test mapping."""
+def load_config(app: Flask, config: dict | None) -> None:
+    """Defaults, then instance/config.py, then ``config``; then what follows from them."""
     app.config.from_object(Config)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_pyfile("config.py", silent=True)
-    for variable, key in ENVIRONMENT.items():
-        if os.environ.get(variable):
-            app.config[key] = os.environ[variable]
-    if test_config:
-        app.config.update(test_config)
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "coedit.db")
-    if not app.config.get("SECRET_KEY"):
+    app.config.update(config or {})
+    app.config.update(FIXED)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"] or "sqlite:///" + os.path.join(
+        app.instance_path, "coedit.db"
+    )
+    if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app)
-    if not app.config.get("RATELIMIT_STORAGE_URI"):
-        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Concurrent saves wait for SQLite's write lock instead of failing at once.
         options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
-    app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
-    app.config["BOOTSTRAP_SERVE_LOCAL"] = True  # no CDN, ever
 
 
 def _instance_secret(app: Flask) -> str:
@@ -76,8 +77,13 @@ def _instance_secret(app: Flask) -> str:
 
 
 def init_extensions(app: Flask) -> None:
-    from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
     from app import transaction
+    from app.extensions import bootstrap
+    from app.extensions import csrf
+    from app.extensions import db
+    from app.extensions import limiter
+    from app.extensions import login_manager
+    from app.extensions import migrate
     from app.services import storage
 
     db.init_app(app)
@@ -103,7 +109,16 @@ def _sqlite_pragmas(connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import admin, api, auth, backend, editor, files, notifications, ops, share, spaces
+    from app import admin
+    from app import api
+    from app import auth
+    from app import backend
+    from app import editor
+    from app import files
+    from app import notifications
+    from app import ops
+    from app import share
+    from app import spaces
     from app.extensions import csrf
 
     app.register_blueprint(auth.bp, url_prefix="/auth")

@@ -154,18 +154,27 @@ def purge_versions(apply_: bool) -> None:
     titles: dict[int, str] = {}
     ids = sorted({v.file_id for v in doomed})
     for start in range(0, len(ids), 500):
-        titles.update(db.session.execute(
-            sa.select(File.id, File.title).where(File.id.in_(ids[start:start + 500]))).all())
+        titles.update(
+            db.session.execute(sa.select(File.id, File.title).where(File.id.in_(ids[start : start + 500]))).all()
+        )
     # Described before purging: the rows are gone (and unreadable) after it.
-    lines = [(v, f"{titles.get(v.file_id, '?')} (file {v.file_id}) version {v.number} of "
-                 f"{v.created_at:%Y-%m-%d %H:%M}, {_size(v.size)}") for v in doomed]
+    lines = [
+        (
+            v,
+            f"{titles.get(v.file_id, '?')} (file {v.file_id}) version {v.number} of "
+            f"{v.created_at:%Y-%m-%d %H:%M}, {_size(v.size)}",
+        )
+        for v in doomed
+    ]
     files_count = len({v.file_id for v in doomed})
     if not apply_:
         for _, line in lines:
             click.echo(f"would remove {line}")
-        click.echo(f"{_count(len(doomed), 'version')} of {_count(files_count, 'file')} would be removed "
-                   f"({_size(sum(v.size for v in doomed))}) to {rule}; nothing was changed. "
-                   "Run with --apply to remove them.")
+        click.echo(
+            f"{_count(len(doomed), 'version')} of {_count(files_count, 'file')} would be removed "
+            f"({_size(sum(v.size for v in doomed))}) to {rule}; nothing was changed. "
+            "Run with --apply to remove them."
+        )
         return
     sizes = {id(v): v.size for v in doomed}
     removed = retention.purge(doomed)
@@ -173,8 +182,10 @@ def purge_versions(apply_: bool) -> None:
     gone = [(v, line) for v, line in lines if sa.inspect(v).was_deleted]
     for _, line in gone:
         click.echo(f"removed {line}")
-    click.echo(f"Removed {_count(removed, 'version')} of {_count(len({v.file_id for v, _ in gone}), 'file')} "
-               f"({_size(sum(sizes[id(v)] for v, _ in gone))}) to {rule}.")
+    click.echo(
+        f"Removed {_count(removed, 'version')} of {_count(len({v.file_id for v, _ in gone}), 'file')} "
+        f"({_size(sum(sizes[id(v)] for v, _ in gone))}) to {rule}."
+    )
 
 
 def _count(n: int, noun: str) -> str:

@@ -1,76 +1,159 @@
-"""Configuration defaults and the environment variables that override them.
+"""Every setting, once: its name, its default and what it means.
 
-Load order in create_app: these defaults, then ``instance/config.py``, then the
-``COEDIT_*`` environment, then the mapping a test passes in.
+Each can be given in the environment as ``COEDIT_<NAME>`` (``COEDIT_DATABASE_URL``,
+``COEDIT_DOCS_URL``, ...), in ``instance/config.py``, or by the mapping a test passes to
+``create_app``; that is also the order in which they win. Settings of the Document Server that
+the admin page edits are fixed (read-only there) once given this way. The README's table of
+settings is checked against this one (``flask --app wsgi settings`` prints it).
 """
 
-# Environment variables that other programs and our own checks rely on (README).
-ENVIRONMENT = {
-    "COEDIT_SECRET_KEY": "SECRET_KEY",
-    "COEDIT_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
-    "COEDIT_STORAGE_DIR": "STORAGE_DIR",
-    "COEDIT_DOCS_URL": "DOCS_URL",
-    "COEDIT_DOCS_INTERNAL_URL": "DOCS_INTERNAL_URL",
-    "COEDIT_DOCS_JWT_SECRET": "DOCS_JWT_SECRET",
-    "COEDIT_DOCS_JWT_HEADER": "DOCS_JWT_HEADER",
-    "COEDIT_APP_URL_FOR_DOCS": "APP_URL_FOR_DOCS",
-    "COEDIT_REDIS_URL": "REDIS_URL",
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    meaning: str
+
+
+MB = 1024 * 1024
+DAY = 24 * 3600
+
+SETTINGS = (
+    # Where things are.
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs sessions and the links handed to Docs; every instance needs the same one. "
+        "Default: generated once into the instance folder (one instance only).",
+    ),
+    Setting("DATABASE_URL", None, "SQLAlchemy URL of the database. Default: SQLite in the instance folder."),
+    Setting("STORAGE_DIR", None, "Where file versions are kept. Default: `storage/` in the instance folder."),
+    Setting("REDIS_URL", None, "`redis://host:port/db` shared by every worker and instance (rate-limit counters)."),
+    # The Document Server (the admin page edits these unless they are given here).
+    Setting("DOCS_URL", None, "Public address of ONLYOFFICE Docs, as browsers reach it."),
+    Setting("DOCS_INTERNAL_URL", None, "Address this server uses to reach Docs (default: the public one)."),
+    Setting(
+        "DOCS_JWT_SECRET", None, "The Docs JWT secret (at least 32 characters); Coedit never talks to Docs unsigned."
+    ),
+    Setting("DOCS_JWT_HEADER", None, "Header Docs puts its token in (default `Authorization`)."),
+    Setting(
+        "APP_URL_FOR_DOCS",
+        None,
+        "Base URL Docs uses to reach Coedit (downloads and callbacks); never taken from a request's Host header.",
+    ),
+    Setting("DOCS_VERIFY_TLS", None, "Verify the TLS certificates of Docs (default on)."),
+    Setting(
+        "DOCS_FORCESAVE", None, "Show a Save button in the editor that stores a version while editing (default off)."
+    ),
+    Setting("MAX_FILE_SIZE_MB", None, "Largest document accepted from uploads and from Docs (default 100)."),
+    Setting("DOCS_TIMEOUT", (5, 60), "Connect and read timeouts, in seconds, of requests to Docs."),
+    Setting("DOCS_JWT_LEEWAY", 60, "Seconds of clock skew accepted on Docs' tokens, as Docs itself allows."),
+    Setting(
+        "DOCS_JWT_MAX_LIFETIME",
+        DAY,
+        "Longest lifetime (exp - iat) accepted on a token from Docs, in seconds; Docs signs for minutes.",
+    ),
+    Setting(
+        "SAVE_ALLOWED_PATH_PREFIXES",
+        ("/cache/files/", "/storage-cache/files/"),
+        "Paths on Docs that saves, copies and conversions may be fetched from.",
+    ),
+    # What we hand out, and for how long.
+    Setting(
+        "EDITOR_TOKEN_SECONDS",
+        120,
+        "Lifetime of an editor config's token: Docs checks it when the editor "
+        "connects, and a config held in a browser grants what it says until then.",
+    ),
+    Setting("DOWNLOAD_LINK_SECONDS", 3600, "Lifetime of the document link Docs downloads a file with."),
+    Setting("HISTORY_LINK_SECONDS", 600, "Lifetime of the version and changes links of the history viewer."),
+    Setting(
+        "PENDING_SAVE_SECONDS",
+        600,
+        "An editing session silent this long no longer keeps its file from being "
+        "deleted (Docs saves within seconds and stops retrying within a minute).",
+    ),
+    # Requests.
+    Setting("MAX_CONTENT_LENGTH", 200 * MB, "Largest request body (uploads), in bytes."),
+    Setting("MAX_JSON_BYTES", MB, "Largest JSON body of the API and the editor's requests, in bytes."),
+    Setting("TEMP_MAX_AGE_SECONDS", 3600, "Temporary files older than this are swept at start."),
+    # Sessions and passwords.
+    Setting("PASSWORD_HASH_METHOD", "scrypt", "How passwords (and share-link passwords) are hashed (Werkzeug)."),
+    Setting(
+        "SESSION_IDLE_SECONDS",
+        12 * 3600,
+        "A sign-in without *Keep me signed in* ends after this long without a request.",
+    ),
+    Setting("REMEMBER_COOKIE_DURATION", 30 * DAY, "How long *Keep me signed in* lasts, in seconds."),
+    Setting("SESSION_COOKIE_SECURE", False, "Send the session cookie over https only (turn on behind https)."),
+    Setting("REMEMBER_COOKIE_SECURE", False, "Send the remember-me cookie over https only (turn on behind https)."),
+    Setting("WTF_CSRF_ENABLED", True, "Check the CSRF token of every form (tests may turn it off)."),
+    # Rate limits (Flask-Limiter strings).
+    Setting("RATELIMIT_STORAGE_URI", None, "Where rate limits count. Default: REDIS_URL, else each process's memory."),
+    Setting("RATELIMIT_SIGN_IN_PER_ACCOUNT", "10 per 5 minutes", "Failed sign-ins of one account."),
+    Setting("RATELIMIT_SIGN_IN_PER_ADDRESS", "30 per 5 minutes", "Failed sign-ins from one address."),
+    Setting("RATELIMIT_SHARE_PASSWORD", "10 per 5 minutes", "Wrong passwords of one share link from one address."),
+    Setting("RATELIMIT_API_TOKEN_FAILURES", "30 per 5 minutes", "Refused API calls from one address."),
+    Setting("RATELIMIT_API", "1200 per minute", "API calls of one person."),
+    Setting("RATELIMIT_MENTIONS", "120 per minute", "@mention look-ups and notifications of one person."),
+    Setting("RATELIMIT_CONNECTION_TEST", "10 per minute", "Docs connection tests of one administrator."),
+)
+
+# Not settings: what Coedit always runs with.
+FIXED = {
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    "BOOTSTRAP_SERVE_LOCAL": True,  # no CDN, ever
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on every 429
+    "RATELIMIT_KEY_PREFIX": "coedit",
 }
 
 
 class Config:
-    """Safe defaults; nothing here reads the environment at import time."""
+    """The defaults of SETTINGS, as Flask's from_object reads them."""
 
-    SECRET_KEY = None  # filled from the instance folder when not configured
-    SQLALCHEMY_DATABASE_URI = None  # defaults to an SQLite file in the instance folder
-    SQLALCHEMY_TRACK_MODIFICATIONS = False
-    STORAGE_BACKEND = "local"
-    STORAGE_DIR = None  # defaults to <instance>/storage
 
-    # Upload limit for browsers and the API; Document Server saves use the admin setting.
-    MAX_CONTENT_LENGTH = 200 * 1024 * 1024
-    MAX_JSON_BYTES = 1024 * 1024  # JSON bodies of the API and the editor's requests
-    WTF_CSRF_TIME_LIMIT = None
-    SESSION_COOKIE_HTTPONLY = True
-    SESSION_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_HTTPONLY = True
-    REMEMBER_COOKIE_DURATION = 30 * 24 * 3600  # "Keep me signed in": the session lives this long
-    SESSION_IDLE_SECONDS = 12 * 3600  # otherwise it ends after this long without a request
-    PASSWORD_HASH_METHOD = "scrypt"
+for _setting in SETTINGS:
+    setattr(Config, _setting.name, _setting.default)
 
-    # Document Server settings: defaults only; the admin page stores overrides and an
-    # environment value wins over both (app/services/settings.py).
-    DOCS_URL = None
-    DOCS_INTERNAL_URL = None
-    DOCS_JWT_SECRET = None
-    DOCS_JWT_HEADER = None
-    APP_URL_FOR_DOCS = None
 
-    # Shared state for several processes (rate-limit counters first): redis://host:port/db.
-    REDIS_URL = None
+def from_environment(environ) -> dict:
+    """The settings given as COEDIT_<NAME>, parsed after the type of their default."""
+    values = {}
+    for setting in SETTINGS:
+        raw = environ.get("COEDIT_" + setting.name)
+        if raw not in (None, ""):
+            values[setting.name] = _parse(raw, setting.default)
+    return values
 
-    # Rate limits (Flask-Limiter strings); counted in Redis when REDIS_URL is set, else per process.
-    RATELIMIT_STORAGE_URI = None  # defaults to REDIS_URL, else memory://
-    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on every 429
-    RATELIMIT_KEY_PREFIX = "coedit"
-    RATELIMIT_SIGN_IN_PER_ACCOUNT = "10 per 5 minutes"  # failed sign-ins of one account
-    RATELIMIT_SIGN_IN_PER_ADDRESS = "30 per 5 minutes"  # failed sign-ins from one address
-    RATELIMIT_SHARE_PASSWORD = "10 per 5 minutes"  # wrong passwords of one share link from one address
-    RATELIMIT_API_TOKEN_FAILURES = "30 per 5 minutes"  # refused API calls from one address
-    RATELIMIT_API = "1200 per minute"  # API calls of one person
-    RATELIMIT_MENTIONS = "120 per minute"  # @mention look-ups and notifications of one person
-    RATELIMIT_CONNECTION_TEST = "10 per minute"  # Docs connection tests of one admin
 
-    # Lifetimes of what we hand out.
-    # The config token: Docs checks it when the editor connects (reconnects use a session token of
-    # its own). Short, because a config held in a browser grants what it says until it expires.
-    EDITOR_TOKEN_SECONDS = 120
-    DOWNLOAD_LINK_SECONDS = 3600  # document.url: DS downloads at open, retries within minutes
-    HISTORY_LINK_SECONDS = 600  # history views fetch at once
-    DOCS_JWT_LEEWAY = 60  # seconds of clock skew accepted, as Docs itself allows
-    DOCS_JWT_MAX_LIFETIME = 24 * 3600  # Docs signs its requests for minutes; longer tokens are refused
-    DOCS_TIMEOUT = (5, 60)  # connect, read seconds for requests to the Document Server
-    SAVE_ALLOWED_PATH_PREFIXES = ("/cache/files/", "/storage-cache/files/")
-    PENDING_SAVE_SECONDS = 600  # an editing session silent this long no longer holds its file back
-    TEMP_MAX_AGE_SECONDS = 3600  # orphaned temporary files older than this are swept
+def _parse(raw: str, default):
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, tuple):
+        kind = type(default[0]) if default else str
+        return tuple(kind(part.strip()) for part in raw.split(",") if part.strip())
+    return raw
+
+
+def markdown_table() -> str:
+    """The settings as the README shows them."""
+    lines = ["| Setting (`COEDIT_…`) | Default | Meaning |", "| --- | --- | --- |"]
+    for setting in SETTINGS:
+        default = "—" if setting.default is None else f"`{_shown(setting.default)}`"
+        lines.append(f"| `{setting.name}` | {default} | {setting.meaning} |")
+    return "\n".join(lines)
+
+
+def _shown(value) -> str:
+    if isinstance(value, tuple):
+        return ",".join(str(part) for part in value)
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -20,5 +20,11 @@ def send_blob(storage_key: str, mimetype: str, **options) -> Response:
 
 def send_version(file: File, version: FileVersion, as_attachment: bool = False) -> Response:
     """Stream the version's bytes; the file name is RFC 5987 encoded by send_file."""
-    return send_blob(version.storage_key, formats.mime_type(file.ext), as_attachment=as_attachment,
-                     download_name=file.title, conditional=True, etag=version.sha256)
+    return send_blob(
+        version.storage_key,
+        formats.mime_type(file.ext),
+        as_attachment=as_attachment,
+        download_name=file.title,
+        conditional=True,
+        etag=version.sha256,
+    )

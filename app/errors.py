@@ -34,8 +34,9 @@ def register_error_handlers(app) -> None:
         from app.limits import retry_after
 
         wait = retry_after()
-        response = app.make_response(error_response(429, f"Too many attempts. Please wait {wait} seconds and "
-                                                         "try again.", error.name))
+        response = app.make_response(
+            error_response(429, f"Too many attempts. Please wait {wait} seconds and try again.", error.name)
+        )
         response.headers["Retry-After"] = str(wait)
         return response
 
@@ -47,8 +48,11 @@ def register_error_handlers(app) -> None:
     def domain_error(error: CoeditError):
         if isinstance(error, StorageError):
             app.logger.error("storage failed on %s: %s", request.path, error.message)
-            return error_response(503, f"The storage failed ({error.message}). Nothing was changed; "
-                                       "please try again later.", "Service Unavailable")
+            return error_response(
+                503,
+                f"The storage failed ({error.message}). Nothing was changed; please try again later.",
+                "Service Unavailable",
+            )
         return error_response(error.http_status, error.message)
 
     @app.errorhandler(OSError)

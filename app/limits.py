@@ -62,24 +62,52 @@ def _wrap(limits: list):
 
 
 # Per account (whatever the address) and per address (whatever the account).
-sign_in = _wrap([
-    limiter.limit(_setting("RATELIMIT_SIGN_IN_PER_ACCOUNT"), key_func=_account, methods=["POST"],
-                  deduct_when=_failed_sign_in, scope="sign-in-account"),
-    limiter.limit(_setting("RATELIMIT_SIGN_IN_PER_ADDRESS"), key_func=_address, methods=["POST"],
-                  deduct_when=_failed_sign_in, scope="sign-in-address"),
-])
-share_link_password = _wrap([limiter.limit(_setting("RATELIMIT_SHARE_PASSWORD"), key_func=_share_link,
-                                           methods=["POST"], deduct_when=_refused, scope="share-password")])
+sign_in = _wrap(
+    [
+        limiter.limit(
+            _setting("RATELIMIT_SIGN_IN_PER_ACCOUNT"),
+            key_func=_account,
+            methods=["POST"],
+            deduct_when=_failed_sign_in,
+            scope="sign-in-account",
+        ),
+        limiter.limit(
+            _setting("RATELIMIT_SIGN_IN_PER_ADDRESS"),
+            key_func=_address,
+            methods=["POST"],
+            deduct_when=_failed_sign_in,
+            scope="sign-in-address",
+        ),
+    ]
+)
+share_link_password = _wrap(
+    [
+        limiter.limit(
+            _setting("RATELIMIT_SHARE_PASSWORD"),
+            key_func=_share_link,
+            methods=["POST"],
+            deduct_when=_refused,
+            scope="share-password",
+        )
+    ]
+)
 # Refused API calls (a wrong token) per address, and every call per token holder: for the API blueprint.
-api = _wrap([
-    limiter.limit(_setting("RATELIMIT_API_TOKEN_FAILURES"), key_func=_address, deduct_when=_refused,
-                  scope="api-token-failures"),
-    limiter.limit(_setting("RATELIMIT_API"), key_func=_person, scope="api"),
-])
+api = _wrap(
+    [
+        limiter.limit(
+            _setting("RATELIMIT_API_TOKEN_FAILURES"),
+            key_func=_address,
+            deduct_when=_refused,
+            scope="api-token-failures",
+        ),
+        limiter.limit(_setting("RATELIMIT_API"), key_func=_person, scope="api"),
+    ]
+)
 # One count for the reader list and the notifications of @mentions together.
 mention_lookups = _wrap([limiter.shared_limit(_setting("RATELIMIT_MENTIONS"), key_func=_person, scope="mentions")])
-connection_test = _wrap([limiter.limit(_setting("RATELIMIT_CONNECTION_TEST"), key_func=_person, methods=["POST"],
-                                       scope="connection-test")])
+connection_test = _wrap(
+    [limiter.limit(_setting("RATELIMIT_CONNECTION_TEST"), key_func=_person, methods=["POST"], scope="connection-test")]
+)
 
 
 def retry_after() -> int:

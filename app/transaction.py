@@ -42,8 +42,10 @@ def commit() -> None:
             db.session.commit()
         except Exception:
             db.session.rollback()
-            log.exception("follow-up %s failed after a commit; what was committed stands",
-                          getattr(follow_up, "__qualname__", follow_up))
+            log.exception(
+                "follow-up %s failed after a commit; what was committed stands",
+                getattr(follow_up, "__qualname__", follow_up),
+            )
 
 
 def after_commit(follow_up: Callable[[], None]) -> None:
@@ -68,15 +70,20 @@ def begin_write() -> None:
     snapshot into a write once another connection has written. Refuses to drop staged work.
     """
     session = db.session
-    if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED) \
-            or session.info.get(_NEW_BLOBS) or session.info.get(_LATER):
+    if (
+        session.new
+        or session.dirty
+        or session.deleted
+        or session.info.get(_FLUSHED)
+        or session.info.get(_NEW_BLOBS)
+        or session.info.get(_LATER)
+    ):
         raise RuntimeError("begin_write() with work staged: commit it first")
     session.rollback()
 
 
 def init_app(app) -> None:
-    for name, listener in (("after_flush", _flushed), ("after_commit", _committed),
-                           ("after_transaction_end", _ended)):
+    for name, listener in (("after_flush", _flushed), ("after_commit", _committed), ("after_transaction_end", _ended)):
         if not sa.event.contains(db.session, name, listener):  # once per process, however many apps
             sa.event.listen(db.session, name, listener)
 

@@ -21,11 +21,10 @@ import zipfile
 import jwt
 import requests
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from tests.helpers import FakeDocsFiles
+from tests.helpers import docx_with
 
-from tests.helpers import FakeDocsFiles  # noqa: E402
-from tests.helpers import docx_with  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SECRET = "bench-secret-0123456789-abcdefghijkl"
 DURATION = float(os.environ.get("BENCH_SECONDS", "4"))
@@ -43,8 +42,23 @@ class Gunicorn:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", str(threads), "-b", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", target], cwd=ROOT, env={**os.environ, **env})
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                "1",
+                "--threads",
+                str(threads),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                target,
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+        )
         deadline = time.time() + 30
         while True:
             try:
@@ -53,7 +67,7 @@ class Gunicorn:
             except (requests.ConnectionError, requests.Timeout):
                 if time.time() > deadline or self.process.poll() is not None:
                     self.stop()
-                    raise RuntimeError(f"{target} did not start")
+                    raise RuntimeError(f"{target} did not start") from None
                 time.sleep(0.1)
 
     def worker_pid(self) -> int:
@@ -136,7 +150,10 @@ def big_docx(size: int) -> bytes:
 
 def report(name: str, value: float, unit: str, baseline_name: str, baseline: float, target: str) -> None:
     ratio = value / baseline if baseline else float("nan")
-    print(f"{name:<38} {value:10.1f} {unit:<6} | {baseline_name:<26} {baseline:10.1f} {unit:<6} | ratio {ratio:5.2f}  ({target})")
+    print(
+        f"{name:<38} {value:10.1f} {unit:<6} | {baseline_name:<26} {baseline:10.1f} {unit:<6} | "
+        f"ratio {ratio:5.2f}  ({target})"
+    )
 
 
 def main() -> None:
@@ -157,10 +174,25 @@ def main() -> None:
     }
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True)
-    subprocess.run([*flask, "create-user", "bench", "--password", "bench"], cwd=ROOT, env={**os.environ, **env},
-                   check=True, capture_output=True)
-    token = subprocess.run([*flask, "create-token", "bench"], cwd=ROOT, env={**os.environ, **env}, check=True,
-                           capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    subprocess.run(
+        [*flask, "create-user", "bench", "--password", "bench"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
+    token = (
+        subprocess.run(
+            [*flask, "create-token", "bench"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     servers = []
     auth = {"Authorization": f"Bearer {token}"}
     try:
@@ -169,8 +201,12 @@ def main() -> None:
         coedit = Gunicorn("wsgi:app", env)
         servers.append(coedit)
         space = requests.post(coedit.url + "/api/v1/spaces", json={"name": "Bench"}, headers=auth, timeout=10).json()
-        doc = requests.post(f"{coedit.url}/api/v1/spaces/{space['id']}/documents", json={"title": "B", "type": "docx"},
-                            headers=auth, timeout=10).json()
+        doc = requests.post(
+            f"{coedit.url}/api/v1/spaces/{space['id']}/documents",
+            json={"title": "B", "type": "docx"},
+            headers=auth,
+            timeout=10,
+        ).json()
         config_url = f"{coedit.url}/api/v1/files/{doc['id']}/editor-config"
         config = requests.get(config_url, headers=auth, timeout=10).json()
         callback, key = config["editorConfig"]["callbackUrl"], config["document"]["key"]
@@ -202,20 +238,33 @@ def main() -> None:
         before = peak_rss_kib(pid)
         data = big_docx(20 * 1024 * 1024)
         url = docs.put("big.docx", data)
-        body = signed({"key": key, "status": 6, "url": url, "filetype": "docx", "users": ["1"],
-                       "lastsave": "2026-01-01T00:00:00.000Z", "forcesavetype": 1})
+        body = signed(
+            {
+                "key": key,
+                "status": 6,
+                "url": url,
+                "filetype": "docx",
+                "users": ["1"],
+                "lastsave": "2026-01-01T00:00:00.000Z",
+                "forcesavetype": 1,
+            }
+        )
         started = time.time()
         answer = requests.post(callback, json=body, timeout=120)
         elapsed = time.time() - started
         assert answer.json() == {"error": 0}, answer.text
         extra_mib = (peak_rss_kib(pid) - before) / 1024
-        print(f"{'20 MB save, extra peak memory':<38} {extra_mib:10.1f} MiB    | took {elapsed:.2f} s"
-              f"{'':<17}| {'ok' if extra_mib < 16 else 'OVER'} (target < 16 MiB)")
+        print(
+            f"{'20 MB save, extra peak memory':<38} {extra_mib:10.1f} MiB    | took {elapsed:.2f} s"
+            f"{'':<17}| {'ok' if extra_mib < 16 else 'OVER'} (target < 16 MiB)"
+        )
 
         info = requests.get(f"{coedit.url}/api/v1/files/{doc['id']}", headers=auth, timeout=10).json()
         download = requests.get(config_url, headers=auth, timeout=10).json()["document"]["url"]
-        header = {"Authorization": "Bearer " + jwt.encode({"payload": {"url": download}, "exp": int(time.time()) + 600},
-                                                          SECRET, algorithm="HS256")}
+        header = {
+            "Authorization": "Bearer "
+            + jwt.encode({"payload": {"url": download}, "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
+        }
 
         def rate(url, headers=None, rounds=10):
             session = requests.Session()
@@ -228,8 +277,14 @@ def main() -> None:
 
         ours = rate(download, header)
         static = rate(baseline.url + "/blob")
-        report(f"Docs download ({info['size'] / 1048576:.0f} MB)", ours, "MB/s", "Flask send_file (20 MB)", static,
-               "target near 1")
+        report(
+            f"Docs download ({info['size'] / 1048576:.0f} MB)",
+            ours,
+            "MB/s",
+            "Flask send_file (20 MB)",
+            static,
+            "target near 1",
+        )
     finally:
         for server in servers:
             server.stop()

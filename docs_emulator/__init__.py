@@ -9,7 +9,7 @@ Usage: ``python -m docs_emulator --port 8090`` or, from tests,
 ``docs_emulator.testing.start_emulator()``.
 """
 
-from .config import Options
 from .app import create_app
+from .config import Options
 
 __all__ = ["Options", "create_app"]

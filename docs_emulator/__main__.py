@@ -26,8 +26,11 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    print(f"Document Server emulator listening on http://{options.host}:{options.port}"
-          f" (JWT {'on' if options.jwt_enabled else 'off'}; public URL {options.base_url()})", flush=True)
+    print(
+        f"Document Server emulator listening on http://{options.host}:{options.port}"
+        f" (JWT {'on' if options.jwt_enabled else 'off'}; public URL {options.base_url()})",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

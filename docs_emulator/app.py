@@ -19,7 +19,10 @@ def create_app(options: Options | None = None) -> Flask:
     emu.converter = Converter(emu)
     app.extensions["docs_emulator"] = emu
 
-    from . import browser, control, services
+    from . import browser
+    from . import control
+    from . import services
+
     app.register_blueprint(services.bp)
     app.register_blueprint(browser.bp)
     app.register_blueprint(control.bp)

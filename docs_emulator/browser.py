@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from importlib import resources
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import jsonify
+from flask import request
 
-from . import documents, formats, tokens
+from . import documents
+from . import formats
+from . import tokens
+from .errors import ConfigAlert
+from .errors import ControlError
 from .outbound import DownloadError
-from .errors import ConfigAlert, ControlError
 
 bp = Blueprint("browser", __name__)
 
@@ -17,8 +25,10 @@ STATIC = resources.files(__package__) / "static"
 EDITOR_VARIANTS = {"main", "mobile", "embed", "forms"}
 
 # The iframe page is ours: only our own scripts and styles, embeddable anywhere.
-EDITOR_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-              "connect-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'")
+EDITOR_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'none'"
+)
 
 EDITOR_HTML = """<!DOCTYPE html>
 <html lang="en">
@@ -204,14 +214,18 @@ def editor_history_data():
         return jsonify(error=f"History loading failed: download of url failed ({exc})")
     ext = file_type or str(data["url"]).split("?")[0].rsplit(".", 1)[-1].lower()
     try:
-        result["lines"] = documents.text_lines(content, ext) if ext in formats.RENDERED \
+        result["lines"] = (
+            documents.text_lines(content, ext)
+            if ext in formats.RENDERED
             else [f"{ext.upper()} document, {len(content)} bytes"]
+        )
     except documents.ContentError as exc:
         return jsonify(error=f"History loading failed: {exc}")
     extras = []
-    for label, url in (("changesUrl", data.get("changesUrl")),
-                       ("previous.url", (data.get("previous") or {}).get("url")
-                        if isinstance(data.get("previous"), dict) else None)):
+    for label, url in (
+        ("changesUrl", data.get("changesUrl")),
+        ("previous.url", (data.get("previous") or {}).get("url") if isinstance(data.get("previous"), dict) else None),
+    ):
         if url:
             try:
                 got = emu.downloader.fetch(url, "history")
@@ -221,5 +235,3 @@ def editor_history_data():
                 extras.append(f"{label}: download failed ({exc})")
     result["info"] = extras
     return jsonify(result)
-
-

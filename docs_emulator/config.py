@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 # Versions the emulator reports. The command service answers "<build>.<number>";
 # the callback history carries the server version the editor would compare with.
@@ -66,8 +67,12 @@ def _env(name: str, default=None):
 _FLAGS = [
     ("host", str, "address to bind (default 127.0.0.1)"),
     ("port", int, "0 picks a free port (the ready line names it)"),
-    ("jwt-secret", str, "shared secret; JWT is on when set (prefer DOCS_EMULATOR_JWT_SECRET or --jwt-secret-file: "
-                        "arguments are visible to every user in the process list)"),
+    (
+        "jwt-secret",
+        str,
+        "shared secret; JWT is on when set (prefer DOCS_EMULATOR_JWT_SECRET or --jwt-secret-file: "
+        "arguments are visible to every user in the process list)",
+    ),
     ("jwt-secret-file", str, "read the shared secret from this file"),
     ("jwt-header", str, "header for inbound and outbound tokens (default Authorization)"),
     ("jwt-prefix", str, 'prefix of the header value (default "Bearer ")'),
@@ -98,9 +103,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
         env = _env(attr.upper())
         default = kind(env) if env not in (None, "") else getattr(defaults, attr, None)
         parser.add_argument("--" + flag, type=kind, default=default, help=text)
-    parser.add_argument("--no-jwt", action="store_true",
-                        default=_env("NO_JWT", "") not in ("", "0", "false"),
-                        help="turn JWT off even if a secret is given")
+    parser.add_argument(
+        "--no-jwt",
+        action="store_true",
+        default=_env("NO_JWT", "") not in ("", "0", "false"),
+        help="turn JWT off even if a secret is given",
+    )
     args = vars(parser.parse_args(argv))
     no_jwt = args.pop("no_jwt")
     secret_file = args.pop("jwt_secret_file")

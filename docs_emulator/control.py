@@ -3,10 +3,14 @@ wait for background work and inject faults. Never part of the Docs protocol."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint
+from flask import current_app
+from flask import jsonify
+from flask import request
 
+from .errors import ConfigAlert
+from .errors import ControlError
 from .faults import FaultError
-from .errors import ConfigAlert, ControlError
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
 
@@ -46,9 +50,16 @@ def control_error(exc):
 def config():
     """The settings tests may need (JWT, header, delays, public URL)."""
     o = emulator().options
-    return jsonify(jwt=o.jwt_enabled, jwt_header=o.jwt_header, jwt_prefix=o.jwt_prefix,
-                   save_delay=o.save_delay, retry_base=o.retry_base, public_url=o.base_url(),
-                   link_expires=o.link_expires, storage_dir=str(emulator().root))
+    return jsonify(
+        jwt=o.jwt_enabled,
+        jwt_header=o.jwt_header,
+        jwt_prefix=o.jwt_prefix,
+        save_delay=o.save_delay,
+        retry_base=o.retry_base,
+        public_url=o.base_url(),
+        link_expires=o.link_expires,
+        storage_dir=str(emulator().root),
+    )
 
 
 @bp.post("/sessions")

@@ -11,7 +11,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from . import documents, formats
+from . import documents
+from . import formats
 from .outbound import DownloadError
 
 KEY_RE = re.compile(r"^[0-9-.a-zA-Z_=]*$")
@@ -40,9 +41,9 @@ class Converter:
     def __init__(self, emulator):
         self.emu = emulator
         self._lock = threading.Lock()
-        self.results: dict[tuple[str, str], dict] = {}   # finished: stored file and names
+        self.results: dict[tuple[str, str], dict] = {}  # finished: stored file and names
         self.running: set[tuple[str, str]] = set()
-        self.failed: dict[tuple[str, str], int] = {}     # async failures waiting to be reported once
+        self.failed: dict[tuple[str, str], int] = {}  # async failures waiting to be reported once
 
     def soffice(self) -> str | None:
         """Path of LibreOffice's soffice if available."""
@@ -95,8 +96,7 @@ class Converter:
         output = params.get("outputtype") or params.get("outputType")
         if not isinstance(key, str) or not key or not KEY_RE.match(key):
             raise ConversionError(-7, "bad key")
-        if not isinstance(source, str) or not EXT_RE.match(source) \
-                or not formats.is_known_file_type(source.lower()):
+        if not isinstance(source, str) or not EXT_RE.match(source) or not formats.is_known_file_type(source.lower()):
             raise ConversionError(-7, "bad filetype")
         if not isinstance(output, str) or output.lower() not in formats.OUTPUT_TYPES:
             raise ConversionError(-7, "bad outputtype")
@@ -112,7 +112,7 @@ class Converter:
         try:
             data = self.emu.downloader.fetch(params["url"], "convert")
         except DownloadError as exc:
-            raise ConversionError(exc.code, str(exc))
+            raise ConversionError(exc.code, str(exc)) from None
         if not data and source in ("docx", "xlsx", "pptx", "pdf"):
             data = documents.blank(source)  # Docs' newFileTemplate for empty sources
         encoding = documents.CODE_PAGES.get(_int(params.get("codePage"), 65001), "utf-8")
@@ -124,13 +124,12 @@ class Converter:
         except ConversionError:
             raise
         except Exception as exc:  # a parser failure = corrupt or unsupported input
-            raise ConversionError(-3, f"{type(exc).__name__}: {exc}")
+            raise ConversionError(-3, f"{type(exc).__name__}: {exc}") from None
         title = params.get("title") if isinstance(params.get("title"), str) and params.get("title") else "output"
         stem = title.rsplit(".", 1)[0] if "." in title else title
         filename = f"output.{output}"
         file_id = self.emu.store.put(result, filename, "conv")
-        return {"file_id": file_id, "filename": filename, "download_name": f"{stem}.{output}",
-                "fileType": output}
+        return {"file_id": file_id, "filename": filename, "download_name": f"{stem}.{output}", "fileType": output}
 
     def _convert_bytes(self, data: bytes, source: str, output: str, encoding: str, delimiter: str) -> bytes:
         if source == output and source in ("docx", "xlsx", "pptx"):
@@ -157,13 +156,22 @@ class Converter:
             src = Path(tmp) / f"input.{source}"
             src.write_bytes(data)
             profile = Path(tmp) / "profile"
-            cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
-                   "--convert-to", output, "--outdir", tmp, str(src)]
+            cmd = [
+                soffice,
+                f"-env:UserInstallation={profile.as_uri()}",
+                "--headless",
+                "--convert-to",
+                output,
+                "--outdir",
+                tmp,
+                str(src),
+            ]
             try:
-                subprocess.run(cmd, capture_output=True, timeout=SOFFICE_TIMEOUT, check=False,
-                               env={**os.environ, "HOME": tmp})
+                subprocess.run(
+                    cmd, capture_output=True, timeout=SOFFICE_TIMEOUT, check=False, env={**os.environ, "HOME": tmp}
+                )
             except (OSError, subprocess.TimeoutExpired) as exc:
-                raise ConversionError(-3, f"soffice failed: {exc}")
+                raise ConversionError(-3, f"soffice failed: {exc}") from None
             out = Path(tmp) / f"input.{output}"
             if not out.is_file():
                 raise ConversionError(-3, "soffice produced no file")

@@ -24,6 +24,7 @@ class ContentError(Exception):
 
 # --- reading ---------------------------------------------------------------
 
+
 def text_lines(data: bytes, file_type: str) -> list[str]:
     """Return the document as lines of text: paragraphs, cell values or slide texts."""
     try:
@@ -83,14 +84,16 @@ def _pptx_lines(data: bytes) -> list[str]:
     deck = pptx.Presentation(io.BytesIO(data))
     lines = []
     for slide in deck.slides:
-        parts = [shape.text_frame.text for shape in slide.shapes
-                 if shape.has_text_frame and shape.text_frame.text.strip()]
+        parts = [
+            shape.text_frame.text for shape in slide.shapes if shape.has_text_frame and shape.text_frame.text.strip()
+        ]
         if parts:
             lines.append(" ".join(parts))
     return lines
 
 
 # --- editing ---------------------------------------------------------------
+
 
 def append_text(data: bytes, file_type: str, text: str) -> bytes:
     """Return a new version of the file with ``text`` added at the end.
@@ -170,7 +173,7 @@ def _pdf_escape(line: str) -> bytes:
 
 def make_pdf(lines: list[str]) -> bytes:
     """Write a minimal valid PDF (Helvetica, one Tj per line, correct xref table)."""
-    pages = [lines[i:i + LINES_PER_PAGE] for i in range(0, len(lines), LINES_PER_PAGE)] or [[]]
+    pages = [lines[i : i + LINES_PER_PAGE] for i in range(0, len(lines), LINES_PER_PAGE)] or [[]]
     # Object numbers: 1 catalog, 2 page tree, 3 font, then (page, content) pairs.
     objects: dict[int, bytes] = {}
     kids = []
@@ -181,9 +184,11 @@ def make_pdf(lines: list[str]) -> bytes:
         for line in page_lines:
             stream += b"(" + _pdf_escape(line) + b") Tj T*\n"
         stream += b"ET\n"
-        objects[page_no] = (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] "
-                            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {content_no} 0 R >>").encode()
-        objects[content_no] = (f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"endstream")
+        objects[page_no] = (
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {content_no} 0 R >>"
+        ).encode()
+        objects[content_no] = f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"endstream"
     objects[1] = b"<< /Type /Catalog /Pages 2 0 R >>"
     objects[2] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(kids)} >>".encode()
     objects[3] = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
@@ -205,8 +210,7 @@ def make_pdf(lines: list[str]) -> bytes:
 
 _STREAM_RE = re.compile(rb"<<(.*?)>>\s*stream\r?\n(.*?)\r?\nendstream", re.S)
 _STRING_RE = re.compile(rb"\((?:\\.|[^\\)])*\)")
-_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f",
-            b"(": b"(", b")": b")", b"\\": b"\\"}
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"(": b"(", b")": b")", b"\\": b"\\"}
 
 
 def _unescape_pdf_string(raw: bytes) -> str:
@@ -214,14 +218,14 @@ def _unescape_pdf_string(raw: bytes) -> str:
     out = bytearray()
     i = 0
     while i < len(body):
-        c = body[i:i + 1]
+        c = body[i : i + 1]
         if c == b"\\" and i + 1 < len(body):
-            nxt = body[i + 1:i + 2]
+            nxt = body[i + 1 : i + 2]
             if nxt in _ESCAPES:
                 out += _ESCAPES[nxt]
                 i += 2
                 continue
-            octal = re.match(rb"[0-7]{1,3}", body[i + 1:i + 4])
+            octal = re.match(rb"[0-7]{1,3}", body[i + 1 : i + 4])
             if octal:
                 out.append(int(octal.group(), 8) & 0xFF)
                 i += 1 + len(octal.group())
@@ -263,10 +267,27 @@ def _pdf_lines(data: bytes, fallback: bool = True) -> list[str]:
 # --- conversion helpers ----------------------------------------------------
 
 # Conversion API codePage values (Windows code page numbers) → Python codecs.
-CODE_PAGES = {65001: "utf-8", 1200: "utf-16-le", 1201: "utf-16-be", 932: "shift_jis", 936: "gbk",
-              949: "euc-kr", 950: "big5", 1250: "cp1250", 1251: "cp1251", 1252: "cp1252",
-              1253: "cp1253", 1254: "cp1254", 1255: "cp1255", 1256: "cp1256", 1257: "cp1257",
-              866: "cp866", 20866: "koi8-r", 28591: "latin-1", 28595: "iso8859-5"}
+CODE_PAGES = {
+    65001: "utf-8",
+    1200: "utf-16-le",
+    1201: "utf-16-be",
+    932: "shift_jis",
+    936: "gbk",
+    949: "euc-kr",
+    950: "big5",
+    1250: "cp1250",
+    1251: "cp1251",
+    1252: "cp1252",
+    1253: "cp1253",
+    1254: "cp1254",
+    1255: "cp1255",
+    1256: "cp1256",
+    1257: "cp1257",
+    866: "cp866",
+    20866: "koi8-r",
+    28591: "latin-1",
+    28595: "iso8859-5",
+}
 
 # Conversion API delimiter codes; 0 ("none") is coerced to comma as Docs does.
 DELIMITERS = {0: ",", 1: "\t", 2: ";", 3: ":", 4: ",", 5: " "}
@@ -308,6 +329,7 @@ def xlsx_to_csv(data: bytes, delimiter: str = ",") -> bytes:
 def changes_zip(changes: list[dict]) -> bytes:
     """The changesurl archive: the emulator's own record of the session's edits."""
     import json
+
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("changes.json", json.dumps(changes, indent=1))

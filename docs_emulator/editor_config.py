@@ -6,22 +6,28 @@ from __future__ import annotations
 import copy
 import secrets
 
-from . import formats, tokens
+from . import formats
+from . import tokens
 from .config import Options
-from .errors import ConfigAlert, EditorError
+from .errors import ConfigAlert
+from .errors import EditorError
 
 
 def _strict_equal(a, b) -> bool:
     """Deep equality that, like JavaScript's strict comparison, tells true from 1."""
     if type(a) is not type(b):
-        if isinstance(a, (int, float)) and isinstance(b, (int, float)) \
-                and not isinstance(a, bool) and not isinstance(b, bool):
+        if (
+            isinstance(a, (int, float))
+            and isinstance(b, (int, float))
+            and not isinstance(a, bool)
+            and not isinstance(b, bool)
+        ):
             return a == b
         return False
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_strict_equal(a[k], b[k]) for k in a)
     if isinstance(a, list):
-        return len(a) == len(b) and all(_strict_equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_strict_equal(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
 
@@ -53,12 +59,10 @@ def normalize_config(page) -> dict:
     if doc_type:
         doc_type = formats.DOCUMENT_TYPE_ALIASES.get(doc_type, doc_type)
         if doc_type not in formats.DOCUMENT_TYPES:
-            raise ConfigAlert('The "documentType" parameter for the config object is invalid. '
-                              'Please correct it.')
+            raise ConfigAlert('The "documentType" parameter for the config object is invalid. Please correct it.')
     if file_type:
         if not isinstance(file_type, str) or not formats.is_known_file_type(file_type.lower()):
-            raise ConfigAlert('The "document.fileType" parameter for the config object is invalid. '
-                              'Please correct it.')
+            raise ConfigAlert('The "document.fileType" parameter for the config object is invalid. Please correct it.')
         file_type = file_type.lower()
     if not doc_type:
         doc_type = formats.document_type_of(file_type)
@@ -71,11 +75,9 @@ def normalize_config(page) -> dict:
         # api.js invents a key; such a document can't be co-edited or reused.
         doc["key"] = secrets.token_hex(10)
     elif not isinstance(doc["key"], str):
-        raise ConfigAlert('The "document.key" parameter for the config object is invalid. '
-                          'Please correct it.')
+        raise ConfigAlert('The "document.key" parameter for the config object is invalid. Please correct it.')
     user = config.setdefault("editorConfig", {}).get("user")
-    if isinstance(user, dict) and isinstance(user.get("id"), (int, float)) \
-            and not isinstance(user.get("id"), bool):
+    if isinstance(user, dict) and isinstance(user.get("id"), (int, float)) and not isinstance(user.get("id"), bool):
         user["id"] = str(user["id"])
     if config.get("token") and not doc.get("token"):
         doc["token"] = config["token"]
@@ -94,24 +96,28 @@ def verify_config(config: dict, options: Options) -> dict:
     try:
         decoded = tokens.verify(token, options.jwt_secret)
     except tokens.TokenExpired:
-        raise EditorError(-21, "config token expired")
+        raise EditorError(-21, "config token expired") from None
     except tokens.TokenInvalid as exc:
-        raise EditorError(-20, f"config token invalid: {exc}")
+        raise EditorError(-20, f"config token invalid: {exc}") from None
     payload = tokens.strip_claims(decoded)
     if any(k in payload for k in ("url", "payload", "key")):
         raise EditorError(-23, "the token is not a config token (top-level url/payload/key)")
     tdoc = payload.get("document") if isinstance(payload.get("document"), dict) else {}
     tedit = payload.get("editorConfig") if isinstance(payload.get("editorConfig"), dict) else {}
     page_doc, page_edit = config["document"], config.get("editorConfig") or {}
-    missing = [name for name, present in (
-        ("document.key", "key" in tdoc),
-        ("document.url", "url" in tdoc),
-        ("editorConfig.callbackUrl", "callbackUrl" not in page_edit or "callbackUrl" in tedit),
-        # A page that sets an editing mode must have it signed; no mode at all means
-        # the token cannot be overridden on this point either.
-        ("editorConfig.mode", page_edit.get("mode") in (None, "view") or "mode" in tedit),
-        ("document.permissions", "permissions" not in page_doc or "permissions" in tdoc),
-    ) if not present]
+    missing = [
+        name
+        for name, present in (
+            ("document.key", "key" in tdoc),
+            ("document.url", "url" in tdoc),
+            ("editorConfig.callbackUrl", "callbackUrl" not in page_edit or "callbackUrl" in tedit),
+            # A page that sets an editing mode must have it signed; no mode at all means
+            # the token cannot be overridden on this point either.
+            ("editorConfig.mode", page_edit.get("mode") in (None, "view") or "mode" in tedit),
+            ("document.permissions", "permissions" not in page_doc or "permissions" in tdoc),
+        )
+        if not present
+    ]
     if missing:
         raise EditorError(-20, "required fields missing from the token: " + ", ".join(missing))
     if "permissions" in tdoc and not _strict_equal(tdoc["permissions"], page_doc.get("permissions")):

@@ -11,9 +11,11 @@ from .config import Options
 from .faults import Faults
 from .forgotten import ForgottenFiles
 from .jobs import Jobs
-from .outbound import CallbackSender, Downloader
+from .outbound import CallbackSender
+from .outbound import Downloader
 from .saving import Saver
-from .sessions import DocumentCache, SessionRegistry
+from .sessions import DocumentCache
+from .sessions import SessionRegistry
 from .storage import FileStore
 
 
@@ -39,8 +41,9 @@ class Emulator:
         self.cache = DocumentCache(self.lock, options.saved_key_ttl)
         self.forgotten = ForgottenFiles(self.store, self.lock)
         self.saver = Saver(self.lock, self.store, self.jobs, self.sender, self.cache, self.forgotten)
-        self.sessions = SessionRegistry(options, self.lock, self.jobs, self.downloader, self.cache,
-                                        self.forgotten, self.saver)
+        self.sessions = SessionRegistry(
+            options, self.lock, self.jobs, self.downloader, self.cache, self.forgotten, self.saver
+        )
 
     def shutdown(self) -> None:
         """Stop background threads (pending retries are abandoned)."""

@@ -7,11 +7,10 @@ from __future__ import annotations
 ERROR_TEXT = {
     -1: "An unknown error has occurred.",
     -4: "Download failed.",
-    -20: "The document security token is not correctly formed. "
-         "Please contact your Document Server administrator.",
+    -20: "The document security token is not correctly formed. Please contact your Document Server administrator.",
     -21: "The document security token has expired. Please contact your Document Server administrator.",
     -23: "Access denied: the document security token does not grant this. "
-         "Please contact your Document Server administrator.",
+    "Please contact your Document Server administrator.",
     -82: "An error has occurred while opening the file.",
     -100: "Your editing session was ended by the document owner (the document was dropped).",
     -102: "The file version has been changed. The document must be reopened with a new key.",

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import threading
 
-DOWNLOAD_FAULTS = {"download_404", "download_truncated", "download_garbage", "download_slow",
-                   "download_redirect"}
-CALLBACK_FAULTS = {"callback_twice", "callback_wrong_secret", "callback_other_key",
-                   "callback_url_override", "callback_unreachable", "callback_body"}
+DOWNLOAD_FAULTS = {"download_404", "download_truncated", "download_garbage", "download_slow", "download_redirect"}
+CALLBACK_FAULTS = {
+    "callback_twice",
+    "callback_wrong_secret",
+    "callback_other_key",
+    "callback_url_override",
+    "callback_unreachable",
+    "callback_body",
+}
 KNOWN_FAULTS = DOWNLOAD_FAULTS | CALLBACK_FAULTS
 
 # Faults that only make sense on callbacks carrying a file url.
@@ -30,8 +35,12 @@ class Faults:
         name = spec.get("fault")
         if name not in KNOWN_FAULTS:
             raise FaultError(f"unknown fault {name!r}; known: {sorted(KNOWN_FAULTS)}")
-        required = {"download_redirect": "location", "callback_other_key": "key",
-                    "callback_url_override": "url", "callback_body": "body"}.get(name)
+        required = {
+            "download_redirect": "location",
+            "callback_other_key": "key",
+            "callback_url_override": "url",
+            "callback_body": "body",
+        }.get(name)
         if required and required not in spec:
             raise FaultError(f"fault {name} needs {required!r}")
         times = int(spec.get("times", 1))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 DOCUMENT_TYPES = {
-    "word": ("doc docm docx dot dotm dotx epub fb2 fodt hml htm html hwp hwpx md mht mhtml odt ott "
-             "pages rtf stw sxw txt wps wpt xml oform docxf gdoc").split(),
+    "word": (
+        "doc docm docx dot dotm dotx epub fb2 fodt hml htm html hwp hwpx md mht mhtml odt ott "
+        "pages rtf stw sxw txt wps wpt xml oform docxf gdoc"
+    ).split(),
     "cell": "csv et ett fods numbers ods ots sxc xls xlsb xlsm xlsx xlt xltm xltx xml tsv gsheet".split(),
     "slide": "dps dpt fodp key odg odp otp pot potm potx pps ppsm ppsx ppt pptm pptx sxi gslides".split(),
     "pdf": "djvu oxps pdf xps".split(),

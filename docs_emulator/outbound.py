@@ -7,7 +7,8 @@ import logging
 import secrets
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
+from datetime import timezone
 
 import requests
 
@@ -52,8 +53,15 @@ class Downloader:
         if opts.jwt_enabled:
             token = tokens.sign({"payload": {"url": url}}, opts.jwt_secret, opts.token_expires)
             headers[opts.jwt_header] = opts.jwt_prefix + token
-        entry = {"time": time.time(), "url": url, "purpose": purpose, "http_status": None,
-                 "bytes": 0, "error": None, "signed": opts.jwt_enabled}
+        entry = {
+            "time": time.time(),
+            "url": url,
+            "purpose": purpose,
+            "http_status": None,
+            "bytes": 0,
+            "error": None,
+            "signed": opts.jwt_enabled,
+        }
         try:
             if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
                 raise DownloadError(-4, "not an http(s) url")
@@ -111,9 +119,20 @@ class CallbackSender:
         """Send one callback (blocking, including retries). True on HTTP 200 + ``{"error": 0}``."""
         opts = self.options
         status = body.get("status")
-        taken = {f["fault"]: f for f in self.faults.take(
-            {"callback_twice", "callback_wrong_secret", "callback_other_key", "callback_url_override",
-             "callback_unreachable", "callback_body"}, status)}
+        taken = {
+            f["fault"]: f
+            for f in self.faults.take(
+                {
+                    "callback_twice",
+                    "callback_wrong_secret",
+                    "callback_other_key",
+                    "callback_url_override",
+                    "callback_unreachable",
+                    "callback_body",
+                },
+                status,
+            )
+        }
         body = dict(body)
         if "callback_body" in taken:
             body = dict(taken["callback_body"]["body"])
@@ -139,24 +158,41 @@ class CallbackSender:
             attempt += 1
             ok, retryable = False, False
             for copy in range(copies if attempt == 1 else 1):
-                ok, retryable = self._post(url, sent, headers, attempt, sorted(taken),
-                                           fail=attempt <= failing_attempts, duplicate=copy > 0)
+                ok, retryable = self._post(
+                    url, sent, headers, attempt, sorted(taken), fail=attempt <= failing_attempts, duplicate=copy > 0
+                )
             if ok or not retryable or not delays:
                 return ok
             if not self.jobs.sleep(delays.pop(0)):
                 return False
 
     def _post(self, url, sent, headers, attempt, fault_names, fail, duplicate) -> tuple[bool, bool]:
-        entry = {"time": time.time(), "key": sent.get("key"), "status": sent.get("status"), "url": url,
-                 "attempt": attempt, "http_status": None, "answer": None, "error": None, "ok": False,
-                 "duplicate": duplicate, "faults": fault_names, "signed": "token" in sent,
-                 "body": {k: v for k, v in sent.items() if k != "token"}}
+        entry = {
+            "time": time.time(),
+            "key": sent.get("key"),
+            "status": sent.get("status"),
+            "url": url,
+            "attempt": attempt,
+            "http_status": None,
+            "answer": None,
+            "error": None,
+            "ok": False,
+            "duplicate": duplicate,
+            "faults": fault_names,
+            "signed": "token" in sent,
+            "body": {k: v for k, v in sent.items() if k != "token"},
+        }
         ok, retryable = False, False
         try:
             if fail:
                 raise requests.ConnectionError("connection refused (callback_unreachable fault)")
-            resp = requests.post(url, data=json.dumps(sent), headers=headers,
-                                 timeout=self.options.callback_timeout, allow_redirects=False)
+            resp = requests.post(
+                url,
+                data=json.dumps(sent),
+                headers=headers,
+                timeout=self.options.callback_timeout,
+                allow_redirects=False,
+            )
             entry["http_status"] = resp.status_code
             entry["answer"] = resp.text[:LOG_ANSWER_MAX]
             answer = None
@@ -166,8 +202,7 @@ class CallbackSender:
                 pass
             error = answer.get("error") if isinstance(answer, dict) else None
             # Success needs HTTP 200 and a JSON error of exactly 0 (204 or an empty body is not success).
-            ok = resp.status_code == 200 and isinstance(error, int) and not isinstance(error, bool) \
-                and error == 0
+            ok = resp.status_code == 200 and isinstance(error, int) and not isinstance(error, bool) and error == 0
             retryable = resp.status_code == 429 or 500 <= resp.status_code <= 599
         except requests.RequestException as exc:
             # No HTTP status at all (refused, reset, timeout): Docs retries these.
@@ -176,6 +211,12 @@ class CallbackSender:
         entry["ok"] = ok
         with self._lock:
             self.log.append(entry)
-        log.info("callback %s status=%s attempt=%s -> %s %s", url, entry["status"], attempt,
-                 entry["http_status"], "ok" if ok else "failed")
+        log.info(
+            "callback %s status=%s attempt=%s -> %s %s",
+            url,
+            entry["status"],
+            attempt,
+            entry["http_status"],
+            "ok" if ok else "failed",
+        )
         return ok, retryable

@@ -9,7 +9,8 @@ import logging
 from . import documents
 from .config import SERVER_VERSION
 from .outbound import now_iso
-from .sessions import Participant, Session
+from .sessions import Participant
+from .sessions import Session
 
 log = logging.getLogger("docs_emulator.saving")
 
@@ -32,10 +33,12 @@ class Saver:
 
     def send_status(self, session: Session, url: str, body: dict):
         """Send a status callback in the background; if it fails every editor shows a warning."""
+
         def run():
             if not self.sender.deliver(url, body, retry=False):
                 with self.lock:
                     session.push({"type": "warning", "text": WARNING_SUBSCRIPTION})
+
         return self.jobs.start(run, name=f"status-{body['status']}")
 
     def info(self, session: Session, userdata=None, callback: str | None = None) -> list[str]:
@@ -69,11 +72,16 @@ class Saver:
             if not target:
                 return None
             session.dirty = False
-            body = {"key": session.key, "status": 6, "url": self._store_output(session)[1],
-                    "changesurl": self._changes_url(session), "filetype": session.file_type,
-                    "forcesavetype": 1 if by else 0,
-                    "users": [by.user_id if by else (session.last_change or author).user_id],
-                    "lastsave": session.lastsave or now_iso()}
+            body = {
+                "key": session.key,
+                "status": 6,
+                "url": self._store_output(session)[1],
+                "changesurl": self._changes_url(session),
+                "filetype": session.file_type,
+                "forcesavetype": 1 if by else 0,
+                "users": [by.user_id if by else (session.last_change or author).user_id],
+                "lastsave": session.lastsave or now_iso(),
+            }
             if by:
                 body["actions"] = [{"type": 2, "userid": by.user_id}]
             if userdata is not None:
@@ -104,13 +112,21 @@ class Saver:
             return
         author = session.last_change or session.last_leaver
         filename, url = self._store_output(session)
-        body = {"key": key, "status": 2, "url": url, "changesurl": self._changes_url(session),
-                "history": {"serverVersion": SERVER_VERSION,
-                            "changes": [{"created": c["created"], "user": c["user"]} for c in session.changes]},
-                "users": [author.user_id],
-                "actions": [{"type": 0, "userid": (session.last_leaver or author).user_id}],
-                "filetype": session.file_type, "lastsave": session.lastsave or now_iso(),
-                "notmodified": not session.dirty}
+        body = {
+            "key": key,
+            "status": 2,
+            "url": url,
+            "changesurl": self._changes_url(session),
+            "history": {
+                "serverVersion": SERVER_VERSION,
+                "changes": [{"created": c["created"], "user": c["user"]} for c in session.changes],
+            },
+            "users": [author.user_id],
+            "actions": [{"type": 0, "userid": (session.last_leaver or author).user_id}],
+            "filetype": session.file_type,
+            "lastsave": session.lastsave or now_iso(),
+            "notmodified": not session.dirty,
+        }
         ok = bool(author.callback_url) and self.sender.deliver(author.callback_url, body, retry=True)
         with self.lock:
             if ok:

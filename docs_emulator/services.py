@@ -7,10 +7,18 @@ import os
 import time
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, send_file
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import jsonify
+from flask import request
+from flask import send_file
 
-from . import formats, tokens
-from .config import COMMAND_VERSION, SERVER_VERSION
+from . import formats
+from . import tokens
+from .config import COMMAND_VERSION
+from .config import SERVER_VERSION
 from .faults import DOWNLOAD_FAULTS
 
 bp = Blueprint("services", __name__)
@@ -53,11 +61,13 @@ def healthcheck():
 @bp.get("/")
 def index():
     """The welcome text, marked as the emulator."""
-    return Response(f"Server is functioning normally (Document Server emulator). Version: {SERVER_VERSION}",
-                    mimetype="text/plain")
+    return Response(
+        f"Server is functioning normally (Document Server emulator). Version: {SERVER_VERSION}", mimetype="text/plain"
+    )
 
 
 # --- command service ---------------------------------------------------------
+
 
 @bp.route("/command", methods=["POST"])
 @bp.route("/coauthoring/CommandService.ashx", methods=["GET", "POST"])
@@ -114,17 +124,34 @@ def run_command(params: dict) -> dict:
 def license_info() -> dict:
     """A plausible open-source license answer."""
     now = int(time.time())
-    return {"error": 0,
-            "license": {"end_date": None, "trial": False, "customization": False, "connections": 20,
-                        "users_count": 0, "users_expire": 0},
-            "server": {"resultType": 3, "packageType": 0, "buildDate": "2025-01-01T00:00:00.000Z",
-                       "buildVersion": SERVER_VERSION, "buildNumber": 1},
-            "quota": {"edit": {"connectionsCount": 0, "usersCount": {"unique": 0, "anonymous": 0}},
-                      "view": {"connectionsCount": 0, "usersCount": {"unique": 0, "anonymous": 0}},
-                      "byMonth": [], "checked": now}}
+    return {
+        "error": 0,
+        "license": {
+            "end_date": None,
+            "trial": False,
+            "customization": False,
+            "connections": 20,
+            "users_count": 0,
+            "users_expire": 0,
+        },
+        "server": {
+            "resultType": 3,
+            "packageType": 0,
+            "buildDate": "2025-01-01T00:00:00.000Z",
+            "buildVersion": SERVER_VERSION,
+            "buildNumber": 1,
+        },
+        "quota": {
+            "edit": {"connectionsCount": 0, "usersCount": {"unique": 0, "anonymous": 0}},
+            "view": {"connectionsCount": 0, "usersCount": {"unique": 0, "anonymous": 0}},
+            "byMonth": [],
+            "checked": now,
+        },
+    }
 
 
 # --- conversion service --------------------------------------------------------
+
 
 def _accepts_xml(default_xml: bool) -> bool:
     # Only explicitly named types count; "*/*" keeps the endpoint's default.
@@ -141,9 +168,11 @@ def _xml_answer(result: dict) -> Response:
     if "error" in result:
         body = f"<FileResult><Error>{result['error']}</Error></FileResult>"
     elif result.get("endConvert"):
-        body = (f"<FileResult><FileUrl>{escape(result['fileUrl'])}</FileUrl>"
-                f"<FileType>{escape(result['fileType'])}</FileType><Percent>100</Percent>"
-                f"<EndConvert>True</EndConvert></FileResult>")
+        body = (
+            f"<FileResult><FileUrl>{escape(result['fileUrl'])}</FileUrl>"
+            f"<FileType>{escape(result['fileType'])}</FileType><Percent>100</Percent>"
+            f"<EndConvert>True</EndConvert></FileResult>"
+        )
     else:
         body = "<FileResult><FileUrl/><FileType/><Percent>0</Percent><EndConvert>False</EndConvert></FileResult>"
     return Response(head + body, mimetype="application/xml")
@@ -171,6 +200,7 @@ def convert_service_legacy():
 
 # --- signed file links -----------------------------------------------------------
 
+
 @bp.get("/cache/files/<fid>/<fname>")
 def cache_file(fid, fname):
     """Serve a produced file: 403 bad signature, 410 expired; download faults apply here."""
@@ -195,8 +225,13 @@ def cache_file(fid, fname):
         return Response(junk, mimetype=formats.mime_type(ext))
     if "download_truncated" in faults:
         return _truncated(path.read_bytes(), ext, faults["download_truncated"].get("mode", "short"))
-    return send_file(path, mimetype=formats.mime_type(ext), as_attachment=True,
-                     download_name=request.args.get("filename") or fname, max_age=0)
+    return send_file(
+        path,
+        mimetype=formats.mime_type(ext),
+        as_attachment=True,
+        download_name=request.args.get("filename") or fname,
+        max_age=0,
+    )
 
 
 def _truncated(data: bytes, ext: str, mode: str) -> Response:

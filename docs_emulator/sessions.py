@@ -7,13 +7,20 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timezone
 
-from . import documents, formats
-from .editor_config import normalize_config, verify_config
-from .errors import ERROR_TEXT, ControlError, EditorError
-from .outbound import DownloadError, now_iso
+from . import documents
+from . import formats
+from .editor_config import normalize_config
+from .editor_config import verify_config
+from .errors import ERROR_TEXT
+from .errors import ControlError
+from .errors import EditorError
+from .outbound import DownloadError
+from .outbound import now_iso
 
 KEY_RE = re.compile(r"^[0-9-.a-zA-Z_=]*$")
 MAX_KEY_LENGTH = 128
@@ -38,8 +45,7 @@ class Participant:
 
     def public(self) -> dict:
         """What the session view shows about this participant."""
-        return {"id": self.user_id, "name": self.name, "mode": self.mode, "conn": self.conn,
-                "browser": self.browser}
+        return {"id": self.user_id, "name": self.name, "mode": self.mode, "conn": self.conn, "browser": self.browser}
 
 
 @dataclass
@@ -51,10 +57,10 @@ class Session:
     document_type: str
     title: str
     content: bytes
-    changed: bool = False              # changed since open: the final save sends status 2
-    dirty: bool = False                # changed since the last (force-)save
+    changed: bool = False  # changed since open: the final save sends status 2
+    dirty: bool = False  # changed since the last (force-)save
     from_forgotten: bool = False
-    state: str = "open"                # open -> closing (save timer) -> saving -> closed
+    state: str = "open"  # open -> closing (save timer) -> saving -> closed
     participants: dict = field(default_factory=dict)
     changes: list = field(default_factory=list)
     last_change: Participant | None = None
@@ -89,7 +95,7 @@ class Session:
 
     def push(self, event: dict, only: Participant | None = None) -> None:
         """Queue an event for the next poll of every editor (or of ``only``); hold the state lock."""
-        for p in ([only] if only else self.participants.values()):
+        for p in [only] if only else self.participants.values():
             p.events.append(event)
 
 
@@ -101,8 +107,8 @@ class DocumentCache:
         self.lock = lock
         self.saved_key_ttl = saved_key_ttl
         self._content: dict[str, bytes] = {}
-        self._saved: dict[str, float] = {}       # key -> time of the successful status-2 save
-        self._broken: dict[str, str] = {}        # key -> why the file could not be opened
+        self._saved: dict[str, float] = {}  # key -> time of the successful status-2 save
+        self._broken: dict[str, str] = {}  # key -> why the file could not be opened
 
     def reopen(self, key: str) -> bytes | None:
         """The cached content to open ``key`` with (None: download it); EditorError if Docs refuses the key."""
@@ -158,10 +164,10 @@ class SessionRegistry:
         self.cache = cache
         self.forgotten = forgotten
         self.saver = saver
-        self._sessions: dict[str, Session] = {}   # key -> open or closing session
-        self._saving: dict[str, Session] = {}     # key -> session whose final save is under way
+        self._sessions: dict[str, Session] = {}  # key -> open or closing session
+        self._saving: dict[str, Session] = {}  # key -> session whose final save is under way
         self._conns: dict[str, tuple[Session, Participant]] = {}
-        self._ended: dict[str, dict] = {}         # conn -> why the editor ended (poll answer)
+        self._ended: dict[str, dict] = {}  # conn -> why the editor ended (poll answer)
         self._key_locks: dict[str, threading.Lock] = {}
         threading.Thread(target=self._reap_idle, name="reaper", daemon=True).start()
 
@@ -196,8 +202,9 @@ class SessionRegistry:
             key = config["document"]["key"]
             result["key"] = key
             if not isinstance(key, str) or not KEY_RE.match(key) or len(key) > MAX_KEY_LENGTH:
-                raise EditorError(-1, "invalid document.key: only 0-9 a-z A-Z - . _ = and at most "
-                                      "128 characters are allowed")
+                raise EditorError(
+                    -1, "invalid document.key: only 0-9 a-z A-Z - . _ = and at most 128 characters are allowed"
+                )
             user = config.get("editorConfig", {}).get("user") or {}
             user_id = str(user.get("id") or "uid-" + secrets.token_hex(4))
             if len(user_id) > MAX_USER_ID_LENGTH:
@@ -208,23 +215,31 @@ class SessionRegistry:
             if exc.code == -102:
                 result["refresh"] = True
             return result
-        result.update(conn=participant.conn, mode=participant.mode,
-                      user={"id": participant.user_id, "name": participant.name},
-                      title=session.title, fileType=session.file_type,
-                      documentType=session.document_type, content=session.lines(),
-                      config=config, pollInterval=self.options.poll_interval,
-                      canAppend=participant.mode == "edit" and session.file_type in formats.RENDERED)
+        result.update(
+            conn=participant.conn,
+            mode=participant.mode,
+            user={"id": participant.user_id, "name": participant.name},
+            title=session.title,
+            fileType=session.file_type,
+            documentType=session.document_type,
+            content=session.lines(),
+            config=config,
+            pollInterval=self.options.poll_interval,
+            canAppend=participant.mode == "edit" and session.file_type in formats.RENDERED,
+        )
         return result
 
-    def _join(self, config: dict, user_id: str, user: dict, browser: bool,
-              result: dict) -> tuple[Session, Participant]:
+    def _join(self, config: dict, user_id: str, user: dict, browser: bool, result: dict) -> tuple[Session, Participant]:
         doc, edit_cfg = config["document"], config.get("editorConfig") or {}
         key = doc["key"]
         permissions = doc.get("permissions") or {}
         file_type = doc["fileType"]
         mode = "edit"
-        if edit_cfg.get("mode", "edit") == "view" or permissions.get("edit") is False \
-                or file_type not in formats.EDITABLE:
+        if (
+            edit_cfg.get("mode", "edit") == "view"
+            or permissions.get("edit") is False
+            or file_type not in formats.EDITABLE
+        ):
             mode = "view"
         with self._key_lock(key):
             with self.lock:
@@ -245,9 +260,16 @@ class SessionRegistry:
                     content = cached  # Docs serves its cached copy; document.url is not fetched
                 else:
                     content = self._download_source(doc["url"], file_type, key)
-                session = Session(key=key, file_type=file_type, document_type=config["documentType"],
-                                  title=doc["title"], content=content, changed=from_forgotten,
-                                  dirty=from_forgotten, from_forgotten=from_forgotten)
+                session = Session(
+                    key=key,
+                    file_type=file_type,
+                    document_type=config["documentType"],
+                    title=doc["title"],
+                    content=content,
+                    changed=from_forgotten,
+                    dirty=from_forgotten,
+                    from_forgotten=from_forgotten,
+                )
             with self.lock:
                 existing = self._sessions.get(key)
                 if existing is not None:
@@ -257,16 +279,25 @@ class SessionRegistry:
                 if session.state == "closing":
                     session.cancel_close.set()  # a reconnect within the save delay keeps the session
                     session.state = "open"
-                participant = Participant(conn=secrets.token_urlsafe(16), user_id=user_id,
-                                          name=str(user.get("name") or "Anonymous"), mode=mode,
-                                          callback_url=edit_cfg.get("callbackUrl"), browser=browser,
-                                          config=config)
+                participant = Participant(
+                    conn=secrets.token_urlsafe(16),
+                    user_id=user_id,
+                    name=str(user.get("name") or "Anonymous"),
+                    mode=mode,
+                    callback_url=edit_cfg.get("callbackUrl"),
+                    browser=browser,
+                    config=config,
+                )
                 session.participants[participant.conn] = participant
                 self._conns[participant.conn] = (session, participant)
                 if mode == "edit":
                     session.last_editor = participant
-                    body = {"key": key, "status": 1, "users": session.editors(),
-                            "actions": [{"type": 1, "userid": user_id}]}
+                    body = {
+                        "key": key,
+                        "status": 1,
+                        "users": session.editors(),
+                        "actions": [{"type": 1, "userid": user_id}],
+                    }
                     if participant.callback_url:
                         result["threads"].append(self.saver.send_status(session, participant.callback_url, body))
                     else:
@@ -279,7 +310,7 @@ class SessionRegistry:
             content = self.downloader.fetch(url, "open")
         except DownloadError as exc:
             # Docs shows "Download failed" for size problems too when opening.
-            raise EditorError(-4, str(exc))
+            raise EditorError(-4, str(exc)) from None
         if not content:
             # Docs substitutes its blank template for a 0-byte source.
             content = documents.blank(file_type) or b""
@@ -288,7 +319,7 @@ class SessionRegistry:
                 documents.check_readable(content, file_type)
             except documents.ContentError as exc:
                 self.cache.mark_broken(key, str(exc))
-                raise EditorError(-82, str(exc))
+                raise EditorError(-82, str(exc)) from None
         return content
 
     # --- participants --------------------------------------------------------
@@ -321,9 +352,15 @@ class SessionRegistry:
             session, p = found
             p.last_seen = time.monotonic()
             events, p.events = p.events, []
-            return {"ended": False, "title": session.title, "rev": session.rev,
-                    "users": [x.public() for x in session.participants.values()],
-                    "lines": session.lines(), "events": events, "mode": p.mode}
+            return {
+                "ended": False,
+                "title": session.title,
+                "rev": session.rev,
+                "users": [x.public() for x in session.participants.values()],
+                "lines": session.lines(),
+                "events": events,
+                "mode": p.mode,
+            }
 
     def leave(self, conn: str, reason: dict | None = None) -> list:
         """Disconnect an editor: status 1 for editors, and the save timer after the last one."""
@@ -338,15 +375,24 @@ class SessionRegistry:
             if p.mode == "edit":
                 session.last_leaver = p
                 if p.callback_url:
-                    body = {"key": session.key, "status": 1, "users": session.editors(),
-                            "actions": [{"type": 0, "userid": p.user_id}]}
+                    body = {
+                        "key": session.key,
+                        "status": 1,
+                        "users": session.editors(),
+                        "actions": [{"type": 0, "userid": p.user_id}],
+                    }
                     threads.append(self.saver.send_status(session, p.callback_url, body))
                 if not session.editors() and session.state == "open" and self._sessions.get(session.key) is session:
                     session.state = "closing"
                     session.cancel_close = threading.Event()
                     self.jobs.start(self._close_after_delay, session, session.cancel_close, name="save-timer")
-            elif not session.participants and not session.changed and session.state == "open" \
-                    and session.last_leaver is None and self._sessions.get(session.key) is session:
+            elif (
+                not session.participants
+                and not session.changed
+                and session.state == "open"
+                and session.last_leaver is None
+                and self._sessions.get(session.key) is session
+            ):
                 # Only viewers ever opened it: nothing to save, the content stays cached.
                 self._sessions.pop(session.key, None)
                 self.cache.keep(session.key, session.content)
@@ -357,8 +403,11 @@ class SessionRegistry:
     def drop(self, session: Session, users=None) -> None:
         """Disconnect the given users (all editors without a list); their editors show -100."""
         with self.lock:
-            conns = [c for c, p in session.participants.items()
-                     if (p.user_id in [str(u) for u in users] if users is not None else p.mode == "edit")]
+            conns = [
+                c
+                for c, p in session.participants.items()
+                if (p.user_id in [str(u) for u in users] if users is not None else p.mode == "edit")
+            ]
         reason = {"reason": "dropped", "code": -100, "description": ERROR_TEXT[-100]}
         for conn in conns:
             self.leave(conn, reason)
@@ -404,9 +453,13 @@ class SessionRegistry:
             session.last_change = p
             session.lastsave = now_iso()
             session.rev += 1
-            session.changes.append({
-                "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
-                "user": {"id": p.user_id, "name": p.name}, "text": str(text)})
+            session.changes.append(
+                {
+                    "created": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+                    "user": {"id": p.user_id, "name": p.name},
+                    "text": str(text),
+                }
+            )
             session.push({"type": "content"})
         return session
 
@@ -437,11 +490,19 @@ class SessionRegistry:
             session = self._sessions.get(key) or self._saving.get(key)
             if session is None:
                 raise ControlError(f"no session for key {key!r}")
-            return {"key": key, "state": session.state, "title": session.title,
-                    "fileType": session.file_type, "documentType": session.document_type,
-                    "users": session.editors(),
-                    "viewers": sorted({p.user_id for p in session.participants.values() if p.mode == "view"}),
-                    "participants": [p.public() for p in session.participants.values()],
-                    "content": session.lines(), "changed": session.changed, "dirty": session.dirty,
-                    "fromForgotten": session.from_forgotten, "rev": session.rev,
-                    "changes": list(session.changes)}
+            return {
+                "key": key,
+                "state": session.state,
+                "title": session.title,
+                "fileType": session.file_type,
+                "documentType": session.document_type,
+                "users": session.editors(),
+                "viewers": sorted({p.user_id for p in session.participants.values() if p.mode == "view"}),
+                "participants": [p.public() for p in session.participants.values()],
+                "content": session.lines(),
+                "changed": session.changed,
+                "dirty": session.dirty,
+                "fromForgotten": session.from_forgotten,
+                "rev": session.rev,
+                "changes": list(session.changes),
+            }

@@ -11,7 +11,8 @@ import secrets
 import shutil
 import time
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
+from urllib.parse import urlencode
 
 from werkzeug.security import safe_join
 
@@ -68,8 +69,13 @@ class FileStore:
         """A signed link valid for ``link_expires`` seconds from now."""
         download_name = download_name or filename
         expires = int(time.time()) + int(self.link_expires)
-        query = urlencode({"md5": self._signature(file_id, filename, expires, download_name),
-                           "expires": expires, "filename": download_name})
+        query = urlencode(
+            {
+                "md5": self._signature(file_id, filename, expires, download_name),
+                "expires": expires,
+                "filename": download_name,
+            }
+        )
         return f"{self.base_url}/cache/files/{quote(file_id)}/{quote(filename)}?{query}"
 
     def check(self, file_id: str, filename: str, args) -> int:

@@ -74,8 +74,9 @@ class EmulatorProcess:
         env["PYTHONPATH"] = _PACKAGE_PARENT + os.pathsep + env.get("PYTHONPATH", "")
         env["PYTHONUNBUFFERED"] = "1"
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env,
-                                     stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            args, stdout=self._log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL
+        )
         self.http = requests.Session()
         try:
             self.url = self._wait_ready(startup_timeout)
@@ -188,8 +189,7 @@ class EmulatorProcess:
 
     def wait_idle(self, timeout: float = 30) -> None:
         """Wait until no delayed save, retry or async conversion is pending (TimeoutError otherwise)."""
-        answer = self._call("POST", "/_emulator/wait-idle", {"timeout": timeout}, ok=(200, 408),
-                            timeout=timeout + 10)
+        answer = self._call("POST", "/_emulator/wait-idle", {"timeout": timeout}, ok=(200, 408), timeout=timeout + 10)
         if not answer["idle"]:
             raise TimeoutError(f"emulator still busy after {timeout}s ({answer['pending']} pending)")
 
@@ -211,8 +211,9 @@ class EmulatorProcess:
 
     # --- Docs services, called the way the app calls them -------------------------
 
-    def _signed_request(self, path: str, payload: dict, headers: dict | None = None,
-                        timeout: float = 30) -> requests.Response:
+    def _signed_request(
+        self, path: str, payload: dict, headers: dict | None = None, timeout: float = 30
+    ) -> requests.Response:
         headers = dict(headers or {})
         body = dict(payload)
         if self.secret:
@@ -226,8 +227,9 @@ class EmulatorProcess:
 
     def convert(self, payload: dict, legacy: bool = False, accept: str = "application/json"):
         """POST /converter (or /ConvertService.ashx); JSON answers as dict, XML as text."""
-        resp = self._signed_request("/ConvertService.ashx" if legacy else "/converter", payload,
-                                    {"Accept": accept}, timeout=180)
+        resp = self._signed_request(
+            "/ConvertService.ashx" if legacy else "/converter", payload, {"Accept": accept}, timeout=180
+        )
         if "json" in resp.headers.get("Content-Type", ""):
             return resp.json()
         return resp.text

@@ -37,8 +37,9 @@ def verify(token, secret: str) -> dict:
     if not isinstance(token, str) or not token:
         raise TokenInvalid("no token")
     try:
-        return jwt.decode(token, secret, algorithms=["HS256", "HS384", "HS512"],
-                          leeway=CLOCK_TOLERANCE, options={"verify_aud": False})
+        return jwt.decode(
+            token, secret, algorithms=["HS256", "HS384", "HS512"], leeway=CLOCK_TOLERANCE, options={"verify_aud": False}
+        )
     except jwt.ExpiredSignatureError as exc:
         raise TokenExpired(str(exc)) from exc
     except jwt.PyJWTError as exc:
@@ -70,4 +71,4 @@ def header_token(value: str | None, prefix: str) -> str | None:
     # way it fails against a real Document Server.
     if prefix and not value.startswith(prefix):
         return None
-    return value[len(prefix):].strip() or None
+    return value[len(prefix) :].strip() or None

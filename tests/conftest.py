@@ -2,29 +2,26 @@
 
 import os
 import shutil
-import sys
 
 import pytest
 import sqlalchemy as sa
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.models import ApiToken  # noqa: E402
-from app.models import Membership  # noqa: E402
-from app.models import Space  # noqa: E402
-from app.models import User  # noqa: E402
-from tests.helpers import SECRET  # noqa: E402
-from tests.helpers import FakeDocsFiles  # noqa: E402
-from tests.helpers import LiveServer  # noqa: E402
+from app import create_app
+from app.extensions import db
+from app.models import ApiToken
+from app.models import Membership
+from app.models import Space
+from app.models import User
+from tests.helpers import SECRET
+from tests.helpers import FakeDocsFiles
+from tests.helpers import LiveServer
 
 
 def build_app(tmp_path, **overrides):
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-app-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'coedit.db'}",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'coedit.db'}",
         "STORAGE_DIR": str(tmp_path / "storage"),
         "WTF_CSRF_ENABLED": False,
         "DOCS_JWT_SECRET": SECRET,
@@ -32,8 +29,7 @@ def build_app(tmp_path, **overrides):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests only
     }
     config.update(overrides)
-    os.environ["COEDIT_INSTANCE_PATH"] = str(tmp_path / "instance")
-    app = create_app(config)
+    app = create_app(config, instance_path=str(tmp_path / "instance"))
     with app.app_context():
         db.create_all()
     return app
@@ -48,8 +44,11 @@ class World:
         self.url = server.url
         with app.app_context():
             users = {}
-            for name, display, admin in (("alice", "Alice Archer", True), ("bob", "Bob Baker", False),
-                                         ("carol", "Carol Cook", False)):
+            for name, display, admin in (
+                ("alice", "Alice Archer", True),
+                ("bob", "Bob Baker", False),
+                ("carol", "Carol Cook", False),
+            ):
                 user = User(username=name, display_name=display, is_admin=admin)
                 user.set_password("pw-" + name)
                 db.session.add(user)
@@ -79,8 +78,9 @@ class World:
         return {"Authorization": f"Bearer {self.tokens[name]}"}
 
     def create_document(self, name="alice", title="Report", kind="docx") -> dict:
-        response = self.client().post(f"/api/v1/spaces/{self.space_id}/documents",
-                                      json={"title": title, "type": kind}, headers=self.api(name))
+        response = self.client().post(
+            f"/api/v1/spaces/{self.space_id}/documents", json={"title": title, "type": kind}, headers=self.api(name)
+        )
         assert response.status_code == 201, response.data
         return response.get_json()
 
@@ -89,8 +89,9 @@ class World:
         from app.models import FileRight
 
         def apply():
-            right = db.session.scalar(sa.select(FileRight).where(
-                FileRight.file_id == file_id, FileRight.user_id == self.user_ids[username]))
+            right = db.session.scalar(
+                sa.select(FileRight).where(FileRight.file_id == file_id, FileRight.user_id == self.user_ids[username])
+            )
             if right is None:
                 db.session.add(FileRight(file_id=file_id, user_id=self.user_ids[username], level=level))
             else:
@@ -111,8 +112,14 @@ class World:
     def versions(self, file_id):
         from app.models import FileVersion
 
-        return self.query(lambda: [_detach(v) for v in db.session.scalars(
-            sa.select(FileVersion).where(FileVersion.file_id == file_id).order_by(FileVersion.number))])
+        return self.query(
+            lambda: [
+                _detach(v)
+                for v in db.session.scalars(
+                    sa.select(FileVersion).where(FileVersion.file_id == file_id).order_by(FileVersion.number)
+                )
+            ]
+        )
 
     def head_bytes(self, file_id) -> bytes:
         response = self.client().get(f"/api/v1/files/{file_id}/content", headers=self.api("alice"))
@@ -171,8 +178,13 @@ CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/c
 # As the machine's notes advise: without the background-networking flags Chromium keeps
 # trying hosts this closed network refuses.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

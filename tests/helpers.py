@@ -118,7 +118,11 @@ class AppProcess:
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}", *args, "wsgi:app"],
-            cwd=root, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+            cwd=root,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
         self._wait()
 
     def _wait(self, timeout: float = 60):
@@ -150,7 +154,8 @@ def csrf_token(html: str) -> str:
     """The CSRF token a page's forms carry."""
     import re
 
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
-        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     assert match, "no CSRF token on the page"
     return match.group(1)

@@ -28,13 +28,16 @@ def test_members_read_by_default_and_the_owner_edits(world, doc):
     assert rights == {"default": "read", "users": {}, "allow_download": True, "owner": "alice"}
 
 
-@pytest.mark.parametrize("level,mode,expected", [
-    ("edit", "edit", dict(edit=True, review=True, comment=True, fillForms=True)),
-    ("review", "edit", dict(edit=False, review=True, comment=True, fillForms=True)),
-    ("comment", "edit", dict(edit=False, review=False, comment=True, fillForms=True)),
-    ("fill", "edit", dict(edit=False, review=False, comment=False, fillForms=True)),
-    ("read", "view", dict(edit=False, review=False, comment=False, fillForms=False)),
-])
+@pytest.mark.parametrize(
+    "level,mode,expected",
+    [
+        ("edit", "edit", dict(edit=True, review=True, comment=True, fillForms=True)),
+        ("review", "edit", dict(edit=False, review=True, comment=True, fillForms=True)),
+        ("comment", "edit", dict(edit=False, review=False, comment=True, fillForms=True)),
+        ("fill", "edit", dict(edit=False, review=False, comment=False, fillForms=True)),
+        ("read", "view", dict(edit=False, review=False, comment=False, fillForms=False)),
+    ],
+)
 def test_the_config_follows_the_level_exactly(world, doc, level, mode, expected):
     assert put_rights(world, doc["id"], "alice", {"users": {"bob": level}}).status_code == 200
     cfg = config(world, doc["id"], "bob")
@@ -71,13 +74,20 @@ def test_only_the_owner_and_space_admins_change_rights(world, doc):
     assert put_rights(world, doc["id"], "carol", {"default": "edit"}).status_code == 404
     assert world.client("bob").post(f"/files/{doc['id']}/rights", data={"default": "edit"}).status_code == 403
     assert world.client("carol").post(f"/files/{doc['id']}/rights", data={"default": "edit"}).status_code == 404
-    assert world.client().get(f"/api/v1/files/{doc['id']}/rights", headers=world.api("alice")).get_json()["default"] == "read"
+    assert (
+        world.client().get(f"/api/v1/files/{doc['id']}/rights", headers=world.api("alice")).get_json()["default"]
+        == "read"
+    )
 
 
 def test_bad_rights_requests_are_explained(world, doc):
-    for body, words in (({"default": "owner"}, "Unknown level"), ({"users": {"carol": "edit"}}, "not a member"),
-                        ({"users": {"alice": "read"}}, "always edits"), ({"users": ["bob"]}, "maps usernames"),
-                        ({"allow_download": "yes"}, "true or false")):
+    for body, words in (
+        ({"default": "owner"}, "Unknown level"),
+        ({"users": {"carol": "edit"}}, "not a member"),
+        ({"users": {"alice": "read"}}, "always edits"),
+        ({"users": ["bob"]}, "maps usernames"),
+        ({"allow_download": "yes"}, "true or false"),
+    ):
         response = put_rights(world, doc["id"], "alice", body)
         assert response.status_code == 400 and words in response.get_json()["error"], body
 
@@ -92,7 +102,10 @@ def test_the_dialog_sets_rights_and_everyone_concerned_is_told(world, doc):
     assert response.status_code == 302
     assert config(world, doc["id"], "bob")["document"]["permissions"]["edit"] is True
     notes = world.client().get("/api/v1/notifications", headers=world.api("bob")).get_json()
-    assert notes["unread"] == 1 and "Alice Archer changed your access to Report.docx: Edit" in notes["notifications"][0]["text"]
+    assert (
+        notes["unread"] == 1
+        and "Alice Archer changed your access to Report.docx: Edit" in notes["notifications"][0]["text"]
+    )
     thread = alice.get(f"/files/{doc['id']}/thread").get_data(as_text=True)
     assert "changed access rights of Report.docx: members comment, Bob Baker edit" in thread
     # Saving the dialog unchanged tells nobody anything new.

@@ -1,14 +1,18 @@
 """The admin settings page: admins only, write-only secret, environment values read-only."""
 
-
 from tests.helpers import SECRET
 
 
-
-
 def form(**values):
-    data = {"jwt_header": "Authorization", "max_file_size_mb": "100", "verify_tls": "y", "comments": "y",
-            "help": "y", "chat": "y", "keep_intermediate_versions": "y"}
+    data = {
+        "jwt_header": "Authorization",
+        "max_file_size_mb": "100",
+        "verify_tls": "y",
+        "comments": "y",
+        "help": "y",
+        "chat": "y",
+        "keep_intermediate_versions": "y",
+    }
     data.update(values)
     return data
 
@@ -71,8 +75,9 @@ def test_saving_runs_the_connection_test_and_reports_failures_plainly(open_world
 
 def test_mixed_content_is_reported(open_world):
     client = open_world.client("alice")
-    html = client.post("/admin/settings", base_url="https://localhost",
-                       data=form(docs_url="http://docs.test", jwt_secret="z" * 40)).get_data(as_text=True)
+    html = client.post(
+        "/admin/settings", base_url="https://localhost", data=form(docs_url="http://docs.test", jwt_secret="z" * 40)
+    ).get_data(as_text=True)
     assert "Mixed content" in html and "browsers will block the editor" in html
 
 

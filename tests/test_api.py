@@ -13,12 +13,17 @@ def test_space_member_upload_create_and_read(world):
     space_id = space.get_json()["id"]
     assert client.post(f"/api/v1/spaces/{space_id}/members", json={"username": "bob"}, headers=alice).status_code == 201
     assert client.post(f"/api/v1/spaces/{space_id}/members", json={"username": "bob"}, headers=alice).status_code == 200
-    assert client.post(f"/api/v1/spaces/{space_id}/members", json={"username": "nobody"}, headers=alice).status_code == 404
+    assert (
+        client.post(f"/api/v1/spaces/{space_id}/members", json={"username": "nobody"}, headers=alice).status_code == 404
+    )
     stream = world.client("bob").get(f"/spaces/{space_id}").get_data(as_text=True)
     assert stream.count("Alice Archer added Bob Baker") == 1  # the same notice as the page's form, once
 
-    upload = client.post(f"/api/v1/spaces/{space_id}/files", headers=world.api("bob"),
-                         data={"file": (io.BytesIO(docx_with("hello")), "Hello.docx")})
+    upload = client.post(
+        f"/api/v1/spaces/{space_id}/files",
+        headers=world.api("bob"),
+        data={"file": (io.BytesIO(docx_with("hello")), "Hello.docx")},
+    )
     assert upload.status_code == 201
     info = upload.get_json()
     assert set(info) >= {"id", "title", "space", "version", "size", "key", "editor_url"}

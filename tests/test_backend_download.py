@@ -50,8 +50,11 @@ def test_expired_jwt_is_refused(world, doc):
 
 def test_jwt_for_another_url_is_refused(world, doc):
     other = world.create_document("alice", "Other")
-    other_url = world.client().get(f"/api/v1/files/{other['id']}/editor-config",
-                                   headers=world.api("alice")).get_json()["document"]["url"]
+    other_url = (
+        world.client()
+        .get(f"/api/v1/files/{other['id']}/editor-config", headers=world.api("alice"))
+        .get_json()["document"]["url"]
+    )
     assert fetch(doc["url"], token_url=other_url).status_code == 403
 
 

@@ -39,8 +39,14 @@ def save_body(world, fake_docs, doc, status=2, content=None, name="out.docx", us
     if content is not None or name not in fake_docs.files:
         fake_docs.put(name, content if content is not None else docx_with("edited by bob"))
     url = f"{fake_docs.url}/cache/files/{name}?md5=x&expires=9999999999"
-    body = {"key": doc["key"], "status": status, "url": url, "filetype": "docx",
-            "users": [str(world.user_ids[user])], "lastsave": extra.pop("lastsave", "2026-11-22T10:00:00.000Z")}
+    body = {
+        "key": doc["key"],
+        "status": status,
+        "url": url,
+        "filetype": "docx",
+        "users": [str(world.user_ids[user])],
+        "lastsave": extra.pop("lastsave", "2026-11-22T10:00:00.000Z"),
+    }
     body.update(extra)
     return body
 
@@ -53,6 +59,7 @@ def unchanged(world, doc, before_bytes):
 
 # --- one test per status -----------------------------------------------------------
 
+
 def test_status_0_is_answered_and_changes_nothing(world, doc):
     before = world.head_bytes(doc["id"])
     response = send(doc["callback"], {"key": doc["key"], "status": 0})
@@ -62,8 +69,9 @@ def test_status_0_is_answered_and_changes_nothing(world, doc):
 
 def test_status_1_records_the_editors(world, doc):
     bob = str(world.user_ids["bob"])
-    response = send(doc["callback"], {"key": doc["key"], "status": 1, "users": [bob],
-                                      "actions": [{"type": 1, "userid": bob}]})
+    response = send(
+        doc["callback"], {"key": doc["key"], "status": 1, "users": [bob], "actions": [{"type": 1, "userid": bob}]}
+    )
     assert response.json() == {"error": 0}
     file = world.file(doc["id"])
     assert file.editors == [bob] and file.editing_since is not None
@@ -127,6 +135,7 @@ def test_malformed_status_is_a_bad_request(world, doc, status):
 
 
 # --- signatures and links ------------------------------------------------------------
+
 
 def test_no_token_is_refused(world, fake_docs, doc):
     before = world.head_bytes(doc["id"])
@@ -224,15 +233,19 @@ def test_oversized_body_is_refused(world, doc):
 
 # --- where the file comes from ----------------------------------------------------
 
-@pytest.mark.parametrize("make_url", [
-    lambda docs: docs.url.replace("127.0.0.1", "localhost") + "/cache/files/out.docx",  # another host
-    lambda docs: f"http://127.0.0.1:{docs.server.port + 1}/cache/files/out.docx",       # another port
-    lambda docs: docs.url.replace("http://", "https://") + "/cache/files/out.docx",     # another scheme
-    lambda docs: "file:///etc/passwd",
-    lambda docs: docs.url.replace("http://", "http://ds@") + "/cache/files/out.docx",   # credentials
-    lambda docs: docs.url + "/admin/secret",                                             # not a cache path
-    lambda docs: docs.url + "/cache/files/../../admin",                                  # traversal
-])
+
+@pytest.mark.parametrize(
+    "make_url",
+    [
+        lambda docs: docs.url.replace("127.0.0.1", "localhost") + "/cache/files/out.docx",  # another host
+        lambda docs: f"http://127.0.0.1:{docs.server.port + 1}/cache/files/out.docx",  # another port
+        lambda docs: docs.url.replace("http://", "https://") + "/cache/files/out.docx",  # another scheme
+        lambda docs: "file:///etc/passwd",
+        lambda docs: docs.url.replace("http://", "http://ds@") + "/cache/files/out.docx",  # credentials
+        lambda docs: docs.url + "/admin/secret",  # not a cache path
+        lambda docs: docs.url + "/cache/files/../../admin",  # traversal
+    ],
+)
 def test_url_off_the_document_server_is_refused_and_never_fetched(world, fake_docs, doc, make_url):
     before = world.head_bytes(doc["id"])
     fake_docs.put("out.docx", docx_with("stolen"))
@@ -277,10 +290,14 @@ def test_download_failure_is_transient(world, fake_docs, doc):
 
 # --- what the file is -----------------------------------------------------------
 
+
 def _zip_bomb() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
         with archive.open("word/document.xml", "w", force_zip64=True) as member:
             chunk = b"\0" * (1024 * 1024)
             for _ in range(64):  # far past the ratio limit, quick to build
@@ -292,9 +309,16 @@ def _xml_bomb() -> bytes:
     good = docx_with("x")
     source = zipfile.ZipFile(io.BytesIO(good))
     buffer = io.BytesIO()
-    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-            + "".join(f'<!ENTITY lol{i} "{"&lol" + (str(i - 1) if i > 1 else "") + ";" * 1}' + ("&lol" + (str(i - 1) if i > 1 else "") + ";") * 9 + '">' for i in range(1, 10))
-            + ']><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">&lol9;</w:document>')
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(
+            f'<!ENTITY lol{i} "{"&lol" + (str(i - 1) if i > 1 else "") + ";" * 1}'
+            + ("&lol" + (str(i - 1) if i > 1 else "") + ";") * 9
+            + '">'
+            for i in range(1, 10)
+        )
+        + ']><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">&lol9;</w:document>'
+    )
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for item in source.infolist():
             data = bomb.encode() if item.filename == "word/document.xml" else source.read(item.filename)
@@ -302,13 +326,16 @@ def _xml_bomb() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("content", [
-    pytest.param(lambda: docx_with("half")[: len(docx_with("half")) // 2], id="truncated-zip"),
-    pytest.param(lambda: b"<html><body>Login required</body></html>", id="not-a-zip"),
-    pytest.param(lambda: b"", id="empty"),
-    pytest.param(_xml_bomb, id="xml-bomb"),
-    pytest.param(_zip_bomb, id="zip-bomb"),
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(lambda: docx_with("half")[: len(docx_with("half")) // 2], id="truncated-zip"),
+        pytest.param(lambda: b"<html><body>Login required</body></html>", id="not-a-zip"),
+        pytest.param(lambda: b"", id="empty"),
+        pytest.param(_xml_bomb, id="xml-bomb"),
+        pytest.param(_zip_bomb, id="zip-bomb"),
+    ],
+)
 def test_hostile_or_broken_files_are_refused(world, fake_docs, doc, content):
     before = world.head_bytes(doc["id"])
     response = send(doc["callback"], save_body(world, fake_docs, doc, content=content()))
@@ -352,6 +379,7 @@ def test_file_of_another_type_is_refused(world, fake_docs, doc):
 
 # --- replays and races -----------------------------------------------------------
 
+
 def test_repeated_status_2_stores_one_version(world, fake_docs, doc):
     body = save_body(world, fake_docs, doc)
     assert send(doc["callback"], body).json() == {"error": 0}
@@ -386,8 +414,15 @@ def test_ten_concurrent_forcesaves_leave_consistent_versions(world, fake_docs, d
     bodies = []
     for i in range(10):
         fake_docs.put(f"f{i}.docx", docx_with(f"force save {i}"))
-        body = save_body(world, fake_docs, doc, status=6, name=f"f{i}.docx", forcesavetype=1,
-                         lastsave=f"2026-11-22T10:00:{i:02d}.000Z")
+        body = save_body(
+            world,
+            fake_docs,
+            doc,
+            status=6,
+            name=f"f{i}.docx",
+            forcesavetype=1,
+            lastsave=f"2026-11-22T10:00:{i:02d}.000Z",
+        )
         body["url"] = fake_docs.url + f"/cache/files/f{i}.docx"
         bodies.append(body)
     answers = [None] * 10
@@ -423,8 +458,9 @@ def test_ten_concurrent_forcesaves_leave_consistent_versions(world, fake_docs, d
 def test_late_save_for_a_replaced_file_becomes_a_conflict_copy(world, fake_docs, doc):
     """A new version uploaded while a session was open: its later save must not overwrite it."""
     client = world.client("alice")
-    response = client.post(f"/files/{doc['id']}/versions",
-                           data={"file": (io.BytesIO(docx_with("uploaded meanwhile")), "new.docx")})
+    response = client.post(
+        f"/files/{doc['id']}/versions", data={"file": (io.BytesIO(docx_with("uploaded meanwhile")), "new.docx")}
+    )
     assert response.status_code == 302
     assert send(doc["callback"], save_body(world, fake_docs, doc)).json() == {"error": 0}
     versions = world.versions(doc["id"])
@@ -488,13 +524,21 @@ def test_a_submitted_pdf_form_becomes_a_new_file_with_its_data(world, fake_docs)
     assert config["document"]["permissions"]["fillForms"] is True and config["document"]["permissions"]["edit"] is False
     fake_docs.put("filled.pdf", make_blank("pdf"))
     data_url = fake_docs.put("data.json", b'{"name": "Bob"}')
-    body = {"key": config["document"]["key"], "status": 6, "forcesavetype": 3, "filetype": "pdf",
-            "url": fake_docs.url + "/cache/files/filled.pdf", "formsdataurl": data_url,
-            "users": [str(world.user_ids["bob"])], "lastsave": "2026-11-22T12:00:00.000Z"}
+    body = {
+        "key": config["document"]["key"],
+        "status": 6,
+        "forcesavetype": 3,
+        "filetype": "pdf",
+        "url": fake_docs.url + "/cache/files/filled.pdf",
+        "formsdataurl": data_url,
+        "users": [str(world.user_ids["bob"])],
+        "lastsave": "2026-11-22T12:00:00.000Z",
+    }
     assert send(config["editorConfig"]["callbackUrl"], body).json() == {"error": 0}
     assert send(config["editorConfig"]["callbackUrl"], body).json() == {"error": 0}  # a replay stores nothing
-    rows = world.query(lambda: db.session.execute(sa.select(File.id, File.title, File.owner_id)
-                                                  .where(File.id != form["id"])).all())
+    rows = world.query(
+        lambda: db.session.execute(sa.select(File.id, File.title, File.owner_id).where(File.id != form["id"])).all()
+    )
     titles = sorted(title for _, title, _ in rows)
     assert len(titles) == 2 and titles[0].startswith("Application - submitted by Bob Baker")
     assert titles[0].endswith(".json") and titles[1].endswith(".pdf")
@@ -526,7 +570,10 @@ def test_a_failed_commit_leaves_neither_the_file_nor_its_changes_behind(world, f
         assert send(doc["callback"], body).status_code == 503
     finally:
         sa.event.remove(db.session, "before_commit", fail)
-    assert not os.path.exists(os.path.join(storage, "changes")) or os.listdir(os.path.join(storage, "changes", str(doc["id"]))) == []
+    assert (
+        not os.path.exists(os.path.join(storage, "changes"))
+        or os.listdir(os.path.join(storage, "changes", str(doc["id"]))) == []
+    )
     assert len(os.listdir(os.path.join(storage, "files", str(doc["id"])))) == 1  # only version 1
     assert send(doc["callback"], body).json() == {"error": 0}
     assert len(os.listdir(os.path.join(storage, "changes", str(doc["id"])))) == 1

@@ -16,10 +16,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 PRELUDE = """
 import json, os, sys, time
-sys.path.insert(0, {root!r})
 from app import create_app
-app = create_app({{"SQLALCHEMY_DATABASE_URI": {db!r}, "STORAGE_DIR": {storage!r}, "SECRET_KEY": "crash",
-                  "DOCS_URL": {docs!r}, "DOCS_JWT_SECRET": {secret!r}, "APP_URL_FOR_DOCS": "http://127.0.0.1:1"}})
+app = create_app({{"DATABASE_URL": {db!r}, "STORAGE_DIR": {storage!r}, "SECRET_KEY": "crash",
+                  "DOCS_URL": {docs!r}, "DOCS_JWT_SECRET": {secret!r}, "APP_URL_FOR_DOCS": "http://127.0.0.1:1"}},
+                 instance_path={instance!r})
 """
 
 SETUP = """
@@ -31,7 +31,8 @@ from app.services.docs import editor_config
 with app.app_context():
     db.create_all()
     user = User(username="u", display_name="U"); user.set_password("p")
-    space = Space(name="S"); db.session.add_all([user, space]); db.session.add(Membership(space=space, user=user, role="owner"))
+    space = Space(name="S"); db.session.add_all([user, space])
+    db.session.add(Membership(space=space, user=user, role="owner"))
     db.session.commit()
     file = files.create_document(space, None, user, "Doc", "docx")
     transaction.commit()
@@ -58,12 +59,17 @@ print(response.status_code, response.get_data(as_text=True))
 
 
 def run(tmp_path, fake_docs, script, **values):
-    settings = dict(root=ROOT, db=f"sqlite:///{tmp_path / 'crash.db'}", storage=str(tmp_path / "storage"),
-                    docs=fake_docs.url, secret=SECRET)
+    settings = dict(
+        db=f"sqlite:///{tmp_path / 'crash.db'}",
+        storage=str(tmp_path / "storage"),
+        docs=fake_docs.url,
+        secret=SECRET,
+        instance=str(tmp_path / "instance"),
+    )
     code = (PRELUDE + script).format(**settings, **values)
-    env = dict(os.environ, COEDIT_INSTANCE_PATH=str(tmp_path / "instance"))
-    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def test_killed_between_download_and_swap(tmp_path, fake_docs):
@@ -86,16 +92,21 @@ def test_killed_between_download_and_swap(tmp_path, fake_docs):
     crashing.wait(10)
 
     # Restart: the orphaned temporary file is swept, the file is whole at version 1.
-    check = run(tmp_path, fake_docs, """
+    check = run(
+        tmp_path,
+        fake_docs,
+        """
 from app.services import files
 from app.models import File
 from app.extensions import db
 with app.app_context():
     file = db.session.get(File, {id})
     head = files.head_version(file)
-    print(json.dumps({{"version": file.version, "key": file.doc_key, "tmp": os.listdir(os.path.join({storage!r}, "tmp")),
+    print(json.dumps({{"version": file.version, "key": file.doc_key,
+                      "tmp": os.listdir(os.path.join({storage!r}, "tmp")),
                       "path": os.path.join({storage!r}, head.storage_key)}}))
-""".replace("{id}", str(doc["id"])))
+""".replace("{id}", str(doc["id"])),
+    )
     out, err = check.communicate(timeout=60)
     assert check.returncode == 0, err
     state = json.loads(out.strip().splitlines()[-1])
@@ -108,7 +119,10 @@ with app.app_context():
         retry = run(tmp_path, fake_docs, SAVE, body=body, crash=False, marker=marker, callback=doc["callback"])
         out, err = retry.communicate(timeout=60)
         assert out.startswith("200"), (out, err)
-    final = run(tmp_path, fake_docs, """
+    final = run(
+        tmp_path,
+        fake_docs,
+        """
 from app.services import files
 from app.models import File, FileVersion
 from app.extensions import db
@@ -118,7 +132,8 @@ with app.app_context():
     count = db.session.scalar(sa.select(sa.func.count(FileVersion.id)).where(FileVersion.file_id == file.id))
     print(json.dumps({{"version": file.version, "count": count,
                       "path": os.path.join({storage!r}, files.head_version(file).storage_key)}}))
-""".replace("{id}", str(doc["id"])))
+""".replace("{id}", str(doc["id"])),
+    )
     out, err = final.communicate(timeout=60)
     state = json.loads(out.strip().splitlines()[-1])
     assert state["version"] == 2 and state["count"] == 2

@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from docs_emulator.testing import start_emulator
 from tests.helpers import SECRET
 from tests.helpers import docx_text
-
 from tests.test_callbacks import save_body
 from tests.test_callbacks import send
 
@@ -33,15 +32,23 @@ def test_deleting_a_restricted_file_leaves_nothing_of_it_in_the_space(world):
 
     doc = world.create_document("alice", "Layoffs 2027")
     alice = world.client("alice")
-    assert world.client().put(f"/api/v1/files/{doc['id']}/rights", json={"default": "none"},
-                              headers=world.api("alice")).status_code == 200
+    assert (
+        world.client()
+        .put(f"/api/v1/files/{doc['id']}/rights", json={"default": "none"}, headers=world.api("alice"))
+        .status_code
+        == 200
+    )
     alice.post(f"/files/{doc['id']}/thread", data={"body": "Private: the sales team goes first"})
-    link = world.client().post(f"/api/v1/files/{doc['id']}/links", json={"mode": "view"},
-                               headers=world.api("alice")).get_json()
+    link = (
+        world.client()
+        .post(f"/api/v1/files/{doc['id']}/links", json={"mode": "view"}, headers=world.api("alice"))
+        .get_json()
+    )
     guest = world.app.test_client()
     assert guest.post("/s/" + link["url"].rsplit("/s/", 1)[1], data={"name": "Gus"}).status_code == 302
-    mention = alice.post(f"/files/{doc['id']}/mentions", json={"emails": ["alice@users.coedit"],
-                                                               "message": "look at this"})
+    mention = alice.post(
+        f"/files/{doc['id']}/mentions", json={"emails": ["alice@users.coedit"], "message": "look at this"}
+    )
     assert mention.status_code == 200
     bob_stream = world.client("bob").get(f"/spaces/{world.space_id}").get_data(as_text=True)
     assert "sales team" not in bob_stream and "Layoffs" not in bob_stream
@@ -55,8 +62,13 @@ def test_deleting_a_restricted_file_leaves_nothing_of_it_in_the_space(world):
     assert _count(world, Notification, file_id=doc["id"]) == 0
     assert _count(world, ShareLink, file_id=doc["id"]) == 0
     assert _count(world, ShareLinkUse) == 0
-    orphans = world.query(lambda: __import__("app.extensions", fromlist=["db"]).db.session.scalars(
-        sa.select(Post.body).where(Post.file_id.is_(None), Post.kind == "post")).all())
+    orphans = world.query(
+        lambda: (
+            __import__("app.extensions", fromlist=["db"])
+            .db.session.scalars(sa.select(Post.body).where(Post.file_id.is_(None), Post.kind == "post"))
+            .all()
+        )
+    )
     assert orphans == []
 
 
@@ -114,8 +126,9 @@ def test_no_delete_while_the_last_save_is_on_its_way(live, slow_saver):
 
 
 def test_an_admin_may_delete_anyway_and_the_late_save_is_reported(live, slow_saver):
-    created = live.client().post(f"/api/v1/spaces/{live.space_id}/documents", json={"title": "Bobs", "type": "docx"},
-                                 headers=live.api("bob"))
+    created = live.client().post(
+        f"/api/v1/spaces/{live.space_id}/documents", json={"title": "Bobs", "type": "docx"}, headers=live.api("bob")
+    )
     doc = created.get_json()
     config = editor_config(live, doc["id"], "bob")
     key, bob = config["document"]["key"], str(live.user_ids["bob"])
@@ -135,8 +148,9 @@ def test_an_admin_may_delete_anyway_and_the_late_save_is_reported(live, slow_sav
 
 
 def test_a_member_cannot_force_a_delete(live, slow_saver):
-    created = live.client().post(f"/api/v1/spaces/{live.space_id}/documents", json={"title": "Mine", "type": "docx"},
-                                 headers=live.api("bob"))
+    created = live.client().post(
+        f"/api/v1/spaces/{live.space_id}/documents", json={"title": "Mine", "type": "docx"}, headers=live.api("bob")
+    )
     doc = created.get_json()
     config = editor_config(live, doc["id"], "bob")
     assert slow_saver.open_session(config)["error"] == 0
@@ -154,10 +168,12 @@ def test_a_session_docs_gave_up_on_no_longer_holds_the_file(world):
     config = world.client().get(f"/api/v1/files/{doc['id']}/editor-config", headers=world.api("alice")).get_json()
     key, alice = config["document"]["key"], str(world.user_ids["alice"])
     callback = config["editorConfig"]["callbackUrl"]
-    assert send(callback, {"key": key, "status": 1, "users": [alice], "actions": [{"type": 1, "userid": alice}]}
-                ).json() == {"error": 0}
-    assert send(callback, {"key": key, "status": 1, "users": [], "actions": [{"type": 0, "userid": alice}]}
-                ).json() == {"error": 0}
+    assert send(
+        callback, {"key": key, "status": 1, "users": [alice], "actions": [{"type": 1, "userid": alice}]}
+    ).json() == {"error": 0}
+    assert send(callback, {"key": key, "status": 1, "users": [], "actions": [{"type": 0, "userid": alice}]}).json() == {
+        "error": 0
+    }
     assert world.client("alice").post(f"/files/{doc['id']}/delete").status_code == 302
     assert world.file(doc["id"]) is not None  # the save is owed
 

@@ -13,25 +13,37 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def env_for(tmp_path, **extra):
     env = dict(os.environ)
-    env.update({
-        "COEDIT_INSTANCE_PATH": str(tmp_path / "instance"),
-        "COEDIT_DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.db'}",
-        "COEDIT_STORAGE_DIR": str(tmp_path / "storage"),
-        "COEDIT_SECRET_KEY": "deploy-test-secret",
-    })
+    env.update(
+        {
+            "COEDIT_INSTANCE_PATH": str(tmp_path / "instance"),
+            "COEDIT_DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.db'}",
+            "COEDIT_STORAGE_DIR": str(tmp_path / "storage"),
+            "COEDIT_SECRET_KEY": "deploy-test-secret",
+        }
+    )
     env.update(extra)
     return env
 
 
 def flask(tmp_path, *args, **extra):
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
-                          env=env_for(tmp_path, **extra), capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env_for(tmp_path, **extra),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_db_upgrade_from_empty_builds_the_schema_the_models_describe(tmp_path):
     result = flask(tmp_path, "db", "upgrade")
     assert result.returncode == 0, result.stderr
-    check = subprocess.run([sys.executable, "-c", """
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            """
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -41,7 +53,14 @@ with app.app_context():
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
 print(repr(diff))
-"""], cwd=ROOT, env=env_for(tmp_path), capture_output=True, text=True, timeout=120)
+""",
+        ],
+        cwd=ROOT,
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert check.returncode == 0, check.stderr
     assert check.stdout.strip() == "[]", check.stdout
     import sqlite3
@@ -71,8 +90,13 @@ def free_port() -> int:
 def test_app_starts_with_gunicorn(tmp_path):
     assert flask(tmp_path, "db", "upgrade").returncode == 0
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                               cwd=ROOT, env=env_for(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT,
+        env=env_for(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.time() + 60
         while True:
@@ -110,10 +134,15 @@ with app.app_context():
         space = Space(name="S"); db.session.add_all([user, space]); db.session.commit()
         file = files.create_document(space, None, user, "Doc", "docx")
         transaction.commit()
-    print(file.doc_key, keys.make_key(settings.installation_id(), file.id, file.key_salt, file.version, file.key_serial))
+    made = keys.make_key(settings.installation_id(), file.id, file.key_salt, file.version, file.key_serial)
+    print(file.doc_key, made)
 """
-    runs = [subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env_for(tmp_path), capture_output=True,
-                           text=True, timeout=120) for _ in range(2)]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], cwd=ROOT, env=env_for(tmp_path), capture_output=True, text=True, timeout=120
+        )
+        for _ in range(2)
+    ]
     outputs = [run.stdout.split() for run in runs]
     assert all(run.returncode == 0 for run in runs), runs[0].stderr
     assert outputs[0] == outputs[1]

@@ -35,8 +35,13 @@ def saved(world, fake_docs):
     config = world.client().get(f"/api/v1/files/{file['id']}/editor-config", headers=world.api("bob")).get_json()
     doc = {"id": file["id"], "key": config["document"]["key"], "callback": config["editorConfig"]["callbackUrl"]}
     fake_docs.put("changes.zip", changes_zip())
-    body = save_body(world, fake_docs, doc, content=docx_with("version two"),
-                     changesurl=f"{fake_docs.url}/cache/files/changes.zip?md5=x&expires=9999999999")
+    body = save_body(
+        world,
+        fake_docs,
+        doc,
+        content=docx_with("version two"),
+        changesurl=f"{fake_docs.url}/cache/files/changes.zip?md5=x&expires=9999999999",
+    )
     assert send(doc["callback"], body).json() == {"error": 0}
     world.set_level(file["id"], "bob", "read")
     doc["bytes"] = {1: _version_bytes(world, file["id"], 1), 2: _version_bytes(world, file["id"], 2)}
@@ -50,8 +55,9 @@ def _version_bytes(world, file_id, number) -> bytes:
 
 
 def downloads(world, file_id, allowed: bool) -> None:
-    response = world.client().put(f"/api/v1/files/{file_id}/rights", json={"allow_download": allowed},
-                                  headers=world.api("alice"))
+    response = world.client().put(
+        f"/api/v1/files/{file_id}/rights", json={"allow_download": allowed}, headers=world.api("alice")
+    )
     assert response.status_code == 200
 
 
@@ -65,8 +71,9 @@ def test_history_gives_a_reader_no_bytes_when_downloads_are_off(world, saved):
         assert requests.get(url, headers={"Authorization": "Bearer " + data["token"]}, timeout=10).status_code == 403
         assert requests.get(url, timeout=10).status_code == 403
     # Docs itself still fetches the version to show it to bob: viewing is reading.
-    shown = requests.get(data["url"], headers={"Authorization": "Bearer " + docs_token({"payload": {"url": data["url"]}})},
-                         timeout=10)
+    shown = requests.get(
+        data["url"], headers={"Authorization": "Bearer " + docs_token({"payload": {"url": data["url"]}})}, timeout=10
+    )
     assert shown.status_code == 200 and shown.content == saved["bytes"][2]
 
 
@@ -90,8 +97,12 @@ def test_tokens_made_for_browsers_are_never_docs_tokens(world, saved):
     url = config["document"]["url"]
     for token in (config["token"], world.client("bob").get(f"/files/{saved['id']}/history/2").get_json()["token"]):
         assert requests.get(url, headers={"Authorization": "Bearer " + token}, timeout=10).status_code == 403
-        answer = requests.post(config["editorConfig"]["callbackUrl"], json={"token": token},
-                               headers={"Authorization": "Bearer " + token}, timeout=10)
+        answer = requests.post(
+            config["editorConfig"]["callbackUrl"],
+            json={"token": token},
+            headers={"Authorization": "Bearer " + token},
+            timeout=10,
+        )
         assert answer.status_code == 403 and answer.json() == {"error": 1}
 
 
@@ -100,8 +111,9 @@ def test_docs_tokens_must_be_short_lived(world, saved):
     url = config["document"]["url"]
 
     def fetch(**claims):
-        return requests.get(url, headers={"Authorization": "Bearer " + docs_token({"payload": {"url": url}}, **claims)},
-                            timeout=10)
+        return requests.get(
+            url, headers={"Authorization": "Bearer " + docs_token({"payload": {"url": url}}, **claims)}, timeout=10
+        )
 
     assert fetch().status_code == 200
     assert fetch(exp=int(time.time()) + 10 * 365 * 86400).status_code == 403  # a token minted for ever

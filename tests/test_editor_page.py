@@ -56,6 +56,7 @@ def test_api_config_is_the_page_config(world):
     file = world.create_document("alice", "Budget")
     page = page_config(world.client("bob").get(f"/files/{file['id']}/open").get_data(as_text=True))
     api = world.client().get(f"/api/v1/files/{file['id']}/editor-config?mode=edit", headers=world.api("bob")).get_json()
+
     def timeless(config):
         """The config without what depends on the second it was made (token timestamps)."""
         text = json.dumps({k: v for k, v in config.items() if k != "token"}, sort_keys=True)
@@ -65,7 +66,8 @@ def test_api_config_is_the_page_config(world):
     for config in (page, api):
         signed = jwt.decode(config["token"], SECRET, algorithms=["HS256"])
         assert {k: v for k, v in signed.items() if k not in ("iat", "exp", "coedit_aud")} == {
-            k: v for k, v in config.items() if k != "token"}
+            k: v for k, v in config.items() if k != "token"
+        }
 
 
 def test_view_mode_on_request(world):
@@ -85,11 +87,14 @@ def test_mobile_browsers_get_the_mobile_editor(world):
 def test_hostile_title_is_inert(world):
     import io
 
-    name = '</script><img src=x onerror=alert(1)>\u2028.docx'
+    name = "</script><img src=x onerror=alert(1)>\u2028.docx"
     from tests.helpers import docx_with
 
-    response = world.client().post(f"/api/v1/spaces/{world.space_id}/files", headers=world.api("alice"),
-                                   data={"file": (io.BytesIO(docx_with("x")), name)})
+    response = world.client().post(
+        f"/api/v1/spaces/{world.space_id}/files",
+        headers=world.api("alice"),
+        data={"file": (io.BytesIO(docx_with("x")), name)},
+    )
     assert response.status_code == 201
     file_id = response.get_json()["id"]
     html = world.client("alice").get(f"/files/{file_id}/open").get_data(as_text=True)
@@ -106,7 +111,9 @@ def test_unconfigured_docs_says_so(world):
     html = response.get_data(as_text=True)
     assert "ONLYOFFICE Docs is not configured" in html and "docs-config" not in html
     assert "Configure the Document Server" in html  # alice is an admin
-    assert "Ask an administrator to configure it" in world.client("bob").get(f"/spaces/{world.space_id}").get_data(as_text=True)
+    assert "Ask an administrator to configure it" in world.client("bob").get(f"/spaces/{world.space_id}").get_data(
+        as_text=True
+    )
     api = world.client().get(f"/api/v1/files/{file['id']}/editor-config", headers=world.api("alice"))
     assert api.status_code == 503
 

@@ -93,8 +93,12 @@ def test_reader_opens_the_viewer_and_sends_no_callbacks(live, emulator):
     from app.models import FileRight
 
     doc = live.create_document("alice", "Read me")
-    live.query(lambda: (db.session.add(FileRight(file_id=doc["id"], user_id=live.user_ids["bob"], level="read")),
-                        db.session.commit()))
+    live.query(
+        lambda: (
+            db.session.add(FileRight(file_id=doc["id"], user_id=live.user_ids["bob"], level="read")),
+            db.session.commit(),
+        )
+    )
     config = config_for(live, doc["id"], "bob", "edit")
     assert config["editorConfig"]["mode"] == "view"
     emulator.clear_callbacks()
@@ -165,13 +169,22 @@ def test_connection_test_passes_against_docs(live, emulator):
 
     with live.app.test_request_context():
         steps = check_connection()
-    assert [(s.name, s.ok) for s in steps] == [("Mixed content", True), ("Health check", True),
-                                               ("Command service", True), ("Conversion round trip", True)]
+    assert [(s.name, s.ok) for s in steps] == [
+        ("Mixed content", True),
+        ("Health check", True),
+        ("Command service", True),
+        ("Conversion round trip", True),
+    ]
 
 
 def test_admin_page_and_cli_test_the_connection(live, emulator):
-    html = live.client("alice").post("/admin/settings", data={
-        "jwt_header": emulator.header_name, "max_file_size_mb": "100", "verify_tls": "y"}).get_data(as_text=True)
+    html = (
+        live.client("alice")
+        .post(
+            "/admin/settings", data={"jwt_header": emulator.header_name, "max_file_size_mb": "100", "verify_tls": "y"}
+        )
+        .get_data(as_text=True)
+    )
     assert html.count("step-ok") == 4 and "step-failed" not in html
     result = live.app.test_cli_runner().invoke(args=["check-docs"])
     assert result.exit_code == 0 and result.output.count("[ok]") == 4
@@ -185,12 +198,16 @@ def test_losing_edit_rights_drops_the_editor_from_the_session(live, emulator):
     emulator.open_session(config)
     emulator.append(key, bob, "written before the change")
     assert live.file(doc["id"]).editors == [bob]
-    response = live.client().put(f"/api/v1/files/{doc['id']}/rights", json={"users": {"bob": "read"}},
-                                 headers=live.api("alice"))
+    response = live.client().put(
+        f"/api/v1/files/{doc['id']}/rights", json={"users": {"bob": "read"}}, headers=live.api("alice")
+    )
     assert response.status_code == 200
     emulator.wait_idle()
-    left = [c for c in emulator.callbacks(key=key, status=1)
-            if {"type": 0, "userid": bob} in (c["body"].get("actions") or [])]
+    left = [
+        c
+        for c in emulator.callbacks(key=key, status=1)
+        if {"type": 0, "userid": bob} in (c["body"].get("actions") or [])
+    ]
     assert left, "Docs was not told to drop bob"
     # What bob wrote before losing the right is not lost: the session closed and saved it, beside the
     # head, since the save names only bob, who may no longer change the file (the owner decides).
@@ -289,8 +306,14 @@ def test_three_sessions_give_the_right_versions_authors_and_keys(live, emulator)
     summary = [(v.number, v.source, v.author_id) for v in versions]
     # Bob leaving while alice stays makes the app ask for a force-save, which stores alice's line;
     # her final close then has nothing new (notmodified): no sixth-and-a-half version, a new key.
-    assert summary == [(1, "create", ids["alice"]), (2, "forcesave", ids["alice"]), (3, "save", ids["alice"]),
-                       (4, "save", ids["bob"]), (5, "forcesave", ids["bob"]), (6, "forcesave", ids["alice"])]
+    assert summary == [
+        (1, "create", ids["alice"]),
+        (2, "forcesave", ids["alice"]),
+        (3, "save", ids["alice"]),
+        (4, "save", ids["bob"]),
+        (5, "forcesave", ids["bob"]),
+        (6, "forcesave", ids["alice"]),
+    ]
     assert docx_text(live.head_bytes(doc["id"])) == ["one", "two", "three", "four", "five"]
     file = live.file(doc["id"])
     assert len(set(keys)) == 3 and file.doc_key not in keys

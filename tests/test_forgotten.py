@@ -98,14 +98,18 @@ def test_a_session_older_than_the_head_is_recovered_over_it(live, emulator):
     from tests.helpers import docx_with
 
     doc, key = forget_a_session(live, emulator, text="old session")
-    response = live.client().post(f"/api/v1/files/{doc['id']}/versions", headers=live.api("alice"),
-                                  data={"file": (io.BytesIO(docx_with("uploaded meanwhile")), "x.docx")})
+    response = live.client().post(
+        f"/api/v1/files/{doc['id']}/versions",
+        headers=live.api("alice"),
+        data={"file": (io.BytesIO(docx_with("uploaded meanwhile")), "x.docx")},
+    )
     assert response.status_code in (200, 201), response.data
     alice = live.client("alice")
     row = re.search(rf'<tr data-key="{re.escape(key)}">(.*?)</tr>', page(alice), re.S).group(1)
     assert "Older session" in row and "now version 2" in row
-    assert "The unsaved changes are now version 3" in page(alice, alice.post("/admin/forgotten/recover",
-                                                                              data={"key": key}))
+    assert "The unsaved changes are now version 3" in page(
+        alice, alice.post("/admin/forgotten/recover", data={"key": key})
+    )
     assert [v.number for v in live.versions(doc["id"])] == [1, 2, 3]
     assert "old session" in docx_text(live.head_bytes(doc["id"]))
 
@@ -123,8 +127,12 @@ def test_discard_deletes_without_recovering(live, emulator):
 def test_only_admins_may_see_or_act(live, emulator):
     _, key = forget_a_session(live, emulator)
     bob, anonymous = live.client("bob"), live.client()
-    calls = [("get", "/admin/forgotten", None), ("post", "/admin/forgotten/recover", {"key": key}),
-             ("post", "/admin/forgotten/delete", {"key": key}), ("get", f"/admin/forgotten/download?key={key}", None)]
+    calls = [
+        ("get", "/admin/forgotten", None),
+        ("post", "/admin/forgotten/recover", {"key": key}),
+        ("post", "/admin/forgotten/delete", {"key": key}),
+        ("get", f"/admin/forgotten/download?key={key}", None),
+    ]
     for method, path, data in calls:
         assert getattr(bob, method)(path, data=data).status_code == 403, path
         response = getattr(anonymous, method)(path, data=data)
@@ -139,8 +147,12 @@ def test_recover_needs_the_csrf_token(tmp_path, emulator):
         alice = world.client()
         login = alice.get("/auth/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
-        assert alice.post("/auth/login", data={"username": "alice", "password": "pw-alice",
-                                               "csrf_token": token}).status_code == 302
+        assert (
+            alice.post(
+                "/auth/login", data={"username": "alice", "password": "pw-alice", "csrf_token": token}
+            ).status_code
+            == 302
+        )
         assert alice.post("/admin/forgotten/recover", data={"key": key}).status_code == 400
         assert alice.post("/admin/forgotten/delete", data={"key": key}).status_code == 400
         assert world.file(doc["id"]).version == 1 and key in emulator.forgotten()["keys"]

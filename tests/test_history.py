@@ -14,8 +14,11 @@ from tests.helpers import docx_with
 def make_versions(world, texts=("two", "three")):
     doc = world.create_document("alice", "Story")
     for text in texts:
-        world.client().post(f"/api/v1/files/{doc['id']}/versions", headers=world.api("alice"),
-                            data={"file": (io.BytesIO(docx_with(text)), "x.docx")})
+        world.client().post(
+            f"/api/v1/files/{doc['id']}/versions",
+            headers=world.api("alice"),
+            data={"file": (io.BytesIO(docx_with(text)), "x.docx")},
+        )
     return doc
 
 
@@ -35,17 +38,29 @@ def test_history_data_is_signed_and_its_links_work_only_for_docs(world):
     data = world.client("bob").get(f"/files/{doc['id']}/history/2").get_json()
     assert data["version"] == 2 and data["fileType"] == "docx" and data["previous"]["url"]
     signed = jwt.decode(data["token"], SECRET, algorithms=["HS256"])
-    assert {k: v for k, v in signed.items() if k not in ("iat", "exp", "coedit_aud")} == {k: v for k, v in data.items() if k != "token"}
+    assert {k: v for k, v in signed.items() if k not in ("iat", "exp", "coedit_aud")} == {
+        k: v for k, v in data.items() if k != "token"
+    }
     url = data["url"]
-    as_docs = requests.get(url, headers={"Authorization": "Bearer " + docs_token({"payload": {"url": url}})}, timeout=10)
+    as_docs = requests.get(
+        url, headers={"Authorization": "Bearer " + docs_token({"payload": {"url": url}})}, timeout=10
+    )
     assert as_docs.status_code == 200 and docx_text(as_docs.content) == ["two"]
     assert requests.get(url, timeout=10).status_code == 403  # a reader's browser cannot take a copy with it
     other = data["previous"]["url"]
-    assert requests.get(other, headers={"Authorization": "Bearer " + docs_token({"payload": {"url": url}})},
-                        timeout=10).status_code == 403  # the JWT names another URL
+    assert (
+        requests.get(
+            other, headers={"Authorization": "Bearer " + docs_token({"payload": {"url": url}})}, timeout=10
+        ).status_code
+        == 403
+    )  # the JWT names another URL
     world.app.config["HISTORY_LINK_SECONDS"] = -1
-    assert requests.get(url, headers={"Authorization": "Bearer " + docs_token({"payload": {"url": url}})},
-                        timeout=10).status_code == 403
+    assert (
+        requests.get(
+            url, headers={"Authorization": "Bearer " + docs_token({"payload": {"url": url}})}, timeout=10
+        ).status_code
+        == 403
+    )
     assert world.client("bob").get(f"/files/{doc['id']}/history/9").get_json()["error"]
 
 
@@ -60,15 +75,17 @@ def test_rename_from_the_editor(world):
 def test_save_as_takes_only_docs_links(world, fake_docs):
     doc = world.create_document("alice", "Base")
     good = fake_docs.put("copy.docx", docx_with("a copy"))
-    answer = world.client("bob").post(f"/files/{doc['id']}/save-as",
-                                      json={"url": good, "title": "Copy", "fileType": "docx"})
+    answer = world.client("bob").post(
+        f"/files/{doc['id']}/save-as", json={"url": good, "title": "Copy", "fileType": "docx"}
+    )
     assert answer.status_code == 201
     copy = answer.get_json()
     assert copy["title"] == "Copy.docx"
     assert docx_text(world.head_bytes(copy["id"])) == ["a copy"]
     evil = fake_docs.url.replace("127.0.0.1", "localhost") + "/cache/files/copy.docx"
-    refused = world.client("bob").post(f"/files/{doc['id']}/save-as",
-                                       json={"url": evil, "title": "Evil", "fileType": "docx"})
+    refused = world.client("bob").post(
+        f"/files/{doc['id']}/save-as", json={"url": evil, "title": "Evil", "fileType": "docx"}
+    )
     assert refused.status_code == 400
     assert fake_docs.requests == ["/cache/files/copy.docx?md5=x&expires=9999999999"]
 
@@ -77,5 +94,7 @@ def test_no_copy_for_readers_when_downloads_are_off(world, fake_docs):
     doc = world.create_document("alice", "Secret")
     world.client().put(f"/api/v1/files/{doc['id']}/rights", json={"allow_download": False}, headers=world.api("alice"))
     good = fake_docs.put("copy.docx", docx_with("a copy"))
-    answer = world.client("bob").post(f"/files/{doc['id']}/save-as", json={"url": good, "title": "C", "fileType": "docx"})
+    answer = world.client("bob").post(
+        f"/files/{doc['id']}/save-as", json={"url": good, "title": "C", "fileType": "docx"}
+    )
     assert answer.status_code == 403 and fake_docs.requests == []

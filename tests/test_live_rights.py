@@ -53,8 +53,9 @@ def test_a_downgraded_editor_who_rejoins_with_the_old_config_authors_no_head(liv
     assert emulator.open_session(bob_config)["error"] == 0
     emulator.append(key, bob, "bob before the downgrade")
 
-    changed = live.client().put(f"/api/v1/files/{doc['id']}/rights", json={"users": {"bob": "read"}},
-                                headers=live.api("alice"))
+    changed = live.client().put(
+        f"/api/v1/files/{doc['id']}/rights", json={"users": {"bob": "read"}}, headers=live.api("alice")
+    )
     assert changed.status_code == 200
     wait_for(lambda: bob not in emulator.session(key)["users"])  # dropped at once
 
@@ -96,8 +97,13 @@ def test_a_save_whose_only_author_lost_the_right_becomes_a_conflict_copy(world, 
     copy = world.versions(doc["id"])[-1]
     assert copy.number == 2 and copy.is_conflict and copy.author_id == world.user_ids["bob"]
     assert file.doc_key != key  # the session is over; the next opener gets a fresh key
-    told = world.query(lambda: db.session.scalars(db.select(Notification.text).where(
-        Notification.user_id == world.user_ids["alice"], Notification.kind == "conflict")).all())
+    told = world.query(
+        lambda: db.session.scalars(
+            db.select(Notification.text).where(
+                Notification.user_id == world.user_ids["alice"], Notification.kind == "conflict"
+            )
+        ).all()
+    )
     assert told and "may no longer change it" in told[0]
     # A replay changes nothing; a save by someone who still edits becomes the head as usual.
     assert send(config["editorConfig"]["callbackUrl"], body).json() == {"error": 0}
@@ -106,8 +112,11 @@ def test_a_save_whose_only_author_lost_the_right_becomes_a_conflict_copy(world, 
 
 def test_a_guest_whose_link_was_revoked_authors_no_head(world, fake_docs):
     doc = world.create_document("alice", "Guest book")
-    link = world.client().post(f"/api/v1/files/{doc['id']}/links", json={"mode": "edit"},
-                               headers=world.api("alice")).get_json()
+    link = (
+        world.client()
+        .post(f"/api/v1/files/{doc['id']}/links", json={"mode": "edit"}, headers=world.api("alice"))
+        .get_json()
+    )
     guest = world.app.test_client()
     path = "/s/" + link["url"].rsplit("/s/", 1)[1]
     assert guest.post(path, data={"name": "Gus"}).status_code == 302
@@ -115,10 +124,13 @@ def test_a_guest_whose_link_was_revoked_authors_no_head(world, fake_docs):
 
     config = page_config(guest.get(path + "/open").get_data(as_text=True))
     guest_id = config["editorConfig"]["user"]["id"]
-    assert world.client().delete(f"/api/v1/files/{doc['id']}/links/{link['id']}",
-                                 headers=world.api("alice")).status_code == 204
-    body = save_body(world, fake_docs, {"id": doc["id"], "key": config["document"]["key"]}, user="alice",
-                     users=[guest_id])
+    assert (
+        world.client().delete(f"/api/v1/files/{doc['id']}/links/{link['id']}", headers=world.api("alice")).status_code
+        == 204
+    )
+    body = save_body(
+        world, fake_docs, {"id": doc["id"], "key": config["document"]["key"]}, user="alice", users=[guest_id]
+    )
     body["users"] = [guest_id]
     assert send(config["editorConfig"]["callbackUrl"], body).json() == {"error": 0}
     assert world.file(doc["id"]).version == 1
@@ -134,8 +146,9 @@ def test_a_final_save_after_a_force_save_we_could_not_store_is_stored(world, fak
     fake_docs.put("forced.docx", b"", status=500)  # the force-save's file cannot be fetched: 503
     forced = save_body(world, fake_docs, target, status=6, name="forced.docx", user="alice", forcesavetype=1)
     assert send(callback, forced).status_code == 503
-    final = save_body(world, fake_docs, target, user="alice", notmodified=True,
-                      content=docx_with("kept by the final save"))
+    final = save_body(
+        world, fake_docs, target, user="alice", notmodified=True, content=docx_with("kept by the final save")
+    )
     assert send(callback, final).json() == {"error": 0}
     assert world.file(doc["id"]).version == 2
     assert docx_text(world.head_bytes(doc["id"])) == ["kept by the final save"]

@@ -11,8 +11,9 @@ def doc(world):
 
 
 def test_mention_list_holds_readers_only_filtered_and_paged(world, doc):
-    world.client().post(f"/api/v1/spaces/{world.space_id}/members", json={"username": "carol"},
-                        headers=world.api("alice"))
+    world.client().post(
+        f"/api/v1/spaces/{world.space_id}/members", json={"username": "carol"}, headers=world.api("alice")
+    )
     world.set_level(doc["id"], "carol", "none")
     alice = world.client("alice")
     everyone = alice.get(f"/files/{doc['id']}/mention-users?c=mention").get_json()
@@ -26,8 +27,14 @@ def test_mention_list_holds_readers_only_filtered_and_paged(world, doc):
 
 def test_mentioned_readers_are_notified_with_a_link_to_the_comment(world, doc):
     action = {"action": {"type": "comment", "data": "c-42"}}
-    answer = world.client("alice").post(f"/files/{doc['id']}/mentions", json={
-        "emails": ["bob@users.coedit"], "message": "@Bob please check", "actionLink": action}).get_json()
+    answer = (
+        world.client("alice")
+        .post(
+            f"/files/{doc['id']}/mentions",
+            json={"emails": ["bob@users.coedit"], "message": "@Bob please check", "actionLink": action},
+        )
+        .get_json()
+    )
     assert answer["notified"] == ["Bob Baker"] and answer["no_access"] == []
     note = world.client().get("/api/v1/notifications", headers=world.api("bob")).get_json()["notifications"][0]
     assert note["kind"] == "mention" and "Alice Archer mentioned you in Plan.docx" in note["text"]
@@ -38,11 +45,15 @@ def test_mentioned_readers_are_notified_with_a_link_to_the_comment(world, doc):
 
 
 def test_someone_who_cannot_read_is_offered_not_granted(world, doc):
-    world.client().post(f"/api/v1/spaces/{world.space_id}/members", json={"username": "carol"},
-                        headers=world.api("alice"))
+    world.client().post(
+        f"/api/v1/spaces/{world.space_id}/members", json={"username": "carol"}, headers=world.api("alice")
+    )
     world.set_level(doc["id"], "carol", "none")
-    answer = world.client("alice").post(f"/files/{doc['id']}/mentions", json={
-        "emails": ["carol@users.coedit"], "message": "hi"}).get_json()
+    answer = (
+        world.client("alice")
+        .post(f"/files/{doc['id']}/mentions", json={"emails": ["carol@users.coedit"], "message": "hi"})
+        .get_json()
+    )
     assert answer["notified"] == [] and answer["no_access"] == [{"username": "carol", "name": "Carol Cook"}]
     assert answer["can_grant"] is True
     assert world.client().get("/api/v1/notifications", headers=world.api("carol")).get_json()["unread"] == 0
@@ -56,5 +67,7 @@ def test_someone_who_cannot_read_is_offered_not_granted(world, doc):
 
 def test_malformed_action_links_are_ignored(world, doc):
     for raw in ("not json", '{"action": {"type": "script"}}', "[1]", "x" * 3000):
-        page = world.client("alice").get(f"/files/{doc['id']}/open", query_string={"action": raw}).get_data(as_text=True)
+        page = (
+            world.client("alice").get(f"/files/{doc['id']}/open", query_string={"action": raw}).get_data(as_text=True)
+        )
         assert "actionLink" not in page

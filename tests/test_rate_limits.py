@@ -61,8 +61,16 @@ def test_successful_sign_ins_never_count(limited):
 
 def test_share_link_passwords_are_limited_per_link_and_address(limited):
     doc = limited.create_document("alice", "Vault")
-    links = [limited.client().post(f"/api/v1/files/{doc['id']}/links", json={"mode": "view", "password": "right-one"},
-                                   headers=limited.api("alice")).get_json() for _ in range(2)]
+    links = [
+        limited.client()
+        .post(
+            f"/api/v1/files/{doc['id']}/links",
+            json={"mode": "view", "password": "right-one"},
+            headers=limited.api("alice"),
+        )
+        .get_json()
+        for _ in range(2)
+    ]
     paths = ["/s/" + link["url"].rsplit("/s/", 1)[1] for link in links]
     guest = limited.app.test_client()
     for _ in range(3):
@@ -73,8 +81,9 @@ def test_share_link_passwords_are_limited_per_link_and_address(limited):
 
 def test_share_link_passwords_have_the_forms_minimum_length_in_the_api(limited):
     doc = limited.create_document("alice", "Short")
-    answer = limited.client().post(f"/api/v1/files/{doc['id']}/links", json={"mode": "view", "password": "x"},
-                                   headers=limited.api("alice"))
+    answer = limited.client().post(
+        f"/api/v1/files/{doc['id']}/links", json={"mode": "view", "password": "x"}, headers=limited.api("alice")
+    )
     assert answer.status_code == 400 and "4 to 128 characters" in answer.get_json()["error"]
 
 
@@ -97,8 +106,13 @@ def test_mention_look_ups_are_limited_per_person(limited):
 def test_the_connection_test_is_limited(make_world):
     world = make_world(DOCS_JWT_SECRET=None, **SMALL_LIMITS)
     admin = world.client("alice")
-    form = {"docs_url": "http://127.0.0.1:9", "app_url_for_docs": world.url, "jwt_header": "Authorization",
-            "max_file_size_mb": "100", "jwt_secret": "s" * 40}
+    form = {
+        "docs_url": "http://127.0.0.1:9",
+        "app_url_for_docs": world.url,
+        "jwt_header": "Authorization",
+        "max_file_size_mb": "100",
+        "jwt_secret": "s" * 40,
+    }
     for _ in range(2):
         assert admin.post("/admin/settings", data=form).status_code == 200
     assert_limited(admin.post("/admin/settings", data=form))
@@ -122,8 +136,11 @@ def test_limits_hold_across_processes_with_redis(make_world, tmp_path):
 
 def test_sign_in_time_does_not_tell_whether_an_account_exists(make_world):
     # A costly hash, as in production: the difference would show if unknown names skipped hashing.
-    world = make_world(PASSWORD_HASH_METHOD="pbkdf2:sha256:200000",
-                       RATELIMIT_SIGN_IN_PER_ACCOUNT="100 per minute", RATELIMIT_SIGN_IN_PER_ADDRESS="100 per minute")
+    world = make_world(
+        PASSWORD_HASH_METHOD="pbkdf2:sha256:200000",
+        RATELIMIT_SIGN_IN_PER_ACCOUNT="100 per minute",
+        RATELIMIT_SIGN_IN_PER_ADDRESS="100 per minute",
+    )
 
     def timed(name):
         started = time.perf_counter()

@@ -34,9 +34,11 @@ def make_file(world, title: str, ages_in_days: list[int]) -> int:
             transaction.commit()
         now = utcnow()
         for number, age in enumerate(ages_in_days, start=1):
-            db.session.execute(sa.update(FileVersion)
-                               .where(FileVersion.file_id == file.id, FileVersion.number == number)
-                               .values(created_at=now - timedelta(days=age, minutes=1)))
+            db.session.execute(
+                sa.update(FileVersion)
+                .where(FileVersion.file_id == file.id, FileVersion.number == number)
+                .values(created_at=now - timedelta(days=age, minutes=1))
+            )
         db.session.commit()
 
     world.query(build)
@@ -105,8 +107,9 @@ def test_the_head_is_never_removed_even_when_it_is_the_oldest(world):
     kept = make_file(world, "Conflicted", [500, 400])
 
     def make_conflict():
-        db.session.execute(sa.update(FileVersion).where(FileVersion.file_id == kept, FileVersion.number == 2)
-                           .values(is_conflict=True))
+        db.session.execute(
+            sa.update(FileVersion).where(FileVersion.file_id == kept, FileVersion.number == 2).values(is_conflict=True)
+        )
         db.session.execute(sa.update(File).where(File.id == kept).values(version=1))
         db.session.commit()
 
@@ -138,11 +141,11 @@ def test_apply_removes_rows_and_blobs_and_receipts_still_work(world):
     file_id = make_file(world, "Purged", [30, 20, 10])
 
     def attach_changes_and_receipt():
-        version = db.session.scalar(sa.select(FileVersion).where(FileVersion.file_id == file_id,
-                                                                 FileVersion.number == 1))
+        version = db.session.scalar(
+            sa.select(FileVersion).where(FileVersion.file_id == file_id, FileVersion.number == 1)
+        )
         version.changes_storage_key = get_storage().put_bytes(b"PK changes", f"changes/{file_id}")
-        db.session.add(SaveReceipt(file_id=file_id, doc_key="old-key", kind="final", dedupe="final",
-                                   version_number=1))
+        db.session.add(SaveReceipt(file_id=file_id, doc_key="old-key", kind="final", dedupe="final", version_number=1))
         db.session.commit()
         return version.changes_storage_key
 
@@ -159,8 +162,9 @@ def test_apply_removes_rows_and_blobs_and_receipts_still_work(world):
     assert not os.path.exists(blob_path(world, changes_key))
     assert os.path.exists(blob_path(world, old[2].storage_key))
     # The receipt names a number, not a row: it is still there, and the file still works.
-    receipts = world.query(lambda: db.session.scalars(sa.select(SaveReceipt.version_number)
-                                                      .where(SaveReceipt.file_id == file_id)).all())
+    receipts = world.query(
+        lambda: db.session.scalars(sa.select(SaveReceipt.version_number).where(SaveReceipt.file_id == file_id)).all()
+    )
     assert receipts == [1]
     assert docx_text(world.head_bytes(file_id))[-1] == "Purged version 3"
     versions = world.client().get(f"/api/v1/files/{file_id}/versions", headers=world.api("alice"))
@@ -177,15 +181,18 @@ def test_the_admin_page_sets_retention_and_keeps_it_when_left_out(world):
     base = {"jwt_header": "Authorization", "max_file_size_mb": "100", "verify_tls": "y"}
     html = client.get("/admin/settings").get_data(as_text=True)
     assert 'name="retention_mode"' in html and "purge-versions" in html
-    client.post("/admin/settings", data={**base, "retention_mode": "last", "retention_count": "3",
-                                         "retention_days": "30"})
-    values = world.query(lambda: (settings.get("retention_mode"), settings.get("retention_count"),
-                                  settings.get("retention_days")))
+    client.post(
+        "/admin/settings", data={**base, "retention_mode": "last", "retention_count": "3", "retention_days": "30"}
+    )
+    values = world.query(
+        lambda: (settings.get("retention_mode"), settings.get("retention_count"), settings.get("retention_days"))
+    )
     assert values == ("last", 3, 30)
     client.post("/admin/settings", data=base)  # a page without the retention fields
     client.post("/admin/settings", data={**base, "retention_mode": "days", "retention_count": ""})
-    values = world.query(lambda: (settings.get("retention_mode"), settings.get("retention_count"),
-                                  settings.get("retention_days")))
+    values = world.query(
+        lambda: (settings.get("retention_mode"), settings.get("retention_count"), settings.get("retention_days"))
+    )
     assert values == ("days", 3, 30)
     html = client.post("/admin/settings", data={**base, "retention_mode": "forever"}).get_data(as_text=True)
     assert "Please correct the marked fields" in html

@@ -31,22 +31,28 @@ def test_outsider_gets_404_on_pages(world, file_id):
 
 def test_outsider_gets_404_on_the_api(world, file_id):
     client = world.client()
-    for path in (f"/api/v1/files/{file_id}", f"/api/v1/files/{file_id}/content",
-                 f"/api/v1/files/{file_id}/versions", f"/api/v1/files/{file_id}/editor-config",
-                 f"/api/v1/files/{file_id}/editor-config?mode=view"):
+    for path in (
+        f"/api/v1/files/{file_id}",
+        f"/api/v1/files/{file_id}/content",
+        f"/api/v1/files/{file_id}/versions",
+        f"/api/v1/files/{file_id}/editor-config",
+        f"/api/v1/files/{file_id}/editor-config?mode=view",
+    ):
         response = client.get(path, headers=world.api("carol"))
         assert response.status_code == 404, path
         assert response.is_json
-    response = client.post(f"/api/v1/spaces/{world.space_id}/documents", json={"title": "x", "type": "docx"},
-                           headers=world.api("carol"))
+    response = client.post(
+        f"/api/v1/spaces/{world.space_id}/documents", json={"title": "x", "type": "docx"}, headers=world.api("carol")
+    )
     assert response.status_code == 404
 
 
 def test_outsider_cannot_write_to_the_space(world, file_id):
     client = world.client("carol")
     assert client.post(f"/spaces/{world.space_id}/posts", data={"body": "hi"}).status_code == 404
-    assert client.post(f"/spaces/{world.space_id}/upload",
-                       data={"file": (io.BytesIO(b"x"), "a.txt")}).status_code == 404
+    assert (
+        client.post(f"/spaces/{world.space_id}/upload", data={"file": (io.BytesIO(b"x"), "a.txt")}).status_code == 404
+    )
     assert client.post(f"/spaces/{world.space_id}/documents", data={"name": "x", "kind": "docx"}).status_code == 404
     assert client.post(f"/files/{file_id}/rename", data={"title": "mine"}).status_code == 404
     assert client.post(f"/files/{file_id}/delete").status_code == 404
@@ -72,8 +78,7 @@ def _set_level(world, file_id, username, level):
 
 def test_reader_gets_the_view_config_even_when_asking_for_edit(world, file_id):
     _set_level(world, file_id, "bob", "read")
-    config = world.client().get(f"/api/v1/files/{file_id}/editor-config?mode=edit",
-                                headers=world.api("bob")).get_json()
+    config = world.client().get(f"/api/v1/files/{file_id}/editor-config?mode=edit", headers=world.api("bob")).get_json()
     assert config["editorConfig"]["mode"] == "view"
     perms = config["document"]["permissions"]
     assert perms["edit"] is False and perms["review"] is False and perms["comment"] is False
@@ -92,12 +97,16 @@ def test_member_with_no_access_sees_nothing(world, file_id):
 
 
 def test_view_only_format_never_opens_for_editing(world):
-    response = world.client().post(f"/api/v1/spaces/{world.space_id}/files", headers=world.api("alice"),
-                                   data={"file": (io.BytesIO(b"plain text\n"), "notes.txt")})
+    response = world.client().post(
+        f"/api/v1/spaces/{world.space_id}/files",
+        headers=world.api("alice"),
+        data={"file": (io.BytesIO(b"plain text\n"), "notes.txt")},
+    )
     assert response.status_code == 201
     file_id = response.get_json()["id"]
-    config = world.client().get(f"/api/v1/files/{file_id}/editor-config?mode=edit",
-                                headers=world.api("alice")).get_json()
+    config = (
+        world.client().get(f"/api/v1/files/{file_id}/editor-config?mode=edit", headers=world.api("alice")).get_json()
+    )
     assert config["editorConfig"]["mode"] == "view" and config["document"]["permissions"]["edit"] is False
     assert config["documentType"] == "word"
 
@@ -123,10 +132,12 @@ def test_space_admin_manages_any_file_member_only_their_own(world, file_id):
 
 def test_only_space_managers_add_members(world):
     assert world.client("bob").post(f"/spaces/{world.space_id}/members", data={"username": "carol"}).status_code == 403
-    response = world.client().post(f"/api/v1/spaces/{world.space_id}/members", json={"username": "carol"},
-                                   headers=world.api("bob"))
+    response = world.client().post(
+        f"/api/v1/spaces/{world.space_id}/members", json={"username": "carol"}, headers=world.api("bob")
+    )
     assert response.status_code == 403
-    response = world.client().post(f"/api/v1/spaces/{world.space_id}/members", json={"username": "carol"},
-                                   headers=world.api("alice"))
+    response = world.client().post(
+        f"/api/v1/spaces/{world.space_id}/members", json={"username": "carol"}, headers=world.api("alice")
+    )
     assert response.status_code == 201
     assert world.client("carol").get(f"/spaces/{world.space_id}").status_code == 200

@@ -19,17 +19,24 @@ from tests.test_editor_page import page_config
 
 # Role -> (level set on the file, space role)
 MEMBERS = {
-    "alice": (None, "owner"),      # owner of the file and the space
-    "dave": (None, "admin"),       # space admin
-    "bob": ("edit", "member"),     # member with an override
+    "alice": (None, "owner"),  # owner of the file and the space
+    "dave": (None, "admin"),  # space admin
+    "bob": ("edit", "member"),  # member with an override
     "erin": ("review", "member"),
     "fred": ("comment", "member"),
     "gail": ("fill", "member"),
-    "hank": (None, "member"),      # follows the default: read
-    "ivy": ("none", "member"),     # override: no access
+    "hank": (None, "member"),  # follows the default: read
+    "ivy": ("none", "member"),  # override: no access
 }
-EXPECTED_MODE = {"alice": "edit", "dave": "edit", "bob": "edit", "erin": "edit", "fred": "edit", "gail": "edit",
-                 "hank": "view"}
+EXPECTED_MODE = {
+    "alice": "edit",
+    "dave": "edit",
+    "bob": "edit",
+    "erin": "edit",
+    "fred": "edit",
+    "gail": "edit",
+    "hank": "view",
+}
 
 
 @pytest.fixture
@@ -62,18 +69,27 @@ def matrix(world):
             world.set_level(doc["id"], name, level)
     links = {}
     for mode in ("view", "edit"):
-        links[mode] = world.client().post(f"/api/v1/files/{doc['id']}/links", json={"mode": mode},
-                                          headers=world.api("alice")).get_json()
+        links[mode] = (
+            world.client()
+            .post(f"/api/v1/files/{doc['id']}/links", json={"mode": mode}, headers=world.api("alice"))
+            .get_json()
+        )
     for state in ("revoked", "expired"):
-        links[state] = world.client().post(f"/api/v1/files/{doc['id']}/links", json={"mode": "edit"},
-                                           headers=world.api("alice")).get_json()
+        links[state] = (
+            world.client()
+            .post(f"/api/v1/files/{doc['id']}/links", json={"mode": "edit"}, headers=world.api("alice"))
+            .get_json()
+        )
     world.client().delete(f"/api/v1/files/{doc['id']}/links/{links['revoked']['id']}", headers=world.api("alice"))
 
     def expire():
         from app.models import ShareLink
 
-        db.session.execute(sa.update(ShareLink).where(ShareLink.id == links["expired"]["id"]).values(
-            expires_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
+        db.session.execute(
+            sa.update(ShareLink)
+            .where(ShareLink.id == links["expired"]["id"])
+            .values(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+        )
         db.session.commit()
 
     world.query(expire)
@@ -119,8 +135,10 @@ def test_members_and_outsiders(world, matrix, person):
     assert dialog.status_code == (302 if manages else 403 if readable else 404)
 
 
-@pytest.mark.parametrize("state,expected", [("view", ("view", 200)), ("edit", ("edit", 200)),
-                                            ("revoked", (None, 404)), ("expired", (None, 410))])
+@pytest.mark.parametrize(
+    "state,expected",
+    [("view", ("view", 200)), ("edit", ("edit", 200)), ("revoked", (None, 404)), ("expired", (None, 410))],
+)
 def test_guests(world, matrix, state, expected):
     mode, status = expected
     link = matrix["links"][state]
@@ -148,30 +166,76 @@ def test_guests(world, matrix, state, expected):
 
 # Every route: who may reach it. "file:<level>" and "space" routes are probed below.
 RULES = {
-    "static": "public", "bootstrap.static": "public", "auth.login": "public", "ops.healthz": "public",
-    "ops.readyz": "public", "ops.metrics": "public",
-    "backend.download": "docs", "backend.track": "docs", "backend.blank": "docs",
-    "backend.history_version": "docs", "backend.history_changes": "docs",
-    "share.landing": "secret", "share.open_link": "secret",
-    "admin.settings_page": "admin", "admin.forgotten_page": "admin", "admin.forgotten_recover": "admin",
-    "admin.forgotten_delete": "admin", "admin.forgotten_download": "admin", "admin.users_page": "admin",
-    "admin.disable_user": "admin", "admin.sign_out_user": "admin",
-    "auth.logout": "self", "auth.account": "self", "auth.sign_out_everywhere": "self", "auth.end_session": "self", "spaces.index": "self", "spaces.create_space": "self", "api.create_space": "self",
-    "notifications.index": "self", "notifications.mark_read": "self", "api.list_notifications": "self",
-    "spaces.show": "space", "spaces.add_post": "space", "spaces.add_folder": "space", "spaces.upload": "space",
-    "spaces.add_member": "space", "spaces.create_document": "space", "api.add_member": "space", "api.upload": "space",
+    "static": "public",
+    "bootstrap.static": "public",
+    "auth.login": "public",
+    "ops.healthz": "public",
+    "ops.readyz": "public",
+    "ops.metrics": "public",
+    "backend.download": "docs",
+    "backend.track": "docs",
+    "backend.blank": "docs",
+    "backend.history_version": "docs",
+    "backend.history_changes": "docs",
+    "share.landing": "secret",
+    "share.open_link": "secret",
+    "admin.settings_page": "admin",
+    "admin.forgotten_page": "admin",
+    "admin.forgotten_recover": "admin",
+    "admin.forgotten_delete": "admin",
+    "admin.forgotten_download": "admin",
+    "admin.users_page": "admin",
+    "admin.disable_user": "admin",
+    "admin.sign_out_user": "admin",
+    "auth.logout": "self",
+    "auth.account": "self",
+    "auth.sign_out_everywhere": "self",
+    "auth.end_session": "self",
+    "spaces.index": "self",
+    "spaces.create_space": "self",
+    "api.create_space": "self",
+    "notifications.index": "self",
+    "notifications.mark_read": "self",
+    "api.list_notifications": "self",
+    "spaces.show": "space",
+    "spaces.add_post": "space",
+    "spaces.add_folder": "space",
+    "spaces.upload": "space",
+    "spaces.add_member": "space",
+    "spaces.create_document": "space",
+    "api.add_member": "space",
+    "api.upload": "space",
     "api.create_document": "space",
-    "files.show": "file:read", "files.download": "file:download", "files.thread": "file:read",
-    "files.rename": "file:manage", "files.delete": "file:manage", "files.change_rights": "file:manage",
-    "files.upload_version": "file:edit", "files.restore_version": "file:edit",
-    "editor.page": "file:read", "editor.mention_users": "file:read", "editor.mentions": "file:read",
-    "editor.grant_read": "file:manage", "editor.history_list": "file:read", "editor.history_version": "file:read",
-    "editor.rename_from_editor": "file:manage", "editor.save_as": "file:download",
-    "files.create_link": "file:manage", "files.revoke_link": "file:manage",
-    "api.get_file": "file:read", "api.content": "file:download", "api.versions": "file:read",
-    "api.version_content": "file:download", "api.get_editor_config": "file:read", "api.get_rights": "file:read",
-    "api.put_rights": "file:manage", "api.restore_version": "file:edit", "api.upload_version": "file:edit",
-    "api.create_link": "file:manage", "api.list_links": "file:manage", "api.revoke_link": "file:manage",
+    "files.show": "file:read",
+    "files.download": "file:download",
+    "files.thread": "file:read",
+    "files.rename": "file:manage",
+    "files.delete": "file:manage",
+    "files.change_rights": "file:manage",
+    "files.upload_version": "file:edit",
+    "files.restore_version": "file:edit",
+    "editor.page": "file:read",
+    "editor.mention_users": "file:read",
+    "editor.mentions": "file:read",
+    "editor.grant_read": "file:manage",
+    "editor.history_list": "file:read",
+    "editor.history_version": "file:read",
+    "editor.rename_from_editor": "file:manage",
+    "editor.save_as": "file:download",
+    "files.create_link": "file:manage",
+    "files.revoke_link": "file:manage",
+    "api.get_file": "file:read",
+    "api.content": "file:download",
+    "api.versions": "file:read",
+    "api.version_content": "file:download",
+    "api.get_editor_config": "file:read",
+    "api.get_rights": "file:read",
+    "api.put_rights": "file:manage",
+    "api.restore_version": "file:edit",
+    "api.upload_version": "file:edit",
+    "api.create_link": "file:manage",
+    "api.list_links": "file:manage",
+    "api.revoke_link": "file:manage",
 }
 
 
@@ -253,6 +317,7 @@ def test_admin_routes_refuse_non_admins(world, matrix):
 
 # --- the reader download switch on versions, history and changes ---------------------------------
 
+
 @pytest.fixture
 def saved_matrix(world, matrix, fake_docs):
     """The matrix file with a version 2 saved from the editor, with its changes zip."""
@@ -264,8 +329,13 @@ def saved_matrix(world, matrix, fake_docs):
     config = world.client().get(f"/api/v1/files/{doc_id}/editor-config", headers=world.api("alice")).get_json()
     doc = {"id": doc_id, "key": config["document"]["key"]}
     fake_docs.put("changes.zip", changes_zip())
-    body = save_body(world, fake_docs, doc, user="alice",
-                     changesurl=f"{fake_docs.url}/cache/files/changes.zip?md5=x&expires=9999999999")
+    body = save_body(
+        world,
+        fake_docs,
+        doc,
+        user="alice",
+        changesurl=f"{fake_docs.url}/cache/files/changes.zip?md5=x&expires=9999999999",
+    )
     assert send(config["editorConfig"]["callbackUrl"], body).json() == {"error": 0}
     contents = {}
     for number in (1, 2):
@@ -276,8 +346,9 @@ def saved_matrix(world, matrix, fake_docs):
 
 
 def _switch_downloads(world, doc_id, allowed):
-    response = world.client().put(f"/api/v1/files/{doc_id}/rights", json={"allow_download": allowed},
-                                  headers=world.api("alice"))
+    response = world.client().put(
+        f"/api/v1/files/{doc_id}/rights", json={"allow_download": allowed}, headers=world.api("alice")
+    )
     assert response.status_code == 200
 
 
@@ -288,8 +359,9 @@ def test_versions_history_and_changes_follow_the_download_switch(world, saved_ma
     _switch_downloads(world, doc_id, allowed)
     may_download = allowed or person in ("alice", "dave", "bob")
     client, api = world.client(person), world.api(person)
-    assert world.client().get(f"/api/v1/files/{doc_id}/versions/1/content", headers=api).status_code == \
-        (200 if may_download else 403)
+    assert world.client().get(f"/api/v1/files/{doc_id}/versions/1/content", headers=api).status_code == (
+        200 if may_download else 403
+    )
     assert client.get(f"/files/{doc_id}/download?version=1").status_code == (200 if may_download else 403)
     assert client.get(f"/files/{doc_id}/history").status_code == 200  # the list holds no content
     data = client.get(f"/files/{doc_id}/history/2").get_json()
@@ -325,8 +397,14 @@ def test_no_route_hands_a_reader_any_bytes_when_downloads_are_off(world, saved_m
             continue
         for number in (1, 2):
             is_api = rule.rule.startswith("/api/")
-            values = {"file_id": doc_id, "space_id": world.space_id, "number": number, "link_id": 1, "user_id": 1,
-                      "session_id": 1}
+            values = {
+                "file_id": doc_id,
+                "space_id": world.space_id,
+                "number": number,
+                "link_id": 1,
+                "user_id": 1,
+                "session_id": 1,
+            }
             url = rule.rule
             for name, value in values.items():
                 url = url.replace(f"<int:{name}>", str(value))

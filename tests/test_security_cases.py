@@ -43,18 +43,19 @@ HOSTILE = "</script><img src=x onerror=alert(1)>'\"&\u2028"
 
 # --- fixtures and helpers -------------------------------------------------------------------
 
+
 @pytest.fixture
 def doc(world):
     """A docx created by alice that bob may edit, with bob's editor config."""
     file = world.create_document("alice", "Report")
     world.set_level(file["id"], "bob", "edit")
     config = world.client().get(f"/api/v1/files/{file['id']}/editor-config", headers=world.api("bob")).get_json()
-    return {"id": file["id"], "key": config["document"]["key"], "callback": config["editorConfig"]["callbackUrl"],
-            "url": config["document"]["url"]}
-
-
-
-
+    return {
+        "id": file["id"],
+        "key": config["document"]["key"],
+        "callback": config["editorConfig"]["callbackUrl"],
+        "url": config["document"]["url"],
+    }
 
 
 @pytest.fixture
@@ -67,8 +68,9 @@ def foreign():
 
 def csrf_login(world, name):
     client = world.app.test_client()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
-                      client.get("/auth/login").get_data(as_text=True)).group(1)
+    token = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/auth/login").get_data(as_text=True)
+    ).group(1)
     response = client.post("/auth/login", data={"username": name, "password": "pw-" + name, "csrf_token": token})
     assert response.status_code == 302
     return client, token
@@ -128,11 +130,15 @@ def closed_port() -> int:
 
 
 def upload(world, name, data=None, user="alice"):
-    return world.client().post(f"/api/v1/spaces/{world.space_id}/files", headers=world.api(user),
-                               data={"file": (io.BytesIO(data if data is not None else b"hello"), name)})
+    return world.client().post(
+        f"/api/v1/spaces/{world.space_id}/files",
+        headers=world.api(user),
+        data={"file": (io.BytesIO(data if data is not None else b"hello"), name)},
+    )
 
 
 # --- 7.1 Editor page --------------------------------------------------------------------------
+
 
 def test_ed4_hostile_user_display_name_is_inert_everywhere(world, fake_docs):
     """ED-4: a display name with </script>, quotes, U+2028 is JSON-escaped in the config, HTML-escaped in pages."""
@@ -140,8 +146,9 @@ def test_ed4_hostile_user_display_name_is_inert_everywhere(world, fake_docs):
     doc = world.create_document("alice", "Named")  # a stream notice carries the name
     alice_id = str(world.user_ids["alice"])
     config = world.client().get(f"/api/v1/files/{doc['id']}/editor-config", headers=world.api("alice")).get_json()
-    assert send(config["editorConfig"]["callbackUrl"],
-                {"key": config["document"]["key"], "status": 1, "users": [alice_id]}).json() == {"error": 0}
+    assert send(
+        config["editorConfig"]["callbackUrl"], {"key": config["document"]["key"], "status": 1, "users": [alice_id]}
+    ).json() == {"error": 0}
 
     editor = world.client("alice").get(f"/files/{doc['id']}/open").get_data(as_text=True)
     script = re.search(r'<script type="application/json" id="docs-config">(.*?)</script>', editor, re.S).group(1)
@@ -157,8 +164,11 @@ def test_ed4_hostile_user_display_name_is_inert_everywhere(world, fake_docs):
     assert "&lt;img src=x onerror=alert(1)&gt;" in space  # the name is shown, escaped
     assert "Being edited by &lt;/script&gt;" in space
     # The share landing page names the person who shared.
-    link = world.client().post(f"/api/v1/files/{doc['id']}/links", json={"mode": "view"},
-                               headers=world.api("alice")).get_json()
+    link = (
+        world.client()
+        .post(f"/api/v1/files/{doc['id']}/links", json={"mode": "view"}, headers=world.api("alice"))
+        .get_json()
+    )
     landing = world.app.test_client().get("/s/" + link["url"].rsplit("/s/", 1)[1]).get_data(as_text=True)
     assert "<img src=x" not in landing and "&lt;img src=x" in landing
 
@@ -166,13 +176,18 @@ def test_ed4_hostile_user_display_name_is_inert_everywhere(world, fake_docs):
 def test_ed5_every_editor_page_and_site_page_forbids_foreign_framing(world):
     """ED-5: the guest editor page and ordinary pages carry frame-ancestors 'self' too."""
     doc = world.create_document("alice", "Framed")
-    link = world.client().post(f"/api/v1/files/{doc['id']}/links", json={"mode": "edit"},
-                               headers=world.api("alice")).get_json()
+    link = (
+        world.client()
+        .post(f"/api/v1/files/{doc['id']}/links", json={"mode": "edit"}, headers=world.api("alice"))
+        .get_json()
+    )
     path = "/s/" + link["url"].rsplit("/s/", 1)[1]
     session = requests.Session()
     assert session.post(world.url + path, data={"name": "Gina"}, allow_redirects=False, timeout=10).status_code == 302
-    responses = [session.get(world.url + path + "/open", timeout=10),
-                 requests.get(world.url + "/auth/login", timeout=10)]
+    responses = [
+        session.get(world.url + path + "/open", timeout=10),
+        requests.get(world.url + "/auth/login", timeout=10),
+    ]
     assert page_config(responses[0].text)["editorConfig"]["mode"] == "edit"
     for response in responses:
         csp = response.headers["Content-Security-Policy"]
@@ -190,8 +205,13 @@ def test_ed7_editor_and_viewer_share_one_key_and_both_callbacks_work(world, fake
     assert alice["editorConfig"]["callbackUrl"] and bob["editorConfig"]["callbackUrl"]
     # Docs may send the save to the viewer's URL: it still lands.
     fake_docs.put("out.docx", docx_with("saved through the viewer's link"))
-    body = {"key": bob["document"]["key"], "status": 2, "url": fake_docs.url + "/cache/files/out.docx",
-            "filetype": "docx", "users": [str(world.user_ids["alice"])]}
+    body = {
+        "key": bob["document"]["key"],
+        "status": 2,
+        "url": fake_docs.url + "/cache/files/out.docx",
+        "filetype": "docx",
+        "users": [str(world.user_ids["alice"])],
+    }
     assert send(bob["editorConfig"]["callbackUrl"], body).json() == {"error": 0}
     assert docx_text(world.head_bytes(doc["id"])) == ["saved through the viewer's link"]
 
@@ -201,12 +221,18 @@ def test_ed8_up4_macros_never_auto_run_and_macro_files_open_read_only(world):
     response = upload(world, "Macro.docm", docx_with("macro carrier"))
     assert response.status_code == 201
     for file_id in (response.get_json()["id"], world.create_document("alice", "Plain")["id"]):
-        config = world.client().get(f"/api/v1/files/{file_id}/editor-config?mode=edit",
-                                    headers=world.api("alice")).get_json()
+        config = (
+            world.client()
+            .get(f"/api/v1/files/{file_id}/editor-config?mode=edit", headers=world.api("alice"))
+            .get_json()
+        )
         assert config["editorConfig"]["customization"]["macrosMode"] in ("warn", "disable")
         assert "plugins" not in config["editorConfig"]  # no autostarting plugins pushed by us
-    docm = world.client().get(f"/api/v1/files/{response.get_json()['id']}/editor-config?mode=edit",
-                              headers=world.api("alice")).get_json()
+    docm = (
+        world.client()
+        .get(f"/api/v1/files/{response.get_json()['id']}/editor-config?mode=edit", headers=world.api("alice"))
+        .get_json()
+    )
     assert docm["editorConfig"]["mode"] == "view" and docm["document"]["permissions"]["edit"] is False
 
 
@@ -225,14 +251,20 @@ def test_ed10_goback_is_same_site_whatever_the_query_or_forwarded_headers(world)
     """ED-10: no request parameter or X-Forwarded-* header moves the editor's goback off the site."""
     doc = world.create_document("alice", "Back")
     session_cookie = world.client("alice")
-    for query in ("?goback=https://evil.example/", "?back=//evil.example", "?next=https://evil.example",
-                  "?customization.goback.url=https://evil.example"):
+    for query in (
+        "?goback=https://evil.example/",
+        "?back=//evil.example",
+        "?next=https://evil.example",
+        "?customization.goback.url=https://evil.example",
+    ):
         config = page_config(session_cookie.get(f"/files/{doc['id']}/open{query}").get_data(as_text=True))
         goback = config["editorConfig"]["customization"]["goback"]["url"]
         assert goback == f"http://localhost/spaces/{world.space_id}", query
-    response = requests.get(f"{world.url}/api/v1/files/{doc['id']}/editor-config",
-                            headers={**world.api("alice"), "X-Forwarded-Host": "evil.example",
-                                     "X-Forwarded-Proto": "https"}, timeout=10)
+    response = requests.get(
+        f"{world.url}/api/v1/files/{doc['id']}/editor-config",
+        headers={**world.api("alice"), "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
+        timeout=10,
+    )
     config = response.json()
     assert config["editorConfig"]["customization"]["goback"]["url"] == f"{world.url}/spaces/{world.space_id}"
     assert "evil.example" not in json.dumps(config)
@@ -250,8 +282,12 @@ def test_ed10_cb10_forged_host_header_never_steers_the_signed_docs_urls(world):
     world.app.config["APP_URL_FOR_DOCS"] = None
     response = requests.get(f"{world.url}/api/v1/files/{doc['id']}/editor-config", headers=forged, timeout=10)
     assert response.status_code == 503  # not configured: the Host header is never the fallback
-    page = requests.get(f"{world.url}/files/{doc['id']}/open", headers={"Host": "evil.example"}, timeout=10,
-                        cookies={"session": _session_cookie(world, "bob")})
+    page = requests.get(
+        f"{world.url}/files/{doc['id']}/open",
+        headers={"Host": "evil.example"},
+        timeout=10,
+        cookies={"session": _session_cookie(world, "bob")},
+    )
     assert "evil.example/backend" not in page.text
 
 
@@ -274,8 +310,11 @@ def test_dl2_download_refuses_unsigned_or_foreign_algorithm_tokens(world, doc):
 def test_dl7_read_right_revoked_after_open_refuses_docs_refetch(world):
     """DL-7: bob opens (his config carries document.url), loses read, Docs re-fetches with his link: 403."""
     doc = world.create_document("alice", "Revocable")
-    url = world.client().get(f"/api/v1/files/{doc['id']}/editor-config",
-                             headers=world.api("bob")).get_json()["document"]["url"]
+    url = (
+        world.client()
+        .get(f"/api/v1/files/{doc['id']}/editor-config", headers=world.api("bob"))
+        .get_json()["document"]["url"]
+    )
     assert docs_get(url).status_code == 200
     world.set_level(doc["id"], "bob", "none")
     assert world.client().get(f"/api/v1/files/{doc['id']}", headers=world.api("bob")).status_code == 404
@@ -294,13 +333,22 @@ def _check_disposition(world, doc, title):
     assert renamed.status_code == 200
     stored = world.file(doc["id"]).title
     assert not any(unicodedata.category(ch) == "Cc" for ch in stored)  # CR/LF never reach a header
-    url = world.client().get(f"/api/v1/files/{doc['id']}/editor-config",
-                             headers=world.api("alice")).get_json()["document"]["url"]
-    raw = requests.get(f"{world.url}/files/{doc['id']}/download", timeout=10,
-                       cookies={"session": _session_cookie(world, "alice")})
-    for response, kind in ((raw, "attachment"), (docs_get(url), "inline"),
-                           (requests.get(f"{world.url}/api/v1/files/{doc['id']}/content",
-                                         headers=world.api("alice"), timeout=10), "attachment")):
+    url = (
+        world.client()
+        .get(f"/api/v1/files/{doc['id']}/editor-config", headers=world.api("alice"))
+        .get_json()["document"]["url"]
+    )
+    raw = requests.get(
+        f"{world.url}/files/{doc['id']}/download", timeout=10, cookies={"session": _session_cookie(world, "alice")}
+    )
+    for response, kind in (
+        (raw, "attachment"),
+        (docs_get(url), "inline"),
+        (
+            requests.get(f"{world.url}/api/v1/files/{doc['id']}/content", headers=world.api("alice"), timeout=10),
+            "attachment",
+        ),
+    ):
         assert response.status_code == 200
         assert "Set-Cookie" not in response.headers or "pwn" not in response.headers["Set-Cookie"]
         disposition = response.headers["Content-Disposition"]
@@ -318,17 +366,33 @@ def _check_disposition(world, doc, title):
 
 def _session_cookie(world, name) -> str:
     session = requests.Session()
-    assert session.post(world.url + "/auth/login", data={"username": name, "password": "pw-" + name},
-                        allow_redirects=False, timeout=10).status_code == 302
+    assert (
+        session.post(
+            world.url + "/auth/login",
+            data={"username": name, "password": "pw-" + name},
+            allow_redirects=False,
+            timeout=10,
+        ).status_code
+        == 302
+    )
     return session.cookies["session"]
 
 
 TRAVERSALS = [
-    "/backend/files/..%2f1/download", "/backend/files/%2e%2e%2f1/download", "/backend/files/1%00/download",
-    "/backend/files/%00/track", "/backend/files/1/..%2f..%2fdownload", "/backend/files/1/versions/..%2f1",
-    "/files/..%2f1/download", "/files/1%00/download", "/api/v1/files/%2e%2e/content",
-    "/api/v1/files/1%00/content", "/api/v1/files/1/versions/%2e%2e%2f1/content",
-    "/static/..%2f..%2fapp%2fconfig.py", "/static/%2e%2e/%2e%2e/instance/secret_key", "/static/%00",
+    "/backend/files/..%2f1/download",
+    "/backend/files/%2e%2e%2f1/download",
+    "/backend/files/1%00/download",
+    "/backend/files/%00/track",
+    "/backend/files/1/..%2f..%2fdownload",
+    "/backend/files/1/versions/..%2f1",
+    "/files/..%2f1/download",
+    "/files/1%00/download",
+    "/api/v1/files/%2e%2e/content",
+    "/api/v1/files/1%00/content",
+    "/api/v1/files/1/versions/%2e%2e%2f1/content",
+    "/static/..%2f..%2fapp%2fconfig.py",
+    "/static/%2e%2e/%2e%2e/instance/secret_key",
+    "/static/%00",
 ]
 
 
@@ -364,8 +428,9 @@ def test_dl11_range_and_head_on_the_docs_download(world, doc):
     assert part.headers["Content-Range"] == f"bytes 10-19/{len(whole)}"
     tail = requests.get(doc["url"], headers={"Authorization": token, "Range": "bytes=-5"}, timeout=10)
     assert tail.status_code == 206 and tail.content == whole[-5:]
-    beyond = requests.get(doc["url"], headers={"Authorization": token, "Range": f"bytes={len(whole) + 10}-"},
-                          timeout=10)
+    beyond = requests.get(
+        doc["url"], headers={"Authorization": token, "Range": f"bytes={len(whole) + 10}-"}, timeout=10
+    )
     assert beyond.status_code == 416
     junk = requests.get(doc["url"], headers={"Authorization": token, "Range": "bytes=abc"}, timeout=10)
     assert junk.status_code in (200, 416)  # RFC 9110: an unparsable Range may be ignored or refused
@@ -381,13 +446,14 @@ def test_dl11_range_and_head_on_the_docs_download(world, doc):
 def test_rl23_download_accepts_30s_of_clock_skew_not_120(world, doc):
     """RL-23 (download): Docs' clock 30 s off either way is within the 60 s leeway; 120 s is not."""
     now = int(time.time())
-    assert docs_get(doc["url"], expires_in=-30).status_code == 200   # Docs' clock behind: exp just passed
+    assert docs_get(doc["url"], expires_in=-30).status_code == 200  # Docs' clock behind: exp just passed
     assert docs_get(doc["url"], expires_in=-120).status_code == 403
     assert docs_get(doc["url"], iat=now + 30, nbf=now + 30).status_code == 200  # Docs' clock ahead
     assert docs_get(doc["url"], iat=now + 120, nbf=now + 120).status_code == 403
 
 
 # --- 7.3 Callback endpoint --------------------------------------------------------------------
+
 
 def test_cb2_callback_refuses_alg_none_and_algorithm_confusion(world, fake_docs, doc):
     """CB-2: alg none and non-HS256 algorithms (HMAC'd with the secret) are 403, in body and header."""
@@ -398,8 +464,9 @@ def test_cb2_callback_refuses_alg_none_and_algorithm_confusion(world, fake_docs,
 
     def post(algorithm, mode):
         if mode == "body":
-            return requests.post(doc["callback"], json={**body, "token": forge({**body, "iat": iat, "exp": exp},
-                                                                               algorithm)}, timeout=10)
+            return requests.post(
+                doc["callback"], json={**body, "token": forge({**body, "iat": iat, "exp": exp}, algorithm)}, timeout=10
+            )
         token = forge({"payload": body, "iat": iat, "exp": exp}, algorithm)
         return requests.post(doc["callback"], json=body, headers={"Authorization": "Bearer " + token}, timeout=10)
 
@@ -457,9 +524,9 @@ def test_cb8_encoded_slash_traversal_never_leaves_the_cache_paths(world, fake_do
 
 
 MALFORMED = [
-    lambda doc: {"key": doc["key"]},                       # status missing
-    lambda doc: {"status": 2},                             # key missing
-    lambda doc: {"key": 5, "status": 2},                   # key not a string
+    lambda doc: {"key": doc["key"]},  # status missing
+    lambda doc: {"status": 2},  # key missing
+    lambda doc: {"key": 5, "status": 2},  # key not a string
     lambda doc: {"key": doc["key"], "status": [2]},
     lambda doc: {"key": doc["key"], "status": {"n": 2}},
 ]
@@ -488,8 +555,7 @@ def test_cb13_deeply_nested_json_is_a_bad_request_not_a_crash(world, doc):
     depth = 100_000
     for data in (b"[" * depth + b"]" * depth, b'{"a":' * depth + b"1" + b"}" * depth):
         assert len(data) < 1024 * 1024
-        response = requests.post(doc["callback"], data=data, headers={"Content-Type": "application/json"},
-                                 timeout=10)
+        response = requests.post(doc["callback"], data=data, headers={"Content-Type": "application/json"}, timeout=10)
         assert response.status_code == 400 and response.json() == {"error": 1}
 
 
@@ -501,7 +567,7 @@ def test_cb13_chunked_body_over_one_mib_is_refused(world, fake_docs, doc):
 
     def chunks():
         for start in range(0, len(padded), 64 * 1024):
-            yield padded[start:start + 64 * 1024]
+            yield padded[start : start + 64 * 1024]
 
     response = requests.post(doc["callback"], data=chunks(), headers={"Content-Type": "application/json"}, timeout=10)
     assert response.status_code in (400, 413)
@@ -524,8 +590,9 @@ def test_cb13_wrong_content_type_or_junk_never_crashes_and_still_needs_the_jwt(w
     unchanged(world, doc, before)
     assert fake_docs.requests == []
     for content_type in ("text/plain", "application/x-www-form-urlencoded"):
-        response = requests.post(doc["callback"], data=json.dumps(signed), headers={"Content-Type": content_type},
-                                 timeout=10)
+        response = requests.post(
+            doc["callback"], data=json.dumps(signed), headers={"Content-Type": content_type}, timeout=10
+        )
         assert response.status_code in (200, 400, 415) and response.headers["Content-Type"] == "application/json"
     assert world.file(doc["id"]).version in (1, 2)
 
@@ -567,6 +634,7 @@ def test_cb17_callback_for_a_deleted_file_is_404_and_resurrects_nothing(world, f
 
 # --- 7.4 Conversion (the connection test's round trip is the app's only conversion) -----------
 
+
 def _scripted_docs(fake_docs, converter: dict):
     fake_docs.put("/healthcheck", b"true")
     fake_docs.put("/command", b'{"error": 0, "version": "9.0.0"}')
@@ -585,8 +653,9 @@ def _conversion_step(world):
 
 def test_cv5_conversion_result_on_a_foreign_host_is_never_fetched(world, fake_docs, foreign):
     """CV-5: Docs' fileUrl on another host: the round trip fails and that host is never contacted."""
-    _scripted_docs(fake_docs, {"endConvert": True, "percent": 100,
-                               "fileUrl": foreign.put("result.docx", docx_with("converted"))})
+    _scripted_docs(
+        fake_docs, {"endConvert": True, "percent": 100, "fileUrl": foreign.put("result.docx", docx_with("converted"))}
+    )
     step = _conversion_step(world)
     assert not step.ok and "could not fetch the converted file" in step.detail
     assert foreign.requests == []
@@ -624,8 +693,12 @@ def test_cv7_oversized_conversion_result_is_refused_before_it_is_read(world, fak
 # --- 7.5 Editor events (Save As) ---------------------------------------------------------------
 
 SAVE_AS_NAMES = [
-    ("../../x", "x.docx"), ("..\\..\\evil", "evil.docx"), ("con", "_con.docx"), ("a/b/c.docx", "c.docx"),
-    ("\u202eexe.docx", "exe.docx"), ("x" * 300, "x" * 200 + ".docx"),
+    ("../../x", "x.docx"),
+    ("..\\..\\evil", "evil.docx"),
+    ("con", "_con.docx"),
+    ("a/b/c.docx", "c.docx"),
+    ("\u202eexe.docx", "exe.docx"),
+    ("x" * 300, "x" * 200 + ".docx"),
 ]
 
 
@@ -654,8 +727,7 @@ def test_ev3_cross_site_save_as_without_the_csrf_token_is_refused(csrf_world, fa
     client, token = csrf_login(csrf_world, "bob")
     body = {"url": url, "title": "Stolen", "fileType": "docx"}
     assert client.post(f"/files/{doc['id']}/save-as", json=body).status_code == 400
-    assert client.post(f"/files/{doc['id']}/save-as", json=body,
-                       headers={"X-CSRFToken": "forged"}).status_code == 400
+    assert client.post(f"/files/{doc['id']}/save-as", json=body, headers={"X-CSRFToken": "forged"}).status_code == 400
     assert fake_docs.requests == [] and file_count(csrf_world) == 1
     assert client.post(f"/files/{doc['id']}/save-as", json=body, headers={"X-CSRFToken": token}).status_code == 201
     # The session cookie is SameSite=Lax: browsers do not send it on cross-site POSTs at all.
@@ -664,6 +736,7 @@ def test_ev3_cross_site_save_as_without_the_csrf_token_is_refused(csrf_world, fa
 
 
 # --- 7.6 Admin settings ------------------------------------------------------------------------
+
 
 def test_ad2_cross_site_settings_post_without_csrf_is_refused(csrf_world):
     """AD-2: an admin's browser posting the settings form without the CSRF token: 400, nothing saved."""
@@ -686,8 +759,12 @@ def test_ad5_docs_address_that_is_no_host_is_refused(open_world):
     from app.services import settings
 
     client = open_world.client("alice")
-    for bad in ("http://docs.test;script-src-elem * 'unsafe-inline'", "http://docs test", "http://docs.test:80;x",
-                "http://docs.test,evil.example"):
+    for bad in (
+        "http://docs.test;script-src-elem * 'unsafe-inline'",
+        "http://docs test",
+        "http://docs.test:80;x",
+        "http://docs.test,evil.example",
+    ):
         html = client.post("/admin/settings", data=settings_form(docs_url=bad, jwt_secret="z" * 40))
         with open_world.app.app_context():
             assert settings.get("docs_url") == "", bad
@@ -720,8 +797,10 @@ def test_ad7_script_in_stored_settings_is_escaped_on_output(open_world):
 
     client = open_world.client("alice")
     url = 'http://docs.test/"><script>alert(1)</script>'
-    client.post("/admin/settings", data=settings_form(docs_url=url, jwt_secret="z" * 40,
-                                                      editor_users="alice\n<script>alert(2)</script>"))
+    client.post(
+        "/admin/settings",
+        data=settings_form(docs_url=url, jwt_secret="z" * 40, editor_users="alice\n<script>alert(2)</script>"),
+    )
     with open_world.app.app_context():
         stored = (settings.get("docs_url"), settings.get("editor_users"))
     page = client.get("/admin/settings").get_data(as_text=True)
@@ -756,18 +835,30 @@ def test_ad8_changing_the_secret_refuses_old_tokens_and_loses_nothing(world, fak
     unchanged(world, doc, before)
     assert fake_docs.requests == []
     assert docs_get(doc["url"]).status_code == 403  # old-secret download JWT
-    assert requests.get(doc["url"], headers={"Authorization": "Bearer " + docs_token(
-        {"payload": {"url": doc["url"]}}, secret=NEW_SECRET)}, timeout=10).status_code == 200
+    assert (
+        requests.get(
+            doc["url"],
+            headers={"Authorization": "Bearer " + docs_token({"payload": {"url": doc["url"]}}, secret=NEW_SECRET)},
+            timeout=10,
+        ).status_code
+        == 200
+    )
     assert send(doc["callback"], body, secret=NEW_SECRET).json() == {"error": 0}
     assert world.file(doc["id"]).version == 2
 
 
 # --- 7.8 Uploads ----------------------------------------------------------------------------------
 
+
 def test_up1_windows_reserved_names_are_defused(world):
     """UP-1: CON, AUX, LPT9, NUL, COM1 as a stem get a prefix."""
-    for name, expected in (("con.txt", "_con.txt"), ("AUX", "_AUX"), ("Lpt9.txt", "_Lpt9.txt"), ("nul", "_nul"),
-                           ("com1.TXT", "_com1.TXT")):
+    for name, expected in (
+        ("con.txt", "_con.txt"),
+        ("AUX", "_AUX"),
+        ("Lpt9.txt", "_Lpt9.txt"),
+        ("nul", "_nul"),
+        ("com1.TXT", "_com1.TXT"),
+    ):
         response = upload(world, name)
         assert response.status_code == 201
         assert response.get_json()["title"] == expected
@@ -808,9 +899,14 @@ def test_up1_long_control_and_path_names_are_sanitised_and_stored_under_a_genera
 
 def test_up3_zip_bomb_upload_is_refused_and_nothing_is_stored(world):
     """UP-3: a tiny .docx expanding to 64 MiB is refused by the expansion limits."""
-    for response in (upload(world, "bomb.docx", _zip_bomb()),
-                     world.client("bob").post(f"/spaces/{world.space_id}/upload", follow_redirects=True,
-                                              data={"file": (io.BytesIO(_zip_bomb()), "bomb.docx")})):
+    for response in (
+        upload(world, "bomb.docx", _zip_bomb()),
+        world.client("bob").post(
+            f"/spaces/{world.space_id}/upload",
+            follow_redirects=True,
+            data={"file": (io.BytesIO(_zip_bomb()), "bomb.docx")},
+        ),
+    ):
         assert "not a valid .docx file" in response.get_data(as_text=True)
     assert file_count(world) == 0
     assert os.listdir(os.path.join(world.app.config["STORAGE_DIR"], "tmp")) == []
@@ -819,14 +915,22 @@ def test_up3_zip_bomb_upload_is_refused_and_nothing_is_stored(world):
 def test_up5_upload_over_max_content_length_is_413_and_stores_nothing(world):
     """UP-5: over MAX_CONTENT_LENGTH: 413 (JSON for the API, a page for people), nothing stored."""
     world.app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
-    response = requests.post(f"{world.url}/api/v1/spaces/{world.space_id}/files", headers=world.api("alice"),
-                             files={"file": ("big.txt", b"x" * (256 * 1024))}, timeout=10)
+    response = requests.post(
+        f"{world.url}/api/v1/spaces/{world.space_id}/files",
+        headers=world.api("alice"),
+        files={"file": ("big.txt", b"x" * (256 * 1024))},
+        timeout=10,
+    )
     assert response.status_code == 413 and response.json()["status"] == 413
-    page = world.client("bob").post(f"/spaces/{world.space_id}/upload",
-                                    data={"file": (io.BytesIO(b"x" * (256 * 1024)), "big.txt")})
+    page = world.client("bob").post(
+        f"/spaces/{world.space_id}/upload", data={"file": (io.BytesIO(b"x" * (256 * 1024)), "big.txt")}
+    )
     assert page.status_code == 413 and "413" in page.get_data(as_text=True)
-    version = world.client().post("/api/v1/files/1/versions", headers=world.api("alice"),
-                                  data={"file": (io.BytesIO(b"x" * (256 * 1024)), "big.txt")})
+    version = world.client().post(
+        "/api/v1/files/1/versions",
+        headers=world.api("alice"),
+        data={"file": (io.BytesIO(b"x" * (256 * 1024)), "big.txt")},
+    )
     assert version.status_code in (404, 413)
     assert file_count(world) == 0
     assert os.listdir(os.path.join(world.app.config["STORAGE_DIR"], "tmp")) == []
@@ -835,6 +939,7 @@ def test_up5_upload_over_max_content_length_is_413_and_stores_nothing(world):
 
 
 # --- 8. Reliability ------------------------------------------------------------------------------
+
 
 def test_rl2_docs_500_refused_or_timeout_is_transient(world, fake_docs, doc):
     """RL-2: Docs answers 500, refuses the connection, or stalls: 503 (Docs retries), nothing stored."""
@@ -868,10 +973,25 @@ def _rl2_case(world, fake_docs, doc, failure):
 
 def test_rl10_status_6_and_status_2_racing_end_with_the_final_save(world, fake_docs, doc):
     """RL-10: a force-save and the final save of one key at once: both 200; the head is the final content."""
-    force = save_body(world, fake_docs, doc, status=6, content=docx_with("forced"), name="f.docx", forcesavetype=1,
-                      lastsave="2026-11-22T10:00:00.000Z")
-    final = save_body(world, fake_docs, doc, status=2, content=docx_with("final"), name="final.docx",
-                      lastsave="2026-11-22T10:00:05.000Z")
+    force = save_body(
+        world,
+        fake_docs,
+        doc,
+        status=6,
+        content=docx_with("forced"),
+        name="f.docx",
+        forcesavetype=1,
+        lastsave="2026-11-22T10:00:00.000Z",
+    )
+    final = save_body(
+        world,
+        fake_docs,
+        doc,
+        status=2,
+        content=docx_with("final"),
+        name="final.docx",
+        lastsave="2026-11-22T10:00:05.000Z",
+    )
     barrier = threading.Barrier(2)
     answers = {}
 
@@ -942,8 +1062,11 @@ def test_rl15_database_failure_at_commit_is_transient_and_leaves_no_orphan_blob(
 def test_rl18_restore_while_an_editor_is_open_survives_the_later_save(world, fake_docs):
     """RL-18: version 1 is restored while a session on version 2 is open; its save becomes a conflict copy."""
     doc = world.create_document("alice", "Restored")
-    world.client().post(f"/api/v1/files/{doc['id']}/versions", headers=world.api("alice"),
-                        data={"file": (io.BytesIO(docx_with("second")), "x.docx")})
+    world.client().post(
+        f"/api/v1/files/{doc['id']}/versions",
+        headers=world.api("alice"),
+        data={"file": (io.BytesIO(docx_with("second")), "x.docx")},
+    )
     config = world.client().get(f"/api/v1/files/{doc['id']}/editor-config", headers=world.api("alice")).get_json()
     session = {"id": doc["id"], "key": config["document"]["key"], "callback": config["editorConfig"]["callbackUrl"]}
     restored = world.client().post(f"/api/v1/files/{doc['id']}/versions/1/restore", headers=world.api("alice"))
@@ -953,7 +1076,11 @@ def test_rl18_restore_while_an_editor_is_open_survives_the_later_save(world, fak
     assert send(session["callback"], save_body(world, fake_docs, session, user="alice")).json() == {"error": 0}
     versions = world.versions(doc["id"])
     assert [(v.number, v.source, v.is_conflict) for v in versions] == [
-        (1, "create", False), (2, "upload", False), (3, "restore", False), (4, "save", True)]
+        (1, "create", False),
+        (2, "upload", False),
+        (3, "restore", False),
+        (4, "save", True),
+    ]
     assert world.head_bytes(doc["id"]) == head and world.file(doc["id"]).version == 3
     assert unread(world, "alice") == 1
 

@@ -20,13 +20,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 @pytest.fixture(scope="module")
 def instances(tmp_path_factory):
     base = tmp_path_factory.mktemp("sessions")
-    env = {"COEDIT_DATABASE_URL": f"sqlite:///{base / 'shared.db'}", "COEDIT_SECRET_KEY": "shared-secret-for-sessions",
-           "COEDIT_STORAGE_DIR": str(base / "storage")}
+    env = {
+        "COEDIT_DATABASE_URL": f"sqlite:///{base / 'shared.db'}",
+        "COEDIT_SECRET_KEY": "shared-secret-for-sessions",
+        "COEDIT_STORAGE_DIR": str(base / "storage"),
+    }
 
     def flask(*args):
-        result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
-                                env={**os.environ, "COEDIT_INSTANCE_PATH": str(base / "cli"), **env},
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT,
+            env={**os.environ, "COEDIT_INSTANCE_PATH": str(base / "cli"), **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout
 
@@ -87,8 +95,15 @@ def test_a_password_change_ends_every_other_session(instances):
     here = sign_in(a, "cleo")
     elsewhere = sign_in(b, "cleo", remember=True)
     stolen = elsewhere.cookies.get_dict()
-    changed = post_form(here, a, "/auth/account", "/auth/account", current="cleo-password",
-                        new="a-new-password", repeat="a-new-password")
+    changed = post_form(
+        here,
+        a,
+        "/auth/account",
+        "/auth/account",
+        current="cleo-password",
+        new="a-new-password",
+        repeat="a-new-password",
+    )
     assert changed.status_code == 302
     assert not signed_in(a, stolen) and not signed_in(b, stolen)
     assert not signed_in(b, {"remember_token": stolen["remember_token"]})
@@ -99,7 +114,7 @@ def test_a_password_change_ends_every_other_session(instances):
 def _action(page: str, username: str, verb: str) -> str:
     import re
 
-    row = page[page.index(f'data-username="{username}"'):]
+    row = page[page.index(f'data-username="{username}"') :]
     return re.search(rf'action="([^"]+/{verb})"', row).group(1)
 
 
@@ -122,8 +137,12 @@ def test_an_admin_signs_someone_out_everywhere_and_disables_them(instances):
     assert requests.get(b + "/api/v1/notifications", headers=api, timeout=10).status_code == 401
     refused = requests.Session()
     token = csrf_token(refused.get(b + "/auth/login", timeout=10).text)
-    answer = refused.post(b + "/auth/login", data={"username": "dan", "password": "dan-password", "csrf_token": token},
-                          allow_redirects=False, timeout=10)
+    answer = refused.post(
+        b + "/auth/login",
+        data={"username": "dan", "password": "dan-password", "csrf_token": token},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert answer.status_code == 200 and "Unknown username or wrong password" in answer.text
     assert post_form(admin, a, "/admin/users", _action(page, "dan", "disable")).status_code == 302  # enable
     sign_in(b, "dan")
@@ -131,8 +150,15 @@ def test_an_admin_signs_someone_out_everywhere_and_disables_them(instances):
 
 def test_signing_out_also_forgets_share_link_passes(world):
     doc = world.create_document("alice", "Passworded")
-    link = world.client().post(f"/api/v1/files/{doc['id']}/links", json={"mode": "view", "password": "open sesame"},
-                               headers=world.api("alice")).get_json()
+    link = (
+        world.client()
+        .post(
+            f"/api/v1/files/{doc['id']}/links",
+            json={"mode": "view", "password": "open sesame"},
+            headers=world.api("alice"),
+        )
+        .get_json()
+    )
     path = "/s/" + link["url"].rsplit("/s/", 1)[1]
     bob = world.client("bob")
     assert bob.post(path, data={"name": "Bob", "password": "open sesame"}).status_code == 302

@@ -23,9 +23,11 @@ URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
 # --- helpers -------------------------------------------------------------------------------
 
+
 def make_link(world, file_id, mode="view", user="alice", **extra) -> dict:
-    response = world.client().post(f"/api/v1/files/{file_id}/links", json={"mode": mode, **extra},
-                                   headers=world.api(user))
+    response = world.client().post(
+        f"/api/v1/files/{file_id}/links", json={"mode": mode, **extra}, headers=world.api(user)
+    )
     assert response.status_code == 201, response.data
     return response.get_json()
 
@@ -91,14 +93,18 @@ def set_role(world, username, role):
     from app.models import Membership
 
     def apply():
-        db.session.execute(sa.update(Membership).where(
-            Membership.space_id == world.space_id, Membership.user_id == world.user_ids[username]).values(role=role))
+        db.session.execute(
+            sa.update(Membership)
+            .where(Membership.space_id == world.space_id, Membership.user_id == world.user_ids[username])
+            .values(role=role)
+        )
         db.session.commit()
 
     world.query(apply)
 
 
 # --- who may create, list and revoke ---------------------------------------------------------
+
 
 def test_managers_create_view_and_edit_links_members_get_403_outsiders_404(world):
     doc = world.create_document("alice", "Shared")
@@ -114,13 +120,16 @@ def test_managers_create_view_and_edit_links_members_get_403_outsiders_404(world
         create = client.post(f"/api/v1/files/{doc['id']}/links", json={"mode": "view"}, headers=world.api(user))
         assert create.status_code == status and create.is_json, user
         assert client.get(f"/api/v1/files/{doc['id']}/links", headers=world.api(user)).status_code == status
-        assert client.delete(f"/api/v1/files/{doc['id']}/links/{link_id}",
-                             headers=world.api(user)).status_code == status
+        assert (
+            client.delete(f"/api/v1/files/{doc['id']}/links/{link_id}", headers=world.api(user)).status_code == status
+        )
     assert client.get(f"/api/v1/files/{doc['id']}/links", headers={}).status_code == 401
     # A space admin manages any file; a member manages the files they own.
     set_role(world, "bob", "admin")
-    assert client.post(f"/api/v1/files/{doc['id']}/links", json={"mode": "edit"},
-                       headers=world.api("bob")).status_code == 201
+    assert (
+        client.post(f"/api/v1/files/{doc['id']}/links", json={"mode": "edit"}, headers=world.api("bob")).status_code
+        == 201
+    )
     set_role(world, "bob", "member")
     own = world.create_document("bob", "Bob's own")
     assert make_link(world, own["id"], "edit", user="bob")["created_by"] == "bob"
@@ -138,7 +147,7 @@ def test_secret_has_256_random_bits_and_only_its_hash_is_stored(world):
         assert URL_SAFE.fullmatch(secret) and len(secret) >= 43  # 32 random bytes; 22 would be 128 bits
     assert len(set(found)) == 3
     stored = {row.id: row for row in rows(world, ShareLink)}
-    for link, secret in zip(links, found):
+    for link, secret in zip(links, found, strict=True):
         row = stored[link["id"]]
         assert row.token_hash == hashlib.sha256(secret.encode()).hexdigest()
         assert secret not in repr([getattr(row, c.key) for c in ShareLink.__table__.columns])
@@ -147,7 +156,7 @@ def test_secret_has_256_random_bits_and_only_its_hash_is_stored(world):
     assert all("url" not in entry for entry in listing.get_json()["links"])
     assert not any(secret in listing.get_data(as_text=True) for secret in found)
     # The database file itself holds no secret.
-    raw = (world.app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    raw = world.app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     with open(raw, "rb") as handle:
         content = handle.read()
     assert not any(secret.encode() in content for secret in found)
@@ -158,8 +167,13 @@ def test_unknown_or_malformed_secret_is_404(world):
     link = make_link(world, doc["id"])
     client = world.app.test_client()
     real = secret_of(link)
-    for secret in (secrets.token_urlsafe(32), real[:-1] + ("A" if real[-1] != "A" else "B"), "short",
-                   real + "x", "%2e%2e"):
+    for secret in (
+        secrets.token_urlsafe(32),
+        real[:-1] + ("A" if real[-1] != "A" else "B"),
+        "short",
+        real + "x",
+        "%2e%2e",
+    ):
         assert client.get(f"/s/{secret}").status_code == 404, secret
         assert client.post(f"/s/{secret}", data={"name": "X"}).status_code == 404, secret
         assert client.get(f"/s/{secret}/open").status_code == 404, secret
@@ -167,6 +181,7 @@ def test_unknown_or_malformed_secret_is_404(world):
 
 
 # --- the landing page ------------------------------------------------------------------------
+
 
 def test_landing_page_asks_the_name_and_the_password(world):
     doc = world.create_document("alice", "Protected")
@@ -230,6 +245,7 @@ def test_signed_in_member_is_a_guest_with_their_name_prefilled(world):
 
 # --- what the editor gets ---------------------------------------------------------------------
 
+
 def test_view_link_opens_the_viewer_as_a_namespaced_guest_in_strict_mode(world):
     doc = world.create_document("alice", "Viewable")
     link = make_link(world, doc["id"], "view")
@@ -266,7 +282,9 @@ def test_edit_link_opens_the_editor_and_each_guest_gets_an_own_id(world):
     # The same browser coming back keeps its guest id.
     again = join(world, link, "Gina G.", client=first)
     assert guest_config(world, link, again)["editorConfig"]["user"] == {
-        "id": one["editorConfig"]["user"]["id"], "name": "Gina G."}
+        "id": one["editorConfig"]["user"]["id"],
+        "name": "Gina G.",
+    }
     # A session for one link opens no other link.
     other = make_link(world, doc["id"], "edit")
     assert first.get(path_of(other) + "/open").status_code == 302
@@ -293,6 +311,7 @@ def test_docs_not_configured_shows_a_page_not_an_editor(world):
 
 # --- when a link stops working --------------------------------------------------------------
 
+
 def test_revoked_link_is_404_at_once_even_for_a_guest_holding_a_session(world):
     doc = world.create_document("alice", "Revocable")
     link = make_link(world, doc["id"], "edit")
@@ -317,8 +336,11 @@ def test_expired_link_is_410(world):
     client = join(world, link)
     assert client.get(path_of(link) + "/open").status_code == 200
     set_link(world, link["id"], expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))
-    for response in (client.get(path_of(link) + "/open"), client.get(path_of(link)),
-                     world.app.test_client().post(path_of(link), data={"name": "Late"})):
+    for response in (
+        client.get(path_of(link) + "/open"),
+        client.get(path_of(link)),
+        world.app.test_client().post(path_of(link), data={"name": "Late"}),
+    ):
         assert response.status_code == 410
         assert "This link has expired" in response.get_data(as_text=True)
     listed = world.client().get(f"/api/v1/files/{doc['id']}/links", headers=world.api("alice")).get_json()["links"]
@@ -357,6 +379,7 @@ def test_link_dies_with_its_creators_right(world):
 
 # --- the use log ----------------------------------------------------------------------------
 
+
 def test_uses_are_logged_and_guest_names_are_found(world):
     from app.models import ShareLinkUse
     from app.services import share_links
@@ -366,8 +389,10 @@ def test_uses_are_logged_and_guest_names_are_found(world):
     gina = join(world, link, "Gina")
     join(world, link, "Hugo")
     uses = rows(world, ShareLinkUse)
-    assert [(u.link_id, u.guest_name, u.ip) for u in uses] == [(link["id"], "Gina", "127.0.0.1"),
-                                                                (link["id"], "Hugo", "127.0.0.1")]
+    assert [(u.link_id, u.guest_name, u.ip) for u in uses] == [
+        (link["id"], "Gina", "127.0.0.1"),
+        (link["id"], "Hugo", "127.0.0.1"),
+    ]
     assert all(u.guest_id.startswith("guest:") for u in uses) and uses[0].guest_id != uses[1].guest_id
     assert uses[0].guest_id == guest_config(world, link, gina)["editorConfig"]["user"]["id"]
     listed = world.client().get(f"/api/v1/files/{doc['id']}/links", headers=world.api("alice")).get_json()["links"]
@@ -379,19 +404,23 @@ def test_uses_are_logged_and_guest_names_are_found(world):
 
 # --- the API's input errors -------------------------------------------------------------------
 
+
 def test_api_refuses_bad_input(world):
     doc = world.create_document("alice", "Strict")
     other = world.create_document("alice", "Other")
     client, alice = world.client(), world.api("alice")
     url = f"/api/v1/files/{doc['id']}/links"
     past = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
-    for body, word in (({"mode": "admin"}, "mode"), ({}, "mode"),
-                       ({"mode": "view", "expires_at": "soon"}, "expires_at"),
-                       ({"mode": "view", "expires_at": past}, "future"),
-                       ({"mode": "view", "expires_at": 5}, "expires_at"),
-                       ({"mode": "view", "password": ""}, "password"),
-                       ({"mode": "view", "password": 42}, "password"),
-                       ({"mode": "view", "password": "x" * 129}, "password")):
+    for body, word in (
+        ({"mode": "admin"}, "mode"),
+        ({}, "mode"),
+        ({"mode": "view", "expires_at": "soon"}, "expires_at"),
+        ({"mode": "view", "expires_at": past}, "future"),
+        ({"mode": "view", "expires_at": 5}, "expires_at"),
+        ({"mode": "view", "password": ""}, "password"),
+        ({"mode": "view", "password": 42}, "password"),
+        ({"mode": "view", "password": "x" * 129}, "password"),
+    ):
         response = client.post(url, json=body, headers=alice)
         assert response.status_code == 400 and word in response.get_json()["error"], body
     assert client.post(url, data="nope", headers=alice).status_code == 400
@@ -406,6 +435,7 @@ def test_api_refuses_bad_input(world):
 
 # --- the file page's routes and partial ---------------------------------------------------------
 
+
 def test_file_page_creates_and_revokes_links(world):
     from app.models import ShareLink
 
@@ -413,8 +443,10 @@ def test_file_page_creates_and_revokes_links(world):
     other = world.create_document("alice", "Elsewhere")
     alice = world.client("alice")
     tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).date()
-    response = alice.post(f"/files/{doc['id']}/links", data={
-        "mode": "edit", "expires_on": tomorrow.isoformat(), "link_password": "letmein"})
+    response = alice.post(
+        f"/files/{doc['id']}/links",
+        data={"mode": "edit", "expires_on": tomorrow.isoformat(), "link_password": "letmein"},
+    )
     assert response.status_code == 302 and response.location == f"/files/{doc['id']}#share-links"
     with alice.session_transaction() as session:
         new = session["share_new_link"]
@@ -424,7 +456,8 @@ def test_file_page_creates_and_revokes_links(world):
     stored = rows(world, ShareLink)[-1]
     assert stored.mode == "edit" and stored.password_hash and stored.password_hash != "letmein"
     assert stored.expires_at.replace(tzinfo=timezone.utc) == datetime.combine(
-        tomorrow, datetime.max.time(), tzinfo=timezone.utc).replace(microsecond=0)
+        tomorrow, datetime.max.time(), tzinfo=timezone.utc
+    ).replace(microsecond=0)
     guest = join(world, link, "Gina", password="letmein")
     assert guest_config(world, link, guest)["editorConfig"]["mode"] == "edit"
 
@@ -454,9 +487,9 @@ def test_partial_lists_links_and_shows_a_new_url_once(world):
     from flask_login import login_user
 
     from app.extensions import db
+    from app.files.views import share_links_context
     from app.models import File
     from app.models import User
-    from app.files.views import share_links_context
 
     doc = world.create_document("alice", "Listed")
     view = make_link(world, doc["id"], "view", password="pw-1234")
@@ -498,7 +531,6 @@ def test_partial_lists_links_and_shows_a_new_url_once(world):
 # --- CSRF -----------------------------------------------------------------------------------
 
 
-
 def csrf_token(html: str) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
@@ -515,22 +547,30 @@ def test_forms_need_the_csrf_token(csrf_world):
 
     alice = world.app.test_client()
     login_token = csrf_token(alice.get("/auth/login").get_data(as_text=True))
-    assert alice.post("/auth/login", data={"username": "alice", "password": "pw-alice",
-                                           "csrf_token": login_token}).status_code == 302
+    assert (
+        alice.post(
+            "/auth/login", data={"username": "alice", "password": "pw-alice", "csrf_token": login_token}
+        ).status_code
+        == 302
+    )
     assert alice.post(f"/files/{doc['id']}/links", data={"mode": "edit"}).status_code == 400
     assert alice.post(f"/files/{doc['id']}/links/{link['id']}/revoke").status_code == 400
     assert alice.post(f"/api/v1/files/{doc['id']}/links", json={"mode": "view"}).status_code == 400
     assert alice.delete(f"/api/v1/files/{doc['id']}/links/{link['id']}").status_code == 400
-    assert len(world.client().get(f"/api/v1/files/{doc['id']}/links",
-                                  headers=world.api("alice")).get_json()["links"]) == 1
+    assert (
+        len(world.client().get(f"/api/v1/files/{doc['id']}/links", headers=world.api("alice")).get_json()["links"]) == 1
+    )
     assert guest.get(path_of(link) + "/open").status_code == 200  # nothing was revoked
     assert alice.post(f"/files/{doc['id']}/links", data={"mode": "edit", "csrf_token": login_token}).status_code == 302
-    assert alice.delete(f"/api/v1/files/{doc['id']}/links/{link['id']}",
-                        headers={"X-CSRFToken": login_token}).status_code == 204
+    assert (
+        alice.delete(f"/api/v1/files/{doc['id']}/links/{link['id']}", headers={"X-CSRFToken": login_token}).status_code
+        == 204
+    )
     assert guest.get(path_of(link) + "/open").status_code == 404
 
 
 # --- through the Document Server emulator ------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def emulator():
@@ -585,16 +625,17 @@ def test_revoking_drops_an_editing_guest_and_keeps_their_edits(live, emulator):
     client = join(live, link, "Gina")
     config = guest_config(live, link, client)
     key, guest = config["document"]["key"], config["editorConfig"]["user"]["id"]
-    alice_config = live.client().get(f"/api/v1/files/{doc['id']}/editor-config",
-                                     headers=live.api("alice")).get_json()
+    alice_config = live.client().get(f"/api/v1/files/{doc['id']}/editor-config", headers=live.api("alice")).get_json()
     alice = str(live.user_ids["alice"])
     assert emulator.open_session(config)["error"] == 0
     assert emulator.open_session(alice_config)["error"] == 0
     emulator.append(key, guest, "Before the cut")
     assert sorted(live.file(doc["id"]).editors) == sorted([guest, alice])
 
-    assert live.client().delete(f"/api/v1/files/{doc['id']}/links/{link['id']}",
-                                headers=live.api("alice")).status_code == 204
+    assert (
+        live.client().delete(f"/api/v1/files/{doc['id']}/links/{link['id']}", headers=live.api("alice")).status_code
+        == 204
+    )
     assert emulator.session(key)["users"] == [alice]  # the guest was dropped
     assert client.get(path_of(link) + "/open").status_code == 404
     deadline = time.monotonic() + 10

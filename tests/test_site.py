@@ -3,14 +3,17 @@
 import io
 import re
 
-
 from tests.helpers import docx_text
 from tests.helpers import docx_with
 
 
 def test_sign_in_follows_only_local_next(world):
-    for target, expected in (("/files/1", "/files/1"), ("https://evil.example/", "/"),
-                             ("//evil.example/", "/"), ("/\\evil.example", "/")):
+    for target, expected in (
+        ("/files/1", "/files/1"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+    ):
         client = world.app.test_client()
         response = client.post(f"/auth/login?next={target}", data={"username": "bob", "password": "pw-bob"})
         assert response.status_code == 302 and response.location == expected, target
@@ -43,8 +46,10 @@ def test_same_name_gets_a_number(world):
 
 def test_upload_with_an_unsafe_name(world):
     client = world.client("bob")
-    response = client.post(f"/spaces/{world.space_id}/upload",
-                           data={"file": (io.BytesIO(docx_with("hi")), "../../etc/\u202eevil\x00.docx")})
+    response = client.post(
+        f"/spaces/{world.space_id}/upload",
+        data={"file": (io.BytesIO(docx_with("hi")), "../../etc/\u202eevil\x00.docx")},
+    )
     assert response.status_code == 302
     page = client.get(f"/spaces/{world.space_id}").get_data(as_text=True)
     assert "evil.docx" in page and "../" not in page and "\u202e" not in page
@@ -52,8 +57,11 @@ def test_upload_with_an_unsafe_name(world):
 
 def test_upload_that_lies_about_its_type_is_refused(world):
     client = world.client("bob")
-    response = client.post(f"/spaces/{world.space_id}/upload", follow_redirects=True,
-                           data={"file": (io.BytesIO(b"MZ\x90\x00 not a document"), "report.docx")})
+    response = client.post(
+        f"/spaces/{world.space_id}/upload",
+        follow_redirects=True,
+        data={"file": (io.BytesIO(b"MZ\x90\x00 not a document"), "report.docx")},
+    )
     assert "This is not a valid .docx file" in response.get_data(as_text=True)
     assert world.client().get("/api/v1/files/1", headers=world.api("bob")).status_code == 404  # nothing stored
 
@@ -67,8 +75,11 @@ def test_upload_over_the_size_limit_is_refused(world):
         db.session.commit()
 
     world.query(limit)
-    response = world.client("bob").post(f"/spaces/{world.space_id}/upload", follow_redirects=True,
-                                        data={"file": (io.BytesIO(b"x" * (1024 * 1024 + 1)), "big.txt")})
+    response = world.client("bob").post(
+        f"/spaces/{world.space_id}/upload",
+        follow_redirects=True,
+        data={"file": (io.BytesIO(b"x" * (1024 * 1024 + 1)), "big.txt")},
+    )
     assert "larger than the limit of 1 MB" in response.get_data(as_text=True)
 
 
@@ -135,13 +146,10 @@ def test_stream_posts(world):
 
 def test_new_version_upload_rotates_the_key(world):
     file = world.create_document("alice", "Draft")
-    world.client("alice").post(f"/files/{file['id']}/versions",
-                               data={"file": (io.BytesIO(docx_with("v2")), "x.docx")})
+    world.client("alice").post(f"/files/{file['id']}/versions", data={"file": (io.BytesIO(docx_with("v2")), "x.docx")})
     after = world.file(file["id"])
     assert after.version == 2 and after.doc_key != file["key"]
     assert docx_text(world.head_bytes(file["id"])) == ["v2"]
-
-
 
 
 def test_forms_need_the_csrf_token(csrf_world):
@@ -149,9 +157,14 @@ def test_forms_need_the_csrf_token(csrf_world):
     login = client.get("/auth/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
     assert client.post("/auth/login", data={"username": "bob", "password": "pw-bob"}).status_code == 400
-    assert client.post("/auth/login", data={"username": "bob", "password": "pw-bob", "csrf_token": token}).status_code == 302
+    assert (
+        client.post("/auth/login", data={"username": "bob", "password": "pw-bob", "csrf_token": token}).status_code
+        == 302
+    )
     assert client.post(f"/spaces/{csrf_world.space_id}/posts", data={"body": "forged"}).status_code == 400
-    assert client.post(f"/spaces/{csrf_world.space_id}/documents", data={"name": "x", "kind": "docx"}).status_code == 400
+    assert (
+        client.post(f"/spaces/{csrf_world.space_id}/documents", data={"name": "x", "kind": "docx"}).status_code == 400
+    )
     # Session-authenticated API writes need it too; token-authenticated ones do not.
     assert client.post("/api/v1/spaces", json={"name": "x"}).status_code == 400
     assert client.post("/api/v1/spaces", json={"name": "x"}, headers={"X-CSRFToken": token}).status_code == 201

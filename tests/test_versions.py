@@ -7,8 +7,11 @@ from tests.helpers import docx_with
 
 
 def upload(world, file_id, text, user="alice"):
-    return world.client().post(f"/api/v1/files/{file_id}/versions", headers=world.api(user),
-                               data={"file": (io.BytesIO(docx_with(text)), "x.docx")})
+    return world.client().post(
+        f"/api/v1/files/{file_id}/versions",
+        headers=world.api(user),
+        data={"file": (io.BytesIO(docx_with(text)), "x.docx")},
+    )
 
 
 def test_upload_restore_and_download_versions(world):
@@ -22,9 +25,14 @@ def test_upload_restore_and_download_versions(world):
     assert docx_text(world.head_bytes(doc["id"])) == []
     second = world.client().get(f"/api/v1/files/{doc['id']}/versions/2/content", headers=world.api("alice"))
     assert docx_text(second.data) == ["second"]
-    versions = world.client().get(f"/api/v1/files/{doc['id']}/versions", headers=world.api("alice")).get_json()["versions"]
+    versions = (
+        world.client().get(f"/api/v1/files/{doc['id']}/versions", headers=world.api("alice")).get_json()["versions"]
+    )
     assert [(v["number"], v["source"], v["current"]) for v in versions] == [
-        (1, "create", False), (2, "upload", False), (3, "restore", True)]
+        (1, "create", False),
+        (2, "upload", False),
+        (3, "restore", True),
+    ]
     page = world.client("alice").get(f"/spaces/{world.space_id}").get_data(as_text=True)
     assert "Alice Archer restored version 1 of History.docx as version 3" in page
 

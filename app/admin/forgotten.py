@@ -20,8 +20,8 @@ from app.models import FileVersion
 from app.models import Space
 from app.security import admin_required
 from app.services import formats
-from app.services.docs import forgotten
 from app.services import settings
+from app.services.docs import forgotten
 from app.services.docs.forgotten import RecoveryError
 
 
@@ -38,8 +38,7 @@ def forgotten_page():
         except RecoveryError as exc:
             error = exc.message
     spaces = db.session.scalars(sa.select(Space).order_by(Space.name, Space.id)).all()
-    return render_template("admin/forgotten.html", configured=configured, items=items, error=error,
-                           spaces=spaces)
+    return render_template("admin/forgotten.html", configured=configured, items=items, error=error, spaces=spaces)
 
 
 def _back():
@@ -114,7 +113,12 @@ def forgotten_download():
         return _back()
     handle = open(path, "rb")
     os.unlink(path)  # the open handle keeps the bytes until the response is sent; nothing is left behind
-    response = send_file(handle, mimetype=formats.mime_type(formats.extension_of(name)), as_attachment=True,
-                         download_name=name, max_age=0)
+    response = send_file(
+        handle,
+        mimetype=formats.mime_type(formats.extension_of(name)),
+        as_attachment=True,
+        download_name=name,
+        max_age=0,
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -12,12 +12,12 @@ from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
 from wtforms import ValidationError
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
-from wtforms.fields.choices import SelectChoice
 
 from app.services import settings
 
@@ -36,37 +36,66 @@ def http_url(form, field) -> None:
 
 
 class SettingsForm(FlaskForm):
-    docs_url = StringField("Document Server address (public, used by browsers)",
-                           validators=[Optional(), Length(max=500), http_url])
-    docs_internal_url = StringField("Document Server address for requests from this server",
-                                    validators=[Optional(), Length(max=500), http_url])
-    app_url_for_docs = StringField("This site's address as seen by the Document Server",
-                                   validators=[Optional(), Length(max=500), http_url])
-    jwt_secret = PasswordField("JWT secret", validators=[Optional(), Length(min=MIN_SECRET, max=500,
-                               message=f"Use a secret of at least {MIN_SECRET} characters.")])
-    jwt_header = StringField("JWT header", validators=[DataRequired(), Length(max=64),
-                             Regexp(r"^[A-Za-z0-9-]+$", message="Letters, digits and dashes only.")])
+    docs_url = StringField(
+        "Document Server address (public, used by browsers)", validators=[Optional(), Length(max=500), http_url]
+    )
+    docs_internal_url = StringField(
+        "Document Server address for requests from this server", validators=[Optional(), Length(max=500), http_url]
+    )
+    app_url_for_docs = StringField(
+        "This site's address as seen by the Document Server", validators=[Optional(), Length(max=500), http_url]
+    )
+    jwt_secret = PasswordField(
+        "JWT secret",
+        validators=[
+            Optional(),
+            Length(min=MIN_SECRET, max=500, message=f"Use a secret of at least {MIN_SECRET} characters."),
+        ],
+    )
+    jwt_header = StringField(
+        "JWT header",
+        validators=[
+            DataRequired(),
+            Length(max=64),
+            Regexp(r"^[A-Za-z0-9-]+$", message="Letters, digits and dashes only."),
+        ],
+    )
     verify_tls = BooleanField("Verify TLS certificates of the Document Server")
     forcesave = BooleanField("Show a Save button that stores a version while editing (force-save)")
-    keep_intermediate_versions = BooleanField("Keep the versions saved while editing; otherwise fold them "
-                                              "into the version stored when everyone has closed the document")
+    keep_intermediate_versions = BooleanField(
+        "Keep the versions saved while editing; otherwise fold them "
+        "into the version stored when everyone has closed the document"
+    )
     chat = BooleanField("Chat")
     comments = BooleanField("Comments")
     help = BooleanField("Help menu")
     feedback = BooleanField("Feedback and support button")
     compact_header = BooleanField("Compact header")
-    coediting_mode = SelectField("Default co-editing mode", choices=[
-        SelectChoice("fast", "Fast: everyone sees changes as they are typed"),
-        SelectChoice("strict", "Strict: changes are shown when saved")], default="fast")
+    coediting_mode = SelectField(
+        "Default co-editing mode",
+        choices=[
+            SelectChoice("fast", "Fast: everyone sees changes as they are typed"),
+            SelectChoice("strict", "Strict: changes are shown when saved"),
+        ],
+        default="fast",
+    )
     coediting_change = BooleanField("People may switch the co-editing mode in the editor")
-    editor_users = TextAreaField("Only these people may use the editors (one username per line; empty: everyone)",
-                                 validators=[Optional(), Length(max=20000)])
+    editor_users = TextAreaField(
+        "Only these people may use the editors (one username per line; empty: everyone)",
+        validators=[Optional(), Length(max=20000)],
+    )
     max_file_size_mb = IntegerField("Maximum file size (MB)", validators=[DataRequired(), NumberRange(1, 4096)])
     # Optional, so a post without them (an older page) keeps the stored values (see views._keep_stored).
-    retention_mode = SelectField("Old versions to keep", choices=[
-        SelectChoice("all", "All versions"),
-        SelectChoice("last", "The last N versions of each file"),
-        SelectChoice("days", "Versions younger than D days")], default="all", validate_choice=True)
+    retention_mode = SelectField(
+        "Old versions to keep",
+        choices=[
+            SelectChoice("all", "All versions"),
+            SelectChoice("last", "The last N versions of each file"),
+            SelectChoice("days", "Versions younger than D days"),
+        ],
+        default="all",
+        validate_choice=True,
+    )
     retention_count = IntegerField("N: versions to keep per file", validators=[Optional(), NumberRange(1, 100000)])
     retention_days = IntegerField("D: days to keep versions", validators=[Optional(), NumberRange(1, 36500)])
     submit = SubmitField("Save and test the connection")
@@ -75,6 +104,7 @@ class SettingsForm(FlaskForm):
 class ForgottenForm(FlaskForm):
     """One forgotten file to recover or discard; the space is for a key whose file is gone."""
 
-    key = HiddenField(validators=[DataRequired(), Length(max=128),
-                                  Regexp(r"^[0-9A-Za-z._=-]+$", message="Not a document key.")])
+    key = HiddenField(
+        validators=[DataRequired(), Length(max=128), Regexp(r"^[0-9A-Za-z._=-]+$", message="Not a document key.")]
+    )
     space_id = IntegerField("Recover as a new file in", validators=[Optional()])  # a <select> of spaces

@@ -9,8 +9,8 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from app.admin import bp
 from app import transaction
+from app.admin import bp
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.models import User

@@ -6,12 +6,12 @@ from flask import request
 from flask_login import login_required
 
 from app import limits
+from app import transaction
 from app.admin import bp
 from app.admin.forms import SettingsForm
-from app import transaction
 from app.security import admin_required
-from app.services.docs import client
 from app.services import settings
+from app.services.docs import client
 
 FORM_FIELDS = [k for k in settings.FIELDS if k != "jwt_secret" and hasattr(SettingsForm, k)]
 RETENTION_FIELDS = ("retention_mode", "retention_count", "retention_days")
@@ -43,8 +43,9 @@ def settings_page():
         if key != "jwt_secret":
             getattr(form, key).data = settings.get(key)
     form.jwt_secret.data = ""  # write-only: never sent back to the browser
-    return render_template("admin/settings.html", form=form, fixed=fixed, steps=steps,
-                           secret_set=bool(settings.get("jwt_secret")))
+    return render_template(
+        "admin/settings.html", form=form, fixed=fixed, steps=steps, secret_set=bool(settings.get("jwt_secret"))
+    )
 
 
 def _keep_stored(form: SettingsForm, key: str) -> bool:

@@ -6,5 +6,5 @@ from app import limits
 
 bp = limits.api(Blueprint("api", __name__))
 
-from app.api import views  # noqa: E402,F401
 from app.api import links  # noqa
+from app.api import views  # noqa: E402,F401

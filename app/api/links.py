@@ -44,7 +44,9 @@ def link_json(link: ShareLink, secret: str | None = None) -> dict:
 
 
 def _managed_file(file_id: int) -> File:
-    file, _ = rights.require(file_id, current_user, "manage", "Only the file's owner and the space's admins manage its share links.")
+    file, _ = rights.require(
+        file_id, current_user, "manage", "Only the file's owner and the space's admins manage its share links."
+    )
     return file
 
 

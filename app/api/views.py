@@ -7,18 +7,18 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 
+from app import downloads
 from app import transaction
 from app.api import bp
 from app.extensions import csrf
 from app.extensions import db
 from app.models import FileVersion
 from app.services import accounts
-from app.services.docs import editor_config
 from app.services import files as file_service
 from app.services import notifications
 from app.services import rights
-from app import downloads
 from app.services import spaces
+from app.services.docs import editor_config
 from app.services.exceptions import BadRequestError
 
 
@@ -124,25 +124,31 @@ def content(file_id: int):
 def versions(file_id: int):
     file, _ = rights.get_file_or_404(file_id, current_user)
     rows = db.session.scalars(file.versions_select().order_by(FileVersion.number)).all()
-    return jsonify(versions=[{
-        "number": v.number,
-        "size": v.size,
-        "sha256": v.sha256,
-        "author": v.author.username if v.author else None,
-        "created_at": v.created_at.isoformat(),
-        "source": v.source,
-        "key": v.doc_key,
-        "conflict": v.is_conflict,
-        "current": v.number == file.version,
-    } for v in rows])
+    return jsonify(
+        versions=[
+            {
+                "number": v.number,
+                "size": v.size,
+                "sha256": v.sha256,
+                "author": v.author.username if v.author else None,
+                "created_at": v.created_at.isoformat(),
+                "source": v.source,
+                "key": v.doc_key,
+                "conflict": v.is_conflict,
+                "current": v.number == file.version,
+            }
+            for v in rows
+        ]
+    )
 
 
 @bp.route("/files/<int:file_id>/editor-config")
 def get_editor_config(file_id: int):
     """Exactly the signed config the editor page renders for this user (or the page's refusal)."""
     file, level = rights.get_file_or_404(file_id, current_user)
-    config = editor_config.open_for(file, current_user, level, request.args.get("mode", "edit"),
-                                    request.headers.get("User-Agent", ""))
+    config = editor_config.open_for(
+        file, current_user, level, request.args.get("mode", "edit"), request.headers.get("User-Agent", "")
+    )
     return jsonify(config)
 
 
@@ -159,8 +165,9 @@ def put_rights(file_id: int):
     file, _ = rights.get_file_or_404(file_id, current_user)
     data = _json()
     users = data.get("users", {})
-    if not isinstance(users, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
-                                             for k, v in users.items()):
+    if not isinstance(users, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in users.items()
+    ):
         raise BadRequestError("'users' maps usernames to a level (or null).")
     default = data.get("default")
     if default is not None and not isinstance(default, str):
@@ -176,9 +183,21 @@ def put_rights(file_id: int):
 @bp.route("/notifications")
 def list_notifications():
     items = notifications.latest(current_user, 100)
-    return jsonify(unread=notifications.unread_count(current_user), notifications=[{
-        "id": n.id, "kind": n.kind, "text": n.text, "link": n.link, "file": n.file_id,
-        "created_at": n.created_at.isoformat(), "read": n.read_at is not None} for n in items])
+    return jsonify(
+        unread=notifications.unread_count(current_user),
+        notifications=[
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "text": n.text,
+                "link": n.link,
+                "file": n.file_id,
+                "created_at": n.created_at.isoformat(),
+                "read": n.read_at is not None,
+            }
+            for n in items
+        ],
+    )
 
 
 @bp.route("/files/<int:file_id>/versions/<int:number>/content")

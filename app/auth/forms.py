@@ -13,19 +13,26 @@ from app.services.accounts import PASSWORD_MIN
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)],
-                           render_kw={"autocomplete": "username"})
+    username = StringField(
+        "Username", validators=[DataRequired(), Length(max=64)], render_kw={"autocomplete": "username"}
+    )
     password = PasswordField("Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
     remember = BooleanField("Keep me signed in")
     submit = SubmitField("Sign in")
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired()],
-                            render_kw={"autocomplete": "current-password"})
-    new = PasswordField(f"New password (at least {PASSWORD_MIN} characters)",
-                        validators=[DataRequired(), Length(min=PASSWORD_MIN, max=256)],
-                        render_kw={"autocomplete": "new-password"})
-    repeat = PasswordField("New password again", validators=[DataRequired(), EqualTo("new", "The two do not match.")],
-                           render_kw={"autocomplete": "new-password"})
+    current = PasswordField(
+        "Current password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    new = PasswordField(
+        f"New password (at least {PASSWORD_MIN} characters)",
+        validators=[DataRequired(), Length(min=PASSWORD_MIN, max=256)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    repeat = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new", "The two do not match.")],
+        render_kw={"autocomplete": "new-password"},
+    )
     submit = SubmitField("Change password")

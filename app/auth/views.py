@@ -14,10 +14,10 @@ from flask_login import login_user
 from flask_login import logout_user
 
 from app import limits
+from app import transaction
 from app.auth import bp
 from app.auth.forms import LoginForm
 from app.auth.forms import PasswordForm
-from app import transaction
 from app.forms import ConfirmForm
 from app.security import is_safe_next_url
 from app.services import accounts
@@ -73,8 +73,12 @@ def account():
             transaction.commit()
             flash("Password changed. You were signed out everywhere else.", "success")
             return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, sessions=accounts.sessions_of(current_user),
-                           current_hash=accounts.session_hash(current_user.session_token))
+    return render_template(
+        "auth/account.html",
+        form=form,
+        sessions=accounts.sessions_of(current_user),
+        current_hash=accounts.session_hash(current_user.session_token),
+    )
 
 
 @bp.route("/account/sign-out-everywhere", methods=("POST",))

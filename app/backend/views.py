@@ -38,13 +38,15 @@ def _signed_for_this_url() -> None:
     url = tokens.verified_payload(request.headers).get("url")
     signed = urlsplit(url) if isinstance(url, str) else None
     # Hosts may differ behind proxies; the path and query must be this very request's.
-    if signed is None or signed.path != request.path or \
-            parse_qs(signed.query) != parse_qs(request.query_string.decode()):
+    if (
+        signed is None
+        or signed.path != request.path
+        or parse_qs(signed.query) != parse_qs(request.query_string.decode())
+    ):
         raise ForbiddenError("token is for another URL")
 
 
-def _linked_version(purpose: str, max_age: int, file_id: int, number: int | None = None,
-                    signed_by_docs: bool = True):
+def _linked_version(purpose: str, max_age: int, file_id: int, number: int | None = None, signed_by_docs: bool = True):
     """The file, version and claims a signed link names; aborts 403 for a bad link or Docs JWT,
     404 when the file or version is gone. ``number`` is the version in the path, if any."""
     try:
@@ -99,8 +101,9 @@ def history_changes(file_id: int, number: int):
     made only for people who may download the file, names them, is re-checked here, and only Docs'
     origin may read the answer from a browser.
     """
-    file, version, claims = _linked_version("changes", current_app.config["HISTORY_LINK_SECONDS"], file_id,
-                                            number, signed_by_docs=False)
+    file, version, claims = _linked_version(
+        "changes", current_app.config["HISTORY_LINK_SECONDS"], file_id, number, signed_by_docs=False
+    )
     if not rights.may_download(file, rights.participant_level(file, claims.get("u"))):
         _refuse("changes", file_id, "its reader may not download the file")
     if not version.changes_storage_key:
@@ -132,7 +135,8 @@ def track(file_id: int):
     400 malformed, 404 file gone, 422 refused document, 503 transient (Docs retries, then keeps
     a forgotten copy).
     """
-    status, callback_status = callbacks.receive(file_id, request.args.get("token", ""), request.stream,
-                                                request.content_length, request.headers)
+    status, callback_status = callbacks.receive(
+        file_id, request.args.get("token", ""), request.stream, request.content_length, request.headers
+    )
     CALLBACKS.labels(callback_status, str(status)).inc()
     return jsonify(error=0 if status == 200 else 1), status

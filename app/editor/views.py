@@ -5,7 +5,6 @@ import json
 import sqlalchemy as sa
 from flask import abort
 from flask import jsonify
-
 from flask import render_template
 from flask import request
 from flask import url_for
@@ -14,17 +13,17 @@ from flask_login import login_required
 
 from app import limits
 from app import transaction
+from app.editor import bp
 from app.extensions import db
 from app.models import Membership
 from app.models import User
-from app.editor import bp
 from app.pages import render_editor_page
-from app.services.docs import editor_config
 from app.services import files as file_service
-from app.services.docs import history
-from app.services import rights
 from app.services import notifications
+from app.services import rights
 from app.services import settings
+from app.services.docs import editor_config
+from app.services.docs import history
 from app.services.exceptions import SaveFailedError
 from app.services.exceptions import SaveRejectedError
 
@@ -38,15 +37,27 @@ def page(file_id: int):
     """
     file, level = rights.get_file_or_404(file_id, current_user)
     try:
-        config = editor_config.open_for(file, current_user, level, request.args.get("mode", "edit"),
-                                        request.headers.get("User-Agent", ""),
-                                        parse_action_link(request.args.get("action")))
+        config = editor_config.open_for(
+            file,
+            current_user,
+            level,
+            request.args.get("mode", "edit"),
+            request.headers.get("User-Agent", ""),
+            parse_action_link(request.args.get("action")),
+        )
     except editor_config.EditorUnavailableError as exc:
-        return render_template("editor/unavailable.html", file=file, reason=exc.reason,
-                               missing=settings.missing_docs_settings()), exc.http_status
-    return render_editor_page(file, config, url_for("spaces.show", space_id=file.space_id), file.space.name,
-                              mentions=True, can_restore=rights.at_least(level, "edit"),
-                              can_rename=rights.can_manage_file(file, current_user))
+        return render_template(
+            "editor/unavailable.html", file=file, reason=exc.reason, missing=settings.missing_docs_settings()
+        ), exc.http_status
+    return render_editor_page(
+        file,
+        config,
+        url_for("spaces.show", space_id=file.space_id),
+        file.space.name,
+        mentions=True,
+        can_restore=rights.at_least(level, "edit"),
+        can_rename=rights.can_manage_file(file, current_user),
+    )
 
 
 def parse_action_link(raw: str | None) -> dict | None:
@@ -72,13 +83,25 @@ def mention_users(file_id: int):
     search = (request.args.get("search") or "").strip().lower()
     start = max(request.args.get("from", 0, type=int), 0)
     count = min(max(request.args.get("count", 50, type=int), 1), 200)
-    readers = [user for user, _, level, _ in rights.members_with_levels(file)
-               if rights.at_least(level, "read") and user.id != current_user.id
-               and (not search or search in user.display_name.lower() or search in user.username.lower()
-                    or search in user.contact.lower())]
-    page = readers[start:start + count]
-    return jsonify(c=request.args.get("c", "mention"), isPaginated=True, total=len(readers),
-                   users=[{"email": u.contact, "id": u.docs_id, "name": u.display_name} for u in page])
+    readers = [
+        user
+        for user, _, level, _ in rights.members_with_levels(file)
+        if rights.at_least(level, "read")
+        and user.id != current_user.id
+        and (
+            not search
+            or search in user.display_name.lower()
+            or search in user.username.lower()
+            or search in user.contact.lower()
+        )
+    ]
+    page = readers[start : start + count]
+    return jsonify(
+        c=request.args.get("c", "mention"),
+        isPaginated=True,
+        total=len(readers),
+        users=[{"email": u.contact, "id": u.docs_id, "name": u.display_name} for u in page],
+    )
 
 
 @bp.route("/files/<int:file_id>/mentions", methods=("POST",))
@@ -101,14 +124,14 @@ def mentions(file_id: int):
         if user is None:
             continue
         if rights.at_least(level, "read"):
-            notifications.notify(user, "mention", f"{current_user.display_name} mentioned you in {file.title}: "
-                                 f"“{message}”", link, file)
+            notifications.notify(
+                user, "mention", f"{current_user.display_name} mentioned you in {file.title}: “{message}”", link, file
+            )
             notified.append(user.display_name)
         else:
             no_access.append({"username": user.username, "name": user.display_name})
     transaction.commit()
-    return jsonify(notified=sorted(notified), no_access=no_access,
-                   can_grant=rights.can_manage_file(file, current_user))
+    return jsonify(notified=sorted(notified), no_access=no_access, can_grant=rights.can_manage_file(file, current_user))
 
 
 def _colleague_by_email(email: str) -> User | None:
@@ -116,8 +139,11 @@ def _colleague_by_email(email: str) -> User | None:
     (the answer would tell which addresses have accounts)."""
     my_spaces = sa.select(Membership.space_id).where(Membership.user_id == current_user.id)
     return db.session.scalar(
-        sa.select(User).join(Membership, Membership.user_id == User.id)
-        .where(sa.func.lower(User.email) == email, Membership.space_id.in_(my_spaces)).limit(1))
+        sa.select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(sa.func.lower(User.email) == email, Membership.space_id.in_(my_spaces))
+        .limit(1)
+    )
 
 
 @bp.route("/files/<int:file_id>/grant-read", methods=("POST",))

@@ -65,11 +65,15 @@ class CommentForm(FlaskForm):
 class LinkForm(FlaskForm):
     """Create a share link."""
 
-    mode = SelectField("Access", choices=[SelectChoice("view", "Can view"), SelectChoice("edit", "Can edit")],
-                       default="view")
+    mode = SelectField(
+        "Access", choices=[SelectChoice("view", "Can view"), SelectChoice("edit", "Can edit")], default="view"
+    )
     expires_on = DateField("Valid until (optional)", validators=[Optional()])
-    link_password = PasswordField("Password (optional)", validators=[Optional(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)],
-                                  render_kw={"autocomplete": "new-password"})
+    link_password = PasswordField(
+        "Password (optional)",
+        validators=[Optional(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "new-password"},
+    )
     submit = SubmitField("Create link")
 
     def validate_expires_on(self, field) -> None:

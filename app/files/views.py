@@ -67,8 +67,11 @@ def show(file_id: int):
 
 def _rights_form(file: File, members: list) -> RightsForm:
     """The rights dialog filled in: one entry per member who may get a level of their own."""
-    people = [{"username": user.username, "level": override or ""} for user, membership, _, override in members
-              if user.id != file.owner_id and not membership.manages_space]
+    people = [
+        {"username": user.username, "level": override or ""}
+        for user, membership, _, override in members
+        if user.id != file.owner_id and not membership.manages_space
+    ]
     form = RightsForm(data={"default": file.default_level, "allow_download": file.allow_download, "people": people})
     following = ("", f"Default ({rights.LEVEL_LABELS[file.default_level]})")
     for entry in form.people:
@@ -89,8 +92,12 @@ def share_links_context(file: File) -> dict:
     else:
         new_link = None
     links = share_links.links_for(file)
-    return {"links": links, "link_states": {link.id: share_links.state(link) for link in links},
-            "link_form": LinkForm(), "new_link": new_link}
+    return {
+        "links": links,
+        "link_states": {link.id: share_links.state(link) for link in links},
+        "link_form": LinkForm(),
+        "new_link": new_link,
+    }
 
 
 @bp.route("/<int:file_id>/download")
@@ -133,8 +140,16 @@ def delete(file_id: int):
     try:
         file_service.delete(file, current_user, force=force)
     except ConflictError as exc:
-        flash(exc.message + (" As an administrator you can delete it anyway; changes that arrive later are "
-                             "kept by the Document Server." if current_user.is_admin else ""), "warning")
+        flash(
+            exc.message
+            + (
+                " As an administrator you can delete it anyway; changes that arrive later are "
+                "kept by the Document Server."
+                if current_user.is_admin
+                else ""
+            ),
+            "warning",
+        )
         return redirect(url_for("files.show", file_id=file_id, _anchor="delete"))
     transaction.commit()
     flash(f"{title} deleted.", "success")
@@ -168,8 +183,11 @@ def change_rights(file_id: int):
         flash("Choose a level for the space's members.", "danger")
         return redirect(url_for("files.show", file_id=file.id))
     overrides = {user.username: override for user, _, _, override in rights.members_with_levels(file)}
-    users = {entry["username"]: entry["level"] or None for entry in form.people.data
-             if entry["username"] in overrides and (entry["level"] or None) != overrides[entry["username"]]}
+    users = {
+        entry["username"]: entry["level"] or None
+        for entry in form.people.data
+        if entry["username"] in overrides and (entry["level"] or None) != overrides[entry["username"]]
+    }
     try:
         rights.change_rights(file, current_user, form.default.data, users, form.allow_download.data)
     except BadRequestError as exc:
@@ -225,16 +243,22 @@ def create_link(file_id: int):
     if form.validate_on_submit():
         expires = end_of_day(form.expires_on.data) if form.expires_on.data else None
         try:
-            link, secret = share_links.create(file, current_user, form.mode.data, expires,
-                                              form.link_password.data or None)
+            link, secret = share_links.create(
+                file, current_user, form.mode.data, expires, form.link_password.data or None
+            )
         except BadRequestError as exc:
             flash(exc.message, "danger")
         else:
             transaction.commit()
-            session[NEW_LINK_KEY] = {"file_id": file.id, "link_id": link.id,
-                                     "url": url_for("share.landing", secret=secret, _external=True)}
-            flash(f"{'Edit' if link.mode == 'edit' else 'View'} link created. Copy it now: "
-                  "it is shown only this once.", "success")
+            session[NEW_LINK_KEY] = {
+                "file_id": file.id,
+                "link_id": link.id,
+                "url": url_for("share.landing", secret=secret, _external=True),
+            }
+            flash(
+                f"{'Edit' if link.mode == 'edit' else 'View'} link created. Copy it now: it is shown only this once.",
+                "success",
+            )
     else:
         for name, errors in form.errors.items():
             label = getattr(form, name).label.text if hasattr(form, name) else name

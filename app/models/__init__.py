@@ -22,7 +22,24 @@ from app.models.user import User
 from app.models.user import UserSession
 
 __all__ = [
-    "Base", "LEVELS", "DeletedFile", "DocKey", "File", "FileRight", "FileVersion", "Folder", "Notification", "SaveReceipt", "Setting",
-    "ShareLink", "ShareLinkUse",
-    "ROLES", "Membership", "Post", "Space", "ApiToken", "User", "UserSession",
+    "Base",
+    "LEVELS",
+    "DeletedFile",
+    "DocKey",
+    "File",
+    "FileRight",
+    "FileVersion",
+    "Folder",
+    "Notification",
+    "SaveReceipt",
+    "Setting",
+    "ShareLink",
+    "ShareLinkUse",
+    "ROLES",
+    "Membership",
+    "Post",
+    "Space",
+    "ApiToken",
+    "User",
+    "UserSession",
 ]

@@ -35,9 +35,7 @@ class File(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     space_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("space.id", ondelete="CASCADE"), index=True)
-    folder_id: so.Mapped[Optional[int]] = so.mapped_column(
-        sa.ForeignKey("folder.id", ondelete="CASCADE"), index=True
-    )
+    folder_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("folder.id", ondelete="CASCADE"), index=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(255))  # name shown, with extension
     ext: so.Mapped[str] = so.mapped_column(sa.String(16))
     owner_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
@@ -51,8 +49,7 @@ class File(Base):
     key_serial: so.Mapped[int] = so.mapped_column(default=0)
     # Random per file: SQLite may hand a deleted file's id to a new one, and neither its keys
     # nor the links we gave Docs for the old file may then work for the new file.
-    key_salt: so.Mapped[str] = so.mapped_column(sa.String(32), default=lambda: secrets.token_hex(8),
-                                                server_default="")
+    key_salt: so.Mapped[str] = so.mapped_column(sa.String(32), default=lambda: secrets.token_hex(8), server_default="")
     # Bumped as the first statement of a save transaction: it takes the row lock.
     save_seq: so.Mapped[int] = so.mapped_column(default=0)
 
@@ -131,9 +128,7 @@ class SaveReceipt(Base):
     """One row per save accepted from Docs; its unique key turns a replay into a no-op."""
 
     __tablename__ = "save_receipt"
-    __table_args__ = (
-        sa.UniqueConstraint("file_id", "doc_key", "kind", "dedupe", name="uq_save_receipt_once"),
-    )
+    __table_args__ = (sa.UniqueConstraint("file_id", "doc_key", "kind", "dedupe", name="uq_save_receipt_once"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     file_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("file.id", ondelete="CASCADE"), index=True)

@@ -47,8 +47,10 @@ class ShareLink(Base):
 
     # How often the link was opened; loaded only where asked for (the list of links).
     use_count: so.Mapped[int] = so.column_property(
-        sa.select(sa.func.count(ShareLinkUse.id)).where(ShareLinkUse.link_id == id)
-        .correlate_except(ShareLinkUse).scalar_subquery(),
+        sa.select(sa.func.count(ShareLinkUse.id))
+        .where(ShareLinkUse.link_id == id)
+        .correlate_except(ShareLinkUse)
+        .scalar_subquery(),
         deferred=True,
     )
 

@@ -22,9 +22,7 @@ class Space(Base):
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
-    memberships: so.Mapped[list["Membership"]] = so.relationship(
-        back_populates="space", cascade="all, delete-orphan"
-    )
+    memberships: so.Mapped[list["Membership"]] = so.relationship(back_populates="space", cascade="all, delete-orphan")
 
 
 class Membership(Base):
@@ -54,9 +52,7 @@ class Post(Base):
     space_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("space.id", ondelete="CASCADE"), index=True)
     author_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     # A file's thread goes with the file: a post left behind would show its comments to everyone.
-    file_id: so.Mapped[Optional[int]] = so.mapped_column(
-        sa.ForeignKey("file.id", ondelete="CASCADE"), index=True
-    )
+    file_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("file.id", ondelete="CASCADE"), index=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="post")  # post | notice
     body: so.Mapped[str] = so.mapped_column(sa.Text)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)

@@ -17,6 +17,7 @@ from app.services import notifications
 @bp.app_context_processor
 def unread_notifications():
     """The bell's count, counted only by pages that show the bell (the editor page does not)."""
+
     def unread_count() -> int:
         if current_user.is_authenticated and hasattr(current_user, "username"):
             return notifications.unread_count(current_user)
@@ -28,8 +29,9 @@ def unread_notifications():
 @bp.route("/notifications")
 @login_required
 def index():
-    return render_template("notifications/index.html", items=notifications.latest(current_user, 100),
-                           form=ConfirmForm())
+    return render_template(
+        "notifications/index.html", items=notifications.latest(current_user, 100), form=ConfirmForm()
+    )
 
 
 @bp.route("/notifications/read", methods=("POST",))

@@ -21,12 +21,14 @@ class AccessLogger(Logger):
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         path = redact(environ.get("PATH_INFO", ""))
-        atoms.update({
-            "r": f"{environ.get('REQUEST_METHOD')} {path} {environ.get('SERVER_PROTOCOL')}",
-            "U": path,
-            "q": "",
-            "f": "-",
-        })
+        atoms.update(
+            {
+                "r": f"{environ.get('REQUEST_METHOD')} {path} {environ.get('SERVER_PROTOCOL')}",
+                "U": path,
+                "q": "",
+                "f": "-",
+            }
+        )
         for name in list(atoms):
             if name.startswith("{") and (name[1:-2] in _SENSITIVE_HEADERS or name.endswith("}e")):
                 atoms[name] = "-"

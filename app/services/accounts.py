@@ -87,9 +87,18 @@ def start_session(user: User, remember: bool, user_agent: str = "", ip: str | No
     """Stage a new session for user and return its token (hand it to login_user via user.session_token)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
-    db.session.add(UserSession(user_id=user.id, token_hash=UserSession.hash(token), created_at=now,
-                               last_seen_at=now, expires_at=now + _lifetime(remember), remember=remember,
-                               user_agent=(user_agent or "")[:255], ip=(ip or "")[:64]))
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=UserSession.hash(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + _lifetime(remember),
+            remember=remember,
+            user_agent=(user_agent or "")[:255],
+            ip=(ip or "")[:64],
+        )
+    )
     user.session_token = token
     return token
 
@@ -147,9 +156,13 @@ def end_all_sessions(user: User, keep: str | None = None) -> int:
 
 def sessions_of(user: User) -> list[UserSession]:
     """The user's live sessions, most recently used first."""
-    return list(db.session.scalars(
-        sa.select(UserSession).where(UserSession.user_id == user.id, UserSession.expires_at > utcnow())
-        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.expires_at > utcnow())
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+        )
+    )
 
 
 def set_password(user: User, password: str, keep_session: str | None = None) -> None:
@@ -207,6 +220,7 @@ def session_hash(token: str | None) -> str | None:
 
 def end_session_by_id(user: User, session_id: int) -> bool:
     """Stage the end of one of user's sessions; False if there is no such session of theirs."""
-    result = db.session.execute(sa.delete(UserSession).where(UserSession.id == session_id,
-                                                             UserSession.user_id == user.id))
+    result = db.session.execute(
+        sa.delete(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id)
+    )
     return result.rowcount > 0

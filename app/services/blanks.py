@@ -40,10 +40,7 @@ def make_blank(ext: str, title: str = "") -> bytes:
     """
     kind = ext.lower().lstrip(".")
     if kind not in _MAKERS:
-        raise ValueError(
-            f"Cannot make a blank {ext!r} document; "
-            f"the supported types are {', '.join(BLANK_TYPES)}."
-        )
+        raise ValueError(f"Cannot make a blank {ext!r} document; the supported types are {', '.join(BLANK_TYPES)}.")
     return _MAKERS[kind](title)
 
 

@@ -27,21 +27,21 @@ from app.models import Space
 from app.models import User
 from app.models.base import utcnow
 from app.services import blanks
-from app.services.docs import fetch
 from app.services import formats
-from app.services.docs import keys
+from app.services import posts
 from app.services import rights
 from app.services import settings
-from app.services import posts
+from app.services import storage
 from app.services import validation
+from app.services.docs import fetch
+from app.services.docs import keys
 from app.services.exceptions import BadRequestError
 from app.services.exceptions import ConflictError
 from app.services.exceptions import DocsError
 from app.services.exceptions import StorageError
-from app.services import storage
 from app.services.storage import get_storage
-from app.services.storage.base import writing
 from app.services.storage import remove_leftovers
+from app.services.storage.base import writing
 
 CHUNK = 1024 * 1024
 WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
@@ -216,15 +216,20 @@ def unique_title(space: Space, folder: Folder | None, title: str) -> str:
 def is_member(file: File, user: User) -> bool:
     from app.models import Membership
 
-    return db.session.scalar(sa.select(Membership.id).where(
-        Membership.space_id == file.space_id, Membership.user_id == user.id)) is not None
+    return (
+        db.session.scalar(
+            sa.select(Membership.id).where(Membership.space_id == file.space_id, Membership.user_id == user.id)
+        )
+        is not None
+    )
 
 
 def add_file(beside: File, owner: User | None, title: str, path: str) -> File:
     """Stage a new file next to another one, from a finished temporary file (the caller commits)."""
     title = unique_title(beside.space, beside.folder, safe_filename(title))
-    file = File(space_id=beside.space_id, folder_id=beside.folder_id, title=title,
-                ext=formats.extension_of(title), owner=owner)
+    file = File(
+        space_id=beside.space_id, folder_id=beside.folder_id, title=title, ext=formats.extension_of(title), owner=owner
+    )
     db.session.add(file)
     db.session.flush()
     store_version(file, path, owner, "upload")
@@ -233,8 +238,13 @@ def add_file(beside: File, owner: User | None, title: str, path: str) -> File:
 
 def _new_file(space: Space, folder: Folder | None, owner: User, title: str, path: str, source: str) -> File:
     title = unique_title(space, folder, title)
-    file = File(space_id=space.id, folder_id=folder.id if folder else None, title=title,
-                ext=formats.extension_of(title), owner=owner)
+    file = File(
+        space_id=space.id,
+        folder_id=folder.id if folder else None,
+        title=title,
+        ext=formats.extension_of(title),
+        owner=owner,
+    )
     db.session.add(file)
     db.session.flush()  # the id names the key and the storage prefix
     store_version(file, path, owner, source)
@@ -319,9 +329,19 @@ def save_on_its_way(file: File) -> bool:
     up (Docs saves within seconds of the last editor leaving, and stops retrying within a minute).
     """
     since = utcnow() - timedelta(seconds=current_app.config["PENDING_SAVE_SECONDS"])
-    return db.session.scalar(sa.select(DocKey.key).where(
-        DocKey.file_id == file.id, DocKey.session_opened_at.is_not(None), DocKey.session_closed_at.is_(None),
-        DocKey.session_seen_at >= since).limit(1)) is not None
+    return (
+        db.session.scalar(
+            sa.select(DocKey.key)
+            .where(
+                DocKey.file_id == file.id,
+                DocKey.session_opened_at.is_not(None),
+                DocKey.session_closed_at.is_(None),
+                DocKey.session_seen_at >= since,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def delete(file: File, actor: User, force: bool = False) -> None:
@@ -335,13 +355,22 @@ def delete(file: File, actor: User, force: bool = False) -> None:
     if not force and file.editors:
         raise ConflictError(f"{file.title} is being edited; try again when everyone has closed it.")
     if not force and save_on_its_way(file):
-        raise ConflictError(f"The last changes to {file.title} are still on their way from the editor; "
-                       "try again in a minute.")
+        raise ConflictError(
+            f"The last changes to {file.title} are still on their way from the editor; try again in a minute."
+        )
     blobs = list(db.session.scalars(sa.select(FileVersion.storage_key).where(FileVersion.file_id == file.id)))
     doc_keys = list(db.session.scalars(sa.select(DocKey.key).where(DocKey.file_id == file.id)))
-    db.session.add(DeletedFile(file_id=file.id, key_salt=file.key_salt, title=file.title, space_id=file.space_id,
-                               owner_id=file.owner_id, deleted_by=actor.id,
-                               keys_json=json.dumps(sorted(set(doc_keys) | {file.doc_key}))))
+    db.session.add(
+        DeletedFile(
+            file_id=file.id,
+            key_salt=file.key_salt,
+            title=file.title,
+            space_id=file.space_id,
+            owner_id=file.owner_id,
+            deleted_by=actor.id,
+            keys_json=json.dumps(sorted(set(doc_keys) | {file.doc_key})),
+        )
+    )
     if rights.readable_by_every_member(file):  # else the notice would name it to those it was hidden from
         posts.space_notice(file.space_id, f"{actor.display_name} deleted {file.title}", actor)
     # Its thread, notifications, rights, links and their use log go with it (ON DELETE CASCADE).
@@ -360,9 +389,7 @@ def head_version(file: File) -> FileVersion:
 
 
 def get_version(file: File, number: int) -> FileVersion | None:
-    return db.session.scalar(
-        sa.select(FileVersion).where(FileVersion.file_id == file.id, FileVersion.number == number)
-    )
+    return db.session.scalar(sa.select(FileVersion).where(FileVersion.file_id == file.id, FileVersion.number == number))
 
 
 def restore(file: File, number: int, actor: User) -> FileVersion:

@@ -6,9 +6,7 @@ DOCUMENT_TYPES = {
         "pages rtf stw sxw txt wps wpt xml"
     ).split(),
     "cell": "csv et ett fods numbers ods ots sxc xls xlsb xlsm xlsx xlt xltm xltx tsv".split(),
-    "slide": (
-        "dps dpt fodp key odg odp otp pot potm potx pps ppsm ppsx ppt pptm pptx sxi"
-    ).split(),
+    "slide": ("dps dpt fodp key odg odp otp pot potm potx pps ppsm ppsx ppt pptm pptx sxi").split(),
     "pdf": "djvu oxps pdf xps".split(),
     "diagram": "vsdm vsdx vssm vssx vstm vstx".split(),
 }

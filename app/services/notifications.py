@@ -18,16 +18,25 @@ def notify(user: User | int, kind: str, text: str, link: str = "", file: File | 
 
 
 def unread_count(user: User) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    ) or 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Notification.id)).where(
+                Notification.user_id == user.id, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 def latest(user: User, limit: int = 50) -> list[Notification]:
-    return list(db.session.scalars(
-        sa.select(Notification).where(Notification.user_id == user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def mark_read(user: User, notification_id: int | None = None) -> int:

@@ -77,8 +77,9 @@ def purge(versions: list[FileVersion]) -> int:
     ids = sorted({v.file_id for v in versions})
     heads: dict[int, int] = {}
     for start in range(0, len(ids), 500):  # chunks stay under every database's parameter limit
-        heads.update(db.session.execute(
-            sa.select(File.id, File.version).where(File.id.in_(ids[start:start + 500]))).all())
+        heads.update(
+            db.session.execute(sa.select(File.id, File.version).where(File.id.in_(ids[start : start + 500]))).all()
+        )
     for version in versions:
         head = heads.get(version.file_id)
         if head is None or head == version.number:

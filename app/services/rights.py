@@ -15,15 +15,15 @@ from flask import url_for
 
 from app import transaction
 from app.extensions import db
-from app.services import accounts
 from app.models import LEVELS
-from app.models.space import MANAGER_ROLES
 from app.models import File
 from app.models import FileRight
 from app.models import Membership
 from app.models import Space
 from app.models import User
+from app.models.space import MANAGER_ROLES
 from app.models.user import username_key
+from app.services import accounts
 from app.services.exceptions import BadRequestError
 from app.services.exceptions import DocsError
 from app.services.exceptions import ForbiddenError
@@ -56,7 +56,8 @@ def space_role(space_id: int, user: User | None) -> str | None:
     roles = g.setdefault("_coedit_roles", {})
     if (space_id, user.id) not in roles:
         roles[(space_id, user.id)] = db.session.scalar(
-            sa.select(Membership.role).where(Membership.space_id == space_id, Membership.user_id == user.id))
+            sa.select(Membership.role).where(Membership.space_id == space_id, Membership.user_id == user.id)
+        )
     return roles[(space_id, user.id)]
 
 
@@ -93,10 +94,17 @@ def file_level(file: File, user: User | None, member: Membership | None = None) 
 
 def levels(files: list[File], user: User, member: Membership) -> dict[int, str]:
     """The user's level on each of these files of one space, with one query for the overrides."""
-    overrides = dict(db.session.execute(
-        sa.select(FileRight.file_id, FileRight.level)
-        .where(FileRight.user_id == user.id, FileRight.file_id.in_([f.id for f in files]))
-    ).all()) if files else {}
+    overrides = (
+        dict(
+            db.session.execute(
+                sa.select(FileRight.file_id, FileRight.level).where(
+                    FileRight.user_id == user.id, FileRight.file_id.in_([f.id for f in files])
+                )
+            ).all()
+        )
+        if files
+        else {}
+    )
     return {f.id: _level(f, user, member.role, overrides.get(f.id)) for f in files}
 
 
@@ -108,10 +116,10 @@ def at_least(level: str, needed: str) -> bool:
 # more than running it.
 _FILE_WITH_ACCESS = (
     sa.select(File, Membership.role, FileRight.level)
-    .options(so.defer(File.created_at), so.defer(File.updated_at), so.defer(File.editing_since),
-             so.defer(File.editors_json))
-    .outerjoin(Membership, sa.and_(Membership.space_id == File.space_id,
-                                   Membership.user_id == sa.bindparam("user_id")))
+    .options(
+        so.defer(File.created_at), so.defer(File.updated_at), so.defer(File.editing_since), so.defer(File.editors_json)
+    )
+    .outerjoin(Membership, sa.and_(Membership.space_id == File.space_id, Membership.user_id == sa.bindparam("user_id")))
     .outerjoin(FileRight, sa.and_(FileRight.file_id == File.id, FileRight.user_id == sa.bindparam("user_id")))
     .where(File.id == sa.bindparam("file_id"))
 )
@@ -207,18 +215,20 @@ def hidden_file_ids(space_id: int, user: User, member: Membership) -> set[int]:
     """Files of the space this member may not even see (their level is none)."""
     if member.manages_space:
         return set()
-    overrides = dict(db.session.execute(
-        sa.select(FileRight.file_id, FileRight.level).join(File, File.id == FileRight.file_id)
-        .where(File.space_id == space_id, FileRight.user_id == user.id)
-    ).all())
+    overrides = dict(
+        db.session.execute(
+            sa.select(FileRight.file_id, FileRight.level)
+            .join(File, File.id == FileRight.file_id)
+            .where(File.space_id == space_id, FileRight.user_id == user.id)
+        ).all()
+    )
     candidates = db.session.execute(
         sa.select(File.id, File.default_level, File.owner_id).where(
             File.space_id == space_id,
             sa.or_(File.default_level == "none", File.id.in_([fid for fid, lvl in overrides.items() if lvl == "none"])),
         )
     ).all()
-    return {fid for fid, default, owner in candidates
-            if owner != user.id and overrides.get(fid, default) == "none"}
+    return {fid for fid, default, owner in candidates if owner != user.id and overrides.get(fid, default) == "none"}
 
 
 def readable_by_every_member(file: File) -> bool:
@@ -241,11 +251,17 @@ class RightsChange:
 def describe(file: File) -> dict:
     """The file's rights in the API's shape."""
     overrides = db.session.execute(
-        sa.select(User.username, FileRight.level).join(FileRight, FileRight.user_id == User.id)
-        .where(FileRight.file_id == file.id).order_by(User.username)
+        sa.select(User.username, FileRight.level)
+        .join(FileRight, FileRight.user_id == User.id)
+        .where(FileRight.file_id == file.id)
+        .order_by(User.username)
     ).all()
-    return {"default": file.default_level, "users": dict(overrides), "allow_download": file.allow_download,
-            "owner": file.owner.username if file.owner else None}
+    return {
+        "default": file.default_level,
+        "users": dict(overrides),
+        "allow_download": file.allow_download,
+        "owner": file.owner.username if file.owner else None,
+    }
 
 
 def members_with_levels(file: File) -> list[tuple[User, Membership, str, str | None]]:
@@ -254,13 +270,18 @@ def members_with_levels(file: File) -> list[tuple[User, Membership, str, str | N
         sa.select(User, Membership, FileRight.level)
         .join(Membership, Membership.user_id == User.id)
         .outerjoin(FileRight, sa.and_(FileRight.file_id == file.id, FileRight.user_id == User.id))
-        .where(Membership.space_id == file.space_id).order_by(User.display_name)
+        .where(Membership.space_id == file.space_id)
+        .order_by(User.display_name)
     ).all()
     return [(user, member, _level(file, user, member.role, override), override) for user, member, override in rows]
 
 
-def set_rights(file: File, default: str | None = None, users: dict[str, str | None] | None = None,
-               allow_download: bool | None = None) -> RightsChange:
+def set_rights(
+    file: File,
+    default: str | None = None,
+    users: dict[str, str | None] | None = None,
+    allow_download: bool | None = None,
+) -> RightsChange:
     """Apply a rights update; ``users`` maps usernames to a level, or None to drop the override.
 
     Stages the changes; the caller notifies and commits.
@@ -283,7 +304,9 @@ def set_rights(file: File, default: str | None = None, users: dict[str, str | No
             raise BadRequestError(f"{username} is not a member of this space.")
         if user.id == file.owner_id:
             raise BadRequestError(f"{username} owns the file and always edits it.")
-        right = db.session.scalar(sa.select(FileRight).where(FileRight.file_id == file.id, FileRight.user_id == user.id))
+        right = db.session.scalar(
+            sa.select(FileRight).where(FileRight.file_id == file.id, FileRight.user_id == user.id)
+        )
         if level is None:
             if right is not None:
                 db.session.delete(right)
@@ -300,8 +323,9 @@ def set_rights(file: File, default: str | None = None, users: dict[str, str | No
     )
 
 
-def change_rights(file: File, actor: User, default: str | None = None, users: dict | None = None,
-                  allow_download: bool | None = None) -> RightsChange:
+def change_rights(
+    file: File, actor: User, default: str | None = None, users: dict | None = None, allow_download: bool | None = None
+) -> RightsChange:
     """Stage a rights change made by actor, with its notifications and notice.
 
     Once it is committed, people whose level went down while they are in the editor are dropped
@@ -318,8 +342,13 @@ def change_rights(file: File, actor: User, default: str | None = None, users: di
     link = url_for("files.show", file_id=file.id)
     for user_id, (_, new) in change.changed.items():
         if user_id != actor.id:
-            notifications.notify(user_id, "rights", f"{actor.display_name} changed your access to {file.title}: "
-                                 f"{LEVEL_LABELS[new]}", link, file)
+            notifications.notify(
+                user_id,
+                "rights",
+                f"{actor.display_name} changed your access to {file.title}: {LEVEL_LABELS[new]}",
+                link,
+                file,
+            )
     parts = []
     if change.default:
         parts.append(f"members {LEVEL_LABELS[change.default[1]].lower()}")
@@ -331,8 +360,11 @@ def change_rights(file: File, actor: User, default: str | None = None, users: di
         parts.append("readers may download" if change.allow_download[1] else "readers may not download")
     if parts:
         posts.notice(file, f"{actor.display_name} changed access rights of {file.title}: {', '.join(parts)}", actor)
-    lowered = [str(uid) for uid, (old, new) in change.changed.items()
-               if LEVELS.index(new) < LEVELS.index(old) and str(uid) in file.editors]
+    lowered = [
+        str(uid)
+        for uid, (old, new) in change.changed.items()
+        if LEVELS.index(new) < LEVELS.index(old) and str(uid) in file.editors
+    ]
     if lowered:
         key = file.doc_key
         transaction.after_commit(lambda: _drop_from_editor(file.id, key, lowered))

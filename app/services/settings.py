@@ -72,11 +72,7 @@ def _encode(value) -> str:
 
 def fixed_keys() -> set[str]:
     """Settings given by the environment or config file; they win and are read-only."""
-    return {
-        f.key
-        for f in FIELDS.values()
-        if f.config_key and current_app.config.get(f.config_key) not in (None, "")
-    }
+    return {f.key for f in FIELDS.values() if f.config_key and current_app.config.get(f.config_key) not in (None, "")}
 
 
 _ALL_SETTINGS = sa.select(Setting.key, Setting.value)
@@ -150,7 +146,9 @@ def installation_id() -> str:
     return row.value
 
 
-_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_HOST = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
 
 
 def http_origin(url: str | None) -> str | None:

@@ -95,8 +95,9 @@ def state(link: ShareLink) -> str:
     return "active" if is_active(link) else "inactive"
 
 
-def create(file: File, creator: User, mode: str, expires_at: datetime | None = None,
-           password: str | None = None) -> tuple[ShareLink, str]:
+def create(
+    file: File, creator: User, mode: str, expires_at: datetime | None = None, password: str | None = None
+) -> tuple[ShareLink, str]:
     """A new link (staged) and its secret, which is never stored and cannot be shown again.
 
     :raise ForbiddenError: the creator may not manage the file's rights.
@@ -105,7 +106,8 @@ def create(file: File, creator: User, mode: str, expires_at: datetime | None = N
     if mode not in SHARE_MODES:
         raise BadRequestError("The mode of a link is view or edit.")
     if not rights.can_manage_file(file, creator) or not rights.at_least(
-            rights.file_level(file, creator), "edit" if mode == "edit" else "read"):
+        rights.file_level(file, creator), "edit" if mode == "edit" else "read"
+    ):
         raise ForbiddenError("Only the file's owner and the space's admins share it by link.")
     expires_at = as_utc(expires_at)
     if expires_at is not None and expires_at <= utcnow():
@@ -117,8 +119,14 @@ def create(file: File, creator: User, mode: str, expires_at: datetime | None = N
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         password_hash = generate_password_hash(password, method=method)
     secret = secrets.token_urlsafe(SECRET_BYTES)
-    link = ShareLink(file_id=file.id, mode=mode, token_hash=hash_secret(secret), created_by=creator.id,
-                     expires_at=expires_at, password_hash=password_hash)
+    link = ShareLink(
+        file_id=file.id,
+        mode=mode,
+        token_hash=hash_secret(secret),
+        created_by=creator.id,
+        expires_at=expires_at,
+        password_hash=password_hash,
+    )
     db.session.add(link)
     db.session.flush()  # its id, for the log and the page that shows the secret once
     log.info("share link %s (%s) for file %s created by user %s", link.id, mode, file.id, creator.id)
@@ -153,8 +161,8 @@ def revoke(link: ShareLink, actor: User) -> None:
 
 def _drop_guests(link: ShareLink) -> None:
     """Best effort: ask Docs to disconnect this link's guests who are in the editor now."""
-    from app.services.docs import client
     from app.services import settings
+    from app.services.docs import client
 
     file = link.file
     editing = set(file.editors)
@@ -167,17 +175,21 @@ def _drop_guests(link: ShareLink) -> None:
     try:
         client.command("drop", key=file.doc_key, users=users)
     except DocsError as exc:
-        log.warning("share link %s revoked, but dropping its guests from file %s failed: %s",
-                    link.id, file.id, exc.message)
+        log.warning(
+            "share link %s revoked, but dropping its guests from file %s failed: %s", link.id, file.id, exc.message
+        )
 
 
 def links_for(file: File) -> list[ShareLink]:
     """Every link of the file, newest first, with its creator and use count loaded."""
-    return list(db.session.scalars(
-        sa.select(ShareLink).where(ShareLink.file_id == file.id)
-        .options(so.undefer(ShareLink.use_count), so.joinedload(ShareLink.creator))
-        .order_by(ShareLink.created_at.desc(), ShareLink.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(ShareLink)
+            .where(ShareLink.file_id == file.id)
+            .options(so.undefer(ShareLink.use_count), so.joinedload(ShareLink.creator))
+            .order_by(ShareLink.created_at.desc(), ShareLink.id.desc())
+        )
+    )
 
 
 def resolve(secret: str) -> ShareLink:
@@ -213,8 +225,11 @@ def clean_guest_name(name: str | None) -> str:
     :raise BadRequestError: empty after cleaning, or longer than 64 characters.
     """
     text = unicodedata.normalize("NFC", name or "")
-    text = "".join(" " if ch.isspace() else ch for ch in text if unicodedata.category(ch) not in _STRIPPED_CATEGORIES
-                   or ch in "\t\n\r")
+    text = "".join(
+        " " if ch.isspace() else ch
+        for ch in text
+        if unicodedata.category(ch) not in _STRIPPED_CATEGORIES or ch in "\t\n\r"
+    )
     text = " ".join(text.split())
     if not text:
         raise BadRequestError("Please enter a name.")
@@ -230,11 +245,11 @@ def new_guest_id() -> str:
 
 def record_use(link: ShareLink, guest_id: str, guest_name: str, ip: str | None) -> ShareLinkUse:
     """Stage a record of one opening of the link."""
-    use = ShareLinkUse(link_id=link.id, guest_id=guest_id, guest_name=clean_guest_name(guest_name),
-                       ip=(ip or "")[:64])
+    use = ShareLinkUse(link_id=link.id, guest_id=guest_id, guest_name=clean_guest_name(guest_name), ip=(ip or "")[:64])
     db.session.add(use)
-    log.info("share link %s for file %s opened by %s (%r) from %s", link.id, link.file_id, guest_id,
-             use.guest_name, use.ip)
+    log.info(
+        "share link %s for file %s opened by %s (%r) from %s", link.id, link.file_id, guest_id, use.guest_name, use.ip
+    )
     return use
 
 
@@ -243,16 +258,20 @@ def guest_name(guest_id: str) -> str | None:
     if not isinstance(guest_id, str) or not guest_id.startswith(GUEST_PREFIX):
         return None
     return db.session.scalar(
-        sa.select(ShareLinkUse.guest_name).where(ShareLinkUse.guest_id == guest_id)
-        .order_by(ShareLinkUse.used_at.desc(), ShareLinkUse.id.desc()).limit(1)
+        sa.select(ShareLinkUse.guest_name)
+        .where(ShareLinkUse.guest_id == guest_id)
+        .order_by(ShareLinkUse.used_at.desc(), ShareLinkUse.id.desc())
+        .limit(1)
     )
 
 
 def guest_level(guest_id: str, file: File) -> str:
     """The level the link a guest came through gives on this file now ("none" once it stopped working)."""
     use = db.session.scalar(
-        sa.select(ShareLinkUse).where(ShareLinkUse.guest_id == guest_id)
-        .order_by(ShareLinkUse.used_at.desc(), ShareLinkUse.id.desc()).limit(1)
+        sa.select(ShareLinkUse)
+        .where(ShareLinkUse.guest_id == guest_id)
+        .order_by(ShareLinkUse.used_at.desc(), ShareLinkUse.id.desc())
+        .limit(1)
     )
     link = db.session.get(ShareLink, use.link_id) if use else None
     if link is None or link.file_id != file.id or not is_active(link):

@@ -43,8 +43,9 @@ def add_member(space: Space, user: User, role: str, actor: User) -> tuple[Member
 
 def spaces_of(user: User) -> list[Space]:
     """The spaces user belongs to, by name."""
-    return list(db.session.scalars(
-        sa.select(Space).join(Membership).where(Membership.user_id == user.id).order_by(Space.name)))
+    return list(
+        db.session.scalars(sa.select(Space).join(Membership).where(Membership.user_id == user.id).order_by(Space.name))
+    )
 
 
 def folder_of(space: Space, folder_id) -> Folder | None:
@@ -101,28 +102,40 @@ def page(space: Space, member: Membership, user: User, folder: Folder | None) ->
         sa.select(File).where(File.space_id == space.id, File.folder_id == folder_id).order_by(File.title)
     ).all()
     levels = rights.levels(files, user, member)
-    sizes = dict(db.session.execute(
-        sa.select(FileVersion.file_id, FileVersion.size).join(File, sa.and_(
-            FileVersion.file_id == File.id, FileVersion.number == File.version))
-        .where(File.space_id == space.id, File.folder_id == folder_id)
-    ).all())
-    entries = [FileEntry(file=file, opens=formats.document_type(file.ext) is not None,
-                         can_edit=rights.at_least(levels[file.id], "edit") and formats.is_editable(file.ext),
-                         editors=file.editors, size=sizes.get(file.id, 0))
-               for file in files if levels[file.id] != "none"]
+    sizes = dict(
+        db.session.execute(
+            sa.select(FileVersion.file_id, FileVersion.size)
+            .join(File, sa.and_(FileVersion.file_id == File.id, FileVersion.number == File.version))
+            .where(File.space_id == space.id, File.folder_id == folder_id)
+        ).all()
+    )
+    entries = [
+        FileEntry(
+            file=file,
+            opens=formats.document_type(file.ext) is not None,
+            can_edit=rights.at_least(levels[file.id], "edit") and formats.is_editable(file.ext),
+            editors=file.editors,
+            size=sizes.get(file.id, 0),
+        )
+        for file in files
+        if levels[file.id] != "none"
+    ]
     names = _names_of({uid for entry in entries for uid in entry.editors})
     for entry in entries:
         entry.editor_names = [names.get(uid, "a guest") for uid in entry.editors]
     hidden = rights.hidden_file_ids(space.id, user, member)
     stream = db.session.scalars(
-        sa.select(Post).where(Post.space_id == space.id, Post.file_id.not_in(hidden) | Post.file_id.is_(None))
-        .order_by(Post.created_at.desc(), Post.id.desc()).limit(STREAM_LENGTH)
+        sa.select(Post)
+        .where(Post.space_id == space.id, Post.file_id.not_in(hidden) | Post.file_id.is_(None))
+        .order_by(Post.created_at.desc(), Post.id.desc())
+        .limit(STREAM_LENGTH)
     ).all()
     members = db.session.scalars(
         sa.select(Membership).where(Membership.space_id == space.id).join(User).order_by(User.display_name)
     ).all()
-    return SpacePage(trail=_trail(folder), folders=list(folders), entries=entries, posts=list(stream),
-                     members=list(members))
+    return SpacePage(
+        trail=_trail(folder), folders=list(folders), entries=entries, posts=list(stream), members=list(members)
+    )
 
 
 def _trail(folder: Folder | None) -> list[Folder]:

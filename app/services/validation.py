@@ -39,9 +39,13 @@ import zipfile
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Iterator, Optional
+from typing import BinaryIO
+from typing import Callable
+from typing import Iterator
+from typing import Optional
 from urllib.parse import unquote
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import ParseError
 
 import defusedxml
 import defusedxml.ElementTree as safe_etree
@@ -62,10 +66,10 @@ class InvalidDocument(Exception):
 class Limits:
     """Bounds on what a document may be; anything beyond them is refused."""
 
-    max_bytes: int = 100 * 1024 * 1024          # the file on disk
-    max_entries: int = 10_000                   # zip members
+    max_bytes: int = 100 * 1024 * 1024  # the file on disk
+    max_entries: int = 10_000  # zip members
     max_uncompressed: int = 1024 * 1024 * 1024  # sum of member sizes
-    max_ratio: int = 200                        # per-member uncompressed/compressed ratio (for members over 1 MiB uncompressed)
+    max_ratio: int = 200  # per-member uncompressed/compressed ratio (for members over 1 MiB uncompressed)
 
 
 def validate_zip(path: str, limits: Limits = Limits()) -> None:
@@ -311,7 +315,7 @@ def _check_end_record(fh: BinaryIO, size: int, limits: Limits) -> None:
     fh.seek(size - tail_length)
     tail = fh.read(tail_length)
     last = len(tail) - _EOCD.size
-    if last >= 0 and tail[last:last + 4] == _EOCD_SIGNATURE and tail[-2:] == b"\0\0":
+    if last >= 0 and tail[last : last + 4] == _EOCD_SIGNATURE and tail[-2:] == b"\0\0":
         at = last
     else:
         at = tail.rfind(_EOCD_SIGNATURE)
@@ -323,7 +327,7 @@ def _check_end_record(fh: BinaryIO, size: int, limits: Limits) -> None:
     if zip64_offset >= 0:
         fh.seek(zip64_offset)
         block = fh.read(_ZIP64_EOCD.size + _ZIP64_LOCATOR.size)
-        if block[:4] == _ZIP64_EOCD_SIGNATURE and block[_ZIP64_EOCD.size:][:4] == _ZIP64_LOCATOR_SIGNATURE:
+        if block[:4] == _ZIP64_EOCD_SIGNATURE and block[_ZIP64_EOCD.size :][:4] == _ZIP64_LOCATOR_SIGNATURE:
             entries, directory_size = _ZIP64_EOCD.unpack_from(block)[7:9]
     if entries > limits.max_entries:
         raise InvalidDocument(f"The archive has {entries} members, more than the limit of {limits.max_entries}.")
@@ -350,9 +354,7 @@ def _check_declared(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
             raise InvalidDocument(f"The archive member {info.filename!r} uses an unsupported compression method.")
         total += info.file_size
         if total > limits.max_uncompressed:
-            raise InvalidDocument(
-                f"The archive would expand to more than {limits.max_uncompressed} bytes, the limit."
-            )
+            raise InvalidDocument(f"The archive would expand to more than {limits.max_uncompressed} bytes, the limit.")
         if info.file_size > _MIB and info.file_size > limits.max_ratio * info.compress_size:
             raise InvalidDocument(
                 f"The archive member {info.filename!r} has a compression ratio above "
@@ -414,9 +416,7 @@ def _local_name(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _scan_xml(
-    zf: zipfile.ZipFile, name: str, on_end: Optional[Callable[[Element], None]] = None
-) -> str:
+def _scan_xml(zf: zipfile.ZipFile, name: str, on_end: Optional[Callable[[Element], None]] = None) -> str:
     """Stream-parse member ``name`` and return its root element's local name.
 
     ``on_end`` sees each element when it is complete. Elements are then

@@ -111,10 +111,13 @@ def open_link(secret: str):
     accounts = (link.creator,) + ((current_user._get_current_object(),) if current_user.is_authenticated else ())
     guest = editor_config.Guest(entry["guest_id"], entry["name"], accounts)
     try:
-        config = editor_config.open_for(file, guest, share_links.level_for(link),
-                                        "edit" if link.mode == "edit" else "view", request.headers.get("User-Agent", ""))
+        config = editor_config.open_for(
+            file,
+            guest,
+            share_links.level_for(link),
+            "edit" if link.mode == "edit" else "view",
+            request.headers.get("User-Agent", ""),
+        )
     except editor_config.EditorUnavailableError as exc:
         return render_template("share/unavailable.html", file=file, reason=exc.reason), exc.http_status
     return render_editor_page(file, config, back_url=None)
-
-

@@ -22,7 +22,9 @@ class SpaceForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
-    role = SelectField("Role", choices=[SelectChoice("member", "Member"), SelectChoice("admin", "Space admin")], default="member")
+    role = SelectField(
+        "Role", choices=[SelectChoice("member", "Member"), SelectChoice("admin", "Space admin")], default="member"
+    )
     submit = SubmitField("Add member")
 
 

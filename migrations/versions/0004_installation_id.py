@@ -6,11 +6,11 @@ Create Date: 2026-11-22 15:00:00
 
 Document keys start from this id; making it here means no request ever has to create it.
 """
+
 import secrets
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0004"
 down_revision = "0003"

@@ -7,8 +7,8 @@ Create Date: 2026-11-27 11:00:00
 Posts about a file used to keep living with file_id set to NULL, which made a restricted file's
 comments visible to the whole space once the file was deleted.
 """
-from alembic import op
 
+from alembic import op
 
 revision = "0005"
 down_revision = "0004"

@@ -7,11 +7,11 @@ Create Date: 2026-11-27 12:00:00
 Browser sessions become rows (user_session) that sign-out, password changes and disabling
 delete; user.username_key holds the NFKC, trimmed, case-folded username that must be unique.
 """
+
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0006"
 down_revision = "0005"
@@ -35,8 +35,9 @@ def upgrade():
         sa.Column("remember", sa.Boolean(), nullable=False),
         sa.Column("user_agent", sa.String(length=255), nullable=False),
         sa.Column("ip", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_user_session_user_id_user"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["user.id"], name=op.f("fk_user_session_user_id_user"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_session")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_user_session_token_hash")),
     )
@@ -46,8 +47,9 @@ def upgrade():
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.add_column(sa.Column("username_key", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True))
-    user = sa.table("user", sa.column("id", sa.Integer), sa.column("username", sa.String),
-                    sa.column("username_key", sa.String))
+    user = sa.table(
+        "user", sa.column("id", sa.Integer), sa.column("username", sa.String), sa.column("username_key", sa.String)
+    )
     connection = op.get_bind()
     taken = set()
     for row in connection.execute(sa.select(user.c.id, user.c.username).order_by(user.c.id)):

@@ -8,9 +8,9 @@ doc_key records when Docs opened and closed the editing session under each key, 
 whose save is still on its way is not deleted; deleted_file keeps a deleted file's owner and
 keys, so a save that arrives after all is reported to its owner.
 """
-from alembic import op
-import sqlalchemy as sa
 
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0007"
 down_revision = "0006"
@@ -34,12 +34,15 @@ def upgrade():
         sa.Column("deleted_by", sa.Integer(), nullable=True),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("keys_json", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(["deleted_by"], ["user.id"], name=op.f("fk_deleted_file_deleted_by_user"),
-                                ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["owner_id"], ["user.id"], name=op.f("fk_deleted_file_owner_id_user"),
-                                ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["space_id"], ["space.id"], name=op.f("fk_deleted_file_space_id_space"),
-                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["deleted_by"], ["user.id"], name=op.f("fk_deleted_file_deleted_by_user"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["user.id"], name=op.f("fk_deleted_file_owner_id_user"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["space_id"], ["space.id"], name=op.f("fk_deleted_file_space_id_space"), ondelete="SET NULL"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deleted_file")),
     )
     with op.batch_alter_table("deleted_file", schema=None) as batch_op:

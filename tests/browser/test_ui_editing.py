@@ -64,8 +64,12 @@ def test_reader_gets_view_document_and_a_read_only_editor(site, page):
     from app.models import FileRight
 
     doc = site.create_document("alice", "Policy")
-    site.query(lambda: (db.session.add(FileRight(file_id=doc["id"], user_id=site.user_ids["bob"], level="read")),
-                        db.session.commit()))
+    site.query(
+        lambda: (
+            db.session.add(FileRight(file_id=doc["id"], user_id=site.user_ids["bob"], level="read")),
+            db.session.commit(),
+        )
+    )
     sign_in(page, site, "bob")
     page.goto(f"{site.url}/spaces/{site.space_id}")
     row = page.locator(f"tr[data-file-id='{doc['id']}']")

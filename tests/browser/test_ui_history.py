@@ -10,8 +10,11 @@ from tests.helpers import docx_with
 
 def test_open_history_pick_version_one_and_restore(site, page):
     doc = site.create_document("alice", "Chronicle")
-    site.client().post(f"/api/v1/files/{doc['id']}/versions", headers=site.api("alice"),
-                       data={"file": (io.BytesIO(docx_with("second version text")), "x.docx")})
+    site.client().post(
+        f"/api/v1/files/{doc['id']}/versions",
+        headers=site.api("alice"),
+        data={"file": (io.BytesIO(docx_with("second version text")), "x.docx")},
+    )
     sign_in(page, site, "alice")
     page.goto(f"{site.url}/files/{doc['id']}/open")
     frame = page.frame_locator("iframe[name=frameEditor]")

@@ -1,12 +1,12 @@
-"""What people see of rights: the owner gives Bob edit, Bob is told and edits, Carol only reads, a mention reaches Bob."""
+"""What people see of rights: the owner gives Bob edit, Bob is told and edits, Carol only reads,
+a mention reaches Bob."""
 
 from tests.browser.conftest import shoot
 from tests.browser.conftest import sign_in
 
 
 def test_rights_notifications_and_mentions(site, browser):
-    site.client().post(f"/api/v1/spaces/{site.space_id}/members", json={"username": "carol"},
-                       headers=site.api("alice"))
+    site.client().post(f"/api/v1/spaces/{site.space_id}/members", json={"username": "carol"}, headers=site.api("alice"))
     doc = site.create_document("alice", "Roadmap")
 
     def person(name):

@@ -7,8 +7,9 @@ from tests.browser.conftest import shoot
 
 def test_guest_opens_a_view_link_under_the_name_they_give(site, page):
     doc = site.create_document("alice", "Shared plan")
-    response = site.client().post(f"/api/v1/files/{doc['id']}/links", json={"mode": "view", "password": "pw-share"},
-                                  headers=site.api("alice"))
+    response = site.client().post(
+        f"/api/v1/files/{doc['id']}/links", json={"mode": "view", "password": "pw-share"}, headers=site.api("alice")
+    )
     assert response.status_code == 201
     url = site.url + urlsplit(response.get_json()["url"]).path  # the test client's host is not the server's
 

@@ -13,7 +13,8 @@ import openpyxl
 import pptx
 import pytest
 from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response
 
 from docs_emulator.testing import start_emulator
 
@@ -69,8 +70,7 @@ class FakeIntegrator:
         self._lock = threading.Lock()
         self.server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     def add(self, name: str, data: bytes) -> str:
@@ -84,7 +84,7 @@ class FakeIntegrator:
             body, mimetype, headers = self.pages[request.path]
             return Response(body, mimetype=mimetype, headers=headers)
         if request.path.startswith("/files/"):
-            name = request.path[len("/files/"):]
+            name = request.path[len("/files/") :]
             with self._lock:
                 self.downloads.append({"url": request.url, "headers": dict(request.headers), "time": time.time()})
             status = self.file_status.get(name, 200)
@@ -95,9 +95,15 @@ class FakeIntegrator:
             raw = request.get_data()
             with self._lock:
                 answer = self.answers.pop(0) if self.answers else self.answer
-                self.callbacks.append({"url": request.url, "headers": dict(request.headers),
-                                       "body": json.loads(raw or b"null"), "time": time.time(),
-                                       "answered": answer})
+                self.callbacks.append(
+                    {
+                        "url": request.url,
+                        "headers": dict(request.headers),
+                        "body": json.loads(raw or b"null"),
+                        "time": time.time(),
+                        "answered": answer,
+                    }
+                )
             if answer == "ok":
                 return Response('{"error":0}', mimetype="application/json")
             if answer == "error1":
@@ -147,20 +153,32 @@ def emu_nojwt():
         yield emu
 
 
-def make_config(integrator: FakeIntegrator, key: str, user_id: str = "u1", name: str = "Alice",
-                mode: str = "edit", filename: str = "doc.docx", forcesave: bool = False,
-                permissions: dict | None = None, callback: str | None = None) -> dict:
+def make_config(
+    integrator: FakeIntegrator,
+    key: str,
+    user_id: str = "u1",
+    name: str = "Alice",
+    mode: str = "edit",
+    filename: str = "doc.docx",
+    forcesave: bool = False,
+    permissions: dict | None = None,
+    callback: str | None = None,
+) -> dict:
     """An editor config like the app builds, pointing at the fake integrator (unsigned)."""
     ext = filename.rsplit(".", 1)[-1]
     return {
         "document": {
-            "fileType": ext, "key": key, "title": filename,
+            "fileType": ext,
+            "key": key,
+            "title": filename,
             "url": f"{integrator.url}/files/{filename}",
             "permissions": permissions if permissions is not None else {"edit": True, "download": True},
         },
         "editorConfig": {
-            "mode": mode, "callbackUrl": callback or f"{integrator.url}/callback?file={filename}",
-            "user": {"id": user_id, "name": name}, "lang": "en",
+            "mode": mode,
+            "callbackUrl": callback or f"{integrator.url}/callback?file={filename}",
+            "user": {"id": user_id, "name": name},
+            "lang": "en",
             "customization": {"forcesave": forcesave},
         },
     }

@@ -10,14 +10,32 @@ import pytest
 
 from docs_emulator.testing import start_emulator
 
-from .conftest import SECRET, docx_bytes, make_config
+from .conftest import SECRET
+from .conftest import docx_bytes
+from .conftest import make_config
 
 # The browser is the session-wide one from tests/conftest.py: Playwright's sync API allows one at a time.
 
-ALL_EVENTS = ["onAppReady", "onDocumentReady", "onDocumentStateChange", "onRequestClose", "onError", "onInfo",
-              "onRequestHistory", "onRequestHistoryData", "onRequestHistoryClose", "onRequestRestore",
-              "onRequestRename", "onMetaChange", "onRequestSaveAs", "onRequestUsers", "onRequestSendNotify",
-              "onMakeActionLink", "onRequestRefreshFile", "onRequestEditRights"]
+ALL_EVENTS = [
+    "onAppReady",
+    "onDocumentReady",
+    "onDocumentStateChange",
+    "onRequestClose",
+    "onError",
+    "onInfo",
+    "onRequestHistory",
+    "onRequestHistoryData",
+    "onRequestHistoryClose",
+    "onRequestRestore",
+    "onRequestRename",
+    "onMetaChange",
+    "onRequestSaveAs",
+    "onRequestUsers",
+    "onRequestSendNotify",
+    "onMakeActionLink",
+    "onRequestRefreshFile",
+    "onRequestEditRights",
+]
 
 # The integrator page's own script: builds handlers that record every event.
 PAGE_JS = b"""
@@ -67,13 +85,17 @@ def open_page(browser, bemu, integrator, dialogs):
         if sign:
             config = bemu.sign_config(config)
         blob = json.dumps({"config": config, "events": events}).replace("<", "\\u003c")
-        html = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Editor</title>'
-                f'<script src="{bemu.url}/web-apps/apps/api/documents/api.js"></script></head>'
-                f'<body><div id="placeholder"></div>'
-                f'<script type="application/json" id="config">{blob}</script>'
-                f'<script src="/page.js"></script></body></html>')
-        csp = (f"default-src 'self'; script-src 'self' {bemu.url}; frame-src {bemu.url}; "
-               f"style-src 'self'; connect-src 'self'")
+        html = (
+            f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>Editor</title>'
+            f'<script src="{bemu.url}/web-apps/apps/api/documents/api.js"></script></head>'
+            f'<body><div id="placeholder"></div>'
+            f'<script type="application/json" id="config">{blob}</script>'
+            f'<script src="/page.js"></script></body></html>'
+        )
+        csp = (
+            f"default-src 'self'; script-src 'self' {bemu.url}; frame-src {bemu.url}; "
+            f"style-src 'self'; connect-src 'self'"
+        )
         integrator.pages["/editor"] = (html.encode(), "text/html", {"Content-Security-Policy": csp})
         integrator.pages["/page.js"] = (PAGE_JS, "application/javascript", {})
         page = browser.new_page()
@@ -98,7 +120,8 @@ def events(page, name=None):
 def wait_event(page, name, count=1):
     """Wait until ``name`` fired ``count`` times."""
     page.wait_for_function(
-        "([n, c]) => window.__events.filter(e => e.name === n).length >= c", arg=[name, count], timeout=5000)
+        "([n, c]) => window.__events.filter(e => e.name === n).length >= c", arg=[name, count], timeout=5000
+    )
     return events(page, name)
 
 
@@ -176,8 +199,9 @@ def test_bad_token_shows_error_and_fires_on_error(open_page, integrator):
 def test_view_mode_and_features_follow_handlers(open_page, integrator):
     """View mode: no text input; only handlers that exist switch buttons on."""
     integrator.add("doc.docx", docx_bytes("x"))
-    page, frame, _ = open_page(make_config(integrator, "b-view", mode="view"),
-                               events=["onDocumentReady", "onRequestEditRights"])
+    page, frame, _ = open_page(
+        make_config(integrator, "b-view", mode="view"), events=["onDocumentReady", "onRequestEditRights"]
+    )
     wait_event(page, "onDocumentReady")
     assert frame.locator("#emu-mode").inner_text() == "Viewing"
     for absent in ("#emu-text", "#emu-append", "#emu-save", "#emu-close", "#emu-history", "#emu-rename"):

@@ -10,7 +10,11 @@ import requests
 
 from docs_emulator.testing import start_emulator
 
-from .conftest import SECRET, FakeIntegrator, docx_bytes, make_config, open_signed
+from .conftest import SECRET
+from .conftest import FakeIntegrator
+from .conftest import docx_bytes
+from .conftest import make_config
+from .conftest import open_signed
 
 
 def _decode(token, secret=SECRET):
@@ -27,7 +31,7 @@ def test_callbacks_are_signed_like_docs(emu, integrator):
     body_claims = _decode(body.pop("token"))
     assert {k: v for k, v in body_claims.items() if k not in ("iat", "exp")} == body
     assert body_claims["exp"] > body_claims["iat"]
-    header_claims = _decode(cb["headers"]["Authorization"][len("Bearer "):])
+    header_claims = _decode(cb["headers"]["Authorization"][len("Bearer ") :])
     assert header_claims["payload"] == body and "exp" in header_claims
 
 
@@ -40,7 +44,7 @@ def test_custom_header_and_prefix(integrator):
             assert "Authorization" not in request["headers"]
             value = request["headers"]["Authorizationjwt"]
             assert value.startswith("Token ")
-            _decode(value[len("Token "):])
+            _decode(value[len("Token ") :])
 
 
 def test_no_jwt_callbacks_carry_no_token(emu_nojwt, integrator):
@@ -158,8 +162,8 @@ def test_retry_schedule_then_forgotten(emu, integrator):
     emu.wait_idle()
     times = [c["time"] for c in integrator.callbacks if c["body"]["status"] == 2]
     assert len(times) == 4
-    gaps = [b - a for a, b in zip(times, times[1:])]
-    for gap, expected in zip(gaps, (0.1, 0.2, 0.4)):  # retry_base 0.1 in the shared emulator
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    for gap, expected in zip(gaps, (0.1, 0.2, 0.4), strict=True):  # retry_base 0.1 in the shared emulator
         assert expected * 0.9 <= gap < expected + 0.5, gaps
     log = emu.callbacks(key="k-retry", status=2)
     assert [e["attempt"] for e in log] == [1, 2, 3, 4] and [e["http_status"] for e in log] == [500] * 4

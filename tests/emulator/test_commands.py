@@ -5,7 +5,9 @@ import time
 import jwt
 import requests
 
-from .conftest import SECRET, docx_bytes, open_signed
+from .conftest import SECRET
+from .conftest import docx_bytes
+from .conftest import open_signed
 
 
 def test_version(emu):
@@ -58,8 +60,11 @@ def test_info(emu, integrator):
     assert emu.command({"c": "info", "key": 42}) == {"key": 42, "error": 1}
     integrator.add("doc.docx", docx_bytes("x"))
     open_signed(emu, integrator, "k-info")
-    assert emu.command({"c": "info", "key": "k-info", "userdata": "hello"}) == \
-        {"key": "k-info", "error": 0, "users": ["u1"]}
+    assert emu.command({"c": "info", "key": "k-info", "userdata": "hello"}) == {
+        "key": "k-info",
+        "error": 0,
+        "users": ["u1"],
+    }
     emu.wait_idle()
     body = integrator.bodies(1)[-1]
     assert body["userdata"] == "hello" and body["users"] == ["u1"] and "actions" not in body

@@ -4,7 +4,9 @@ import time
 
 import jwt
 
-from .conftest import SECRET, docx_bytes, make_config
+from .conftest import SECRET
+from .conftest import docx_bytes
+from .conftest import make_config
 
 
 def _open(emu, config):

@@ -11,13 +11,16 @@ import requests
 
 from docs_emulator.testing import start_emulator
 
-from .conftest import SECRET, docx_bytes, xlsx_bytes
+from .conftest import SECRET
+from .conftest import docx_bytes
+from .conftest import xlsx_bytes
 
 
 def _convert(emu, integrator, name, data, filetype, outputtype, key="conv1", **extra):
     url = integrator.add(name, data)
-    return emu.convert({"async": False, "filetype": filetype, "outputtype": outputtype, "key": key,
-                        "url": url, "title": name, **extra})
+    return emu.convert(
+        {"async": False, "filetype": filetype, "outputtype": outputtype, "key": key, "url": url, "title": name, **extra}
+    )
 
 
 def test_docx_round_trip(emu, integrator):
@@ -80,8 +83,9 @@ def test_token_errors_are_minus_8(emu, integrator):
 
 def test_download_failure_is_minus_4(emu, integrator):
     """A source URL that 404s: -4."""
-    answer = emu.convert({"filetype": "docx", "outputtype": "docx", "key": "k404",
-                          "url": integrator.url + "/files/missing.docx"})
+    answer = emu.convert(
+        {"filetype": "docx", "outputtype": "docx", "key": "k404", "url": integrator.url + "/files/missing.docx"}
+    )
     assert answer == {"error": -4}
 
 

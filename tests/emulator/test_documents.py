@@ -7,7 +7,9 @@ import pytest
 
 from docs_emulator import documents
 
-from .conftest import docx_bytes, pptx_bytes, xlsx_bytes
+from .conftest import docx_bytes
+from .conftest import pptx_bytes
+from .conftest import xlsx_bytes
 
 
 def test_docx_append():

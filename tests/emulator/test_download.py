@@ -2,7 +2,10 @@
 
 import jwt
 
-from .conftest import SECRET, docx_bytes, make_config, open_signed
+from .conftest import SECRET
+from .conftest import docx_bytes
+from .conftest import make_config
+from .conftest import open_signed
 
 
 def test_download_carries_jwt_with_exact_url(emu, integrator):
@@ -12,7 +15,7 @@ def test_download_carries_jwt_with_exact_url(emu, integrator):
     (download,) = integrator.downloads
     header = download["headers"]["Authorization"]
     assert header.startswith("Bearer ")
-    claims = jwt.decode(header[len("Bearer "):], SECRET, algorithms=["HS256"])
+    claims = jwt.decode(header[len("Bearer ") :], SECRET, algorithms=["HS256"])
     assert claims["payload"] == {"url": f"{integrator.url}/files/doc.docx"}
     assert claims["exp"] - claims["iat"] == 300
 

@@ -7,7 +7,9 @@ import requests
 
 from docs_emulator.testing import start_emulator
 
-from .conftest import SECRET, docx_bytes, make_config
+from .conftest import SECRET
+from .conftest import docx_bytes
+from .conftest import make_config
 
 
 def _post(emu, path, body):
@@ -31,8 +33,7 @@ def test_open_poll_append_leave(emu, integrator):
     url = _post(emu, "download-url", {"conn": conn})["url"]
     assert requests.get(url).status_code == 200
     # sendBeacon posts text/plain; the leave endpoint must still understand it.
-    requests.post(f"{emu.url}/_emu/editor/leave", data=f'{{"conn": "{conn}"}}',
-                  headers={"Content-Type": "text/plain"})
+    requests.post(f"{emu.url}/_emu/editor/leave", data=f'{{"conn": "{conn}"}}', headers={"Content-Type": "text/plain"})
     emu.wait_idle()
     assert integrator.bodies(2)[0]["users"] == ["u1"]
     assert requests.get(f"{emu.url}/_emu/editor/poll", params={"conn": conn}).json()["ended"] is True

@@ -6,7 +6,9 @@ import jwt
 import pytest
 import requests
 
-from .conftest import SECRET, docx_bytes, open_signed
+from .conftest import SECRET
+from .conftest import docx_bytes
+from .conftest import open_signed
 
 
 @pytest.fixture

@@ -1,12 +1,16 @@
 """Signed /cache/files links: 403 when tampered, 410 when expired."""
 
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs
+from urllib.parse import urlencode
+from urllib.parse import urlsplit
 
 import requests
 
 from docs_emulator.testing import start_emulator
 
-from .conftest import SECRET, docx_bytes, open_signed
+from .conftest import SECRET
+from .conftest import docx_bytes
+from .conftest import open_signed
 
 
 def _saved_url(emu, integrator, key):
@@ -33,8 +37,11 @@ def test_tampered_link_is_403(emu, integrator):
     parts = urlsplit(url)
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
     base = f"{parts.scheme}://{parts.netloc}{parts.path}"
-    for change in ({"md5": "AAAA" + query["md5"][4:]}, {"expires": str(int(query["expires"]) + 1000)},
-                   {"filename": "other.docx"}):
+    for change in (
+        {"md5": "AAAA" + query["md5"][4:]},
+        {"expires": str(int(query["expires"]) + 1000)},
+        {"filename": "other.docx"},
+    ):
         assert requests.get(base + "?" + urlencode({**query, **change})).status_code == 403
     assert requests.get(base).status_code == 403
     other_path = base.replace("/output.docx", "/changes.zip")

@@ -8,7 +8,8 @@ import openpyxl
 import pptx
 import pytest
 
-from app.services.blanks import BLANK_TYPES, make_blank
+from app.services.blanks import BLANK_TYPES
+from app.services.blanks import make_blank
 from app.services.validation import validate_document
 
 
@@ -55,13 +56,13 @@ def _pdf_xref(data: bytes) -> tuple[int, list[int]]:
     """Parse startxref and the (single-section) xref table; return (size, in-use offsets by object number)."""
     assert data.rstrip().endswith(b"%%EOF")
     startxref = int(re.search(rb"startxref\s+(\d+)\s+%%EOF\s*$", data).group(1))
-    assert data[startxref:startxref + 5] == b"xref\n"
+    assert data[startxref : startxref + 5] == b"xref\n"
     header = re.match(rb"xref\n0 (\d+)\n", data[startxref:])
     count = int(header.group(1))
     table_at = startxref + header.end()
     offsets = []
     for number in range(count):
-        entry = data[table_at + 20 * number: table_at + 20 * (number + 1)]
+        entry = data[table_at + 20 * number : table_at + 20 * (number + 1)]
         # Fixed 20-byte entries are what readers index into; check the shape.
         assert re.fullmatch(rb"\d{10} \d{5} [nf] \n", entry), entry
         offset, generation, kind = entry.split()
@@ -84,7 +85,7 @@ def test_pdf_xref_offsets_point_at_their_objects(title):
     size, offsets = _pdf_xref(data)
     assert len(offsets) == size - 1
     for number, offset in enumerate(offsets, start=1):
-        assert data[offset:].startswith(f"{number} 0 obj\n".encode()), (number, data[offset:offset + 20])
+        assert data[offset:].startswith(f"{number} 0 obj\n".encode()), (number, data[offset : offset + 20])
     # Nothing outside the table looks like an object the table forgot.
     assert len(re.findall(rb"^\d+ 0 obj$", data, re.M)) == len(offsets)
 

@@ -14,7 +14,9 @@ import pytest
 
 from app.services import validation
 from app.services.blanks import make_blank
-from app.services.validation import InvalidDocument, Limits, validate_document
+from app.services.validation import InvalidDocument
+from app.services.validation import Limits
+from app.services.validation import validate_document
 
 CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?>'
@@ -75,9 +77,9 @@ def write(tmp_path, name, data):
     return str(path)
 
 
-def assert_invalid(path, ext, limits=Limits(), contains=""):
+def assert_invalid(path, ext, limits=None, contains=""):
     with pytest.raises(InvalidDocument) as caught:
-        validate_document(path, ext, limits)
+        validate_document(path, ext, limits or Limits())
     reason = caught.value.reason
     assert isinstance(reason, str) and reason.strip(), "the reason must be a non-empty sentence"
     assert str(caught.value) == reason
@@ -228,9 +230,9 @@ def test_declared_size_that_lies_is_caught(tmp_path):
     directory = struct.unpack_from("<L", data, eocd_offset(data) + 16)[0]
     entry = directory
     while True:
-        assert data[entry:entry + 4] == b"PK\x01\x02"
+        assert data[entry : entry + 4] == b"PK\x01\x02"
         name_length, extra_length, comment_length = struct.unpack_from("<3H", data, entry + 28)
-        if data[entry + 46:entry + 46 + name_length] == b"word/media/image1.bin":
+        if data[entry + 46 : entry + 46 + name_length] == b"word/media/image1.bin":
             break
         entry += 46 + name_length + extra_length + comment_length
     struct.pack_into("<L", data, entry + 24, 100)
@@ -391,7 +393,9 @@ def test_dtd_in_package_relationships_is_refused(tmp_path):
     assert_invalid(path, "docx", contains="_rels/.rels")
 
 
-@pytest.mark.parametrize(("made", "checked_as"), [("xlsx", "docx"), ("docx", "xlsx"), ("pptx", "xlsm"), ("xlsx", "pptx")])
+@pytest.mark.parametrize(
+    ("made", "checked_as"), [("xlsx", "docx"), ("docx", "xlsx"), ("pptx", "xlsm"), ("xlsx", "pptx")]
+)
 def test_family_mismatch(tmp_path, made, checked_as):
     path = write(tmp_path, f"file.{checked_as}", make_blank(made))
     assert_invalid(path, checked_as, contains=f".{checked_as}")

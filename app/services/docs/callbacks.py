@@ -209,14 +209,16 @@ def _session_closed(file: File, key: str) -> None:
 def _joined(data: dict) -> list[str]:
     """The users a status 1 says connected (action type 1)."""
     actions = data.get("actions") if isinstance(data.get("actions"), list) else []
-    return [a["userid"] for a in actions if isinstance(a, dict) and a.get("type") == 1
-            and isinstance(a.get("userid"), str)]
+    return [
+        a["userid"] for a in actions if isinstance(a, dict) and a.get("type") == 1 and isinstance(a.get("userid"), str)
+    ]
 
 
 def _someone_left(data: dict, editors: list[str]) -> bool:
     actions = data.get("actions") if isinstance(data.get("actions"), list) else []
     return bool(editors) and any(
-        isinstance(a, dict) and a.get("type") == 0 and a.get("userid") not in editors for a in actions)
+        isinstance(a, dict) and a.get("type") == 0 and a.get("userid") not in editors for a in actions
+    )
 
 
 def _command_later(key: str, command: str, **params) -> None:
@@ -240,10 +242,12 @@ def _fold_intermediate(file: File, key: str) -> None:
     """
     if settings.get("keep_intermediate_versions"):
         return
-    numbers = db.session.scalars(sa.select(SaveReceipt.version_number).where(
-        SaveReceipt.file_id == file.id, SaveReceipt.doc_key == key, SaveReceipt.kind == FORCE)).all()
-    folded = db.session.scalars(file.versions_select().where(
-        FileVersion.number.in_([n for n in numbers if n]))).all()
+    numbers = db.session.scalars(
+        sa.select(SaveReceipt.version_number).where(
+            SaveReceipt.file_id == file.id, SaveReceipt.doc_key == key, SaveReceipt.kind == FORCE
+        )
+    ).all()
+    folded = db.session.scalars(file.versions_select().where(FileVersion.number.in_([n for n in numbers if n]))).all()
     retention.purge(list(folded))  # never the head; the blobs go once the rows are gone
 
 
@@ -271,8 +275,9 @@ def _authorised(file: File, data: dict) -> bool:
     copy), never made the head silently. A save that names nobody is taken as the session's.
     """
     actions = data.get("actions") if isinstance(data.get("actions"), list) else []
-    named = set(_user_ids(data)) | {a["userid"] for a in actions if isinstance(a, dict)
-                                    and isinstance(a.get("userid"), str)}
+    named = set(_user_ids(data)) | {
+        a["userid"] for a in actions if isinstance(a, dict) and isinstance(a.get("userid"), str)
+    }
     return not named or any(rights.may_change(rights.participant_level(file, person)) for person in named)
 
 
@@ -298,8 +303,10 @@ def _dedupe(kind: str, data: dict) -> str:
 def _receipt(file: File, key: str, kind: str, dedupe: str) -> SaveReceipt | None:
     return db.session.scalar(
         sa.select(SaveReceipt).where(
-            SaveReceipt.file_id == file.id, SaveReceipt.doc_key == key,
-            SaveReceipt.kind == kind, SaveReceipt.dedupe == dedupe,
+            SaveReceipt.file_id == file.id,
+            SaveReceipt.doc_key == key,
+            SaveReceipt.kind == kind,
+            SaveReceipt.dedupe == dedupe,
         )
     )
 
@@ -405,8 +412,9 @@ def _fetch_changes(file: File, data: dict) -> str | None:
         return None
 
 
-def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data: dict, path: str,
-                 changes: str | None = None) -> str:
+def _commit_save(
+    file: File, key: str, status: int, kind: str, dedupe: str, data: dict, path: str, changes: str | None = None
+) -> str:
     files.lock(file)
     if _finalised(file, key) or _receipt(file, key, kind, dedupe):
         db.session.rollback()
@@ -416,7 +424,10 @@ def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data
     authorised = _authorised(file, data)
     history = data.get("history")
     version = files.store_version(
-        file, path, author, "save" if kind == FINAL else "forcesave",
+        file,
+        path,
+        author,
+        "save" if kind == FINAL else "forcesave",
         rotate_key=kind == FINAL,
         session_key=key,
         history_json=json.dumps(history) if isinstance(history, dict) else None,
@@ -426,8 +437,7 @@ def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data
         keys.rotate(file)  # the session is over: the next opener must not land on its old key
     if changes:
         version.changes_storage_key = storage.store(changes, f"changes/{file.id}")
-    db.session.add(SaveReceipt(file_id=file.id, doc_key=key, kind=kind, dedupe=dedupe,
-                               version_number=version.number))
+    db.session.add(SaveReceipt(file_id=file.id, doc_key=key, kind=kind, dedupe=dedupe, version_number=version.number))
     if kind == FINAL and current:
         file.end_editing()
     if kind == FINAL:
@@ -437,8 +447,14 @@ def _commit_save(file: File, key: str, status: int, kind: str, dedupe: str, data
     if current and kind == FINAL and authorised:  # an unauthorised save includes nothing to fold into
         transaction.after_commit(lambda: _fold_intermediate(file, key))
     outcome = _commit_receipt()
-    log.info("file %s key %s: status %s stored as version %s%s", file.id, key, status,
-             number, "" if current and authorised else " (conflict copy)")
+    log.info(
+        "file %s key %s: status %s stored as version %s%s",
+        file.id,
+        key,
+        status,
+        number,
+        "" if current and authorised else " (conflict copy)",
+    )
     return outcome
 
 
@@ -458,20 +474,23 @@ def _commit_receipt() -> str:
     return "stored"
 
 
-def _tell_about_save(file: File, data: dict, author: User | None, number: int, current: bool,
-                     authorised: bool) -> None:
+def _tell_about_save(file: File, data: dict, author: User | None, number: int, current: bool, authorised: bool) -> None:
     """The notice in the thread (and notifications for copies kept aside), once the save is durable."""
     name = _author_name(author, data)
     if current and authorised:
         posts.notice(file, f"{file.title} was updated by {name}: version {number}", author)
         return
     if current:
-        text = (f"{file.title}: changes by {name}, who may no longer change it, were kept as version "
-                f"{number} beside the current version (conflict copy)")
+        text = (
+            f"{file.title}: changes by {name}, who may no longer change it, were kept as version "
+            f"{number} beside the current version (conflict copy)"
+        )
         recipients = {file.owner_id}
     else:
-        text = (f"{file.title}: changes by {name} were made to an older version and "
-                f"were kept as version {number} (conflict copy)")
+        text = (
+            f"{file.title}: changes by {name} were made to an older version and "
+            f"were kept as version {number} (conflict copy)"
+        )
         recipients = {file.owner_id, author.id if author else None}
     posts.notice(file, text, author)
     for user_id in recipients - {None}:
@@ -484,8 +503,11 @@ def _forcesave_holds_it(file: File, key: str) -> bool:
     Only if that force-save was stored (Docs does not retry force-saves we failed) and, for the
     live session, became the head (one kept aside as a conflict copy still needs the final save).
     """
-    newest = db.session.scalar(sa.select(sa.func.max(SaveReceipt.version_number)).where(
-        SaveReceipt.file_id == file.id, SaveReceipt.doc_key == key, SaveReceipt.kind == FORCE))
+    newest = db.session.scalar(
+        sa.select(sa.func.max(SaveReceipt.version_number)).where(
+            SaveReceipt.file_id == file.id, SaveReceipt.doc_key == key, SaveReceipt.kind == FORCE
+        )
+    )
     return newest is not None and (key != file.doc_key or newest == file.version)
 
 
@@ -520,13 +542,23 @@ def report_failure(file_id: int, data: dict, reason: str) -> None:
         recipients.add(editor.id)
     since = utcnow() - timedelta(minutes=10)
     for user_id in filter(None, recipients):
-        already = db.session.scalar(sa.select(Notification.id).where(
-            Notification.user_id == user_id, Notification.file_id == file.id,
-            Notification.kind == "save-failed", Notification.created_at >= since))
+        already = db.session.scalar(
+            sa.select(Notification.id).where(
+                Notification.user_id == user_id,
+                Notification.file_id == file.id,
+                Notification.kind == "save-failed",
+                Notification.created_at >= since,
+            )
+        )
         if already is None:
-            notifications.notify(user_id, "save-failed", f"Changes to {file.title} could not be saved yet ({reason}). "
-                                 "The Document Server keeps them; an administrator can recover them.",
-                                 f"/files/{file.id}", file)
+            notifications.notify(
+                user_id,
+                "save-failed",
+                f"Changes to {file.title} could not be saved yet ({reason}). "
+                "The Document Server keeps them; an administrator can recover them.",
+                f"/files/{file.id}",
+                file,
+            )
     transaction.commit()
 
 
@@ -546,12 +578,18 @@ def report_arrival_after_delete(file_id: int, salt: str, data: dict) -> None:
     whoever deleted it, so the changes can be recovered from Docs' forgotten files."""
     if data.get("status") not in (2, 3) or not data.get("url"):
         return
-    gone = db.session.scalar(sa.select(DeletedFile).where(DeletedFile.file_id == file_id, DeletedFile.key_salt == salt)
-                             .order_by(DeletedFile.id.desc()).limit(1))
+    gone = db.session.scalar(
+        sa.select(DeletedFile)
+        .where(DeletedFile.file_id == file_id, DeletedFile.key_salt == salt)
+        .order_by(DeletedFile.id.desc())
+        .limit(1)
+    )
     if gone is None:
         return
-    text = (f"Changes to {gone.title} arrived from the editor after it was deleted. The Document Server keeps "
-            "them; an administrator can recover them into a space from Forgotten files.")
+    text = (
+        f"Changes to {gone.title} arrived from the editor after it was deleted. The Document Server keeps "
+        "them; an administrator can recover them into a space from Forgotten files."
+    )
     for user_id in {gone.owner_id, gone.deleted_by} - {None}:
         notifications.notify(user_id, "save-failed", text)
     transaction.commit()

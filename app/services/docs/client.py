@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 
-from app.services.docs import tokens
-from app.services.docs import links
 from app.services import settings
+from app.services.docs import links
+from app.services.docs import tokens
 from app.services.exceptions import DocsError
 
 COMMAND_ERRORS = {
@@ -80,8 +80,17 @@ def convert(url: str, filetype: str, outputtype: str, key: str, title: str = "")
 
     :raise DocsError: with the meaning of the conversion error code.
     """
-    answer = _post("/converter", {"async": False, "url": url, "filetype": filetype,
-                                  "outputtype": outputtype, "key": key, "title": title or f"check.{filetype}"})
+    answer = _post(
+        "/converter",
+        {
+            "async": False,
+            "url": url,
+            "filetype": filetype,
+            "outputtype": outputtype,
+            "key": key,
+            "title": title or f"check.{filetype}",
+        },
+    )
     if "error" in answer and not answer.get("endConvert"):
         code = answer.get("error")
         raise DocsError(f"conversion failed: {CONVERT_ERRORS.get(code, f'error {code}')}")
@@ -111,17 +120,22 @@ def check_connection(app_scheme: str = "") -> list[Step]:
     app_url = settings.get("app_url_for_docs") or ""
     scheme = app_scheme or urlsplit(app_url).scheme
     if scheme == "https" and public.scheme == "http":
-        steps.append(Step("Mixed content", False,
-                          "This site uses https but Docs uses http: browsers will block the editor."))
+        steps.append(
+            Step("Mixed content", False, "This site uses https but Docs uses http: browsers will block the editor.")
+        )
         return steps
     steps.append(Step("Mixed content", True, "The site and Docs use compatible schemes."))
 
     # One plain answer for every way this can fail (refused, timed out, another service, an
     # unhealthy Docs): the test must not tell an administrator's browser which ports are open.
     try:
-        response = requests.get(settings.docs_internal_url() + "/healthcheck",
-                                timeout=current_app.config["DOCS_TIMEOUT"],
-                                verify=bool(settings.get("verify_tls")), allow_redirects=False, stream=True)
+        response = requests.get(
+            settings.docs_internal_url() + "/healthcheck",
+            timeout=current_app.config["DOCS_TIMEOUT"],
+            verify=bool(settings.get("verify_tls")),
+            allow_redirects=False,
+            stream=True,
+        )
         with response:
             healthy = response.status_code == 200 and response.raw.read(16).strip() == b"true"
     except requests.RequestException:
@@ -145,11 +159,22 @@ def check_connection(app_scheme: str = "") -> list[Step]:
         source = docs_facing_url("backend.blank", token=token)
         result = convert(source, "docx", "docx", f"check_{int(time.time())}_{secrets.token_hex(4)}")
         os.unlink(fetch.download(result, 50 * 1024 * 1024))
-        steps.append(Step("Conversion round trip", True,
-                          "Docs fetched a blank document from this app, converted it, and the app fetched the result."))
+        steps.append(
+            Step(
+                "Conversion round trip",
+                True,
+                "Docs fetched a blank document from this app, converted it, and the app fetched the result.",
+            )
+        )
     except DocsError as exc:
         steps.append(Step("Conversion round trip", False, exc.message))
     except Exception as exc:  # a failed fetch of the result is reported, not raised
-        steps.append(Step("Conversion round trip", False,
-                          f"The app could not fetch the converted file from Docs ({getattr(exc, 'message', '') or exc.__class__.__name__})."))
+        steps.append(
+            Step(
+                "Conversion round trip",
+                False,
+                "The app could not fetch the converted file from Docs "
+                f"({getattr(exc, 'message', '') or exc.__class__.__name__}).",
+            )
+        )
     return steps

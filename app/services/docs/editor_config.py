@@ -12,11 +12,11 @@ from flask import url_for
 
 from app.models import File
 from app.models import User
-from app.services.docs import tokens
 from app.services import formats
-from app.services.docs import links
 from app.services import rights
 from app.services import settings
+from app.services.docs import links
+from app.services.docs import tokens
 from app.services.exceptions import CoeditError
 from app.services.exceptions import NotFoundError
 
@@ -86,8 +86,14 @@ class EditorUnavailableError(CoeditError):
         self.http_status = http_status
 
 
-def open_for(file: File, person: User | Guest, level: str, want: str = "edit", user_agent: str = "",
-             action_link: dict | None = None) -> dict:
+def open_for(
+    file: File,
+    person: User | Guest,
+    level: str,
+    want: str = "edit",
+    user_agent: str = "",
+    action_link: dict | None = None,
+) -> dict:
     """The signed config for this person, the one way into an editor (page, API and share link).
 
     Decides whether and how: the admin's editor-use restriction, the format, Docs' settings, and
@@ -100,8 +106,9 @@ def open_for(file: File, person: User | Guest, level: str, want: str = "edit", u
         raise NotFoundError("No such file.")
     accounts = person.accounts if isinstance(person, Guest) else (person,)
     if not all(rights.may_use_editors(account) for account in accounts):
-        raise EditorUnavailableError("An administrator has not allowed you to use the editors. "
-                                     "You can still download the file.", 403)
+        raise EditorUnavailableError(
+            "An administrator has not allowed you to use the editors. You can still download the file.", 403
+        )
     if formats.document_type(file.ext) is None:
         raise EditorUnavailableError(f"ONLYOFFICE Docs cannot open .{file.ext} files.", 415)
     if not settings.docs_configured():
@@ -116,8 +123,14 @@ def co_editing(guest: bool) -> dict:
     return {"mode": settings.get("coediting_mode"), "change": bool(settings.get("coediting_change"))}
 
 
-def build(file: File, user: User | Guest, level: str, want: str = "edit", user_agent: str = "",
-          action_link: dict | None = None) -> dict:
+def build(
+    file: File,
+    user: User | Guest,
+    level: str,
+    want: str = "edit",
+    user_agent: str = "",
+    action_link: dict | None = None,
+) -> dict:
     """The signed config: a dict ready to hand to DocsAPI.DocEditor."""
     guest = isinstance(user, Guest)
     perms = permissions(file, level)
@@ -154,8 +167,11 @@ def build(file: File, user: User | Guest, level: str, want: str = "edit", user_a
     if guest:
         customization["anonymous"] = {"request": False}  # the share page already asked the name
     else:
-        customization["goback"] = {"url": url_for("spaces.show", space_id=file.space_id, _external=True),
-                                   "text": "Back to the space", "blank": False}
+        customization["goback"] = {
+            "url": url_for("spaces.show", space_id=file.space_id, _external=True),
+            "text": "Back to the space",
+            "blank": False,
+        }
     if action_link:
         config["editorConfig"]["actionLink"] = action_link
     config["token"] = tokens.encode(config, current_app.config["EDITOR_TOKEN_SECONDS"], tokens.BROWSER)

@@ -51,15 +51,18 @@ def rebase(url: str) -> str:
             known = True
             prefix = urlsplit(base).path.rstrip("/")
             if prefix and path.startswith(prefix + "/"):
-                path = path[len(prefix):]
+                path = path[len(prefix) :]
             break
     if not known:
         raise SaveRejectedError("url is not on the configured Document Server", 403)
     lowered = path.lower()
     # Encoded dots, slashes, backslashes or percent signs could climb out of the cache paths
     # once a server decodes them: no real Docs output link needs them.
-    if "\\" in path or any(code in lowered for code in ("%2e", "%2f", "%5c", "%25")) \
-            or posixpath.normpath(path) != path:
+    if (
+        "\\" in path
+        or any(code in lowered for code in ("%2e", "%2f", "%5c", "%25"))
+        or posixpath.normpath(path) != path
+    ):
         raise SaveRejectedError("url path is not canonical", 403)
     if not path.startswith(tuple(current_app.config["SAVE_ALLOWED_PATH_PREFIXES"])):
         raise SaveRejectedError("url is not a Document Server output link", 403)

@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from app import transaction
-
 from app.extensions import db
 from app.models import DeletedFile
 from app.models import DocKey
@@ -32,18 +31,18 @@ from app.models import FileVersion
 from app.models import SaveReceipt
 from app.models import Space
 from app.models import User
+from app.services import files
+from app.services import formats
+from app.services import posts
+from app.services import settings
+from app.services import validation
 from app.services.docs import client
 from app.services.docs import fetch
-from app.services import files
-from app.services.storage import remove_leftovers
-from app.services import formats
-from app.services import settings
-from app.services import posts
-from app.services import validation
 from app.services.exceptions import BadRequestError
 from app.services.exceptions import DocsError
 from app.services.exceptions import SaveFailedError
 from app.services.exceptions import SaveRejectedError
+from app.services.storage import remove_leftovers
 
 log = logging.getLogger("coedit.forgotten")
 
@@ -115,8 +114,16 @@ def list_forgotten() -> list[Item]:
     owners = _files_for_keys(keys)
     recovered = _recovered(keys)
     deleted = _deleted_files_for_keys([k for k in keys if k not in owners])
-    return [Item(key=k, file=owners.get(k), current=k in owners and owners[k].doc_key == k,
-                 recovered_as=recovered.get(k), deleted=deleted.get(k)) for k in keys]
+    return [
+        Item(
+            key=k,
+            file=owners.get(k),
+            current=k in owners and owners[k].doc_key == k,
+            recovered_as=recovered.get(k),
+            deleted=deleted.get(k),
+        )
+        for k in keys
+    ]
 
 
 def _deleted_files_for_keys(keys: list[str]) -> dict[str, DeletedFile]:
@@ -126,7 +133,9 @@ def _deleted_files_for_keys(keys: list[str]) -> dict[str, DeletedFile]:
     wanted = set(keys)
     id_list = sorted(ids)
     for start in range(0, len(id_list), _IN_CHUNK):
-        for gone in db.session.scalars(sa.select(DeletedFile).where(DeletedFile.file_id.in_(id_list[start:start + _IN_CHUNK]))):
+        for gone in db.session.scalars(
+            sa.select(DeletedFile).where(DeletedFile.file_id.in_(id_list[start : start + _IN_CHUNK]))
+        ):
             for key in set(json.loads(gone.keys_json or "[]")) & wanted:
                 found[key] = gone
     return found
@@ -136,8 +145,13 @@ def _recovered(keys: list[str]) -> dict[str, int]:
     """key → version number, for the keys already recovered."""
     found: dict[str, int] = {}
     for start in range(0, len(keys), _IN_CHUNK):
-        found.update(db.session.execute(sa.select(SaveReceipt.doc_key, SaveReceipt.version_number).where(
-            SaveReceipt.doc_key.in_(keys[start:start + _IN_CHUNK]), SaveReceipt.kind == RECEIPT)).all())
+        found.update(
+            db.session.execute(
+                sa.select(SaveReceipt.doc_key, SaveReceipt.version_number).where(
+                    SaveReceipt.doc_key.in_(keys[start : start + _IN_CHUNK]), SaveReceipt.kind == RECEIPT
+                )
+            ).all()
+        )
     return found
 
 
@@ -145,7 +159,7 @@ def _files_for_keys(keys: list[str]) -> dict[str, File]:
     """key → File for the keys that belong to a file of ours (current or retired)."""
     found: dict[str, File] = {}
     for start in range(0, len(keys), _IN_CHUNK):
-        chunk = keys[start:start + _IN_CHUNK]
+        chunk = keys[start : start + _IN_CHUNK]
         for key, file in db.session.execute(
             sa.select(DocKey.key, File).join(File, File.id == DocKey.file_id).where(DocKey.key.in_(chunk))
         ):
@@ -178,8 +192,9 @@ def _forgotten_url(key: str) -> str:
         except DocsError:
             listed = [key]
         if key not in listed:
-            raise RecoveryError(f"Docs keeps no forgotten file under the key {key}; it may have been "
-                                "recovered or discarded already.") from None
+            raise RecoveryError(
+                f"Docs keeps no forgotten file under the key {key}; it may have been recovered or discarded already."
+            ) from None
         raise RecoveryError(f"Docs could not hand over the forgotten file: {exc.message}.") from None
     url = answer.get("url")
     if not isinstance(url, str) or not url:
@@ -230,12 +245,13 @@ def _refuse_if_open(key: str) -> None:
         return
     users = answer.get("users")
     if isinstance(users, list) and users:
-        raise RecoveryError("Someone has this document open in Docs right now; its changes will be saved "
-                            "when they close it. Try again later if the file is still listed.")
+        raise RecoveryError(
+            "Someone has this document open in Docs right now; its changes will be saved "
+            "when they close it. Try again later if the file is still listed."
+        )
 
 
-def recover(key: str, actor: User, space: Space | None = None,
-            warnings: list[str] | None = None) -> FileVersion | File:
+def recover(key: str, actor: User, space: Space | None = None, warnings: list[str] | None = None) -> FileVersion | File:
     """Take a forgotten file back into Coedit; returns the new version, or the new file.
 
     If the key belongs to a file, the content becomes that file's new head version
@@ -254,11 +270,14 @@ def recover(key: str, actor: User, space: Space | None = None,
     if file is None and space is None:
         raise RecoveryError(
             "Coedit has no file with this key: it was deleted, or the key belongs to another program using the "
-            "same Document Server. Choose a space to recover it into as a new file, or download it.")
+            "same Document Server. Choose a space to recover it into as a new file, or download it."
+        )
     url_ext = _ext_in_url(url)
     if file is not None and url_ext and url_ext != file.ext:
-        raise RecoveryError(f"Docs kept a .{url_ext} file for {file.title}; it cannot become a version of a "
-                            f".{file.ext} file. Download it instead.")
+        raise RecoveryError(
+            f"Docs kept a .{url_ext} file for {file.title}; it cannot become a version of a "
+            f".{file.ext} file. Download it instead."
+        )
     ext = file.ext if file is not None else url_ext
     if not ext:
         raise RecoveryError("The type of the forgotten file cannot be told from its link. Download it instead.")
@@ -285,25 +304,34 @@ def _as_version(file: File, key: str, path: str, actor: User) -> FileVersion:
     files.lock(file)
     # A receipt makes recovery happen once: a double click, or two admins at once, queue on the
     # lock and the second finds the first's receipt (the unique key backs this up).
-    done = db.session.scalar(sa.select(SaveReceipt.version_number).where(
-        SaveReceipt.file_id == file.id, SaveReceipt.doc_key == key, SaveReceipt.kind == RECEIPT,
-        SaveReceipt.dedupe == RECEIPT))
+    done = db.session.scalar(
+        sa.select(SaveReceipt.version_number).where(
+            SaveReceipt.file_id == file.id,
+            SaveReceipt.doc_key == key,
+            SaveReceipt.kind == RECEIPT,
+            SaveReceipt.dedupe == RECEIPT,
+        )
+    )
     if done is not None:
         db.session.rollback()
-        raise RecoveryError(f"These changes were already recovered as version {done} of {file.title}; "
-                            "discard Docs' copy if it is still listed.")
+        raise RecoveryError(
+            f"These changes were already recovered as version {done} of {file.title}; "
+            "discard Docs' copy if it is still listed."
+        )
     was_current = file.doc_key == key
     version = files.store_version(file, path, actor, SOURCE)
-    db.session.add(SaveReceipt(file_id=file.id, doc_key=key, kind=RECEIPT, dedupe=RECEIPT,
-                               version_number=version.number))
+    db.session.add(
+        SaveReceipt(file_id=file.id, doc_key=key, kind=RECEIPT, dedupe=RECEIPT, version_number=version.number)
+    )
     if was_current:
         # The failed final save never told us the session closed: nobody edits under this key now.
         file.end_editing()
     text = f"{actor.display_name} recovered unsaved changes to {file.title} as version {version.number}"
     transaction.after_commit(lambda: posts.notice(file, text, actor))
     _commit("These changes were recovered at the same moment by someone else.")
-    log.info("file %s: forgotten file of key %s recovered as version %s by %s", file.id, key, version.number,
-             actor.username)
+    log.info(
+        "file %s: forgotten file of key %s recovered as version %s by %s", file.id, key, version.number, actor.username
+    )
     return version
 
 
@@ -323,11 +351,11 @@ def _as_new_file(space: Space, title: str, ext: str, path: str, actor: User) -> 
     db.session.add(file)
     db.session.flush()  # the id names the key and the storage prefix
     files.store_version(file, path, actor, SOURCE)
-    transaction.after_commit(lambda: posts.notice(
-        file, f"{actor.display_name} recovered unsaved changes as a new file, {title}", actor))
+    transaction.after_commit(
+        lambda: posts.notice(file, f"{actor.display_name} recovered unsaved changes as a new file, {title}", actor)
+    )
     _commit()
-    log.info("forgotten file recovered as new file %s (%s) in space %s by %s", file.id, title, space.id,
-             actor.username)
+    log.info("forgotten file recovered as new file %s (%s) in space %s by %s", file.id, title, space.id, actor.username)
     return file
 
 
@@ -349,8 +377,10 @@ def _delete_quietly(key: str) -> str:
         client.command("deleteForgotten", key=key)
     except DocsError as exc:
         log.warning("forgotten file of key %s recovered but not deleted from Docs: %s", key, exc.message)
-        return (f"The changes were recovered, but Docs did not delete its copy ({exc.message}); "
-                "discard it from the list once it is no longer needed.")
+        return (
+            f"The changes were recovered, but Docs did not delete its copy ({exc.message}); "
+            "discard it from the list once it is no longer needed."
+        )
     return ""
 
 

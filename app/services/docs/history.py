@@ -14,26 +14,30 @@ from flask import current_app
 from app.extensions import db
 from app.models import File
 from app.models import FileVersion
-from app.services.docs import tokens
-from app.services.docs import links
 from app.services import rights
 from app.services import settings
+from app.services.docs import links
+from app.services.docs import tokens
 from app.services.docs.editor_config import docs_facing_url
 
 
 def _versions(file: File) -> list[FileVersion]:
     """The versions that were the file's head at some point (conflict copies stand aside)."""
-    return list(db.session.scalars(
-        sa.select(FileVersion).where(FileVersion.file_id == file.id, FileVersion.is_conflict.is_(False))
-        .order_by(FileVersion.number)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(FileVersion)
+            .where(FileVersion.file_id == file.id, FileVersion.is_conflict.is_(False))
+            .order_by(FileVersion.number)
+        )
+    )
 
 
 def history_key(file: File, version: FileVersion) -> str:
     if version.number == file.version:
         return file.doc_key
     digest = hashlib.sha256(
-        f"{settings.installation_id()}:{file.id}:{version.number}:{version.sha256}".encode()).hexdigest()
+        f"{settings.installation_id()}:{file.id}:{version.number}:{version.sha256}".encode()
+    ).hexdigest()
     return f"{file.id}-h{version.number}-{digest[:32]}"
 
 
@@ -45,8 +49,10 @@ def refresh_history(file: File) -> dict:
             "version": version.number,
             "key": history_key(file, version),
             "created": version.created_at.strftime("%Y-%m-%d %H:%M"),
-            "user": {"id": str(version.author_id) if version.author_id else "", "name":
-                     version.author.display_name if version.author else "Unknown"},
+            "user": {
+                "id": str(version.author_id) if version.author_id else "",
+                "name": version.author.display_name if version.author else "Unknown",
+            },
         }
         history = json.loads(version.history_json) if version.history_json else None
         if isinstance(history, dict) and history.get("changes") and history.get("serverVersion"):
@@ -73,15 +79,23 @@ def history_data(file: File, number: int, who: str, level: str) -> dict:
     if index is None:
         return {"version": number, "error": f"There is no version {number}."}
     version = versions[index]
-    data = {"version": number, "key": history_key(file, version), "fileType": file.ext,
-            "url": _version_url(file, version, who)}
+    data = {
+        "version": number,
+        "key": history_key(file, version),
+        "fileType": file.ext,
+        "url": _version_url(file, version, who),
+    }
     if index > 0:
         previous = versions[index - 1]
-        data["previous"] = {"key": history_key(file, previous), "fileType": file.ext,
-                            "url": _version_url(file, previous, who)}
+        data["previous"] = {
+            "key": history_key(file, previous),
+            "fileType": file.ext,
+            "url": _version_url(file, previous, who),
+        }
         if version.changes_storage_key and rights.may_download(file, level):
             token = links.sign("changes", f=file.id, s=file.key_salt, v=version.number, u=who)
-            data["changesUrl"] = docs_facing_url("backend.history_changes", file_id=file.id,
-                                                 number=version.number, token=token)
+            data["changesUrl"] = docs_facing_url(
+                "backend.history_changes", file_id=file.id, number=version.number, token=token
+            )
     data["token"] = tokens.encode(data, current_app.config["HISTORY_LINK_SECONDS"], tokens.BROWSER)
     return data

@@ -1,8 +1,9 @@
 """Document keys: one per file version and session, never reused.
 
 A key is a SHA-256 over the installation id, the file id (with a random per-file salt,
-as ids can be reused), the stored version and a per-file serial that grows with every rotation, so it is the same for every
-worker and after restarts, unique across installations sharing one Docs, and a
+as ids can be reused), the stored version and a per-file serial that grows with every
+rotation, so it is the same for every worker and after restarts, unique across
+installations sharing one Docs, and a
 retired key never comes back.
 """
 

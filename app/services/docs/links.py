@@ -4,10 +4,10 @@ A token names its purpose in the signature's salt, so a download token is no
 callback token and neither is a history link, and binds the file (and version).
 """
 
+from flask import current_app
 from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
-from flask import current_app
 
 from app.extensions import db
 from app.models import File

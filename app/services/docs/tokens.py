@@ -47,14 +47,18 @@ def decode(token: str) -> dict:
         raise ForbiddenError("no token")
     config = current_app.config
     try:
-        claims = jwt.decode(token, secret, algorithms=ALGORITHMS, leeway=config["DOCS_JWT_LEEWAY"],
-                            options={"require": ["exp", "iat"]})
+        claims = jwt.decode(
+            token, secret, algorithms=ALGORITHMS, leeway=config["DOCS_JWT_LEEWAY"], options={"require": ["exp", "iat"]}
+        )
     except jwt.ExpiredSignatureError:
         raise ForbiddenError("token expired") from None
     except jwt.InvalidTokenError as exc:
         raise ForbiddenError(f"invalid token ({exc.__class__.__name__})") from None
-    if not isinstance(claims["exp"], int | float) or not isinstance(claims["iat"], int | float) \
-            or claims["exp"] - claims["iat"] > config["DOCS_JWT_MAX_LIFETIME"]:
+    if (
+        not isinstance(claims["exp"], int | float)
+        or not isinstance(claims["iat"], int | float)
+        or claims["exp"] - claims["iat"] > config["DOCS_JWT_MAX_LIFETIME"]
+    ):
         raise ForbiddenError("token lives too long")
     payload = claims.get("payload")
     if AUDIENCE_CLAIM in claims or (isinstance(payload, dict) and AUDIENCE_CLAIM in payload):
@@ -83,7 +87,7 @@ def header_name() -> str:
 
 def token_from_header(headers) -> str:
     value = headers.get(header_name(), "")
-    return value[len(HEADER_PREFIX):] if value.startswith(HEADER_PREFIX) else value
+    return value[len(HEADER_PREFIX) :] if value.startswith(HEADER_PREFIX) else value
 
 
 def request_headers(payload: dict) -> dict:

@@ -15,7 +15,6 @@ from typing import BinaryIO
 
 from app.services.exceptions import StorageError
 
-
 _HOST = socket.gethostname().replace("-", "_")[:40]
 
 
@@ -33,9 +32,13 @@ def _orphaned(name: str) -> bool:
     return False
 
 
-WRITE_FAILURES = {errno.ENOSPC: "the storage is full", errno.EDQUOT: "the storage quota is used up",
-                  errno.EROFS: "the storage is read-only", errno.EACCES: "the storage is not writable",
-                  errno.EPERM: "the storage is not writable"}
+WRITE_FAILURES = {
+    errno.ENOSPC: "the storage is full",
+    errno.EDQUOT: "the storage quota is used up",
+    errno.EROFS: "the storage is read-only",
+    errno.EACCES: "the storage is not writable",
+    errno.EPERM: "the storage is not writable",
+}
 
 
 @contextlib.contextmanager
