@@ -15,7 +15,16 @@ from app.services.exceptions import BadRequestError
 
 
 def init_app(app) -> None:
-    for command in (create_user, create_token, disable_user, sign_out, check_docs, seed_demo, purge_versions):
+    for command in (
+        create_user,
+        create_token,
+        disable_user,
+        sign_out,
+        check_docs,
+        seed_demo,
+        purge_versions,
+        print_settings,
+    ):
         app.cli.add_command(command)
 
 
@@ -198,3 +207,11 @@ def _size(n: int) -> str:
     if n < 1024 * 1024:
         return f"{n / 1024:.1f} KB"
     return f"{n / (1024 * 1024):.1f} MB"
+
+
+@click.command("settings")
+def print_settings() -> None:
+    """Print every setting with its default and meaning (the README's table)."""
+    from app.config import markdown_table
+
+    click.echo(markdown_table())

@@ -7,16 +7,11 @@ from flask import current_app
 from app.services.storage.base import Storage
 from app.services.storage.local import LocalStorage
 
-BACKENDS = {"local": LocalStorage}
-
 
 def init_app(app) -> None:
     """Build the backend once per process; sweep temporary files a crash left behind."""
-    backend = app.config.get("STORAGE_BACKEND", "local")
-    if backend not in BACKENDS:
-        raise RuntimeError(f"unknown storage backend {backend!r}")
-    root = app.config.get("STORAGE_DIR") or os.path.join(app.instance_path, "storage")
-    storage = BACKENDS[backend](root)
+    root = app.config["STORAGE_DIR"] or os.path.join(app.instance_path, "storage")
+    storage = LocalStorage(root)
     storage.sweep_temp(app.config["TEMP_MAX_AGE_SECONDS"])
     app.extensions["coedit_storage"] = storage
 
