@@ -47,8 +47,12 @@ def _failed_sign_in(_response) -> bool:
     return bool(g.get("sign_in_failed"))
 
 
-def _refused(response) -> bool:
-    return response.status_code in (401, 403)
+def _wrong_password(response) -> bool:
+    return response.status_code == 403
+
+
+def _unauthenticated(response) -> bool:
+    return response.status_code == 401
 
 
 def _wrap(limits: list):
@@ -86,18 +90,18 @@ share_link_password = _wrap(
             _setting("RATELIMIT_SHARE_PASSWORD"),
             key_func=_share_link,
             methods=["POST"],
-            deduct_when=_refused,
+            deduct_when=_wrong_password,
             scope="share-password",
         )
     ]
 )
-# Refused API calls (a wrong token) per address, and every call per token holder: for the API blueprint.
+# API calls without a valid token per address, and every call per token holder: for the API blueprint.
 api = _wrap(
     [
         limiter.limit(
             _setting("RATELIMIT_API_TOKEN_FAILURES"),
             key_func=_address,
-            deduct_when=_refused,
+            deduct_when=_unauthenticated,
             scope="api-token-failures",
         ),
         limiter.limit(_setting("RATELIMIT_API"), key_func=_person, scope="api"),

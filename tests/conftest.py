@@ -2,6 +2,9 @@
 
 import os
 import shutil
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 
 import pytest
 import sqlalchemy as sa
@@ -199,3 +202,84 @@ def browser():
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+# --- the rights matrix's people: every role a file knows ----------------------------------
+
+# Role -> (level set on the file, space role)
+MEMBERS = {
+    "alice": (None, "owner"),  # owner of the file and the space
+    "dave": (None, "admin"),  # space admin
+    "bob": ("edit", "member"),  # member with an override
+    "erin": ("review", "member"),
+    "fred": ("comment", "member"),
+    "gail": ("fill", "member"),
+    "hank": (None, "member"),  # follows the default: read
+    "ivy": ("none", "member"),  # override: no access
+}
+EXPECTED_MODE = {
+    "alice": "edit",
+    "dave": "edit",
+    "bob": "edit",
+    "erin": "edit",
+    "fred": "edit",
+    "gail": "edit",
+    "hank": "view",
+}
+
+
+@pytest.fixture
+def matrix(world):
+    from app.extensions import db
+    from app.models import ApiToken
+    from app.models import Membership
+    from app.models import User
+
+    def add_people():
+        space_id = world.space_id
+        for name, (_, role) in MEMBERS.items():
+            if name in world.user_ids:
+                continue
+            user = User(username=name, display_name=name.title())
+            user.set_password("pw-" + name)
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(Membership(space_id=space_id, user_id=user.id, role=role))
+            token, plain = ApiToken.issue(user)
+            db.session.add(token)
+            world.tokens[name] = plain
+            world.user_ids[name] = user.id
+        db.session.commit()
+
+    world.query(add_people)
+    doc = world.create_document("alice", "Matrix")
+    for name, (level, _) in MEMBERS.items():
+        if level:
+            world.set_level(doc["id"], name, level)
+    links = {}
+    for mode in ("view", "edit"):
+        links[mode] = (
+            world.client()
+            .post(f"/api/v1/files/{doc['id']}/links", json={"mode": mode}, headers=world.api("alice"))
+            .get_json()
+        )
+    for state in ("revoked", "expired"):
+        links[state] = (
+            world.client()
+            .post(f"/api/v1/files/{doc['id']}/links", json={"mode": "edit"}, headers=world.api("alice"))
+            .get_json()
+        )
+    world.client().delete(f"/api/v1/files/{doc['id']}/links/{links['revoked']['id']}", headers=world.api("alice"))
+
+    def expire():
+        from app.models import ShareLink
+
+        db.session.execute(
+            sa.update(ShareLink)
+            .where(ShareLink.id == links["expired"]["id"])
+            .values(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1))
+        )
+        db.session.commit()
+
+    world.query(expire)
+    return {"doc": doc, "links": links}

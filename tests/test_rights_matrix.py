@@ -1,4 +1,4 @@
-"""The rights matrix (issue 4): every role against every surface, and every route accounted for.
+"""The rights matrix: every role against every surface, and every route accounted for.
 
 Roles: owner, space admin, members with each level, a member with an override, a member with
 no access, a non-member, guests with a view or an edit link, revoked and expired links.
@@ -6,94 +6,13 @@ Surfaces: file page, editor page, editor-config API, content download, Docs' dow
 rights changes. A route added without a rule here fails ``test_every_route_has_a_rule``.
 """
 
-from datetime import datetime
-from datetime import timedelta
-from datetime import timezone
-
 import pytest
 import requests
-import sqlalchemy as sa
 
+from tests.conftest import EXPECTED_MODE
+from tests.conftest import MEMBERS
 from tests.helpers import docs_token
 from tests.test_editor_page import page_config
-
-# Role -> (level set on the file, space role)
-MEMBERS = {
-    "alice": (None, "owner"),  # owner of the file and the space
-    "dave": (None, "admin"),  # space admin
-    "bob": ("edit", "member"),  # member with an override
-    "erin": ("review", "member"),
-    "fred": ("comment", "member"),
-    "gail": ("fill", "member"),
-    "hank": (None, "member"),  # follows the default: read
-    "ivy": ("none", "member"),  # override: no access
-}
-EXPECTED_MODE = {
-    "alice": "edit",
-    "dave": "edit",
-    "bob": "edit",
-    "erin": "edit",
-    "fred": "edit",
-    "gail": "edit",
-    "hank": "view",
-}
-
-
-@pytest.fixture
-def matrix(world):
-    from app.extensions import db
-    from app.models import ApiToken
-    from app.models import Membership
-    from app.models import User
-
-    def add_people():
-        space_id = world.space_id
-        for name, (_, role) in MEMBERS.items():
-            if name in world.user_ids:
-                continue
-            user = User(username=name, display_name=name.title())
-            user.set_password("pw-" + name)
-            db.session.add(user)
-            db.session.flush()
-            db.session.add(Membership(space_id=space_id, user_id=user.id, role=role))
-            token, plain = ApiToken.issue(user)
-            db.session.add(token)
-            world.tokens[name] = plain
-            world.user_ids[name] = user.id
-        db.session.commit()
-
-    world.query(add_people)
-    doc = world.create_document("alice", "Matrix")
-    for name, (level, _) in MEMBERS.items():
-        if level:
-            world.set_level(doc["id"], name, level)
-    links = {}
-    for mode in ("view", "edit"):
-        links[mode] = (
-            world.client()
-            .post(f"/api/v1/files/{doc['id']}/links", json={"mode": mode}, headers=world.api("alice"))
-            .get_json()
-        )
-    for state in ("revoked", "expired"):
-        links[state] = (
-            world.client()
-            .post(f"/api/v1/files/{doc['id']}/links", json={"mode": "edit"}, headers=world.api("alice"))
-            .get_json()
-        )
-    world.client().delete(f"/api/v1/files/{doc['id']}/links/{links['revoked']['id']}", headers=world.api("alice"))
-
-    def expire():
-        from app.models import ShareLink
-
-        db.session.execute(
-            sa.update(ShareLink)
-            .where(ShareLink.id == links["expired"]["id"])
-            .values(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1))
-        )
-        db.session.commit()
-
-    world.query(expire)
-    return {"doc": doc, "links": links}
 
 
 def docs_fetch(url):

@@ -1,4 +1,5 @@
-"""Security and reliability cases of the reference security.md (§7, §8) not covered elsewhere.
+"""Security and reliability cases of the shared security reference (its attack and reliability lists)
+not covered elsewhere.
 
 Each test names its case ID. Cases already covered live in test_callbacks.py,
 test_backend_download.py, test_rights_matrix.py, test_share_links.py, test_site.py,

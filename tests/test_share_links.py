@@ -1,4 +1,4 @@
-"""Share links (issue 4, security cases SL-1 to SL-6): managers create and revoke view and edit
+"""Share links (security cases SL-1 to SL-6): managers create and revoke view and edit
 links; a guest opens one without an account, under a name they give, in strict co-editing."""
 
 import hashlib

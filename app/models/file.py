@@ -13,7 +13,7 @@ from app.models.base import utcnow
 from app.models.space import Space
 from app.models.user import User
 
-# Rights a person can hold on a file, weakest first (issue 4 adds the dialog).
+# Rights a person can hold on a file, weakest first.
 LEVELS = ("none", "read", "fill", "comment", "review", "edit")
 
 
@@ -103,7 +103,7 @@ class FileVersion(Base):
     source: so.Mapped[str] = so.mapped_column(sa.String(16))
     # The document key this content was edited under (history needs it).
     doc_key: so.Mapped[str] = so.mapped_column(sa.String(128), default="")
-    # Saves from Docs: the callback's history object and the stored changes zip (issue 5).
+    # Saves from Docs: the callback's history object and the stored changes zip (version history).
     history_json: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
     changes_storage_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
     # A save from an outdated session, kept beside the head rather than over it.
@@ -113,7 +113,7 @@ class FileVersion(Base):
 
 
 class FileRight(Base):
-    """A per-person override of the file's default level (issue 4)."""
+    """A per-person override of the file's default level."""
 
     __tablename__ = "file_right"
     __table_args__ = (sa.UniqueConstraint("file_id", "user_id", name="uq_file_right_file_user"),)

@@ -2,7 +2,8 @@
 
 When Docs cannot deliver a session's final save (status 2) — the app was down for
 all four attempts, or refused the save — it keeps the assembled document as a
-"forgotten" file under the session's document key (protocol §3.4, §6). Nothing is
+"forgotten" file under the session's document key (the callback protocol; the command
+service's getForgotten). Nothing is
 lost, but nothing reaches the file either until someone acts. This module lets an
 administrator see those files (``getForgottenList``), take one back as a new
 version of its file — or as a new file when the file is gone — and then remove it
