@@ -185,3 +185,35 @@ def test_a_session_docs_gave_up_on_no_longer_holds_the_file(world):
     world.query(long_ago)  # Docs saves within seconds, retries within a minute: it gave up (or a forgotten file)
     world.client("alice").post(f"/files/{doc['id']}/delete")
     assert world.file(doc["id"]) is None
+
+
+def test_deleting_a_file_removes_every_blob_it_had(world, fake_docs):
+    import os
+
+    from tests.test_download_switch import changes_zip
+
+    doc = world.create_document("alice", "Blobs")
+    config = world.client().get(f"/api/v1/files/{doc['id']}/editor-config", headers=world.api("alice")).get_json()
+    target = {"id": doc["id"], "key": config["document"]["key"]}
+    fake_docs.put("changes.zip", changes_zip())
+    body = save_body(
+        world,
+        fake_docs,
+        target,
+        user="alice",
+        changesurl=f"{fake_docs.url}/cache/files/changes.zip?md5=x&expires=9999999999",
+    )
+    assert send(config["editorConfig"]["callbackUrl"], body).json() == {"error": 0}
+    storage = world.app.config["STORAGE_DIR"]
+
+    def blobs():
+        return [
+            name
+            for sub in ("files", "changes")
+            for _, _, names in os.walk(os.path.join(storage, sub))
+            for name in names
+        ]
+
+    assert len(blobs()) == 3  # two versions and the changes of the second
+    assert world.client("alice").post(f"/files/{doc['id']}/delete").status_code == 302
+    assert blobs() == []

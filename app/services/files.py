@@ -144,7 +144,7 @@ def lock(file: File) -> None:
 
 
 def next_number(file: File) -> int:
-    current = db.session.scalar(sa.select(sa.func.max(FileVersion.number)).where(FileVersion.file_id == file.id))
+    current = db.session.scalar(file.versions_select().with_only_columns(sa.func.max(FileVersion.number)))
     return (current or 0) + 1
 
 
@@ -358,7 +358,14 @@ def delete(file: File, actor: User, force: bool = False) -> None:
         raise ConflictError(
             f"The last changes to {file.title} are still on their way from the editor; try again in a minute."
         )
-    blobs = list(db.session.scalars(sa.select(FileVersion.storage_key).where(FileVersion.file_id == file.id)))
+    blobs = [
+        key
+        for row in db.session.execute(
+            file.versions_select().with_only_columns(FileVersion.storage_key, FileVersion.changes_storage_key)
+        )
+        for key in row
+        if key
+    ]
     doc_keys = list(db.session.scalars(sa.select(DocKey.key).where(DocKey.file_id == file.id)))
     db.session.add(
         DeletedFile(
@@ -380,16 +387,14 @@ def delete(file: File, actor: User, force: bool = False) -> None:
 
 
 def head_version(file: File) -> FileVersion:
-    version = db.session.scalar(
-        sa.select(FileVersion).where(FileVersion.file_id == file.id, FileVersion.number == file.version)
-    )
+    version = db.session.scalar(file.versions_select().where(FileVersion.number == file.version))
     if version is None:
         raise StorageError("the file has no stored version")
     return version
 
 
 def get_version(file: File, number: int) -> FileVersion | None:
-    return db.session.scalar(sa.select(FileVersion).where(FileVersion.file_id == file.id, FileVersion.number == number))
+    return db.session.scalar(file.versions_select().where(FileVersion.number == number))
 
 
 def restore(file: File, number: int, actor: User) -> FileVersion:

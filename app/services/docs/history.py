@@ -8,7 +8,6 @@ so Docs never mixes up two versions (force-saves share their session's live key)
 import hashlib
 import json
 
-import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
@@ -25,9 +24,7 @@ def _versions(file: File) -> list[FileVersion]:
     """The versions that were the file's head at some point (conflict copies stand aside)."""
     return list(
         db.session.scalars(
-            sa.select(FileVersion)
-            .where(FileVersion.file_id == file.id, FileVersion.is_conflict.is_(False))
-            .order_by(FileVersion.number)
+            file.versions_select().where(FileVersion.is_conflict.is_(False)).order_by(FileVersion.number)
         )
     )
 
