@@ -55,7 +55,21 @@ def load_config(app: Flask, config: dict | None) -> None:
         app.instance_path, "coedit.db"
     )
     if not app.config["SECRET_KEY"]:
+        if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            # Several instances share such a database: a secret made by one would reject the
+            # sessions and signed links of the others.
+            raise RuntimeError(
+                "COEDIT_SECRET_KEY must be set when the database is not SQLite: every instance needs the same "
+                "secret to accept the others' sessions and signed links."
+            )
         app.config["SECRET_KEY"] = _instance_secret(app)
+    if app.config["PROXY_HOPS"]:
+        # Behind PROXY_HOPS trusted proxies, take the client's address and the scheme and host it
+        # used from X-Forwarded-* (rate limits count per client; links point where people go).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
     if not app.config["RATELIMIT_STORAGE_URI"]:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

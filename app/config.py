@@ -30,7 +30,18 @@ SETTINGS = (
     ),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the database. Default: SQLite in the instance folder."),
     Setting("STORAGE_DIR", None, "Where file versions are kept. Default: `storage/` in the instance folder."),
-    Setting("REDIS_URL", None, "`redis://host:port/db` shared by every worker and instance (rate-limit counters)."),
+    Setting(
+        "REDIS_URL",
+        None,
+        "`redis://host:port/db` shared by every worker and instance: rate-limit counters "
+        "and when cached settings changed. Without it each machine keeps its own.",
+    ),
+    Setting(
+        "PROXY_HOPS",
+        0,
+        "How many trusted reverse proxies stand in front (nginx: 1); their X-Forwarded-For, "
+        "-Proto, -Host and -Prefix are then believed. 0: none, headers ignored.",
+    ),
     # The Document Server (the admin page edits these unless they are given here).
     Setting("DOCS_URL", None, "Public address of ONLYOFFICE Docs, as browsers reach it."),
     Setting("DOCS_INTERNAL_URL", None, "Address this server uses to reach Docs (default: the public one)."),

@@ -7,15 +7,16 @@ a test) is fixed: the admin page shows it read-only and cannot change it.
 import ipaddress
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
 
+from app import transaction
 from app.extensions import db
 from app.models import Setting
+from app.services import state
 
 
 @dataclass(frozen=True)
@@ -78,17 +79,13 @@ def fixed_keys() -> set[str]:
 _ALL_SETTINGS = sa.select(Setting.key, Setting.value)
 
 
-# Settings change rarely but are read on every editor open: each process keeps them for
-# a few seconds (a save in this process refreshes at once; other workers within CACHE_SECONDS).
-CACHE_SECONDS = 3.0
-
-
 def _stored() -> dict[str, str]:
-    cache = current_app.extensions.setdefault("coedit_settings_cache", {"rows": None, "at": 0.0})
-    now = time.monotonic()
-    if cache["rows"] is None or now - cache["at"] > CACHE_SECONDS:
+    """The stored values, kept by each process until a save anywhere moves their generation."""
+    cache = current_app.extensions.setdefault("coedit_settings_cache", {"rows": None, "generation": None})
+    current = state.generation("settings")
+    if cache["rows"] is None or cache["generation"] != current:
         cache["rows"] = dict(db.session.execute(_ALL_SETTINGS).all())
-        cache["at"] = now
+        cache["generation"] = current
     return cache["rows"]
 
 
@@ -123,6 +120,7 @@ def save(values: dict) -> None:
         else:
             row.value = _encode(value)
     _forget()
+    transaction.after_commit(lambda: state.bump("settings"))  # every process reads them again
 
 
 def installation_id() -> str:

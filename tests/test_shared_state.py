@@ -1,0 +1,92 @@
+"""What several processes of one installation share: a changed setting holds everywhere at once,
+instances need one secret, and only trusted proxies are believed."""
+
+import pytest
+import redis as redis_library
+
+from app import create_app
+from tests.conftest import build_app
+
+REDIS = "redis://127.0.0.1:6379/14"
+
+
+def _second_app(tmp_path, **overrides):
+    """Another process of the same installation: same database, same instance folder."""
+    return build_app(tmp_path, **overrides)
+
+
+def _docs_url(app) -> str:
+    from app.services import settings
+
+    with app.app_context():
+        return settings.get("docs_url")
+
+
+def _save_docs_url(app, url: str) -> None:
+    from app import transaction
+    from app.services import settings
+
+    with app.app_context():
+        settings.save({"docs_url": url})
+        transaction.commit()
+
+
+@pytest.mark.parametrize("shared", ["instance-folder", "redis"])
+def test_a_changed_setting_holds_in_every_process_at_once(open_world, tmp_path, shared):
+    overrides = {"DOCS_JWT_SECRET": None}
+    if shared == "redis":
+        redis_library.Redis.from_url(REDIS).flushdb()
+        overrides["REDIS_URL"] = REDIS
+        open_world.app.config["REDIS_URL"] = REDIS
+    other = _second_app(tmp_path, **overrides)
+    _save_docs_url(open_world.app, "http://docs-one.example")
+    assert _docs_url(other) == "http://docs-one.example"
+    _save_docs_url(open_world.app, "http://docs-two.example")
+    assert _docs_url(other) == "http://docs-two.example"  # no window: the cached copy was told
+    _save_docs_url(other, "http://docs-three.example")
+    assert _docs_url(open_world.app) == "http://docs-three.example"
+
+
+def test_instances_on_a_shared_database_need_one_secret(tmp_path):
+    with pytest.raises(RuntimeError, match="COEDIT_SECRET_KEY must be set"):
+        create_app(
+            {"DATABASE_URL": "postgresql+psycopg://coedit@127.0.0.1/coedit", "SECRET_KEY": None},
+            instance_path=str(tmp_path / "instance"),
+        )
+
+
+def test_forwarded_headers_count_only_behind_a_trusted_proxy(make_world):
+    world = make_world(
+        PROXY_HOPS=0, RATELIMIT_SIGN_IN_PER_ADDRESS="2 per minute", RATELIMIT_SIGN_IN_PER_ACCOUNT="50 per minute"
+    )
+    client = world.app.test_client()
+    # Without trusted proxies a forged X-Forwarded-For does not give a fresh address to guess from.
+    for n in range(2):
+        client.post(
+            "/auth/login", data={"username": "bob", "password": "x"}, headers={"X-Forwarded-For": f"10.0.0.{n}"}
+        )
+    limited = client.post(
+        "/auth/login", data={"username": "bob", "password": "x"}, headers={"X-Forwarded-For": "10.0.0.9"}
+    )
+    assert limited.status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_client_counts_on_its_own(make_world):
+    world = make_world(
+        PROXY_HOPS=1, RATELIMIT_SIGN_IN_PER_ADDRESS="2 per minute", RATELIMIT_SIGN_IN_PER_ACCOUNT="50 per minute"
+    )
+    client = world.app.test_client()
+    for _ in range(2):
+        client.post("/auth/login", data={"username": "bob", "password": "x"}, headers={"X-Forwarded-For": "10.0.0.1"})
+    assert (
+        client.post(
+            "/auth/login", data={"username": "bob", "password": "x"}, headers={"X-Forwarded-For": "10.0.0.1"}
+        ).status_code
+        == 429
+    )
+    assert (
+        client.post(
+            "/auth/login", data={"username": "bob", "password": "x"}, headers={"X-Forwarded-For": "10.0.0.2"}
+        ).status_code
+        == 200
+    )
