@@ -183,6 +183,26 @@ def clear_faults():
     return jsonify(ok=True)
 
 
+@bp.post("/files")
+def put_file():
+    """Store bytes (base64 ``content``, a ``filename``) as Docs' output and return its signed
+    /cache/files link: tests send callbacks naming files Docs really serves."""
+    import base64
+    import binascii
+
+    data = _body()
+    filename = data.get("filename")
+    if not isinstance(filename, str) or not filename or "/" in filename:
+        raise ControlError("give a plain filename", 400)
+    try:
+        content = base64.b64decode(data.get("content") or "", validate=True)
+    except (binascii.Error, TypeError):
+        raise ControlError("content must be base64", 400) from None
+    store = emulator().store
+    file_id = store.put(content, filename, "output")
+    return jsonify(url=store.url(file_id, filename))
+
+
 @bp.post("/reset")
 def reset():
     """Forget sessions, files, logs, faults and conversion results."""

@@ -205,6 +205,13 @@ class EmulatorProcess:
         """``{"keys": [...], "files": {key: signed url}}``."""
         return self._call("GET", "/_emulator/forgotten")
 
+    def put_file(self, content: bytes, filename: str = "output.docx") -> str:
+        """Store bytes as Docs' output and return its signed /cache/files link."""
+        import base64
+
+        body = {"content": base64.b64encode(content).decode(), "filename": filename}
+        return self._call("POST", "/_emulator/files", body)["url"]
+
     def reset(self) -> None:
         """Forget all sessions, files, logs, faults and conversion results."""
         self._call("POST", "/_emulator/reset")
