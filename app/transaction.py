@@ -50,7 +50,10 @@ def commit() -> None:
 
 def after_commit(follow_up: Callable[[], None]) -> None:
     """Run follow_up once the current transaction is committed (never if it is not)."""
-    db.session.info.setdefault(_LATER, []).append(follow_up)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # nothing read or staged yet: a rollback must still end what follow_up waits on
+    session.info.setdefault(_LATER, []).append(follow_up)
 
 
 def stage_blob(key: str) -> None:
