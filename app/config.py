@@ -30,7 +30,38 @@ SETTINGS = (
     ),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the database. Default: SQLite in the instance folder."),
     Setting("STORAGE_DIR", None, "Where file versions are kept. Default: `storage/` in the instance folder."),
-    Setting("REDIS_URL", None, "`redis://host:port/db` shared by every worker and instance (rate-limit counters)."),
+    Setting(
+        "REDIS_URL",
+        None,
+        "`redis://host:port/db` shared by every worker and instance: rate-limit counters, and the job "
+        "broker unless BROKER_URL names another.",
+    ),
+    # Jobs: the work that runs outside a request (app/jobs.py).
+    Setting(
+        "BROKER_URL",
+        None,
+        "Where jobs queue for the workers (`celery -A wsgi:celery worker`), e.g. "
+        "`amqp://user:password@host:5672//` for RabbitMQ. Default: REDIS_URL; without either, jobs run "
+        "in the process that asks for them.",
+    ),
+    Setting(
+        "JOB_QUEUE",
+        "coedit",
+        "Name of the broker's queue for jobs; installations that share a broker need names of their own.",
+    ),
+    Setting(
+        "JOB_VISIBILITY_TIMEOUT",
+        900,
+        "With Redis as the broker: seconds after which a job taken by a worker that died goes to another "
+        "worker; longer than any job runs or waits for its retry (at most 300).",
+    ),
+    Setting(
+        "RETENTION_SCHEDULE_SECONDS",
+        DAY,
+        "How often the workers apply the version retention chosen on the admin page (as "
+        "`purge-versions --apply` does); 0 turns the schedule off. Nothing is removed while retention "
+        "keeps every version.",
+    ),
     # The Document Server (the admin page edits these unless they are given here).
     Setting("DOCS_URL", None, "Public address of ONLYOFFICE Docs, as browsers reach it."),
     Setting("DOCS_INTERNAL_URL", None, "Address this server uses to reach Docs (default: the public one)."),

@@ -8,8 +8,9 @@ commit, so neither can be half done:
   without committing; a blob whose row is deleted (``delete_blob_after_commit``) goes only once
   the deletion is committed.
 - follow-ups (``after_commit``): work that must not fail or undo what was committed (notices and
-  notifications about a save, folding intermediate versions, commands to Docs) runs after it,
-  each in its own transaction; a failure is logged, never reported as a failure of the commit.
+  notifications about a save, folding intermediate versions, handing jobs over: app/jobs.py)
+  runs after it, each in its own transaction; a failure is logged, never reported as a failure of
+  the commit.
 
 A few services commit early through the same ``commit()`` where the protocol needs it and say
 why (a save's receipt must be durable before Docs is answered). ``begin_write()`` starts a write
