@@ -72,6 +72,17 @@ run: $(VENV)/.installed
 		DOCS_EMULATOR_JWT_SECRET="$$COEDIT_DOCS_JWT_SECRET" $(PY) -m docs_emulator --host 127.0.0.1 --port $(DOCS_PORT) &
 		pids+=($$!)
 	fi
+	# Jobs (app/jobs.py): with a broker, a worker runs them and beat schedules retention, each a
+	# process of its own as in production; without one they run inside the app's processes.
+	if [ -n "$${COEDIT_BROKER_URL:-}$${COEDIT_REDIS_URL:-}" ]; then
+		echo "Starting a job worker and the job schedule (celery beat) on the configured broker"
+		$(VENV)/bin/celery -A wsgi:celery worker --loglevel INFO &
+		pids+=($$!)
+		$(VENV)/bin/celery -A wsgi:celery beat --loglevel INFO &
+		pids+=($$!)
+	else
+		echo "No broker (COEDIT_BROKER_URL or COEDIT_REDIS_URL): jobs run in-process, no worker started"
+	fi
 	echo "Coedit on http://127.0.0.1:$(APP_PORT)  (sign in as admin / demo-password, or bob / demo-password)"
 	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(APP_PORT) --access-logfile - wsgi:app &
 	pids+=($$!)
