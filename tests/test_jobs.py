@@ -130,6 +130,7 @@ def enqueue_and_commit(app, *args) -> None:
     with app.app_context():
         jobs.enqueue(job_fixtures.record_when_released, *args)
         transaction.commit()
+    app.extensions["celery"].close()  # the connection it sent the job on
 
 
 def lines(path) -> list[str]:
