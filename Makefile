@@ -40,13 +40,20 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 	fi
 
-# Redis on 127.0.0.1:6379 for the tests that share state between processes: installed (Debian's
-# package) and started when nothing answers there.
+# Redis on 127.0.0.1:6379 and RabbitMQ on 127.0.0.1:5672 for the tests that share state between
+# processes and run job workers on either broker: installed (Debian's packages) and started when
+# nothing answers there.
 services:
 	@if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
 		command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server; }
 		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 		for _ in $$(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.1; done
+	fi
+	if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
+		command -v rabbitmq-server >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq rabbitmq-server; }
+		# The package may have started it already (it takes seconds to listen): start it only if not.
+		$(SUDO) rabbitmqctl -q status >/dev/null 2>&1 || $(SUDO) rabbitmq-server -detached
+		for _ in $$(seq 120); do (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && break; sleep 0.5; done
 	fi
 
 run: $(VENV)/.installed
@@ -64,6 +71,17 @@ run: $(VENV)/.installed
 		echo "Starting the Document Server emulator (a test double, not an editor) on $$COEDIT_DOCS_URL"
 		DOCS_EMULATOR_JWT_SECRET="$$COEDIT_DOCS_JWT_SECRET" $(PY) -m docs_emulator --host 127.0.0.1 --port $(DOCS_PORT) &
 		pids+=($$!)
+	fi
+	# Jobs (app/jobs.py): with a broker, a worker runs them and beat schedules retention, each a
+	# process of its own as in production; without one they run inside the app's processes.
+	if [ -n "$${COEDIT_BROKER_URL:-}$${COEDIT_REDIS_URL:-}" ]; then
+		echo "Starting a job worker and the job schedule (celery beat) on the configured broker"
+		$(VENV)/bin/celery -A wsgi:celery worker --loglevel INFO &
+		pids+=($$!)
+		$(VENV)/bin/celery -A wsgi:celery beat --loglevel INFO &
+		pids+=($$!)
+	else
+		echo "No broker (COEDIT_BROKER_URL or COEDIT_REDIS_URL): jobs run in-process, no worker started"
 	fi
 	echo "Coedit on http://127.0.0.1:$(APP_PORT)  (sign in as admin / demo-password, or bob / demo-password)"
 	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(APP_PORT) --access-logfile - wsgi:app &

@@ -91,6 +91,7 @@ def _instance_secret(app: Flask) -> str:
 
 
 def init_extensions(app: Flask) -> None:
+    from app import jobs
     from app import transaction
     from app.extensions import bootstrap
     from app.extensions import csrf
@@ -108,6 +109,7 @@ def init_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     storage.init_app(app)
     transaction.init_app(app)
+    jobs.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)

@@ -33,14 +33,41 @@ SETTINGS = (
     Setting(
         "REDIS_URL",
         None,
-        "`redis://host:port/db` shared by every worker and instance: rate-limit counters "
-        "and when cached settings changed. Without it each machine keeps its own.",
+        "`redis://host:port/db` shared by every worker and instance: rate-limit counters, when cached "
+        "settings changed, and the job broker unless BROKER_URL names another. Without it each machine "
+        "keeps its own.",
     ),
     Setting(
         "PROXY_HOPS",
         0,
         "How many trusted reverse proxies stand in front (nginx: 1); their X-Forwarded-For, "
         "-Proto, -Host and -Prefix are then believed. 0: none, headers ignored.",
+    ),
+    # Jobs: the work that runs outside a request (app/jobs.py).
+    Setting(
+        "BROKER_URL",
+        None,
+        "Where jobs queue for the workers (`celery -A wsgi:celery worker`), e.g. "
+        "`amqp://user:password@host:5672//` for RabbitMQ. Default: REDIS_URL; without either, jobs run "
+        "in the process that asks for them.",
+    ),
+    Setting(
+        "JOB_QUEUE",
+        "coedit",
+        "Name of the broker's queue for jobs; installations that share a broker need names of their own.",
+    ),
+    Setting(
+        "JOB_VISIBILITY_TIMEOUT",
+        900,
+        "With Redis as the broker: seconds after which a job taken by a worker that died goes to another "
+        "worker; longer than any job runs or waits for its retry (at most 300).",
+    ),
+    Setting(
+        "RETENTION_SCHEDULE_SECONDS",
+        DAY,
+        "How often the workers apply the version retention chosen on the admin page (as "
+        "`purge-versions --apply` does); 0 turns the schedule off. Nothing is removed while retention "
+        "keeps every version.",
     ),
     # The Document Server (the admin page edits these unless they are given here).
     Setting("DOCS_URL", None, "Public address of ONLYOFFICE Docs, as browsers reach it."),

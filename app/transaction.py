@@ -8,8 +8,9 @@ commit, so neither can be half done:
   without committing; a blob whose row is deleted (``delete_blob_after_commit``) goes only once
   the deletion is committed.
 - follow-ups (``after_commit``): work that must not fail or undo what was committed (notices and
-  notifications about a save, folding intermediate versions, commands to Docs) runs after it,
-  each in its own transaction; a failure is logged, never reported as a failure of the commit.
+  notifications about a save, folding intermediate versions, handing jobs over: app/jobs.py)
+  runs after it, each in its own transaction; a failure is logged, never reported as a failure of
+  the commit.
 
 A few services commit early through the same ``commit()`` where the protocol needs it and say
 why (a save's receipt must be durable before Docs is answered). ``begin_write()`` starts a write
@@ -50,7 +51,10 @@ def commit() -> None:
 
 def after_commit(follow_up: Callable[[], None]) -> None:
     """Run follow_up once the current transaction is committed (never if it is not)."""
-    db.session.info.setdefault(_LATER, []).append(follow_up)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # nothing read or staged yet: a rollback must still end what follow_up waits on
+    session.info.setdefault(_LATER, []).append(follow_up)
 
 
 def stage_blob(key: str) -> None:

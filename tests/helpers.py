@@ -11,6 +11,14 @@ from werkzeug.wrappers import Response
 SECRET = "test-secret-0123456789-abcdefghijklmnop"
 
 
+def wait_for(condition, timeout: float = 10.0, what: str = "the condition"):
+    """Poll condition until it holds (jobs run beside the request that asked for them)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
 class LiveServer:
     """Serve a WSGI app on 127.0.0.1 in a thread, on a free port."""
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from docs_emulator.testing import start_emulator
 from tests.helpers import SECRET
 from tests.helpers import docx_text
+from tests.helpers import wait_for
 
 URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -636,7 +637,8 @@ def test_revoking_drops_an_editing_guest_and_keeps_their_edits(live, emulator):
         live.client().delete(f"/api/v1/files/{doc['id']}/links/{link['id']}", headers=live.api("alice")).status_code
         == 204
     )
-    assert emulator.session(key)["users"] == [alice]  # the guest was dropped
+    # The guest is dropped by a job that runs once the revocation is committed.
+    wait_for(lambda: emulator.session(key)["users"] == [alice], what="the guest to be dropped")
     assert client.get(path_of(link) + "/open").status_code == 404
     deadline = time.monotonic() + 10
     while not emulator.callbacks(key=key, status=6):  # the force-save asked for when the guest left

@@ -87,7 +87,7 @@ def test_a_failed_commit_leaves_no_blob_behind_anywhere(world, monkeypatch):
 
 
 def test_only_views_commands_and_the_named_services_commit():
-    """Services stage; commits go through transaction.commit in views, commands, and the services
+    """Services stage; commits go through transaction.commit in views, commands, jobs, and the services
     the protocol makes commit early (callbacks, forgotten-file recovery, the session touch)."""
     allowed_services = {"app/services/docs/callbacks.py", "app/services/docs/forgotten.py", "app/services/accounts.py"}
     offenders = []

@@ -53,6 +53,10 @@ class DocsError(CoeditError):
     http_status = 502
 
 
+class DocsUnreachableError(DocsError):
+    """The Document Server could not be reached or failed (HTTP 5xx): trying again later may work."""
+
+
 class SaveRejectedError(CoeditError):
     """A save from Docs is refused for good: Docs keeps its copy as a forgotten file.
 

@@ -5,7 +5,6 @@ routes Docs calls): ``file_level``/``require`` (may read, may act), ``may_downlo
 ``may_change``, ``may_use_editors``, ``can_manage_file``.
 """
 
-import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -13,7 +12,7 @@ import sqlalchemy.orm as so
 from flask import g
 from flask import url_for
 
-from app import transaction
+from app import jobs
 from app.extensions import db
 from app.models import LEVELS
 from app.models import File
@@ -25,11 +24,8 @@ from app.models.space import MANAGER_ROLES
 from app.models.user import username_key
 from app.services import accounts
 from app.services.exceptions import BadRequestError
-from app.services.exceptions import DocsError
 from app.services.exceptions import ForbiddenError
 from app.services.exceptions import NotFoundError
-
-log = logging.getLogger("coedit.rights")
 
 LEVEL_LABELS = {
     "edit": "Edit",
@@ -366,8 +362,7 @@ def change_rights(
         if LEVELS.index(new) < LEVELS.index(old) and str(uid) in file.editors
     ]
     if lowered:
-        key = file.doc_key
-        transaction.after_commit(lambda: _drop_from_editor(file.id, key, lowered))
+        jobs.enqueue(jobs.drop_from_editor, file.id, file.doc_key, lowered)
     return change
 
 
@@ -376,16 +371,3 @@ def _named(users: dict) -> dict[int, str]:
     keys = [username_key(name) for name in users]
     rows = db.session.execute(sa.select(User.id, User.display_name).where(User.username_key.in_(keys))).all()
     return dict(rows)
-
-
-def _drop_from_editor(file_id: int, key: str, users: list[str]) -> None:
-    """Ask Docs to disconnect these people from the session under key (best effort)."""
-    from app.services import settings
-    from app.services.docs import client
-
-    if not settings.docs_configured():
-        return
-    try:
-        client.command("drop", key=key, users=users)
-    except DocsError as exc:  # the rights changed anyway; new opens follow them
-        log.warning("file %s: could not drop %s from the editor: %s", file_id, users, exc.message)

@@ -20,7 +20,7 @@ from flask import current_app
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
-from app import transaction
+from app import jobs
 from app.extensions import db
 from app.models import File
 from app.models import User
@@ -31,7 +31,6 @@ from app.models.share import ShareLinkUse
 from app.services import rights
 from app.services.exceptions import BadRequestError
 from app.services.exceptions import CoeditError
-from app.services.exceptions import DocsError
 from app.services.exceptions import ForbiddenError
 from app.services.exceptions import NotFoundError
 
@@ -156,28 +155,7 @@ def revoke(link: ShareLink, actor: User) -> None:
         return
     link.revoked_at = utcnow()
     log.info("share link %s for file %s revoked by user %s", link.id, link.file_id, actor.id)
-    transaction.after_commit(lambda: _drop_guests(link))
-
-
-def _drop_guests(link: ShareLink) -> None:
-    """Best effort: ask Docs to disconnect this link's guests who are in the editor now."""
-    from app.services import settings
-    from app.services.docs import client
-
-    file = link.file
-    editing = set(file.editors)
-    if not editing or not settings.docs_configured():
-        return
-    guests = set(db.session.scalars(sa.select(ShareLinkUse.guest_id).where(ShareLinkUse.link_id == link.id)))
-    users = sorted(editing & guests)
-    if not users:
-        return
-    try:
-        client.command("drop", key=file.doc_key, users=users)
-    except DocsError as exc:
-        log.warning(
-            "share link %s revoked, but dropping its guests from file %s failed: %s", link.id, file.id, exc.message
-        )
+    jobs.enqueue(jobs.drop_link_guests, link.id)
 
 
 def links_for(file: File) -> list[ShareLink]:

@@ -16,13 +16,12 @@ commits through ``transaction.commit`` like a view.
 
 import json
 import logging
-import threading
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app
 
+from app import jobs
 from app import transaction
 from app.extensions import db
 from app.models import DeletedFile
@@ -42,13 +41,11 @@ from app.services import settings
 from app.services import share_links
 from app.services import storage
 from app.services import validation
-from app.services.docs import client
 from app.services.docs import fetch
 from app.services.docs import keys
 from app.services.docs import links
 from app.services.docs import tokens
 from app.services.exceptions import BadRequestError
-from app.services.exceptions import DocsError
 from app.services.exceptions import ForbiddenError
 from app.services.exceptions import NotFoundError
 from app.services.exceptions import SaveFailedError
@@ -174,12 +171,15 @@ def _editing(file: File, key: str, data: dict) -> str:
         # with the old config is disconnected at once. Anything they managed to send is caught
         # when the save is stored (_authorised).
         log.warning("file %s: %s joined without the right to change it; dropping them", file.id, refused)
-        _command_later(key, "drop", users=refused)
+        jobs.enqueue(jobs.drop_from_editor, file.id, key, refused)
     if _someone_left(data, editors):
         # The others stay, so no final save comes yet: store the leaver's work now.
-        _command_later(key, "forcesave")
+        jobs.enqueue(jobs.forcesave, file.id, key)
     if editors == file.editors and bool(editors) == (file.editing_since is not None):
-        return "editing"  # nothing new: no write (Docs repeats status 1 on every join and reconnect)
+        # Nothing new: no write (Docs repeats status 1 on every join and reconnect). The commit
+        # only sends the jobs above on their way.
+        transaction.commit()
+        return "editing"
     file.editors = editors
     file.editing_since = (file.editing_since or utcnow()) if editors else None
     _session_seen(file, key)  # the first status 1 opens it; every join or leave keeps it fresh
@@ -219,20 +219,6 @@ def _someone_left(data: dict, editors: list[str]) -> bool:
     return bool(editors) and any(
         isinstance(a, dict) and a.get("type") == 0 and a.get("userid") not in editors for a in actions
     )
-
-
-def _command_later(key: str, command: str, **params) -> None:
-    """Send a command to Docs after this callback is answered (Docs may call us back meanwhile)."""
-    app = current_app._get_current_object()
-
-    def run():
-        with app.app_context():
-            try:
-                client.command(command, key=key, **params)
-            except DocsError as exc:  # a forcesave with "nothing changed" is fine; the final save still comes
-                log.info("%s of %s: %s", command, key, exc.message)
-
-    threading.Thread(target=run, daemon=True).start()
 
 
 def _fold_intermediate(file: File, key: str) -> None:

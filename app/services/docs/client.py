@@ -13,6 +13,7 @@ from app.services import settings
 from app.services.docs import links
 from app.services.docs import tokens
 from app.services.exceptions import DocsError
+from app.services.exceptions import DocsUnreachableError
 
 COMMAND_ERRORS = {
     1: "the document key is missing or unknown",
@@ -51,7 +52,9 @@ def _post(path: str, params: dict) -> dict:
             allow_redirects=False,
         )
     except requests.RequestException as exc:
-        raise DocsError(f"could not reach the Document Server ({exc.__class__.__name__})") from None
+        raise DocsUnreachableError(f"could not reach the Document Server ({exc.__class__.__name__})") from None
+    if response.status_code >= 500:
+        raise DocsUnreachableError(f"the Document Server answered HTTP {response.status_code}")
     if response.status_code != 200:
         raise DocsError(f"the Document Server answered HTTP {response.status_code}")
     try:

@@ -1,0 +1,235 @@
+"""Jobs: the work that runs outside a request, on a Celery worker or, without a broker, in-process.
+
+What runs as a job (the task functions below): the Docs commands that follow a callback (the
+force-save asked for when a co-editor leaves, the drop of someone who rejoined without the right
+to change the file), the drop that follows a rights change or a revoked share link, and, on a
+schedule, the version retention chosen on the admin page.
+
+``enqueue(task, *args)`` hands a job over once the current transaction commits (never if it does
+not), so a job never looks for rows that are not there yet:
+
+- with a broker (``BROKER_URL``, else ``REDIS_URL``) Celery queues it and any worker runs it
+  (``celery -A wsgi:celery worker``; ``celery -A wsgi:celery beat`` runs the schedule). A job is
+  acknowledged only when it has finished, so one whose worker died (killed, its machine gone)
+  is delivered again: by RabbitMQ as soon as the connection drops, by Redis after
+  ``JOB_VISIBILITY_TIMEOUT``. A failure that may pass (Docs unreachable, a busy database) is
+  retried with growing pauses.
+- without one, the same task function runs in this process after the commit, in a thread with
+  its own app context, so the request (a callback Docs waits for) is answered first. Such a job
+  is tried once and is lost if the process stops first.
+
+So every job may run twice, and each is idempotent: it takes ids, looks its rows up again, skips
+what is no longer to be done, and commits its own work with ``transaction.commit()``. Arguments
+are JSON (ids, keys, lists of them), in both modes.
+"""
+
+import json
+import logging
+import os
+import threading
+from typing import Callable
+
+import sqlalchemy as sa
+from celery import Celery
+from celery import Task
+from celery import shared_task
+from celery import signals
+from flask import Flask
+from flask import current_app
+
+from app import transaction
+from app.extensions import db
+from app.models import File
+from app.models import ShareLink
+from app.models import ShareLinkUse
+from app.services import retention
+from app.services import settings
+from app.services.docs import client
+from app.services.exceptions import DocsError
+from app.services.exceptions import DocsUnreachableError
+
+log = logging.getLogger("coedit.jobs")
+
+# Failures that may pass: a worker tries the job again after 1, 2, 4 ... seconds (at most five
+# minutes apart, which JOB_VISIBILITY_TIMEOUT must exceed); anything else ends the job, logged.
+RETRY = {
+    "autoretry_for": (DocsUnreachableError, sa.exc.OperationalError),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+def task(function: Callable) -> Callable:
+    """Declare a task function: a job a worker runs by the name ``coedit.<function name>``.
+
+    The function itself is returned unchanged, so it is also what runs in-process.
+    """
+    shared_task(name=job_name(function), **RETRY)(function)
+    return function
+
+
+def job_name(function: Callable) -> str:
+    return f"coedit.{function.__name__}"
+
+
+def broker_url(config) -> str | None:
+    """The broker jobs go through: BROKER_URL, else REDIS_URL, else none (in-process)."""
+    return config.get("BROKER_URL") or config.get("REDIS_URL") or None
+
+
+def enqueue(task_function: Callable, *args) -> None:
+    """Run ``task_function(*args)`` as a job once the current transaction commits (never if it does not)."""
+    app = current_app._get_current_object()
+    args = tuple(json.loads(json.dumps(args)))  # what a broker would carry, also in-process
+    if broker_url(app.config) is None:
+        transaction.after_commit(lambda: run_in_process(app, task_function, args))
+    else:
+        transaction.after_commit(lambda: _publish(app, task_function, args))
+
+
+def _publish(app: Flask, task_function: Callable, args: tuple) -> None:
+    try:
+        app.extensions["celery"].send_task(job_name(task_function), args=args)
+    except Exception:  # the broker is down: doing the work here beats losing it
+        log.exception("could not queue job %s; running it in this process", job_name(task_function))
+        run_in_process(app, task_function, args)
+
+
+def run_in_process(app: Flask, task_function: Callable, args: tuple) -> threading.Thread:
+    """Run the job in a thread of this process with an app context (and a session) of its own."""
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                task_function(*args)
+            except Exception:
+                log.exception("job %s%r failed", job_name(task_function), args)
+
+    thread = threading.Thread(target=run, name=job_name(task_function), daemon=True)
+    thread.start()
+    return thread
+
+
+def init_app(app: Flask) -> None:
+    """Build the app's Celery app (``app.extensions["celery"]``); it is used only with a broker."""
+    app.extensions["celery"] = make_celery(app)
+
+
+def make_celery(app: Flask) -> Celery:
+    """A Celery app whose tasks run in an app context of ``app``, configured from its settings."""
+
+    class AppContextTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return super().__call__(*args, **kwargs)
+
+    celery = Celery(app.import_name, task_cls=AppContextTask, set_as_current=False)
+    broker = broker_url(app.config)
+    options = {}
+    if broker and broker.startswith(("redis://", "rediss://", "unix://")):
+        # Redis has no acknowledgements of its own: a job a worker took stays aside until it is
+        # acknowledged, and goes back to the queue when it has been aside this long (its worker
+        # died). Workers look for such jobs a tenth of that often (at least once a minute), and a
+        # worker that died while looking holds the others back no longer than that timeout.
+        timeout = int(app.config["JOB_VISIBILITY_TIMEOUT"])
+        options = {
+            "visibility_timeout": timeout,
+            "unacked_restore_interval": max(1, min(60, timeout // 10)),
+            "unacked_restore_throttle": 1,
+            "unacked_mutex_expire": max(1, min(300, timeout)),
+        }
+    every = int(app.config["RETENTION_SCHEDULE_SECONDS"] or 0)
+    celery.conf.update(
+        broker_url=broker,
+        broker_transport_options=options,
+        broker_connection_retry_on_startup=True,
+        task_default_queue=app.config["JOB_QUEUE"],
+        task_serializer="json",
+        accept_content=["json"],  # never pickle: a message must not be able to run code
+        task_ignore_result=True,
+        # Acknowledge a job when it has finished, not when it starts; a job whose worker process
+        # died (killed, out of memory) goes back to the queue; each worker process holds one job
+        # at a time, so no others wait behind a long one.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        # The broker hands a job out again when a worker loses its connection: stop running it.
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        # A request that enqueues a job must not hang on a broker that is down (it then runs here).
+        broker_connection_timeout=2,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1},
+        beat_schedule=(
+            {"apply-retention": {"task": job_name(apply_retention), "schedule": float(every)}} if every > 0 else {}
+        ),
+        beat_schedule_filename=os.path.join(app.instance_path, "celerybeat-schedule"),
+        timezone="UTC",
+    )
+    return celery
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _refuse_to_start_without_broker(sender=None, **_) -> None:
+    if sender is not None and not sender.app.conf.broker_url:
+        raise SystemExit(
+            "No broker: set COEDIT_BROKER_URL or COEDIT_REDIS_URL. Without one, jobs run in the "
+            "process that asks for them and no worker is needed."
+        )
+
+
+# --- the task functions -----------------------------------------------------------------------
+
+
+@task
+def forcesave(file_id: int, key: str) -> None:
+    """Ask Docs to store the session under key now: a co-editor left while others stay, and their
+    work should not wait for the last one to close. Nothing to do once the session is over."""
+    file = db.session.get(File, file_id)
+    if file is None or file.doc_key != key:
+        return  # the file is gone, or its final save came and moved it to a new key
+    _command(file, "forcesave", key)
+
+
+@task
+def drop_from_editor(file_id: int, key: str, users: list[str]) -> None:
+    """Disconnect these people from the session under key: they lost the right to change the file,
+    or joined without it. What they did before stays and is saved; they may reopen with their rights."""
+    file = db.session.get(File, file_id)
+    if file is None or file.doc_key != key or not settings.docs_configured():
+        return
+    _command(file, "drop", key, users=users)
+
+
+@task
+def drop_link_guests(link_id: int) -> None:
+    """Disconnect the guests of a revoked share link who are in the editor."""
+    link = db.session.get(ShareLink, link_id)
+    if link is None or link.revoked_at is None or not settings.docs_configured():
+        return
+    file = link.file
+    guests = set(db.session.scalars(sa.select(ShareLinkUse.guest_id).where(ShareLinkUse.link_id == link.id)))
+    users = sorted(set(file.editors) & guests)
+    if users:
+        _command(file, "drop", file.doc_key, users=users)
+
+
+@task
+def apply_retention() -> None:
+    """Remove old versions as the retention setting says, as ``flask purge-versions --apply`` does
+    (never a file's current version; nothing while retention keeps every version)."""
+    removed = retention.purge(retention.plan())
+    transaction.commit()
+    if removed:
+        log.info("retention removed %s old version(s)", removed)
+
+
+def _command(file: File, command: str, key: str, **params) -> None:
+    """Send a command to Docs; a refusal is logged (it is final), an outage raised (retried)."""
+    try:
+        client.command(command, key=key, **params)
+    except DocsUnreachableError:
+        raise
+    except DocsError as exc:  # e.g. a forcesave with nothing changed: the final save still comes
+        log.info("file %s: %s of %s: %s", file.id, command, key, exc.message)
