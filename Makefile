@@ -41,13 +41,20 @@ browser:
 	fi
 
 # Redis on 127.0.0.1:6379 for the tests that share state between processes: installed (Debian's
-# package) and started when nothing answers there.
+# package) and started when nothing answers there. Debian's OpenSSH server for the SFTP storage
+# tests, which start their own sshd on a free loopback port (it needs its privilege separation
+# folder). The S3 tests start moto's server themselves (a development requirement).
 services:
 	@if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
 		command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server; }
 		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 		for _ in $$(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.1; done
 	fi
+	if [ ! -x /usr/sbin/sshd ]; then
+		$(SUDO) apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openssh-server
+	fi
+	[ -d /run/sshd ] || $(SUDO) mkdir -p -m 0755 /run/sshd
 
 run: $(VENV)/.installed
 	@mkdir -p "$$COEDIT_INSTANCE_PATH"
