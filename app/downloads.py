@@ -4,11 +4,14 @@ from flask import Response
 from flask import request
 from flask import send_file
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.wsgi import FileWrapper
 
 from app.models import File
 from app.models import FileVersion
 from app.services import formats
 from app.services.storage import get_storage
+
+PIECE = 256 * 1024  # what a remote blob is sent in
 
 
 def send_blob(storage_key: str, mimetype: str, conditional: bool = True, **options) -> Response:
@@ -26,6 +29,8 @@ def send_blob(storage_key: str, mimetype: str, conditional: bool = True, **optio
     else:
         stream = storage.open(storage_key)
         response = send_file(stream, mimetype=mimetype, max_age=0, conditional=False, **options)
+        # Werkzeug's own wrapper, not the server's (gunicorn's cannot seek): a Range seeks the stream.
+        response.response = FileWrapper(stream, PIECE)
         response.content_length = stream.size
         if conditional:
             try:

@@ -277,6 +277,38 @@ def test_uploads_and_downloads_through_the_app(stored_world):
     assert world.blob_keys(f"files/{file_id}") == []  # a committed deletion takes the blobs along
 
 
+@pytest.mark.parametrize("backend", ["s3", "sftp"])  # local disk: the server sends the file itself
+def test_a_range_reopens_a_remote_blob_at_its_offset_whatever_the_server(stored_world, backend, monkeypatch):
+    """Under gunicorn too (whose file wrapper cannot seek), a Range asks the store for its bytes only."""
+    from gunicorn.http.wsgi import FileWrapper
+
+    from app.services.storage.s3 import S3Reader
+    from app.services.storage.sftp import SFTPReader
+
+    world = stored_world
+    data = os.urandom(6 * MB)
+    answer = world.client().post(
+        f"/api/v1/spaces/{world.space_id}/files", headers=world.api("alice"), data={"file": (io.BytesIO(data), "r.bin")}
+    )
+    reader = {"s3": S3Reader, "sftp": SFTPReader}[backend]
+    offsets = []
+    open_at = reader._open_at
+
+    def recording(self, offset):
+        offsets.append(offset)
+        return open_at(self, offset)
+
+    monkeypatch.setattr(reader, "_open_at", recording)
+    client = world.app.test_client()
+    client.environ_base["wsgi.file_wrapper"] = FileWrapper
+    part = client.get(
+        f"/api/v1/files/{answer.get_json()['id']}/content",
+        headers={**world.api("bob"), "Range": "bytes=5000000-5000009"},
+    )
+    assert part.status_code == 206 and part.data == data[5000000:5000010]
+    assert offsets == [5000000]
+
+
 def test_a_failed_commit_removes_the_blob(stored_world):
     from app.extensions import db
 
