@@ -42,7 +42,10 @@ browser:
 
 # Redis on 127.0.0.1:6379 and RabbitMQ on 127.0.0.1:5672 for the tests that share state between
 # processes and run job workers on either broker: installed (Debian's packages) and started when
-# nothing answers there.
+# nothing answers there. Debian's OpenSSH server for the SFTP storage tests, which start their own
+# sshd on a free loopback port (it needs its privilege separation folder). The S3 tests start
+# moto's server themselves (a development requirement). Debian's nginx for the tests of several
+# instances behind a proxy (they run it in the foreground with a configuration of their own).
 services:
 	@if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
 		command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server; }
@@ -54,6 +57,15 @@ services:
 		# The package may have started it already (it takes seconds to listen): start it only if not.
 		$(SUDO) rabbitmqctl -q status >/dev/null 2>&1 || $(SUDO) rabbitmq-server -detached
 		for _ in $$(seq 120); do (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && break; sleep 0.5; done
+	fi
+	if [ ! -x /usr/sbin/sshd ]; then
+		$(SUDO) apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openssh-server
+	fi
+	[ -d /run/sshd ] || $(SUDO) mkdir -p -m 0755 /run/sshd
+	if [ ! -x /usr/sbin/nginx ]; then
+		$(SUDO) apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx
 	fi
 
 run: $(VENV)/.installed

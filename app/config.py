@@ -29,7 +29,32 @@ SETTINGS = (
         "Default: generated once into the instance folder (one instance only).",
     ),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of the database. Default: SQLite in the instance folder."),
-    Setting("STORAGE_DIR", None, "Where file versions are kept. Default: `storage/` in the instance folder."),
+    Setting(
+        "STORAGE_DIR",
+        None,
+        "Where file versions are kept on local disk (unless STORAGE_URL is set). "
+        "Default: `storage/` in the instance folder.",
+    ),
+    Setting(
+        "STORAGE_URL",
+        None,
+        "Keep file versions in object storage instead: `s3://bucket/prefix` or `sftp://user@host:port/path`. "
+        "Temporary files then stay in each instance's own folder.",
+    ),
+    Setting(
+        "S3_ENDPOINT_URL",
+        None,
+        "Address of an S3-compatible server (MinIO, …); default Amazon S3. Credentials come as boto3 finds "
+        "them: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, a profile or an instance role.",
+    ),
+    Setting("S3_REGION", None, "Region of the bucket (default: boto3's, as `AWS_DEFAULT_REGION` says)."),
+    Setting("SFTP_KEY_FILE", None, "Private key for `sftp://` storage (default: ssh-agent and `~/.ssh` keys)."),
+    Setting(
+        "SFTP_KNOWN_HOSTS",
+        None,
+        "known_hosts file holding the SFTP server's host key (default `~/.ssh/known_hosts`); "
+        "an unknown or changed key is refused.",
+    ),
     Setting(
         "REDIS_URL",
         None,

@@ -1,19 +1,43 @@
 """Send a stored version to a client, streamed, with honest headers."""
 
 from flask import Response
+from flask import request
 from flask import send_file
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.wsgi import FileWrapper
 
 from app.models import File
 from app.models import FileVersion
 from app.services import formats
 from app.services.storage import get_storage
 
+PIECE = 256 * 1024  # what a remote blob is sent in
 
-def send_blob(storage_key: str, mimetype: str, **options) -> Response:
-    """Stream a stored blob (from disk without copying when the backend has a path); never cached."""
+
+def send_blob(storage_key: str, mimetype: str, conditional: bool = True, **options) -> Response:
+    """Stream a stored blob; never cached.
+
+    From disk without copying when the backend has a path; otherwise the remote stream is sent in
+    pieces as it arrives (never read whole), with its Content-Length, and conditional and Range
+    requests (RFC 9110, sections 13 and 14) answered as for a file on disk: a Range reopens the
+    blob at its offset instead of reading everything before it.
+    """
     storage = get_storage()
-    source = storage.local_path(storage_key) or storage.open(storage_key)
-    response = send_file(source, mimetype=mimetype, max_age=0, **options)
+    path = storage.local_path(storage_key)
+    if path is not None:
+        response = send_file(path, mimetype=mimetype, max_age=0, conditional=conditional, **options)
+    else:
+        stream = storage.open(storage_key)
+        response = send_file(stream, mimetype=mimetype, max_age=0, conditional=False, **options)
+        # Werkzeug's own wrapper, not the server's (gunicorn's cannot seek): a Range seeks the stream.
+        response.response = FileWrapper(stream, PIECE)
+        response.content_length = stream.size
+        if conditional:
+            try:
+                response = response.make_conditional(request.environ, accept_ranges=True, complete_length=stream.size)
+            except RequestedRangeNotSatisfiable:
+                stream.close()
+                raise
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -18,14 +18,40 @@ from app.models import User
 from tests.helpers import SECRET
 from tests.helpers import FakeDocsFiles
 from tests.helpers import LiveServer
+from tests.storage_servers import BACKENDS
+from tests.storage_servers import SERVERS
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--storage",
+        choices=BACKENDS,
+        default=os.environ.get("COEDIT_TEST_STORAGE", "local"),
+        help="where the apps of the tests keep their blobs: local disk, S3 (moto's server) or SFTP (sshd), "
+        "the servers started on loopback by the tests (default: local, or COEDIT_TEST_STORAGE)",
+    )
+
+
+def pytest_configure(config):
+    global STORAGE_BACKEND
+    STORAGE_BACKEND = config.getoption("--storage")
+
+
+def pytest_unconfigure(config):
+    SERVERS.stop()
+
+
+STORAGE_BACKEND = "local"
 
 
 def build_app(tmp_path, **overrides):
+    """An app on a fresh database, its blobs on the backend of this run (--storage) unless overridden."""
+    storage_given = {"STORAGE_DIR", "STORAGE_URL"} & set(overrides)
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-app-secret",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'coedit.db'}",
-        "STORAGE_DIR": str(tmp_path / "storage"),
+        **({} if storage_given else SERVERS.new_place(STORAGE_BACKEND, tmp_path)),
         "WTF_CSRF_ENABLED": False,
         "DOCS_JWT_SECRET": SECRET,
         "DOCS_TIMEOUT": (2, 5),
@@ -123,6 +149,19 @@ class World:
                 )
             ]
         )
+
+    def blob_keys(self, under: str = "") -> list[str]:
+        """The keys of the blobs the app's storage holds, asked of the storage itself (disk, S3, SFTP)."""
+        return SERVERS.keys(self.app.config, under)
+
+    def blob_bytes(self, key: str) -> bytes:
+        from app.services.storage import get_storage
+
+        def read():
+            with get_storage().open(key) as stream:
+                return stream.read()
+
+        return self.query(read)
 
     def head_bytes(self, file_id) -> bytes:
         response = self.client().get(f"/api/v1/files/{file_id}/content", headers=self.api("alice"))

@@ -549,8 +549,6 @@ def test_a_submitted_pdf_form_becomes_a_new_file_with_its_data(world, fake_docs)
 
 
 def test_a_failed_commit_leaves_neither_the_file_nor_its_changes_behind(world, fake_docs, doc):
-    import os
-
     import sqlalchemy as sa
 
     from app.extensions import db
@@ -564,16 +562,12 @@ def test_a_failed_commit_leaves_neither_the_file_nor_its_changes_behind(world, f
     with zipfile.ZipFile(changes, "w") as archive:
         archive.writestr("changes.json", "[]")
     body = save_body(world, fake_docs, doc, changesurl=fake_docs.put("changes.zip", changes.getvalue()))
-    storage = world.app.config["STORAGE_DIR"]
     sa.event.listen(db.session, "before_commit", fail)
     try:
         assert send(doc["callback"], body).status_code == 503
     finally:
         sa.event.remove(db.session, "before_commit", fail)
-    assert (
-        not os.path.exists(os.path.join(storage, "changes"))
-        or os.listdir(os.path.join(storage, "changes", str(doc["id"]))) == []
-    )
-    assert len(os.listdir(os.path.join(storage, "files", str(doc["id"])))) == 1  # only version 1
+    assert world.blob_keys(f"changes/{doc['id']}") == []
+    assert len(world.blob_keys(f"files/{doc['id']}")) == 1  # only version 1
     assert send(doc["callback"], body).json() == {"error": 0}
-    assert len(os.listdir(os.path.join(storage, "changes", str(doc["id"])))) == 1
+    assert len(world.blob_keys(f"changes/{doc['id']}")) == 1

@@ -241,11 +241,10 @@ def test_changes_of_a_final_save_are_kept_for_the_history(live, emulator):
     emulator.wait_idle()
     version = live.versions(doc["id"])[1]
     assert version.changes_storage_key and version.history_json
-    import os
+    import io
     import zipfile
 
-    path = os.path.join(live.app.config["STORAGE_DIR"], version.changes_storage_key)
-    assert zipfile.is_zipfile(path)
+    assert zipfile.is_zipfile(io.BytesIO(live.blob_bytes(version.changes_storage_key)))
 
 
 def test_a_co_editor_leaving_while_others_stay_is_saved_at_once(live, emulator):

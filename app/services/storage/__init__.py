@@ -1,6 +1,7 @@
-"""Pick the storage backend from configuration."""
+"""Pick the storage backend from configuration: local disk, S3 or SFTP."""
 
 import os
+from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -10,10 +11,35 @@ from app.services.storage.local import LocalStorage
 
 def init_app(app) -> None:
     """Build the backend once per process; sweep temporary files a crash left behind."""
-    root = app.config["STORAGE_DIR"] or os.path.join(app.instance_path, "storage")
-    storage = LocalStorage(root)
+    storage = build(app.config, app.instance_path)
     storage.sweep_temp(app.config["TEMP_MAX_AGE_SECONDS"])
     app.extensions["coedit_storage"] = storage
+
+
+def build(config, instance_path: str) -> Storage:
+    """The backend STORAGE_URL names (s3://, sftp://), else local disk in STORAGE_DIR.
+
+    Temporary files are always on local disk: beside the blobs for local storage (so a rename
+    puts them in place), else in this instance's own folder, where its start sweeps them.
+    """
+    url = config.get("STORAGE_URL")
+    if not url:
+        return LocalStorage(config.get("STORAGE_DIR") or os.path.join(instance_path, "storage"))
+    if config.get("STORAGE_DIR"):
+        raise ValueError("set STORAGE_URL or STORAGE_DIR, not both")
+    scheme = urlsplit(url).scheme
+    temp_dir = os.path.join(instance_path, "tmp")
+    if scheme == "s3":
+        from app.services.storage.s3 import S3Storage
+
+        return S3Storage(url, temp_dir, endpoint_url=config.get("S3_ENDPOINT_URL"), region=config.get("S3_REGION"))
+    if scheme == "sftp":
+        from app.services.storage.sftp import SFTPStorage
+
+        return SFTPStorage(
+            url, temp_dir, key_file=config.get("SFTP_KEY_FILE"), known_hosts=config.get("SFTP_KNOWN_HOSTS")
+        )
+    raise ValueError(f"STORAGE_URL must start with s3:// or sftp://, not {scheme or url!r}")
 
 
 def store(path: str, prefix: str) -> str:

@@ -6,6 +6,7 @@ half-way cannot tear a file someone else is reading.
 
 import contextlib
 import errno
+import io
 import os
 import socket
 import tempfile
@@ -50,6 +51,14 @@ def writing():
         raise StorageError(WRITE_FAILURES.get(exc.errno, "the storage could not be written")) from exc
 
 
+def check_key(key: str) -> str:
+    """Keys are made by us (prefix/uuid), but check anyway: no key names anything outside the storage."""
+    parts = key.split("/")
+    if not key or "\x00" in key or "\\" in key or any(part in ("", ".", "..") for part in parts):
+        raise StorageError("invalid storage key")
+    return key
+
+
 class Storage:
     """Subclasses keep blobs somewhere; temporary files always live on local disk."""
 
@@ -86,8 +95,12 @@ class Storage:
         return removed
 
     def writable(self) -> bool:
-        """Whether saves can be written now (temporary files first of all)."""
-        return os.path.isdir(self.temp_dir) and os.access(self.temp_dir, os.W_OK)
+        """Whether saves can be written now: temporary files first of all, then the blobs' place."""
+        return os.path.isdir(self.temp_dir) and os.access(self.temp_dir, os.W_OK) and self.reachable()
+
+    def reachable(self) -> bool:
+        """Whether the place the blobs are kept answers (remote backends ask it)."""
+        return True
 
     # -- what a backend provides ---------------------------------------------------
     def put_file(self, path: str, prefix: str) -> str:
@@ -95,6 +108,10 @@ class Storage:
         raise NotImplementedError
 
     def open(self, key: str) -> BinaryIO:
+        """A binary stream of the blob, read in bounded pieces (never whole).
+
+        :raise StorageError: the blob is missing or the storage cannot be reached.
+        """
         raise NotImplementedError
 
     def size(self, key: str) -> int:
@@ -116,3 +133,71 @@ class Storage:
         finally:
             if os.path.exists(path):
                 os.unlink(path)
+
+
+class RemoteReader(io.RawIOBase):
+    """A read-only, seekable stream over a remote blob of known size.
+
+    Reads come from a source opened at the current offset; seeking drops the source and the
+    next read opens a new one there (an HTTP Range request, an SFTP handle), so a Range request
+    of a client costs one remote request, not a read of everything before it.
+    """
+
+    def __init__(self, size: int, source=None):
+        super().__init__()
+        self.size = size
+        self._position = 0
+        self._source = source
+
+    # -- what a backend provides ---------------------------------------------------
+    def _open_at(self, offset: int):
+        """A source positioned at offset (closed with close())."""
+        raise NotImplementedError
+
+    def _read_from(self, source, limit: int) -> bytes:
+        return source.read(limit)
+
+    # -- io.RawIOBase ----------------------------------------------------------------
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = {io.SEEK_SET: offset, io.SEEK_CUR: self._position + offset, io.SEEK_END: self.size + offset}[whence]
+        if target < 0:
+            raise ValueError("negative seek position")
+        if target != self._position:
+            self._drop_source()
+            self._position = target
+        return self._position
+
+    def readinto(self, buffer) -> int:
+        if self.closed:
+            raise ValueError("read of a closed blob")
+        wanted = min(len(buffer), self.size - self._position)
+        if wanted <= 0:
+            return 0
+        if self._source is None:
+            self._source = self._open_at(self._position)
+        data = self._read_from(self._source, wanted)
+        if not data:
+            raise StorageError("the storage ended the blob early")
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._drop_source()
+        super().close()
+
+    def _drop_source(self) -> None:
+        source, self._source = self._source, None
+        if source is not None:
+            with contextlib.suppress(Exception):
+                source.close()
