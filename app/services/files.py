@@ -135,12 +135,17 @@ def check_content(path: str, ext: str) -> None:
 def lock(file: File) -> None:
     """Start a write transaction holding the file's row lock (nothing may be staged before).
 
-    An UPDATE as the first statement locks the row on PostgreSQL and takes SQLite's
-    write lock, so concurrent saves of one file queue up instead of interleaving.
+    Concurrent saves of one file queue up instead of interleaving. PostgreSQL locks the row with
+    SELECT ... FOR UPDATE. SQLite has no row locks: an UPDATE as the first statement of the
+    transaction takes its database write lock instead (a read first would leave a snapshot that
+    cannot become a write once another connection has written).
     """
     transaction.begin_write()
-    db.session.execute(sa.update(File).where(File.id == file.id).values(save_seq=File.save_seq + 1))
-    db.session.refresh(file)
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(sa.update(File).where(File.id == file.id).values(save_seq=File.save_seq + 1))
+        db.session.refresh(file)
+    else:
+        db.session.refresh(file, with_for_update=True)
 
 
 def next_number(file: File) -> int:
