@@ -219,6 +219,15 @@ def test_usernames_are_unique_however_they_are_spelled(world, tmp_path):
     assert changed.status_code == 200 and changed.get_json()["users"] == {"bob": "edit"}
 
 
+def test_a_username_is_refused_when_its_folded_form_outgrows_the_column():
+    from app.services.accounts import clean_username
+    from app.services.exceptions import BadRequestError
+
+    assert clean_username("ß" * 32) == "ß" * 32  # its folded form, "ss" * 32, just fits
+    with pytest.raises(BadRequestError):
+        clean_username("ß" * 33)
+
+
 def test_the_cli_does_not_create_a_twin_account(tmp_path):
     env = {
         **os.environ,

@@ -26,6 +26,7 @@ from app.models.user import username_key
 from app.services.exceptions import BadRequestError
 
 USERNAME_MAX = 64
+DISPLAY_NAME_MAX = 128
 PASSWORD_MIN = 8
 # Writing last_seen on every request would serialise readers; a few minutes' precision is plenty.
 TOUCH_EVERY = timedelta(minutes=5)
@@ -39,7 +40,8 @@ def clean_username(name: str | None) -> str:
     name = unicodedata.normalize("NFKC", name or "").strip()
     if not name:
         raise BadRequestError("Enter a username.")
-    if len(name) > USERNAME_MAX:
+    # Case folding can lengthen a name ("ß" is "ss"), and its folded form is stored too.
+    if len(name) > USERNAME_MAX or len(username_key(name)) > USERNAME_MAX:
         raise BadRequestError(f"A username has at most {USERNAME_MAX} characters.")
     if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in name):
         raise BadRequestError("A username has no spaces or control characters.")
