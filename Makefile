@@ -40,13 +40,26 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 	fi
 
-# Redis on 127.0.0.1:6379 for the tests that share state between processes: installed (Debian's
-# package) and started when nothing answers there.
+# Redis on 127.0.0.1:6379 for the tests that share state between processes, and PostgreSQL on
+# 127.0.0.1:5432 for the suite's second run: each installed (Debian's package) and started when
+# nothing answers there. The tests reach PostgreSQL as its superuser `postgres` over TCP
+# (tests/databases.py; COEDIT_TEST_POSTGRES_URL names another server); on a cluster started here
+# that role is trusted from the loopback address only.
 services:
 	@if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
 		command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server; }
 		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 		for _ in $$(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.1; done
+	fi
+	if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+		ls /etc/postgresql/*/main/pg_hba.conf >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; }
+		version=$$(ls /etc/postgresql | sort -V | tail -n 1)
+		hba=/etc/postgresql/$$version/main/pg_hba.conf
+		trusted="host all postgres 127.0.0.1/32 trust"
+		$(SUDO) grep -qxF "$$trusted" "$$hba" || $(SUDO) sed -i "1i $$trusted" "$$hba"
+		# The package may have started the cluster already: then a reload reads the new line.
+		$(SUDO) pg_ctlcluster --skip-systemctl-redirect "$$version" main start || $(SUDO) pg_ctlcluster --skip-systemctl-redirect "$$version" main reload
+		for _ in $$(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && break; sleep 0.1; done
 	fi
 
 run: $(VENV)/.installed
@@ -70,9 +83,14 @@ run: $(VENV)/.installed
 	pids+=($$!)
 	wait -n
 
+# The whole suite on SQLite, then again on PostgreSQL (tests/databases.py); both run, and either
+# failing fails the target.
 test: lint browser services
 	@mkdir -p test-output
-	$(PY) -m pytest -q --junitxml=test-output/junit.xml
+	failed=0
+	$(PY) -m pytest -q --junitxml=test-output/junit-sqlite.xml || failed=1
+	COEDIT_TEST_DATABASE=postgresql $(PY) -m pytest -q --junitxml=test-output/junit-postgresql.xml || failed=1
+	exit $$failed
 
 bench: $(VENV)/.dev-installed
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
