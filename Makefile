@@ -40,12 +40,15 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 	fi
 
-# Redis on 127.0.0.1:6379 and RabbitMQ on 127.0.0.1:5672 for the tests that share state between
-# processes and run job workers on either broker: installed (Debian's packages) and started when
-# nothing answers there. Debian's OpenSSH server for the SFTP storage tests, which start their own
-# sshd on a free loopback port (it needs its privilege separation folder). The S3 tests start
-# moto's server themselves (a development requirement). Debian's nginx for the tests of several
-# instances behind a proxy (they run it in the foreground with a configuration of their own).
+# Redis on 127.0.0.1:6379, RabbitMQ on 127.0.0.1:5672 and PostgreSQL on 127.0.0.1:5432 for the
+# tests that share state between processes, run job workers on either broker, and for the
+# suite's second run: each installed (Debian's package) and started when nothing answers there.
+# The tests reach PostgreSQL as its superuser `postgres` over TCP (tests/databases.py;
+# COEDIT_TEST_POSTGRES_URL names another server); on a cluster started here that role is trusted
+# from the loopback address only. Debian's OpenSSH server for the SFTP storage tests, which start
+# their own sshd on a free loopback port (it needs its privilege separation folder); the S3 tests
+# start moto's server themselves. Debian's nginx for the tests of several instances behind a
+# proxy (they run it in the foreground with a configuration of their own).
 services:
 	@if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
 		command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server; }
@@ -66,6 +69,16 @@ services:
 	if [ ! -x /usr/sbin/nginx ]; then
 		$(SUDO) apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx
+	fi
+	if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+		ls /etc/postgresql/*/main/pg_hba.conf >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; }
+		version=$$(ls /etc/postgresql | sort -V | tail -n 1)
+		hba=/etc/postgresql/$$version/main/pg_hba.conf
+		trusted="host all postgres 127.0.0.1/32 trust"
+		$(SUDO) grep -qxF "$$trusted" "$$hba" || $(SUDO) sed -i "1i $$trusted" "$$hba"
+		# The package may have started the cluster already: then a reload reads the new line.
+		$(SUDO) pg_ctlcluster --skip-systemctl-redirect "$$version" main start || $(SUDO) pg_ctlcluster --skip-systemctl-redirect "$$version" main reload
+		for _ in $$(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && break; sleep 0.1; done
 	fi
 
 run: $(VENV)/.installed
@@ -100,9 +113,14 @@ run: $(VENV)/.installed
 	pids+=($$!)
 	wait -n
 
+# The whole suite on SQLite, then again on PostgreSQL (tests/databases.py); both run, and either
+# failing fails the target.
 test: lint browser services
 	@mkdir -p test-output
-	$(PY) -m pytest -q --junitxml=test-output/junit.xml
+	failed=0
+	$(PY) -m pytest -q --junitxml=test-output/junit-sqlite.xml || failed=1
+	COEDIT_TEST_DATABASE=postgresql $(PY) -m pytest -q --junitxml=test-output/junit-postgresql.xml || failed=1
+	exit $$failed
 
 bench: $(VENV)/.dev-installed
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }

@@ -72,10 +72,13 @@ def load_config(app: Flask, config: dict | None) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
     if not app.config["RATELIMIT_STORAGE_URI"]:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Concurrent saves wait for SQLite's write lock instead of failing at once.
-        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
+    else:
+        # A database server that restarted or failed over leaves dead connections in the pool.
+        options.setdefault("pool_pre_ping", True)
 
 
 def _instance_secret(app: Flask) -> str:

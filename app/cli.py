@@ -47,6 +47,8 @@ def create_user(name: str, password: str, admin: bool, display_name: str | None)
         name = accounts.clean_username(name)
     except BadRequestError as exc:
         raise click.ClickException(exc.message) from None
+    if display_name and len(display_name) > accounts.DISPLAY_NAME_MAX:
+        raise click.ClickException(f"A display name has at most {accounts.DISPLAY_NAME_MAX} characters.")
     user = accounts.find(name)
     if user is None:
         user = User(username=name, display_name=display_name or name)

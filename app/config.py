@@ -28,7 +28,12 @@ SETTINGS = (
         "Signs sessions and the links handed to Docs; every instance needs the same one. "
         "Default: generated once into the instance folder (one instance only).",
     ),
-    Setting("DATABASE_URL", None, "SQLAlchemy URL of the database. Default: SQLite in the instance folder."),
+    Setting(
+        "DATABASE_URL",
+        None,
+        "SQLAlchemy URL of the database: PostgreSQL as `postgresql+psycopg://user:password@host:5432/name` "
+        "(psycopg 3). Default: SQLite in the instance folder.",
+    ),
     Setting(
         "STORAGE_DIR",
         None,

@@ -1,4 +1,7 @@
-"""Fixtures: a fresh app and database per test, served over real HTTP on 127.0.0.1."""
+"""Fixtures: a fresh app and database per test, served over real HTTP on 127.0.0.1.
+
+The database engine is SQLite unless COEDIT_TEST_DATABASE=postgresql (tests/databases.py).
+"""
 
 import os
 import shutil
@@ -15,6 +18,7 @@ from app.models import ApiToken
 from app.models import Membership
 from app.models import Space
 from app.models import User
+from tests.databases import DATABASES
 from tests.helpers import SECRET
 from tests.helpers import FakeDocsFiles
 from tests.helpers import LiveServer
@@ -45,12 +49,13 @@ STORAGE_BACKEND = "local"
 
 
 def build_app(tmp_path, **overrides):
-    """An app on a fresh database, its blobs on the backend of this run (--storage) unless overridden."""
+    """An app on tmp_path's database (apps built on one folder in a test share it), its blobs on the
+    backend of this run (--storage) unless overridden."""
     storage_given = {"STORAGE_DIR", "STORAGE_URL"} & set(overrides)
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-app-secret",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'coedit.db'}",
+        "DATABASE_URL": DATABASES.of_folder(tmp_path),
         **({} if storage_given else SERVERS.new_place(STORAGE_BACKEND, tmp_path)),
         "WTF_CSRF_ENABLED": False,
         "DOCS_JWT_SECRET": SECRET,
@@ -59,9 +64,31 @@ def build_app(tmp_path, **overrides):
     }
     config.update(overrides)
     app = create_app(config, instance_path=str(tmp_path / "instance"))
+    DATABASES.own(app)
     with app.app_context():
         db.create_all()
     return app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def databases():
+    """Fresh databases of the engine under test (tests/databases.py)."""
+    yield DATABASES
+    DATABASES.close()
+
+
+@pytest.fixture(autouse=True)
+def _databases_end_with_the_test(databases):
+    yield
+    databases.end_test()
+
+
+@pytest.fixture
+def fresh_database_url(databases, tmp_path):
+    """An empty database of the engine under test, for an app in another process to migrate or build."""
+    url = databases.fresh(tmp_path, "fresh", schema=False)
+    yield url
+    databases.drop(url)
 
 
 class World:

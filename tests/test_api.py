@@ -1,6 +1,9 @@
 """The JSON API: the integration points other programs rely on."""
 
 import io
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 
 from tests.helpers import docx_text
 from tests.helpers import docx_with
@@ -35,6 +38,17 @@ def test_space_member_upload_create_and_read(world):
     assert docx_text(content.data) == ["hello"]
     versions = client.get(f"/api/v1/files/{info['id']}/versions", headers=alice).get_json()["versions"]
     assert [(v["number"], v["author"], v["current"]) for v in versions] == [(1, "bob", True)]
+
+
+def test_times_are_utc_with_their_offset_on_every_engine(world):
+    before = datetime.now(timezone.utc)
+    doc = world.create_document("alice", "Timed")
+    world.client("alice").post(f"/files/{doc['id']}/mentions", json={"emails": ["bob@users.coedit"]})
+    versions = world.client().get(f"/api/v1/files/{doc['id']}/versions", headers=world.api("alice")).get_json()
+    notes = world.client().get("/api/v1/notifications", headers=world.api("bob")).get_json()["notifications"]
+    for stamp in (versions["versions"][0]["created_at"], notes[0]["created_at"]):
+        moment = datetime.fromisoformat(stamp)
+        assert moment.utcoffset() == timedelta(0) and before <= moment <= datetime.now(timezone.utc), stamp
 
 
 def test_create_document_types(world):

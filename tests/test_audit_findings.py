@@ -163,8 +163,8 @@ def test_uploads_and_restores_on_broken_storage_answer_503(world, monkeypatch, f
 # --- access logs ---------------------------------------------------------------------------------
 
 
-def test_access_logs_hold_no_tokens_or_share_secrets(tmp_path):
-    env = {"COEDIT_DATABASE_URL": f"sqlite:///{tmp_path / 'log.db'}", "COEDIT_SECRET_KEY": "log-test"}
+def test_access_logs_hold_no_tokens_or_share_secrets(tmp_path, fresh_database_url):
+    env = {"COEDIT_DATABASE_URL": fresh_database_url, "COEDIT_SECRET_KEY": "log-test"}
     subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
         cwd=ROOT,
@@ -219,11 +219,20 @@ def test_usernames_are_unique_however_they_are_spelled(world, tmp_path):
     assert changed.status_code == 200 and changed.get_json()["users"] == {"bob": "edit"}
 
 
-def test_the_cli_does_not_create_a_twin_account(tmp_path):
+def test_a_username_is_refused_when_its_folded_form_outgrows_the_column():
+    from app.services.accounts import clean_username
+    from app.services.exceptions import BadRequestError
+
+    assert clean_username("ß" * 32) == "ß" * 32  # its folded form, "ss" * 32, just fits
+    with pytest.raises(BadRequestError):
+        clean_username("ß" * 33)
+
+
+def test_the_cli_does_not_create_a_twin_account(tmp_path, fresh_database_url):
     env = {
         **os.environ,
         "COEDIT_INSTANCE_PATH": str(tmp_path / "instance"),
-        "COEDIT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "COEDIT_DATABASE_URL": fresh_database_url,
         "COEDIT_SECRET_KEY": "cli",
     }
 
@@ -241,10 +250,14 @@ def test_the_cli_does_not_create_a_twin_account(tmp_path):
     assert flask("create-user", "admin", "--password", "first-password").returncode == 0
     again = flask("create-user", "Ａdmin ", "--password", "second-password")
     assert again.returncode == 0 and "user admin ready" in again.stdout  # the same account, password reset
-    import sqlite3
+    from app.models import User
 
-    with sqlite3.connect(tmp_path / "cli.db") as connection:
-        assert connection.execute("select count(*) from user").fetchone() == (1,)
+    engine = sa.create_engine(fresh_database_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+    finally:
+        engine.dispose()
 
 
 # --- the connection test is no port scanner ---------------------------------------------------

@@ -7,6 +7,7 @@ import zipfile
 import pytest
 import requests
 
+from tests.databases import hand_out_id_again
 from tests.helpers import SECRET
 from tests.helpers import docs_token
 from tests.helpers import docx_text
@@ -499,8 +500,11 @@ def test_intermediate_versions_fold_into_the_final_save_when_the_admin_says_so(w
 
 
 def test_a_reused_file_id_gets_neither_the_old_keys_nor_the_old_links(world, fake_docs, doc):
-    """SQLite may give a deleted file's id to the next file; the old session must not reach it."""
+    """A deleted file's id may be given to the next file; the old session must not reach it."""
+    from app.models import File
+
     assert world.client("alice").post(f"/files/{doc['id']}/delete").status_code == 302
+    world.query(lambda: hand_out_id_again(File, doc["id"]))
     again = world.create_document("alice", "Newcomer")
     assert again["id"] == doc["id"] and again["key"] != doc["key"]
     before = world.head_bytes(again["id"])

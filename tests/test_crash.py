@@ -58,9 +58,9 @@ print(response.status_code, response.get_data(as_text=True))
 """
 
 
-def run(tmp_path, fake_docs, script, **values):
+def run(tmp_path, database_url, fake_docs, script, **values):
     settings = dict(
-        db=f"sqlite:///{tmp_path / 'crash.db'}",
+        db=database_url,
         storage=str(tmp_path / "storage"),
         docs=fake_docs.url,
         secret=SECRET,
@@ -72,8 +72,8 @@ def run(tmp_path, fake_docs, script, **values):
     )
 
 
-def test_killed_between_download_and_swap(tmp_path, fake_docs):
-    setup = run(tmp_path, fake_docs, SETUP)
+def test_killed_between_download_and_swap(tmp_path, fresh_database_url, fake_docs):
+    setup = run(tmp_path, fresh_database_url, fake_docs, SETUP)
     out, err = setup.communicate(timeout=60)
     assert setup.returncode == 0, err
     doc = json.loads(out.strip().splitlines()[-1])
@@ -81,7 +81,9 @@ def test_killed_between_download_and_swap(tmp_path, fake_docs):
     body = json.dumps({"key": doc["key"], "status": 2, "url": url, "filetype": "docx", "users": ["1"]})
     marker = str(tmp_path / "marker")
 
-    crashing = run(tmp_path, fake_docs, SAVE, body=body, crash=True, marker=marker, callback=doc["callback"])
+    crashing = run(
+        tmp_path, fresh_database_url, fake_docs, SAVE, body=body, crash=True, marker=marker, callback=doc["callback"]
+    )
     deadline = time.time() + 60
     while not os.path.exists(marker):
         assert time.time() < deadline and crashing.poll() is None, crashing.stderr.read()
@@ -94,6 +96,7 @@ def test_killed_between_download_and_swap(tmp_path, fake_docs):
     # Restart: the orphaned temporary file is swept, the file is whole at version 1.
     check = run(
         tmp_path,
+        fresh_database_url,
         fake_docs,
         """
 from app.services import files
@@ -116,11 +119,21 @@ with app.app_context():
 
     # Docs retries (the connection broke, so it never saw an answer): stored exactly once.
     for _ in range(2):
-        retry = run(tmp_path, fake_docs, SAVE, body=body, crash=False, marker=marker, callback=doc["callback"])
+        retry = run(
+            tmp_path,
+            fresh_database_url,
+            fake_docs,
+            SAVE,
+            body=body,
+            crash=False,
+            marker=marker,
+            callback=doc["callback"],
+        )
         out, err = retry.communicate(timeout=60)
         assert out.startswith("200"), (out, err)
     final = run(
         tmp_path,
+        fresh_database_url,
         fake_docs,
         """
 from app.services import files

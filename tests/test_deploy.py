@@ -7,16 +7,17 @@ import sys
 import time
 
 import requests
+import sqlalchemy as sa
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def env_for(tmp_path, **extra):
+def env_for(tmp_path, database_url, **extra):
     env = dict(os.environ)
     env.update(
         {
             "COEDIT_INSTANCE_PATH": str(tmp_path / "instance"),
-            "COEDIT_DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.db'}",
+            "COEDIT_DATABASE_URL": database_url,
             "COEDIT_STORAGE_DIR": str(tmp_path / "storage"),
             "COEDIT_SECRET_KEY": "deploy-test-secret",
         }
@@ -25,19 +26,19 @@ def env_for(tmp_path, **extra):
     return env
 
 
-def flask(tmp_path, *args, **extra):
+def flask(tmp_path, database_url, *args, **extra):
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
         cwd=ROOT,
-        env=env_for(tmp_path, **extra),
+        env=env_for(tmp_path, database_url, **extra),
         capture_output=True,
         text=True,
         timeout=120,
     )
 
 
-def test_db_upgrade_from_empty_builds_the_schema_the_models_describe(tmp_path):
-    result = flask(tmp_path, "db", "upgrade")
+def test_db_upgrade_from_empty_builds_the_schema_the_models_describe(tmp_path, fresh_database_url):
+    result = flask(tmp_path, fresh_database_url, "db", "upgrade")
     assert result.returncode == 0, result.stderr
     check = subprocess.run(
         [
@@ -56,29 +57,33 @@ print(repr(diff))
 """,
         ],
         cwd=ROOT,
-        env=env_for(tmp_path),
+        env=env_for(tmp_path, fresh_database_url),
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert check.returncode == 0, check.stderr
     assert check.stdout.strip() == "[]", check.stdout
-    import sqlite3
+    from app.models import Setting
 
-    with sqlite3.connect(tmp_path / "deploy.db") as connection:
-        (installation,) = connection.execute("select value from setting where key = 'installation_id'").fetchone()
+    engine = sa.create_engine(fresh_database_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            installation = connection.scalar(sa.select(Setting.value).where(Setting.key == "installation_id"))
+    finally:
+        engine.dispose()
     assert len(installation) == 32  # made by the migrations, so no request has to
 
 
-def test_cli_creates_users_and_tokens(tmp_path):
-    assert flask(tmp_path, "db", "upgrade").returncode == 0
-    made = flask(tmp_path, "create-user", "dora", "--password", "pw-dora", "--admin")
+def test_cli_creates_users_and_tokens(tmp_path, fresh_database_url):
+    assert flask(tmp_path, fresh_database_url, "db", "upgrade").returncode == 0
+    made = flask(tmp_path, fresh_database_url, "create-user", "dora", "--password", "pw-dora", "--admin")
     assert made.returncode == 0 and "admin" in made.stdout
-    token = flask(tmp_path, "create-token", "dora")
+    token = flask(tmp_path, fresh_database_url, "create-token", "dora")
     assert token.returncode == 0
     last = token.stdout.strip().splitlines()[-1]
     assert last.startswith("cot_") and len(last) > 30
-    assert flask(tmp_path, "create-token", "nobody").returncode != 0
+    assert flask(tmp_path, fresh_database_url, "create-token", "nobody").returncode != 0
 
 
 def free_port() -> int:
@@ -87,13 +92,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_app_starts_with_gunicorn(tmp_path):
-    assert flask(tmp_path, "db", "upgrade").returncode == 0
+def test_app_starts_with_gunicorn(tmp_path, fresh_database_url):
+    assert flask(tmp_path, fresh_database_url, "db", "upgrade").returncode == 0
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT,
-        env=env_for(tmp_path),
+        env=env_for(tmp_path, fresh_database_url),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -116,9 +121,9 @@ def test_app_starts_with_gunicorn(tmp_path):
         process.wait(10)
 
 
-def test_document_keys_survive_a_restart(tmp_path):
+def test_document_keys_survive_a_restart(tmp_path, fresh_database_url):
     """Keys are stored and derived from the installation id in the database, not the process."""
-    assert flask(tmp_path, "db", "upgrade").returncode == 0
+    assert flask(tmp_path, fresh_database_url, "db", "upgrade").returncode == 0
     script = """
 import sqlalchemy as sa
 from wsgi import app
@@ -139,7 +144,12 @@ with app.app_context():
 """
     runs = [
         subprocess.run(
-            [sys.executable, "-c", script], cwd=ROOT, env=env_for(tmp_path), capture_output=True, text=True, timeout=120
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env=env_for(tmp_path, fresh_database_url),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         for _ in range(2)
     ]

@@ -44,6 +44,21 @@ def test_mentioned_readers_are_notified_with_a_link_to_the_comment(world, doc):
     assert config["editorConfig"]["actionLink"] == action
 
 
+def test_a_mention_with_a_long_anchor_links_to_it(world, doc):
+    """Its link grows past a thousand characters (each "é" is percent-encoded to eight), and is
+    stored whole on every engine."""
+    action = {"action": {"type": "comment", "data": "é" * 300}}
+    answer = world.client("alice").post(
+        f"/files/{doc['id']}/mentions",
+        json={"emails": ["bob@users.coedit"], "message": "@Bob long thread", "actionLink": action},
+    )
+    assert answer.status_code == 200 and answer.get_json()["notified"] == ["Bob Baker"]
+    note = world.client().get("/api/v1/notifications", headers=world.api("bob")).get_json()["notifications"][0]
+    assert note["link"].startswith(f"/files/{doc['id']}/open?action=") and len(note["link"]) > 1000
+    config = page_config(world.client("bob").get(note["link"]).get_data(as_text=True))
+    assert config["editorConfig"]["actionLink"] == action
+
+
 def test_someone_who_cannot_read_is_offered_not_granted(world, doc):
     world.client().post(
         f"/api/v1/spaces/{world.space_id}/members", json={"username": "carol"}, headers=world.api("alice")

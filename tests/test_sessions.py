@@ -18,10 +18,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
-def instances(tmp_path_factory):
+def shared_database_url(databases, tmp_path_factory):
+    """One empty database of the engine under test for the module's instances to migrate and share."""
+    url = databases.fresh(tmp_path_factory.mktemp("shared-database"), "shared", schema=False)
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture(scope="module")
+def instances(tmp_path_factory, shared_database_url):
     base = tmp_path_factory.mktemp("sessions")
     env = {
-        "COEDIT_DATABASE_URL": f"sqlite:///{base / 'shared.db'}",
+        "COEDIT_DATABASE_URL": shared_database_url,
         "COEDIT_SECRET_KEY": "shared-secret-for-sessions",
         "COEDIT_STORAGE_DIR": str(base / "storage"),
     }

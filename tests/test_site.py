@@ -44,6 +44,11 @@ def test_same_name_gets_a_number(world):
     assert (first["title"], second["title"]) == ("Notes.docx", "Notes (2).docx")
 
 
+def test_names_differing_only_in_case_are_one_name_in_every_script(world):
+    titles = [world.create_document("alice", name)["title"] for name in ("Über", "über", "ÜBER", "Notes", "NOTES")]
+    assert titles == ["Über.docx", "über (2).docx", "ÜBER (3).docx", "Notes.docx", "NOTES (2).docx"]
+
+
 def test_upload_with_an_unsafe_name(world):
     client = world.client("bob")
     response = client.post(

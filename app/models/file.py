@@ -50,7 +50,7 @@ class File(Base):
     # Random per file: SQLite may hand a deleted file's id to a new one, and neither its keys
     # nor the links we gave Docs for the old file may then work for the new file.
     key_salt: so.Mapped[str] = so.mapped_column(sa.String(32), default=lambda: secrets.token_hex(8), server_default="")
-    # Bumped as the first statement of a save transaction: it takes the row lock.
+    # On SQLite, bumped as the first statement of a save transaction: it takes the write lock.
     save_seq: so.Mapped[int] = so.mapped_column(default=0)
 
     # Who Docs says is editing (status 1); cleared on status 2/4.

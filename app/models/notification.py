@@ -18,7 +18,8 @@ class Notification(Base):
     # rights | mention | save-failed | access-request
     kind: so.Mapped[str] = so.mapped_column(sa.String(32))
     text: so.Mapped[str] = so.mapped_column(sa.Text)
-    link: so.Mapped[str] = so.mapped_column(sa.String(1000), default="")  # a local path
+    # A local path; a mention's carries the comment's anchor, and that may run to thousands of characters.
+    link: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     file_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("file.id", ondelete="CASCADE"), index=True)
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
     read_at: so.Mapped[Optional[datetime]]

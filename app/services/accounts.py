@@ -8,9 +8,7 @@ every worker and instance.
 
 import secrets
 import unicodedata
-from datetime import datetime
 from datetime import timedelta
-from datetime import timezone
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -28,6 +26,7 @@ from app.models.user import username_key
 from app.services.exceptions import BadRequestError
 
 USERNAME_MAX = 64
+DISPLAY_NAME_MAX = 128
 PASSWORD_MIN = 8
 # Writing last_seen on every request would serialise readers; a few minutes' precision is plenty.
 TOUCH_EVERY = timedelta(minutes=5)
@@ -41,7 +40,8 @@ def clean_username(name: str | None) -> str:
     name = unicodedata.normalize("NFKC", name or "").strip()
     if not name:
         raise BadRequestError("Enter a username.")
-    if len(name) > USERNAME_MAX:
+    # Case folding can lengthen a name ("ß" is "ss"), and its folded form is stored too.
+    if len(name) > USERNAME_MAX or len(username_key(name)) > USERNAME_MAX:
         raise BadRequestError(f"A username has at most {USERNAME_MAX} characters.")
     if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in name):
         raise BadRequestError("A username has no spaces or control characters.")
@@ -111,10 +111,6 @@ _USER_BY_SESSION = (
 )
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC
-
-
 def load_session(token: str) -> User | None:
     """The user of a live session token (one query), or None for an ended, expired or disabled one.
 
@@ -128,9 +124,9 @@ def load_session(token: str) -> User | None:
         return None
     user, session_id, last_seen, expires, remember = row
     now = utcnow()
-    if _aware(expires) <= now or not user.is_active:
+    if expires <= now or not user.is_active:
         return None
-    if now - _aware(last_seen) > TOUCH_EVERY:
+    if now - last_seen > TOUCH_EVERY:
         values = {"last_seen_at": now}
         if not remember:
             values["expires_at"] = now + _lifetime(False)
@@ -200,7 +196,7 @@ def user_for_api_token(token: str) -> User | None:
         return None
     user, token_id, last = row
     now = utcnow()
-    if last is None or now - _aware(last) > timedelta(hours=1):
+    if last is None or now - last > timedelta(hours=1):
         db.session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         transaction.commit()  # as for sessions: before the request stages anything
     return user

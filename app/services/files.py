@@ -135,12 +135,17 @@ def check_content(path: str, ext: str) -> None:
 def lock(file: File) -> None:
     """Start a write transaction holding the file's row lock (nothing may be staged before).
 
-    An UPDATE as the first statement locks the row on PostgreSQL and takes SQLite's
-    write lock, so concurrent saves of one file queue up instead of interleaving.
+    Concurrent saves of one file queue up instead of interleaving. PostgreSQL locks the row with
+    SELECT ... FOR UPDATE. SQLite has no row locks: an UPDATE as the first statement of the
+    transaction takes its database write lock instead (a read first would leave a snapshot that
+    cannot become a write once another connection has written).
     """
     transaction.begin_write()
-    db.session.execute(sa.update(File).where(File.id == file.id).values(save_seq=File.save_seq + 1))
-    db.session.refresh(file)
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(sa.update(File).where(File.id == file.id).values(save_seq=File.save_seq + 1))
+        db.session.refresh(file)
+    else:
+        db.session.refresh(file, with_for_update=True)
 
 
 def next_number(file: File) -> int:
@@ -188,27 +193,36 @@ def store_version(
     return version
 
 
-def title_in_use(space: Space, folder: Folder | None, title: str, ignore_id: int | None = None) -> bool:
-    query = sa.select(File.id).where(
+def _titles_taken(space: Space, folder: Folder | None, ignore_id: int | None = None) -> set[str]:
+    """The case-folded titles of the folder's files.
+
+    Folded here rather than by the database: SQLite's lower() folds ASCII only and PostgreSQL's
+    follows the database's locale, and a title must be taken or free alike on both.
+    """
+    query = sa.select(File.title).where(
         File.space_id == space.id,
         File.folder_id == folder.id if folder else File.folder_id.is_(None),
-        sa.func.lower(File.title) == title.lower(),
     )
     if ignore_id:
         query = query.where(File.id != ignore_id)
-    return db.session.scalar(query) is not None
+    return {title.casefold() for title in db.session.scalars(query)}
+
+
+def title_in_use(space: Space, folder: Folder | None, title: str, ignore_id: int | None = None) -> bool:
+    return title.casefold() in _titles_taken(space, folder, ignore_id)
 
 
 def unique_title(space: Space, folder: Folder | None, title: str) -> str:
     """title, or 'name (2).ext', 'name (3).ext', … when it is taken in that folder."""
-    if not title_in_use(space, folder, title):
+    taken = _titles_taken(space, folder)
+    if title.casefold() not in taken:
         return title
     stem, dot, ext = title.rpartition(".")
     if not dot:
         stem, ext = title, ""
     for n in range(2, 1000):
         candidate = f"{stem} ({n}).{ext}" if ext else f"{stem} ({n})"
-        if not title_in_use(space, folder, candidate):
+        if candidate.casefold() not in taken:
             return candidate
     raise BadRequestError("Too many files with this name.")
 

@@ -34,7 +34,7 @@ MODES = ("all", "last", "days")
 
 
 def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
+    # A caller's naive datetime is UTC, as everything stored is.
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
@@ -60,7 +60,7 @@ def plan(now: datetime | None = None) -> list[FileVersion]:
                 continue
             if mode == "last" and rank < count:
                 continue
-            if mode == "days" and _aware(version.created_at) >= cutoff:
+            if mode == "days" and version.created_at >= cutoff:
                 continue
             doomed.append(version)
     doomed.sort(key=lambda v: (v.file_id, v.number))

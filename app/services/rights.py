@@ -267,7 +267,7 @@ def members_with_levels(file: File) -> list[tuple[User, Membership, str, str | N
         .join(Membership, Membership.user_id == User.id)
         .outerjoin(FileRight, sa.and_(FileRight.file_id == file.id, FileRight.user_id == User.id))
         .where(Membership.space_id == file.space_id)
-        .order_by(User.display_name)
+        .order_by(User.display_name, User.id)
     ).all()
     return [(user, member, _level(file, user, member.role, override), override) for user, member, override in rows]
 

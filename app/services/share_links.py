@@ -57,7 +57,7 @@ def hash_secret(secret: str) -> str:
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
-    """An aware UTC datetime (SQLite hands back naive ones; they are UTC)."""
+    """An aware UTC datetime (a naive one is taken to be UTC, as everything stored is)."""
     if moment is None:
         return None
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)

@@ -44,7 +44,9 @@ def add_member(space: Space, user: User, role: str, actor: User) -> tuple[Member
 def spaces_of(user: User) -> list[Space]:
     """The spaces user belongs to, by name."""
     return list(
-        db.session.scalars(sa.select(Space).join(Membership).where(Membership.user_id == user.id).order_by(Space.name))
+        db.session.scalars(
+            sa.select(Space).join(Membership).where(Membership.user_id == user.id).order_by(Space.name, Space.id)
+        )
     )
 
 
@@ -96,10 +98,12 @@ def page(space: Space, member: Membership, user: User, folder: Folder | None) ->
     files hidden from them, and the members."""
     folder_id = folder.id if folder else None
     folders = db.session.scalars(
-        sa.select(Folder).where(Folder.space_id == space.id, Folder.parent_id == folder_id).order_by(Folder.name)
+        sa.select(Folder)
+        .where(Folder.space_id == space.id, Folder.parent_id == folder_id)
+        .order_by(Folder.name, Folder.id)
     ).all()
     files = db.session.scalars(
-        sa.select(File).where(File.space_id == space.id, File.folder_id == folder_id).order_by(File.title)
+        sa.select(File).where(File.space_id == space.id, File.folder_id == folder_id).order_by(File.title, File.id)
     ).all()
     levels = rights.levels(files, user, member)
     sizes = dict(
@@ -131,7 +135,7 @@ def page(space: Space, member: Membership, user: User, folder: Folder | None) ->
         .limit(STREAM_LENGTH)
     ).all()
     members = db.session.scalars(
-        sa.select(Membership).where(Membership.space_id == space.id).join(User).order_by(User.display_name)
+        sa.select(Membership).where(Membership.space_id == space.id).join(User).order_by(User.display_name, User.id)
     ).all()
     return SpacePage(
         trail=_trail(folder), folders=list(folders), entries=entries, posts=list(stream), members=list(members)
