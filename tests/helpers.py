@@ -109,15 +109,17 @@ class AppProcess:
     several workers or instances of one installation.
     """
 
-    def __init__(self, instance_dir, env: dict, workers: int = 1, args: tuple = ()):
+    def __init__(self, instance_dir, env: dict, workers: int = 1, args: tuple = (), port: int | None = None):
         import os
         import socket
         import subprocess
         import sys
 
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        if port is None:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+        self.port = port
         self.url = f"http://127.0.0.1:{self.port}"
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         self.env = {**os.environ, "COEDIT_INSTANCE_PATH": str(instance_dir), **env}

@@ -161,3 +161,43 @@ with app.app_context():
     import re
 
     assert re.fullmatch(r"[0-9A-Za-z._=-]{1,128}", stored)
+
+
+def test_the_compose_file_runs_the_production_shape():
+    """deploy/compose.yaml (no Docker here to run it): nginx before two instances, a worker and one
+    scheduler, PostgreSQL, Redis, MinIO and Docs 9 with JWT, migrations once, health checks."""
+    import yaml
+
+    with open(os.path.join(ROOT, "deploy", "compose.yaml")) as handle:
+        compose = yaml.safe_load(handle)
+    services = compose["services"]
+    assert {
+        "nginx",
+        "coedit-1",
+        "coedit-2",
+        "worker",
+        "scheduler",
+        "migrate",
+        "postgres",
+        "redis",
+        "minio",
+        "documentserver",
+    } <= set(services)
+    for name in ("coedit-1", "coedit-2"):
+        instance = services[name]
+        assert instance["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert "healthcheck" in instance and "gunicorn" in instance["command"]
+        env = instance["environment"]
+        assert env["COEDIT_DATABASE_URL"].startswith("postgresql+psycopg://")
+        assert env["COEDIT_STORAGE_URL"].startswith("s3://") and env["COEDIT_REDIS_URL"].startswith("redis://")
+        assert env["COEDIT_DOCS_INTERNAL_URL"] == "http://documentserver"
+        assert env["COEDIT_APP_URL_FOR_DOCS"] == "http://nginx"  # Docs reaches Coedit through the proxy
+    assert "db" in services["migrate"]["command"] and services["migrate"]["restart"] == "no"
+    assert not any("upgrade" in str(services[name].get("command")) for name in ("coedit-1", "coedit-2", "worker"))
+    docs = services["documentserver"]
+    assert docs["image"].startswith("onlyoffice/documentserver:9.") and docs["environment"]["JWT_ENABLED"] == "true"
+    assert "beat" in services["scheduler"]["command"] and "worker" in services["worker"]["command"]
+    template = services["nginx"]["volumes"][0].split(":")[0]
+    assert os.path.exists(os.path.join(ROOT, "deploy", template))
+    for name in ("postgres", "redis", "minio", "documentserver"):
+        assert "healthcheck" in services[name], name
