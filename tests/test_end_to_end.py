@@ -3,6 +3,8 @@
 Runs once with the default JWT header and once with a custom one.
 """
 
+import time
+
 import pytest
 
 from docs_emulator.testing import start_emulator
@@ -301,6 +303,10 @@ def test_three_sessions_give_the_right_versions_authors_and_keys(live, emulator)
     emulator.forcesave(key, bob)
     emulator.append(key, alice, "five")
     emulator.leave(key, bob)
+    deadline = time.monotonic() + 20
+    while len(emulator.callbacks(key=key, status=6)) < 2:  # the force-save asked for when bob left
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     emulator.wait_idle()
     emulator.leave(key, alice)
     emulator.wait_idle()

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.models import Notification
 from app.models import User
 from tests import job_fixtures
+from tests.conftest import DATABASES
 from tests.conftest import build_app
 from tests.helpers import wait_for
 from tests.test_retention import configure
@@ -58,7 +59,7 @@ def rabbitmq() -> str:
 def shared_settings(tmp_path, **extra) -> dict:
     """Settings the test's app and its workers share: one database, one storage, one queue."""
     return {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'coedit.db'}",
+        "DATABASE_URL": DATABASES.of_folder(tmp_path),  # the test app's own, on the engine under test
         "STORAGE_DIR": str(tmp_path / "storage"),
         "SECRET_KEY": "test-app-secret",
         "JOB_QUEUE": "coedit-test-" + secrets.token_hex(4),
