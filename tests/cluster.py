@@ -155,13 +155,8 @@ class Instance:
             return 0
 
     def kill(self):
-        """SIGKILL the instance's gunicorn, master and workers, as a crash would."""
-        children = subprocess.run(["pgrep", "-P", str(self.app.process.pid)], capture_output=True, text=True)
-        for pid in [self.app.process.pid] + [int(p) for p in children.stdout.split()]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        """SIGKILL the instance's gunicorn, master and workers at once, as a crash would."""
+        os.killpg(self.app.process.pid, signal.SIGKILL)
         self.app.process.wait(10)
 
     def stop(self):

@@ -1,5 +1,8 @@
 """Test helpers: a live server thread, a scriptable stand-in for Docs' file links, signing."""
 
+import os
+import signal
+import subprocess
 import threading
 import time
 
@@ -112,7 +115,6 @@ class AppProcess:
     def __init__(self, instance_dir, env: dict, workers: int = 1, args: tuple = (), port: int | None = None):
         import os
         import socket
-        import subprocess
         import sys
 
         if port is None:
@@ -132,6 +134,7 @@ class AppProcess:
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its workers go with it, whatever happens to the master
         )
         self._wait()
 
@@ -151,12 +154,16 @@ class AppProcess:
             time.sleep(0.1)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                break
             try:
                 self.process.wait(10)
-            except Exception:
-                self.process.kill()
+                break
+            except subprocess.TimeoutExpired:
+                continue
         self._log.close()
 
 
