@@ -1,6 +1,5 @@
 """Coedit: ONLYOFFICE Docs inside an intranet of spaces and files."""
 
-import logging
 import os
 import secrets
 
@@ -40,7 +39,10 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     from app import cli
 
     cli.init_app(app)
-    configure_logging(app)
+    from app.ops import logs
+
+    logs.init_app(app)
+    logs.configure(app)
     return app
 
 
@@ -153,9 +155,3 @@ def register_blueprints(app: Flask) -> None:
     # Docs authenticates with JWT, the API with tokens (or CSRF checked in the API itself).
     csrf.exempt(backend.bp)
     csrf.exempt(api.bp)
-
-
-def configure_logging(app: Flask) -> None:
-    if app.testing or app.debug:
-        return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -73,6 +73,19 @@ SETTINGS = (
         "How many trusted reverse proxies stand in front (nginx: 1); their X-Forwarded-For, "
         "-Proto, -Host and -Prefix are then believed. 0: none, headers ignored.",
     ),
+    # Operations: metrics and logs (app/ops).
+    Setting(
+        "METRICS_TOKEN",
+        None,
+        "Bearer token Prometheus sends to read `/metrics` from another machine (`Authorization: Bearer …`); "
+        "from loopback no token is needed. Unset: `/metrics` answers loopback only.",
+    ),
+    Setting(
+        "LOG_FORMAT",
+        "text",
+        "`text` (development) or `json`: one JSON object per line, with a request id, for each request "
+        "and each notable event (saves, rejections, editors joining and leaving). Production sets `json`.",
+    ),
     # Jobs: the work that runs outside a request (app/jobs.py).
     Setting(
         "BROKER_URL",

@@ -42,6 +42,7 @@ from app.extensions import db
 from app.models import File
 from app.models import ShareLink
 from app.models import ShareLinkUse
+from app.ops import metrics
 from app.services import retention
 from app.services import settings
 from app.services.docs import client
@@ -83,6 +84,7 @@ def enqueue(task_function: Callable, *args) -> None:
     """Run ``task_function(*args)`` as a job once the current transaction commits (never if it does not)."""
     app = current_app._get_current_object()
     args = tuple(json.loads(json.dumps(args)))  # what a broker would carry, also in-process
+    transaction.after_commit(lambda: metrics.job_queued(job_name(task_function)))
     if broker_url(app.config) is None:
         transaction.after_commit(lambda: run_in_process(app, task_function, args))
     else:
@@ -93,6 +95,7 @@ def _publish(app: Flask, task_function: Callable, args: tuple) -> None:
     try:
         app.extensions["celery"].send_task(job_name(task_function), args=args)
     except Exception:  # the broker is down: doing the work here beats losing it
+        metrics.job_unpublished(job_name(task_function))
         log.exception("could not queue job %s; running it in this process", job_name(task_function))
         run_in_process(app, task_function, args)
 
@@ -105,6 +108,7 @@ def run_in_process(app: Flask, task_function: Callable, args: tuple) -> threadin
             try:
                 task_function(*args)
             except Exception:
+                metrics.job_failed(job_name(task_function))
                 log.exception("job %s%r failed", job_name(task_function), args)
 
     thread = threading.Thread(target=run, name=job_name(task_function), daemon=True)

@@ -15,7 +15,7 @@ from flask import request
 
 from app import downloads
 from app.backend import bp
-from app.ops.metrics import CALLBACKS
+from app.ops import metrics
 from app.ops.metrics import DOWNLOADS
 from app.services import blanks
 from app.services import files as file_service
@@ -135,8 +135,8 @@ def track(file_id: int):
     400 malformed, 404 file gone, 422 refused document, 503 transient (Docs retries, then keeps
     a forgotten copy).
     """
-    status, callback_status = callbacks.receive(
-        file_id, request.args.get("token", ""), request.stream, request.content_length, request.headers
-    )
-    CALLBACKS.labels(callback_status, str(status)).inc()
+    with metrics.timed(metrics.CALLBACK_DURATION):
+        status, _ = callbacks.receive(
+            file_id, request.args.get("token", ""), request.stream, request.content_length, request.headers
+        )
     return jsonify(error=0 if status == 200 else 1), status

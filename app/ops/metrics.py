@@ -1,8 +1,208 @@
-"""Prometheus metrics of the things that matter: callbacks and their outcomes."""
+"""Prometheus metrics: callbacks and saves, requests, jobs, and what is true at scrape time.
+
+Under gunicorn every worker records into PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py makes one per
+instance), and /metrics adds the workers up. What is a fact about the installation rather than
+about one worker (documents being edited now, build info) is read when Prometheus scrapes, by
+``ScrapeTimeCollector``, never kept in a per-worker gauge.
+
+The helpers below are what the rest of the app calls: each records its metrics and writes the
+matching event line to the log (``coedit.events``).
+"""
+
+import logging
+import os
+import time
+from typing import Callable
 
 from prometheus_client import Counter
+from prometheus_client import Histogram
+from prometheus_client.core import GaugeMetricFamily
 
-CALLBACKS = Counter("coedit_docs_callbacks_total", "Callbacks from the Document Server", ["status", "outcome"])
+log = logging.getLogger("coedit.events")
+
+# Callback p99 > 5 s is an alert: buckets from 50 ms to 30 s with several around 5 s.
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 7.5, 10.0, 15.0, 30.0)
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+CALLBACK_DURATION = Histogram(
+    "onlyoffice_callback_duration_seconds", "Time spent processing Docs callbacks", buckets=DURATION_BUCKETS
+)
+DOWNLOAD_DURATION = Histogram(
+    "onlyoffice_download_duration_seconds",
+    "Time downloading a document from Docs (saves, changes, conversions)",
+    buckets=DURATION_BUCKETS,
+)
+UPLOAD_DURATION = Histogram(
+    "onlyoffice_upload_duration_seconds", "Time writing a document to storage", buckets=DURATION_BUCKETS
+)
+SAVES = Counter("onlyoffice_save_total", "Saves reported by Docs, by outcome", ["status"])
+VALIDATION_REJECTED = Counter(
+    "onlyoffice_validation_rejected_total", "Saved documents refused by validation", ["reason"]
+)
+SESSION_EVENTS = Counter("onlyoffice_session_events_total", "Editors joining and leaving (status 1)", ["event"])
+REQUEST_DURATION = Histogram(
+    "coedit_request_duration_seconds",
+    "HTTP requests by endpoint and status",
+    ["endpoint", "status"],
+    buckets=REQUEST_BUCKETS,
+)
+JOBS_QUEUED = Counter("coedit_jobs_queued_total", "Jobs handed over to run (broker or in-process)", ["job"])
+JOBS_FAILED = Counter("coedit_jobs_failed_total", "Jobs that failed in this instance's processes", ["job"])
+JOBS_UNPUBLISHED = Counter(
+    "coedit_jobs_publish_failures_total", "Jobs the broker did not take (they ran in-process instead)", ["job"]
+)
+# Files fetched by Docs (or its editor) from Coedit: served, refused or missing.
 DOWNLOADS = Counter(
     "coedit_docs_downloads_total", "Files fetched by the Document Server (or its editor)", ["purpose", "outcome"]
 )
+
+SAVE_STATUSES = (2, 3, 6, 7)
+STORED = ("stored", "form stored", "unmodified")
+JOIN, LEAVE = 1, 0  # status 1 actions: type 1 connected, type 0 disconnected
+
+
+# --- callbacks ------------------------------------------------------------------------------
+
+
+def callback_handled(file_id: int, data: dict, outcome: str) -> None:
+    """A verified callback answered {"error": 0}: its session events and, for a save, the outcome."""
+    _session_events(file_id, data)
+    status = data.get("status")
+    if status not in SAVE_STATUSES:
+        return
+    if outcome in STORED:
+        SAVES.labels("success").inc()
+        log.info("save stored", extra={"event": "save_stored", "file_id": file_id, "callback_status": status})
+    elif outcome == "nothing to store" and status == 3:  # Docs itself could not assemble the file
+        _save_failed(file_id, status, "the Document Server reported an error")
+
+
+def callback_refused(file_id: int, data: dict, exc: Exception, http_status: int) -> None:
+    """A callback answered with an error: a failed save, and why, when it was one."""
+    _session_events(file_id, data)
+    status = data.get("status")
+    if status not in SAVE_STATUSES:
+        return
+    reason = getattr(exc, "message", "") or exc.__class__.__name__
+    kind = getattr(exc, "reason", None)
+    if kind:
+        VALIDATION_REJECTED.labels(kind).inc()
+        log.warning(
+            "validation rejected",
+            extra={"event": "validation_rejected", "file_id": file_id, "reason": kind, "detail": reason},
+        )
+    _save_failed(file_id, status, reason, http_status)
+
+
+def _save_failed(file_id: int, status: int, reason: str, http_status: int = 200) -> None:
+    SAVES.labels("failure").inc()
+    log.warning(
+        "save failed",
+        extra={
+            "event": "save_failed",
+            "file_id": file_id,
+            "callback_status": status,
+            "answer": http_status,
+            "detail": reason,
+        },
+    )
+
+
+def _session_events(file_id: int, data: dict) -> None:
+    if data.get("status") != 1 or not isinstance(data.get("actions"), list):
+        return
+    for action in data["actions"]:
+        if not isinstance(action, dict) or action.get("type") not in (JOIN, LEAVE):
+            continue
+        event = "join" if action["type"] == JOIN else "leave"
+        SESSION_EVENTS.labels(event).inc()
+        user = action.get("userid") if isinstance(action.get("userid"), str) else None
+        log.info(f"session {event}", extra={"event": f"session_{event}", "file_id": file_id, "user_id": user})
+
+
+# --- jobs -----------------------------------------------------------------------------------
+
+
+def job_queued(name: str) -> None:
+    JOBS_QUEUED.labels(name).inc()
+
+
+def job_failed(name: str) -> None:
+    JOBS_FAILED.labels(name).inc()
+
+
+def job_unpublished(name: str) -> None:
+    JOBS_UNPUBLISHED.labels(name).inc()
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+def observe_request(endpoint: str, status: int, seconds: float) -> None:
+    REQUEST_DURATION.labels(endpoint, str(status)).observe(seconds)
+
+
+class timed:
+    """``with timed(HISTOGRAM):`` observes the block's duration, also when it raises."""
+
+    def __init__(self, histogram: Histogram):
+        self.histogram = histogram
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *_):
+        self.histogram.observe(time.perf_counter() - self.start)
+        return False
+
+
+# --- at scrape time -------------------------------------------------------------------------
+
+
+def active_sessions() -> int:
+    """Documents being edited now: keys whose session Docs opened and has not closed."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import DocKey
+
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(DocKey)
+        .where(DocKey.session_opened_at.is_not(None), DocKey.session_closed_at.is_(None))
+    )
+
+
+# Gauges read when Prometheus scrapes: name → (help, function returning the value now).
+SCRAPE_TIME_GAUGES: dict[str, tuple[str, Callable[[], float]]] = {
+    "onlyoffice_active_sessions": ("Documents being edited now", active_sessions),
+}
+
+
+def version() -> str:
+    """The version pyproject.toml names (the image copies it), else "unknown"."""
+    import tomllib
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "pyproject.toml")
+    try:
+        with open(path, "rb") as handle:
+            return str(tomllib.load(handle)["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+class ScrapeTimeCollector:
+    """The gauges of SCRAPE_TIME_GAUGES and build info, computed on each scrape (needs an app context)."""
+
+    def collect(self):
+        build = GaugeMetricFamily("coedit_build_info", "Coedit's version", labels=["version"])
+        build.add_metric([version()], 1)
+        yield build
+        for name, (help_text, read) in SCRAPE_TIME_GAUGES.items():
+            try:
+                value = read()
+            except Exception:  # one failing source must not hide the others
+                log.exception("metric %s could not be read", name)
+                continue
+            yield GaugeMetricFamily(name, help_text, value=value)

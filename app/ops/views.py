@@ -5,13 +5,17 @@ import os
 import sqlalchemy as sa
 from flask import Response
 from flask import jsonify
+from flask import request
 from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import REGISTRY
 from prometheus_client import CollectorRegistry
 from prometheus_client import generate_latest
 from prometheus_client import multiprocess
 
 from app.extensions import db
+from app.ops import access
 from app.ops import bp
+from app.ops.metrics import ScrapeTimeCollector
 from app.services.storage import get_storage
 
 
@@ -36,8 +40,16 @@ def readyz():
 
 @bp.route("/metrics")
 def metrics():
+    """The workers' metrics added up (multiprocess mode under gunicorn), plus those read now."""
+    refusal = access.metrics_refusal(request)
+    if refusal is not None:
+        return refusal
+    now = CollectorRegistry()
+    now.register(ScrapeTimeCollector())
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        workers = CollectorRegistry()
+        multiprocess.MultiProcessCollector(workers)
+        recorded = generate_latest(workers)
+    else:
+        recorded = generate_latest(REGISTRY)
+    return Response(recorded + generate_latest(now), content_type=CONTENT_TYPE_LATEST)

@@ -61,9 +61,14 @@ class SaveRejectedError(CoeditError):
     """A save from Docs is refused for good: Docs keeps its copy as a forgotten file.
 
     403 for what is not allowed (a foreign key or URL), 422 for a document that fails validation.
+    ``reason`` names the validation check that refused it (the metrics' label), if one did.
     """
 
     http_status = 422
+
+    def __init__(self, message: str = "", http_status: int | None = None, reason: str | None = None):
+        super().__init__(message, http_status)
+        self.reason = reason
 
 
 class SaveFailedError(CoeditError):

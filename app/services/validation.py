@@ -54,12 +54,24 @@ _CHUNK = 64 * 1024
 _MIB = 1024 * 1024
 
 
-class InvalidDocument(Exception):
-    """The file is not a sound document of the expected type; .reason is a short plain-English sentence."""
+# What kind of check refused a file (InvalidDocument.kind, the rejection metrics' label).
+FILE_CONTENT = "file_content"  # not the type it claims to be, or not a type we can check
+SIZE_LIMIT = "size_limit"  # the file, or the archive expanded, is over a limit
+ZIP_INTEGRITY = "zip_integrity"  # not a whole, well-formed zip (damaged, bad names, encryption)
+ZIP_LIMITS = "zip_limits"  # more members or a larger directory than any document has
+EXPANSION_RATIO = "expansion_ratio"  # a member expands like a zip bomb
+XML_WELLFORMEDNESS = "xml_wellformedness"  # a part is not well-formed XML
+XML_DTD = "xml_dtd"  # a part declares a DTD or entities (entity bombs, external entities)
 
-    def __init__(self, reason: str) -> None:
+
+class InvalidDocument(Exception):
+    """The file is not a sound document of the expected type; .reason is a short plain-English sentence,
+    .kind which check refused it (one of the names above)."""
+
+    def __init__(self, reason: str, kind: str = FILE_CONTENT) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,7 @@ def validate_zip(path: str, limits: Limits = Limits()) -> None:
     """Raise InvalidDocument unless the file is a sound zip within limits (e.g. a changes archive)."""
     size = os.path.getsize(path)
     if size == 0 or size > limits.max_bytes:
-        raise InvalidDocument("The archive is empty or too large.")
+        raise InvalidDocument("The archive is empty or too large.", SIZE_LIMIT if size else ZIP_INTEGRITY)
     with _sound_zip(path, size, limits):
         pass
 
@@ -96,7 +108,7 @@ def validate_document(path: str, ext: str, limits: Limits = Limits()) -> None:
     if size == 0:
         raise InvalidDocument("The file is empty.")
     if size > limits.max_bytes:
-        raise InvalidDocument(f"The file is {size} bytes, more than the limit of {limits.max_bytes} bytes.")
+        raise InvalidDocument(f"The file is {size} bytes, more than the limit of {limits.max_bytes} bytes.", SIZE_LIMIT)
     checker(path, kind, size, limits)
 
 
@@ -264,7 +276,7 @@ def _archive_errors() -> Iterator[None]:
     try:
         yield
     except _ZIP_ERRORS as exc:
-        raise InvalidDocument(f"The archive is damaged ({exc}).") from exc
+        raise InvalidDocument(f"The archive is damaged ({exc}).", ZIP_INTEGRITY) from exc
 
 
 @contextmanager
@@ -279,7 +291,7 @@ def _sound_zip(path: str, size: int, limits: Limits) -> Iterator[zipfile.ZipFile
         with _archive_errors():
             _check_end_record(fh, size, limits)
             if not zipfile.is_zipfile(fh):
-                raise InvalidDocument("The file is not a zip archive, or it is truncated.")
+                raise InvalidDocument("The file is not a zip archive, or it is truncated.", ZIP_INTEGRITY)
             zf = zipfile.ZipFile(fh)
         with zf:
             infos = zf.infolist()
@@ -330,15 +342,21 @@ def _check_end_record(fh: BinaryIO, size: int, limits: Limits) -> None:
         if block[:4] == _ZIP64_EOCD_SIGNATURE and block[_ZIP64_EOCD.size :][:4] == _ZIP64_LOCATOR_SIGNATURE:
             entries, directory_size = _ZIP64_EOCD.unpack_from(block)[7:9]
     if entries > limits.max_entries:
-        raise InvalidDocument(f"The archive has {entries} members, more than the limit of {limits.max_entries}.")
+        raise InvalidDocument(
+            f"The archive has {entries} members, more than the limit of {limits.max_entries}.", ZIP_LIMITS
+        )
     if directory_size > limits.max_entries * _CD_BYTES_PER_ENTRY:
-        raise InvalidDocument(f"The archive's directory is {directory_size} bytes, far larger than a document needs.")
+        raise InvalidDocument(
+            f"The archive's directory is {directory_size} bytes, far larger than a document needs.", ZIP_LIMITS
+        )
 
 
 def _check_declared(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
     """Check the central directory's names and declared sizes; nothing is decompressed here."""
     if len(infos) > limits.max_entries:
-        raise InvalidDocument(f"The archive has {len(infos)} members, more than the limit of {limits.max_entries}.")
+        raise InvalidDocument(
+            f"The archive has {len(infos)} members, more than the limit of {limits.max_entries}.", ZIP_LIMITS
+        )
     seen: set[str] = set()
     total = 0
     for info in infos:
@@ -346,19 +364,24 @@ def _check_declared(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         # zipfile keeps only the last of two same-named members; other readers
         # may take the first, so what we check might not be what they open.
         if info.filename in seen:
-            raise InvalidDocument(f"The archive has two members named {info.filename!r}.")
+            raise InvalidDocument(f"The archive has two members named {info.filename!r}.", ZIP_INTEGRITY)
         seen.add(info.filename)
         if info.flag_bits & 0x1:
-            raise InvalidDocument(f"The archive member {info.filename!r} is encrypted.")
+            raise InvalidDocument(f"The archive member {info.filename!r} is encrypted.", ZIP_INTEGRITY)
         if info.compress_type not in _ALLOWED_COMPRESSION:
-            raise InvalidDocument(f"The archive member {info.filename!r} uses an unsupported compression method.")
+            raise InvalidDocument(
+                f"The archive member {info.filename!r} uses an unsupported compression method.", ZIP_INTEGRITY
+            )
         total += info.file_size
         if total > limits.max_uncompressed:
-            raise InvalidDocument(f"The archive would expand to more than {limits.max_uncompressed} bytes, the limit.")
+            raise InvalidDocument(
+                f"The archive would expand to more than {limits.max_uncompressed} bytes, the limit.", SIZE_LIMIT
+            )
         if info.file_size > _MIB and info.file_size > limits.max_ratio * info.compress_size:
             raise InvalidDocument(
                 f"The archive member {info.filename!r} has a compression ratio above "
-                f"{limits.max_ratio}:1, which only a zip bomb needs."
+                f"{limits.max_ratio}:1, which only a zip bomb needs.",
+                EXPANSION_RATIO,
             )
 
 
@@ -368,13 +391,13 @@ def _check_member_name(info: zipfile.ZipInfo) -> None:
     # other tools that unpack the file would see the stored name.
     name = info.orig_filename
     if "\0" in name:
-        raise InvalidDocument("An archive member name contains a NUL character.")
+        raise InvalidDocument("An archive member name contains a NUL character.", ZIP_INTEGRITY)
     slashed = name.replace("\\", "/")
     if slashed.startswith("/") or (len(slashed) > 1 and slashed[1] == ":"):
-        raise InvalidDocument(f"The archive member name {name!r} is an absolute path.")
+        raise InvalidDocument(f"The archive member name {name!r} is an absolute path.", ZIP_INTEGRITY)
     # A ".." path component, not any "..": "notes..xml" is a harmless name.
     if ".." in slashed.split("/"):
-        raise InvalidDocument(f"The archive member name {name!r} climbs out of the archive with '..'.")
+        raise InvalidDocument(f"The archive member name {name!r} climbs out of the archive with '..'.", ZIP_INTEGRITY)
 
 
 def _read_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
@@ -394,18 +417,21 @@ def _read_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Lim
                     produced += len(chunk)
                     total += len(chunk)
                     if produced > info.file_size:
-                        raise InvalidDocument(f"The archive member {info.filename!r} is larger than it declares.")
+                        raise InvalidDocument(
+                            f"The archive member {info.filename!r} is larger than it declares.", ZIP_INTEGRITY
+                        )
                     if total > limits.max_uncompressed:
                         raise InvalidDocument(
-                            f"The archive expands to more than {limits.max_uncompressed} bytes, the limit."
+                            f"The archive expands to more than {limits.max_uncompressed} bytes, the limit.", SIZE_LIMIT
                         )
                     if produced > _MIB and produced > limits.max_ratio * info.compress_size:
                         raise InvalidDocument(
                             f"The archive member {info.filename!r} expands more than "
-                            f"{limits.max_ratio}:1, which only a zip bomb needs."
+                            f"{limits.max_ratio}:1, which only a zip bomb needs.",
+                            EXPANSION_RATIO,
                         )
         except _ZIP_ERRORS as exc:
-            raise InvalidDocument(f"The archive member {info.filename!r} is corrupted ({exc}).") from exc
+            raise InvalidDocument(f"The archive member {info.filename!r} is corrupted ({exc}).", ZIP_INTEGRITY) from exc
 
 
 # --- XML --------------------------------------------------------------------
@@ -444,9 +470,9 @@ def _scan_xml(zf: zipfile.ZipFile, name: str, on_end: Optional[Callable[[Element
                 if open_elements:
                     open_elements[-1].remove(elem)
     except defusedxml.DefusedXmlException as exc:
-        raise InvalidDocument(f"{name} declares a DTD or entities, which are refused.") from exc
+        raise InvalidDocument(f"{name} declares a DTD or entities, which are refused.", XML_DTD) from exc
     except ParseError as exc:
-        raise InvalidDocument(f"{name} is not well-formed XML ({exc}).") from exc
+        raise InvalidDocument(f"{name} is not well-formed XML ({exc}).", XML_WELLFORMEDNESS) from exc
     if root is None:  # iterparse raises on empty input; kept as a guard
         raise InvalidDocument(f"{name} has no root element.")
     return root

@@ -32,6 +32,7 @@ from app.models import Notification
 from app.models import SaveReceipt
 from app.models import User
 from app.models.base import utcnow
+from app.ops import metrics
 from app.services import files
 from app.services import notifications
 from app.services import posts
@@ -100,6 +101,7 @@ def receive(file_id: int, link_token: str, stream, content_length: int | None, h
     except _ANSWERED as exc:
         return _failed(file_id, claims, data, exc), str(data.get("status", "?"))
     log.info("callback for file %s status %s: %s", file_id, data.get("status"), outcome)
+    metrics.callback_handled(file_id, data, outcome)
     return 200, str(data.get("status", "?"))
 
 
@@ -108,6 +110,7 @@ def _failed(file_id: int, claims: dict, data: dict, exc: Exception) -> int:
     status = next(code for kind, code in ANSWERS if isinstance(exc, kind)) or exc.http_status
     reason = getattr(exc, "message", "") or exc.__class__.__name__
     db.session.rollback()
+    metrics.callback_refused(file_id, data, exc, status)
     if status == 503:
         log.error("save for file %s failed, Docs will retry: %s", file_id, reason)
         report_failure(file_id, data, "the server could not store it")
@@ -323,7 +326,7 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
     filetype = data.get("filetype")
     if isinstance(filetype, str) and filetype and filetype.lower() != file.ext:
         # Converting would need the conversion service; refusing keeps Docs' copy intact.
-        raise SaveRejectedError(f"Docs returned .{filetype} for a .{file.ext} file")
+        raise SaveRejectedError(f"Docs returned .{filetype} for a .{file.ext} file", reason="file_content")
 
     path = fetch.download(url, settings.max_file_bytes())
     changes = None
@@ -331,7 +334,7 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
         try:
             files.sound_document(path, file.ext)
         except validation.InvalidDocument as exc:
-            raise SaveRejectedError(f"invalid document: {exc.reason}") from None
+            raise SaveRejectedError(f"invalid document: {exc.reason}", reason=exc.kind) from None
         changes = _fetch_changes(file, data)
         return _commit_save(file, key, status, kind, dedupe, data, path, changes)
     finally:
@@ -354,14 +357,14 @@ def _submitted_form(file: File, key: str, data: dict) -> str:
         try:
             files.sound_document(pdf, "pdf")
         except validation.InvalidDocument as exc:
-            raise SaveRejectedError(f"invalid submitted form: {exc.reason}") from None
+            raise SaveRejectedError(f"invalid submitted form: {exc.reason}", reason=exc.kind) from None
         if isinstance(data.get("formsdataurl"), str):
             form_data = fetch.download(data["formsdataurl"], MAX_FORM_DATA)
             try:
                 with open(form_data, encoding="utf-8") as handle:
                     json.load(handle)
             except ValueError:
-                raise SaveRejectedError("the submitted form data is not JSON") from None
+                raise SaveRejectedError("the submitted form data is not JSON", reason="file_content") from None
         files.lock(file)
         if _receipt(file, key, FORM, dedupe):
             db.session.rollback()

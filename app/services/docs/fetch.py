@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 
+from app.ops import metrics
 from app.services import settings
 from app.services.exceptions import SaveFailedError
 from app.services.exceptions import SaveRejectedError
@@ -78,7 +79,7 @@ def download(url: str, limit: int) -> str:
     target = rebase(url)
     handle, path = get_storage().temp_file()
     try:
-        with handle:
+        with handle, metrics.timed(metrics.DOWNLOAD_DURATION):
             try:
                 response = requests.get(
                     target,
@@ -94,13 +95,13 @@ def download(url: str, limit: int) -> str:
                     raise SaveFailedError(f"download answered HTTP {response.status_code}")
                 declared = response.headers.get("Content-Length")
                 if declared and declared.isdigit() and int(declared) > limit:
-                    raise SaveRejectedError("file is over the size limit")
+                    raise SaveRejectedError("file is over the size limit", reason="size_limit")
                 received = 0
                 try:
                     for chunk in response.iter_content(CHUNK):
                         received += len(chunk)
                         if received > limit:
-                            raise SaveRejectedError("file is over the size limit")
+                            raise SaveRejectedError("file is over the size limit", reason="size_limit")
                         handle.write(chunk)
                 except requests.RequestException as exc:
                     raise SaveFailedError(f"download cut off: {exc.__class__.__name__}") from None

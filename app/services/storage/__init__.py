@@ -48,8 +48,10 @@ def store(path: str, prefix: str) -> str:
     Returns the new blob's key; the blob is deleted again if that transaction does not commit.
     """
     from app import transaction
+    from app.ops import metrics
 
-    key = get_storage().put_file(path, prefix)
+    with metrics.timed(metrics.UPLOAD_DURATION):
+        key = get_storage().put_file(path, prefix)
     transaction.stage_blob(key)
     return key
 

@@ -1,0 +1,138 @@
+"""Logs: one line per request and per notable event, as text or JSON lines (LOG_FORMAT).
+
+Every record made while a request is handled carries its request id: the X-Request-ID a trusted
+proxy set (only when PROXY_HOPS says one stands in front; a client could set it otherwise), else
+a new one, echoed back in the response. Paths are logged without their query strings (signed
+tokens) and with share-link secrets masked, as the access log does.
+"""
+
+import json
+import logging
+import re
+import time
+import uuid
+from datetime import datetime
+from datetime import timezone
+
+from flask import Flask
+from flask import g
+from flask import has_request_context
+from flask import request
+from flask_login import current_user
+
+from app.ops import metrics
+from app.ops.access_log import redact
+
+log = logging.getLogger("coedit.request")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Attributes every LogRecord has; anything else was passed with extra= and goes into the line.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the request id and the extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name, value in vars(record).items():
+            if name not in _STANDARD and not name.startswith("_"):
+                line[name] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+class RequestContextFilter(logging.Filter):
+    """Put the current request's id (and signed-in user) on every record made while handling it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if has_request_context() and "request_id" in g:
+            if not hasattr(record, "request_id"):
+                record.request_id = g.request_id
+        return True
+
+
+def configure(app: Flask) -> None:
+    """Handlers for the chosen LOG_FORMAT (not in tests or debug, whose runners own logging)."""
+    if app.testing or app.debug:
+        return
+    root = logging.getLogger()
+    if app.config.get("LOG_FORMAT") == "json":
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+        handler.addFilter(RequestContextFilter())
+        root.handlers[:] = [handler]
+        root.setLevel(logging.INFO)
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def init_app(app: Flask) -> None:
+    """Request id, duration metric and request line: stamped before, observed after, and on
+    teardown for a request that ended in an unhandled error (after_request never ran)."""
+    app.before_request(_start)
+    app.after_request(_finish)
+    app.teardown_request(_teardown)
+
+
+def _request_id() -> str:
+    from flask import current_app
+
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    if current_app.config.get("PROXY_HOPS") and _SAFE_REQUEST_ID.match(given):
+        return given
+    return uuid.uuid4().hex
+
+
+def _start() -> None:
+    g.request_started = time.perf_counter()
+    g.request_id = _request_id()
+
+
+def _finish(response):
+    if "request_id" in g:
+        response.headers[REQUEST_ID_HEADER] = g.request_id
+    _record(response.status_code)
+    return response
+
+
+def _teardown(error) -> None:
+    if error is not None:
+        _record(500)
+
+
+def _record(status: int) -> None:
+    started = g.pop("request_started", None)
+    if started is None:  # recorded already (after_request, then teardown)
+        return
+    seconds = time.perf_counter() - started
+    endpoint = request.endpoint or "unmatched"
+    metrics.observe_request(endpoint, status, seconds)
+    fields = {
+        "event": "request",
+        "method": request.method,
+        "path": redact(request.path),
+        "endpoint": endpoint,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 1),
+        "remote_addr": request.remote_addr,
+        "user_id": _user_id(),
+    }
+    file_id = (request.view_args or {}).get("file_id")
+    if file_id is not None:
+        fields["file_id"] = file_id
+    log.info("%s %s %s", request.method, fields["path"], status, extra=fields)
+
+
+def _user_id() -> int | None:
+    try:
+        return current_user.get_id() if current_user and current_user.is_authenticated else None
+    except Exception:  # the user could not be loaded (database down): the line still goes out
+        return None
