@@ -40,6 +40,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,  # which gunicorn worker
         }
         for name, value in vars(record).items():
             if name not in _STANDARD and not name.startswith("_"):
