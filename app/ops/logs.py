@@ -132,8 +132,9 @@ def _record(status: int) -> None:
     log.info("%s %s %s", request.method, fields["path"], status, extra=fields)
 
 
-def _user_id() -> int | None:
+def _user_id() -> str | None:
+    # The user's id, never get_id(): that is the session token, a credential.
     try:
-        return current_user.get_id() if current_user and current_user.is_authenticated else None
+        return str(current_user.id) if current_user and current_user.is_authenticated else None
     except Exception:  # the user could not be loaded (database down): the line still goes out
         return None
