@@ -11,7 +11,7 @@ DOCS_PORT ?= 8090
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export COEDIT_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint format browser services bench clean
+.PHONY: run test lint format browser services promtool bench clean
 
 # The runtime requirements for `make run`; the development ones on top for tests, lint and bench.
 $(VENV)/.installed: requirements.txt
@@ -39,6 +39,10 @@ browser:
 		$(SUDO) apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 	fi
+
+# promtool (Debian's prometheus package) checks deploy/prometheus's configuration and alert rules.
+promtool:
+	@command -v promtool >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus; }
 
 # Redis on 127.0.0.1:6379, RabbitMQ on 127.0.0.1:5672 and PostgreSQL on 127.0.0.1:5432 for the
 # tests that share state between processes, run job workers on either broker, and for the
@@ -115,7 +119,7 @@ run: $(VENV)/.installed
 
 # The whole suite on SQLite, then again on PostgreSQL (tests/databases.py); both run, and either
 # failing fails the target.
-test: lint browser services
+test: lint browser services promtool
 	@mkdir -p test-output
 	failed=0
 	$(PY) -m pytest -q --junitxml=test-output/junit-sqlite.xml || failed=1

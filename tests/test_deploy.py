@@ -201,3 +201,31 @@ def test_the_compose_file_runs_the_production_shape():
     assert os.path.exists(os.path.join(ROOT, "deploy", template))
     for name in ("postgres", "redis", "minio", "documentserver"):
         assert "healthcheck" in services[name], name
+
+
+def test_the_compose_file_runs_prometheus_over_both_instances():
+    """Prometheus with deploy/prometheus mounted, a pinned image, and the metrics token shared with
+    the instances as a secret; the instances log JSON."""
+    import yaml
+
+    with open(os.path.join(ROOT, "deploy", "compose.yaml")) as handle:
+        compose = yaml.safe_load(handle)
+    services = compose["services"]
+    prometheus = services["prometheus"]
+    image, _, tag = prometheus["image"].partition(":")
+    assert image == "prom/prometheus" and tag.startswith("v") and tag != "latest"
+    mounted = {volume.split(":")[1]: volume.split(":")[0] for volume in prometheus["volumes"]}
+    assert mounted["/etc/prometheus"] == "./prometheus"
+    assert os.path.exists(os.path.join(ROOT, "deploy", "prometheus", "prometheus.yml"))
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    assert prometheus["secrets"] == ["metrics_token"]
+    assert compose["secrets"]["metrics_token"] == {"environment": "COEDIT_METRICS_TOKEN"}
+    with open(os.path.join(ROOT, "deploy", "prometheus", "prometheus.yml")) as handle:
+        scrape = yaml.safe_load(handle)["scrape_configs"][0]
+    assert scrape["authorization"]["credentials_file"] == "/run/secrets/metrics_token"
+    assert {target.split(":")[0] for target in scrape["static_configs"][0]["targets"]} == {"coedit-1", "coedit-2"}
+    assert {"coedit-1", "coedit-2"} <= set(prometheus["depends_on"])
+    for name in ("coedit-1", "coedit-2"):
+        env = services[name]["environment"]
+        assert env["COEDIT_LOG_FORMAT"] == "json"
+        assert env["COEDIT_METRICS_TOKEN"].startswith("${COEDIT_METRICS_TOKEN:?")

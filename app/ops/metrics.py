@@ -46,10 +46,11 @@ REQUEST_DURATION = Histogram(
     ["endpoint", "status"],
     buckets=REQUEST_BUCKETS,
 )
-JOBS_QUEUED = Counter("coedit_jobs_queued_total", "Jobs handed over to run (broker or in-process)", ["job"])
-JOBS_FAILED = Counter("coedit_jobs_failed_total", "Jobs that failed in this instance's processes", ["job"])
+# Labelled "task", not "job": Prometheus gives every series the job label of its scrape target.
+JOBS_QUEUED = Counter("coedit_jobs_queued_total", "Jobs handed over to run (broker or in-process)", ["task"])
+JOBS_FAILED = Counter("coedit_jobs_failed_total", "Jobs that failed in this instance's processes", ["task"])
 JOBS_UNPUBLISHED = Counter(
-    "coedit_jobs_publish_failures_total", "Jobs the broker did not take (they ran in-process instead)", ["job"]
+    "coedit_jobs_publish_failures_total", "Jobs the broker did not take (they ran in-process instead)", ["task"]
 )
 # Files fetched by Docs (or its editor) from Coedit: served, refused or missing.
 DOWNLOADS = Counter(
