@@ -124,3 +124,14 @@ def test_an_unhandled_error_is_still_timed_and_logged(tmp_path, lines):
     assert answer.status_code == 500
     [line] = [line for line in lines if line.get("event") == "request"]
     assert line["status"] == 500 and line["endpoint"] == "boom"
+
+
+def test_a_request_answered_early_by_another_hook_is_still_timed_and_logged(tmp_path, lines):
+    from flask import request
+
+    app = build_app(tmp_path)
+    app.before_request(lambda: ("limited", 429) if request.path == "/healthz" else None)
+    answer = app.test_client().get("/healthz")
+    assert answer.status_code == 429 and len(answer.headers["X-Request-ID"]) == 32
+    [line] = [line for line in lines if line.get("event") == "request"]
+    assert line["status"] == 429 and line["request_id"] == answer.headers["X-Request-ID"]

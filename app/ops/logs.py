@@ -78,7 +78,9 @@ def configure(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     """Request id, duration metric and request line: stamped before, observed after, and on
     teardown for a request that ended in an unhandled error (after_request never ran)."""
-    app.before_request(_start)
+    # First of all before_request functions: one that answers early (a rate limit's 429, a
+    # redirect to sign in) skips those after it, and its request must still be timed and logged.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request(_finish)
     app.teardown_request(_teardown)
 
