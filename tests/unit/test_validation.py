@@ -449,3 +449,39 @@ def test_pdf_eof_marker_must_be_near_the_end(tmp_path):
 def test_text_that_is_not_utf8(tmp_path):
     assert_invalid(write(tmp_path, "latin1.csv", "naïve;café\n".encode("latin-1")), "csv", contains="UTF-8")
     assert_invalid(write(tmp_path, "cut.txt", "é".encode()[:1]), "txt", contains="UTF-8")
+
+
+def _zip_of(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "content, limits, kind",
+    [
+        (lambda: b"<html>not a zip</html>", Limits(), validation.ZIP_INTEGRITY),
+        (lambda: _zip_of({"a.txt": b"x"}), Limits(), validation.FILE_CONTENT),
+        (lambda: make_blank("docx"), Limits(max_bytes=100), validation.SIZE_LIMIT),
+        (lambda: _zip_of({"a": b"1", "b": b"2"}), Limits(max_entries=1), validation.ZIP_LIMITS),
+        (lambda: _zip_of({"a": b"\0" * (2 * 1024 * 1024)}), Limits(), validation.EXPANSION_RATIO),
+        (
+            lambda: _zip_of({"[Content_Types].xml": b"<Types", "word/document.xml": b"<document/>"}),
+            Limits(),
+            validation.XML_WELLFORMEDNESS,
+        ),
+        (
+            lambda: _zip_of({"[Content_Types].xml": b'<!DOCTYPE x [<!ENTITY a "b">]><Types/>'}),
+            Limits(),
+            validation.XML_DTD,
+        ),
+    ],
+)
+def test_each_refusal_names_the_kind_of_check_that_refused(tmp_path, content, limits, kind):
+    path = tmp_path / "doc.docx"
+    path.write_bytes(content())
+    with pytest.raises(InvalidDocument) as refused:
+        validate_document(str(path), "docx", limits)
+    assert refused.value.kind == kind, refused.value.reason
