@@ -9,6 +9,7 @@ The helpers below are what the rest of the app calls: each records its metrics a
 matching event line to the log (``coedit.events``).
 """
 
+import functools
 import logging
 import os
 import time
@@ -181,6 +182,7 @@ SCRAPE_TIME_GAUGES: dict[str, tuple[str, Callable[[], float]]] = {
 }
 
 
+@functools.cache
 def version() -> str:
     """The version pyproject.toml names (the image copies it), else "unknown"."""
     import tomllib
