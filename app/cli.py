@@ -11,6 +11,7 @@ from app.models import ApiToken
 from app.models import Space
 from app.models import User
 from app.services import accounts
+from app.services import audit
 from app.services.exceptions import BadRequestError
 
 
@@ -94,6 +95,7 @@ def sign_out(name: str) -> None:
     """End every browser session of user NAME (on every worker and instance)."""
     user = _user(name)
     ended = accounts.end_all_sessions(user)
+    audit.record("admin.sessions_ended", **audit.user_object(user), details={"sessions": ended})
     transaction.commit()
     click.echo(f"{ended} session(s) of {user.username} ended")
 
@@ -153,6 +155,13 @@ def purge_versions(apply_: bool) -> None:
     from app.services import retention
     from app.services import settings
 
+    if apply_:  # the audit log's retention goes with the versions' (without a broker, cron runs this)
+        pruned = audit.prune()
+        transaction.commit()
+        if pruned:
+            click.echo(
+                f"Removed {pruned} audit log entries older than {current_app.config['AUDIT_RETENTION_DAYS']} days."
+            )
     mode = settings.get("retention_mode")
     if mode == "last":
         rule = f"keep the last {_count(settings.get('retention_count'), 'version')} of each file"

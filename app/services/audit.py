@@ -31,6 +31,7 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
 import csv
 import io
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
@@ -52,6 +53,8 @@ from app.models import AuditEvent
 from app.models import File
 from app.models import User
 from app.models.base import utcnow
+
+log = logging.getLogger("coedit.audit")
 
 ACTIONS = (
     "auth.signed_in",
@@ -170,6 +173,59 @@ def record_failure(action: str, **fields) -> None:
     """
     entry = event(action, **fields)  # built here, while the request's objects are still loaded
     transaction.apart(lambda: db.session.add(entry))
+
+
+# --- saves, as Docs reports them (the callback service calls these) -------------------------
+
+SAVE_STATUSES = (2, 3, 6, 7)  # the callbacks that carry (or should have carried) a save
+
+
+def _save_people(data: dict) -> tuple[object, list[str]]:
+    """The actor of a save (the first person Docs names) and the names of everyone it names."""
+    from app.services import share_links
+
+    ids = [u for u in data.get("users") or [] if isinstance(u, str)] if isinstance(data.get("users"), list) else []
+    names, actor = [], None
+    for docs_id in ids:
+        user = db.session.get(User, int(docs_id)) if docs_id.isdigit() else None
+        name = user.username if user else f"{share_links.guest_name(docs_id) or docs_id} (guest)"
+        names.append(name)
+        actor = actor or user or name
+    return actor or DOCS_ACTOR, names
+
+
+def saved(file: File, version, data: dict, kind: str) -> None:
+    """Stage the entry of a save stored as a new version (with it, in the save's transaction)."""
+    actor, authors = _save_people(data)
+    details = {"version": version.number, "kind": kind, "authors": authors, "conflict": bool(version.is_conflict)}
+    record("file.saved", actor=actor, file=file, details=details)
+
+
+def save_failed(file: File, data: dict, reason: str) -> None:
+    """Stage the entry of a save Docs reported but could not deliver (status 3 without a file)."""
+    actor, authors = _save_people(data)
+    details = {"reason": reason, "status": data.get("status"), "authors": authors}
+    record("file.save_failed", actor=actor, file=file, details=details)
+
+
+def save_refused(file_id: int, data: dict, http_status: int, reason: str, rejected: bool) -> None:
+    """The entry of a save we did not store, committed apart: the callback was rolled back.
+
+    ``rejected``: refused for good (the document failed validation, or the save was not
+    allowed), else failed (Docs retries, then keeps a forgotten copy). Not for other callbacks.
+    """
+    if data.get("status") not in SAVE_STATUSES:
+        return
+    try:
+        file = db.session.get(File, file_id)
+        actor, authors = _save_people(data)
+    except sa.exc.SQLAlchemyError:  # the failure may be the database's own: Docs is still answered
+        db.session.rollback()
+        log.exception("could not record the failed save of file %s", file_id)
+        return
+    details = {"reason": reason, "status": data.get("status"), "answer": http_status, "authors": authors}
+    fields = {"file": file} if file is not None else {"object_type": "file", "object_id": file_id}
+    record_failure("file.save_rejected" if rejected else "file.save_failed", actor=actor, details=details, **fields)
 
 
 def user_object(user: User) -> dict:

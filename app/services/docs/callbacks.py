@@ -32,6 +32,7 @@ from app.models import Notification
 from app.models import SaveReceipt
 from app.models import User
 from app.models.base import utcnow
+from app.services import audit
 from app.services import files
 from app.services import notifications
 from app.services import posts
@@ -108,6 +109,7 @@ def _failed(file_id: int, claims: dict, data: dict, exc: Exception) -> int:
     status = next(code for kind, code in ANSWERS if isinstance(exc, kind)) or exc.http_status
     reason = getattr(exc, "message", "") or exc.__class__.__name__
     db.session.rollback()
+    audit.save_refused(file_id, data, status, reason, isinstance(exc, SaveRejectedError))
     if status == 503:
         log.error("save for file %s failed, Docs will retry: %s", file_id, reason)
         report_failure(file_id, data, "the server could not store it")
@@ -311,6 +313,7 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
         if status in (3, 7):
             log.warning("file %s key %s: status %s without a file; nothing to store", file.id, key, status)
             if status == 3:  # the session's changes could not be assembled: people must know
+                audit.save_failed(file, data, "the Document Server reported an error and sent no file")
                 _session_closed(file, key)
                 transaction.commit()
                 report_failure(file.id, data, "the Document Server reported an error and sent no file")
@@ -432,6 +435,7 @@ def _commit_save(
     transaction.after_commit(lambda: _tell_about_save(file, data, author, number, current, authorised))
     if current and kind == FINAL and authorised:  # an unauthorised save includes nothing to fold into
         transaction.after_commit(lambda: _fold_intermediate(file, key))
+    audit.saved(file, version, data, kind)
     outcome = _commit_receipt()
     log.info(
         "file %s key %s: status %s stored as version %s%s",
