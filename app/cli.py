@@ -242,7 +242,11 @@ def audit_export(since: str, until: str | None, user: str, file_: str, action: s
         )
     except ValueError as exc:
         raise click.BadParameter(f"not a date: {exc}") from None
-    with click.open_file(output or "-", "w", encoding="utf-8", newline="") as handle:
+    if output is None:
+        for chunk in audit.csv_lines(filters):
+            click.echo(chunk, nl=False)
+        return
+    with open(output, "w", encoding="utf-8", newline="") as handle:  # the CSV's own line ends, untranslated
         for chunk in audit.csv_lines(filters):
             handle.write(chunk)
 
