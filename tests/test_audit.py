@@ -479,3 +479,37 @@ def test_daily_counts_chart_seven_days_of_saves(world):
     assert counts["file.saved"][-1] == (today, 2) and sum(c for _, c in counts["file.saved"]) == 2
     assert dict(counts["file.save_failed"])[today - timedelta(days=2)] == 1
     assert sum(c for _, c in counts["file.save_rejected"]) == 0
+
+
+# --- forgotten files (against the Docs emulator) ---------------------------------------------
+
+
+def test_forgotten_file_actions_are_admin_actions(tmp_path):
+    from docs_emulator.testing import start_emulator
+    from tests.test_forgotten import _live
+    from tests.test_forgotten import forget_a_session
+
+    with start_emulator(jwt_secret=SECRET, save_delay=0.2, retry_base=0.05) as emulator:
+        live = _live(tmp_path, emulator)
+        try:
+            doc, key = forget_a_session(live, emulator)
+            alice = live.client("alice")
+            assert alice.get(f"/admin/forgotten/download?key={key}").status_code == 200
+            downloaded = one(live, "admin.forgotten_downloaded")
+            assert (downloaded["actor_name"], downloaded["object_type"], downloaded["object_id"]) == (
+                "alice",
+                "forgotten_file",
+                key,
+            )
+            assert downloaded["file_id"] == doc["id"]
+            assert alice.post("/admin/forgotten/recover", data={"key": key}).status_code == 302
+            recovered = one(live, "admin.forgotten_recovered")
+            assert recovered["file_id"] == doc["id"] and recovered["details"] == {"version": 2}
+
+            _, other = forget_a_session(live, emulator, title="Other")
+            assert alice.post("/admin/forgotten/delete", data={"key": other}).status_code == 302
+            assert one(live, "admin.forgotten_discarded")["object_id"] == other
+            # Docs never reached the app with those saves: nothing failed here, nothing is recorded.
+            assert not entries(live, "file.save_failed")
+        finally:
+            live.server.stop()
