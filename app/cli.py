@@ -61,7 +61,13 @@ def create_user(name: str, password: str, admin: bool, display_name: str | None)
         if display_name:
             user.display_name = display_name
         accounts.set_password(user, password)
+    created = user.id is None
     user.is_admin = admin
+    db.session.flush()  # the new account's id, for its audit entry
+    details = {"admin": admin}  # never the password
+    audit.record(
+        "admin.user_created" if created else "admin.password_reset", **audit.user_object(user), details=details
+    )
     transaction.commit()
     click.echo(f"user {user.username} ready{' (admin)' if admin else ''}")
 
@@ -71,8 +77,10 @@ def create_user(name: str, password: str, admin: bool, display_name: str | None)
 @click.argument("name")
 def create_token(name: str) -> None:
     """Issue a personal API token for user NAME; the token is the last line printed."""
-    token, plain = ApiToken.issue(_user(name), "cli")
+    user = _user(name)
+    token, plain = ApiToken.issue(user, "cli")
     db.session.add(token)
+    audit.record("admin.api_token_created", **audit.user_object(user))  # never the token
     transaction.commit()
     click.echo(f"API token for {name} (shown once):")
     click.echo(plain)

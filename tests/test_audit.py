@@ -144,6 +144,28 @@ def test_admin_actions_on_people_are_recorded(world):
         )
 
 
+def test_account_commands_are_recorded_as_the_command_line(world):
+    runner = world.app.test_cli_runner()
+    for args in (
+        ["create-user", "dora", "--password", "pw-dora-123"],
+        ["create-user", "dora", "--password", "pw-dora-456"],
+        ["create-token", "dora"],
+        ["disable-user", "dora"],
+        ["sign-out", "bob"],
+    ):
+        assert runner.invoke(args=args).exit_code == 0, args
+    for action, name in (
+        ("admin.user_created", "dora"),
+        ("admin.password_reset", "dora"),
+        ("admin.api_token_created", "dora"),
+        ("admin.user_disabled", "dora"),
+        ("admin.sessions_ended", "bob"),
+    ):
+        entry = one(world, action)
+        assert (entry["actor_id"], entry["actor_name"], entry["object_name"]) == (None, "command line", name)
+    assert all("pw-dora" not in e["details_json"] for e in entries(world))
+
+
 # --- files -----------------------------------------------------------------------------------
 
 

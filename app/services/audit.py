@@ -13,7 +13,8 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
 
 - ``auth.signed_in``, ``auth.sign_in_failed`` (details: the username tried), ``auth.signed_out``,
   ``auth.signed_out_everywhere``, ``auth.password_changed``
-- ``editor.opened`` (mode edit/view, via page, api or share link)
+- ``editor.opened`` (mode edit/view and the level; a guest with their guest id): the editor page,
+  the API's editor config and share links alike
 - ``file.downloaded`` (version, purpose: download from the file page, api, api-version). Docs'
   own fetches of a document (to open it in an editor, or an old version for the history viewer)
   are not recorded: they are not a person's download, and the person they serve is recorded
@@ -23,7 +24,8 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
   (old → new), ``file.deleted``, ``file.rights_changed`` (old → new)
 - ``share_link.created``, ``share_link.used``, ``share_link.revoked``
 - ``settings.changed`` (which settings; old → new only for those that are not secret)
-- ``admin.user_disabled``, ``admin.user_enabled``, ``admin.sessions_ended``,
+- ``admin.user_disabled``, ``admin.user_enabled``, ``admin.sessions_ended``, and from the command
+  line ``admin.user_created``, ``admin.password_reset``, ``admin.api_token_created``;
   ``admin.file_force_deleted``, ``admin.forgotten_recovered``, ``admin.forgotten_discarded``,
   ``admin.forgotten_downloaded``
 """
@@ -80,6 +82,9 @@ ACTIONS = (
     "admin.user_disabled",
     "admin.user_enabled",
     "admin.sessions_ended",
+    "admin.user_created",
+    "admin.password_reset",
+    "admin.api_token_created",
     "admin.file_force_deleted",
     "admin.forgotten_recovered",
     "admin.forgotten_discarded",
