@@ -1,4 +1,5 @@
-"""Command-line tasks: users, API tokens, the Docs connection test, the demo data, version retention."""
+"""Command-line tasks: users, API tokens, the Docs connection test, the demo data, version retention,
+the audit log's export."""
 
 import click
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from app.models import ApiToken
 from app.models import Space
 from app.models import User
 from app.services import accounts
+from app.services import audit
 from app.services.exceptions import BadRequestError
 
 
@@ -23,6 +25,7 @@ def init_app(app) -> None:
         check_docs,
         seed_demo,
         purge_versions,
+        audit_export,
         print_settings,
     ):
         app.cli.add_command(command)
@@ -58,7 +61,13 @@ def create_user(name: str, password: str, admin: bool, display_name: str | None)
         if display_name:
             user.display_name = display_name
         accounts.set_password(user, password)
+    created = user.id is None
     user.is_admin = admin
+    db.session.flush()  # the new account's id, for its audit entry
+    details = {"admin": admin}  # never the password
+    audit.record(
+        "admin.user_created" if created else "admin.password_reset", **audit.user_object(user), details=details
+    )
     transaction.commit()
     click.echo(f"user {user.username} ready{' (admin)' if admin else ''}")
 
@@ -68,8 +77,10 @@ def create_user(name: str, password: str, admin: bool, display_name: str | None)
 @click.argument("name")
 def create_token(name: str) -> None:
     """Issue a personal API token for user NAME; the token is the last line printed."""
-    token, plain = ApiToken.issue(_user(name), "cli")
+    user = _user(name)
+    token, plain = ApiToken.issue(user, "cli")
     db.session.add(token)
+    audit.record("admin.api_token_created", **audit.user_object(user))  # never the token
     transaction.commit()
     click.echo(f"API token for {name} (shown once):")
     click.echo(plain)
@@ -94,6 +105,7 @@ def sign_out(name: str) -> None:
     """End every browser session of user NAME (on every worker and instance)."""
     user = _user(name)
     ended = accounts.end_all_sessions(user)
+    audit.record("admin.sessions_ended", **audit.user_object(user), details={"sessions": ended})
     transaction.commit()
     click.echo(f"{ended} session(s) of {user.username} ended")
 
@@ -153,6 +165,13 @@ def purge_versions(apply_: bool) -> None:
     from app.services import retention
     from app.services import settings
 
+    if apply_:  # the audit log's retention goes with the versions' (without a broker, cron runs this)
+        pruned = audit.prune()
+        transaction.commit()
+        if pruned:
+            click.echo(
+                f"Removed {pruned} audit log entries older than {current_app.config['AUDIT_RETENTION_DAYS']} days."
+            )
     mode = settings.get("retention_mode")
     if mode == "last":
         rule = f"keep the last {_count(settings.get('retention_count'), 'version')} of each file"
@@ -209,6 +228,35 @@ def _size(n: int) -> str:
     if n < 1024 * 1024:
         return f"{n / 1024:.1f} KB"
     return f"{n / (1024 * 1024):.1f} MB"
+
+
+@click.command("audit-export")
+@with_appcontext
+@click.option(
+    "--since", required=True, help="First moment (UTC unless it says otherwise): 2026-01-01 or 2026-01-01T08:00."
+)
+@click.option("--until", default=None, help="Up to this moment, exclusive; a bare date includes that whole day.")
+@click.option("--user", default="", help="Only entries by or about this user.")
+@click.option("--file", "file_", default="", help="Only entries about this file (id or part of its name).")
+@click.option("--action", default="", help="Only this action, or a prefix ending in '.' or '*' (admin.*).")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, writable=True), default=None, help="Write here (default: stdout)."
+)
+def audit_export(since: str, until: str | None, user: str, file_: str, action: str, output: str | None) -> None:
+    """Write the audit log as CSV, newest first: the admin page's export, from the command line."""
+    try:
+        filters = audit.Filters(
+            user, file_, action, audit.parse_moment(since), audit.parse_moment(until, end=True) if until else None
+        )
+    except ValueError as exc:
+        raise click.BadParameter(f"not a date: {exc}") from None
+    if output is None:
+        for chunk in audit.csv_lines(filters):
+            click.echo(chunk, nl=False)
+        return
+    with open(output, "w", encoding="utf-8", newline="") as handle:  # the CSV's own line ends, untranslated
+        for chunk in audit.csv_lines(filters):
+            handle.write(chunk)
 
 
 @click.command("settings")

@@ -112,6 +112,12 @@ SETTINGS = (
         "`purge-versions --apply` does); 0 turns the schedule off. Nothing is removed while retention "
         "keeps every version.",
     ),
+    Setting(
+        "AUDIT_RETENTION_DAYS",
+        365,
+        "Days the audit log keeps its entries; older ones are pruned with the version retention (the job "
+        "schedule, or `purge-versions --apply`). 0 keeps them forever.",
+    ),
     # The Document Server (the admin page edits these unless they are given here).
     Setting("DOCS_URL", None, "Public address of ONLYOFFICE Docs, as browsers reach it."),
     Setting("DOCS_INTERNAL_URL", None, "Address this server uses to reach Docs (default: the public one)."),

@@ -6,8 +6,10 @@ from flask import send_file
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wsgi import FileWrapper
 
+from app import transaction
 from app.models import File
 from app.models import FileVersion
+from app.services import audit
 from app.services import formats
 from app.services.storage import get_storage
 
@@ -40,6 +42,19 @@ def send_blob(storage_key: str, mimetype: str, conditional: bool = True, **optio
                 raise
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def record(file: File, version: FileVersion, purpose: str) -> None:
+    """Commit the audit entry of a person's download before its bytes go out.
+
+    Not for Docs' own fetches (backend/): those are not a person's download, and the person
+    they serve is recorded when the editor opens. A conditional request answered 304 (the
+    browser has the bytes) is not a download either.
+    """
+    if request.if_none_match.contains(version.sha256) and not request.range:
+        return
+    audit.record("file.downloaded", file=file, details={"version": version.number, "purpose": purpose})
+    transaction.commit()
 
 
 def send_version(file: File, version: FileVersion, as_attachment: bool = False) -> Response:

@@ -43,6 +43,7 @@ from app.models import File
 from app.models import ShareLink
 from app.models import ShareLinkUse
 from app.ops import metrics
+from app.services import audit
 from app.services import retention
 from app.services import settings
 from app.services.docs import client
@@ -222,11 +223,15 @@ def drop_link_guests(link_id: int) -> None:
 @task
 def apply_retention() -> None:
     """Remove old versions as the retention setting says, as ``flask purge-versions --apply`` does
-    (never a file's current version; nothing while retention keeps every version)."""
+    (never a file's current version; nothing while retention keeps every version), and audit log
+    entries older than AUDIT_RETENTION_DAYS."""
     removed = retention.purge(retention.plan())
+    pruned = audit.prune()
     transaction.commit()
     if removed:
         log.info("retention removed %s old version(s)", removed)
+    if pruned:
+        log.info("retention removed %s audit log entries", pruned)
 
 
 def _command(file: File, command: str, key: str, **params) -> None:

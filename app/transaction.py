@@ -12,6 +12,9 @@ commit, so neither can be half done:
   runs after it, each in its own transaction; a failure is logged, never reported as a failure of
   the commit.
 
+``apart(work)`` is for what must be kept although the work it is about was rolled back (the audit
+entry of a failed sign-in or a refused save): it commits work alone, at once.
+
 A few services commit early through the same ``commit()`` where the protocol needs it and say
 why (a save's receipt must be durable before Docs is answered). ``begin_write()`` starts a write
 transaction afresh (a row lock must be its first statement).
@@ -55,6 +58,23 @@ def after_commit(follow_up: Callable[[], None]) -> None:
     if not session.in_transaction():
         session.begin()  # nothing read or staged yet: a rollback must still end what follow_up waits on
     session.info.setdefault(_LATER, []).append(follow_up)
+
+
+def apart(work: Callable[[], None]) -> None:
+    """Run work now in a transaction of its own and commit it, whatever becomes of the caller's.
+
+    For records of what failed (audit entries of a refused sign-in or save): the failed work is
+    rolled back, and its record must not go with it. Call it with nothing staged (after that
+    rollback, or before anything was staged): it refuses to commit someone else's half-done work.
+    A failure is logged, never raised, so recording a failure cannot turn it into another one.
+    """
+    begin_write()
+    try:
+        work()
+        commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("could not record %s apart", getattr(work, "__qualname__", work))
 
 
 def stage_blob(key: str) -> None:

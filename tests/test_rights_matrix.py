@@ -106,6 +106,8 @@ RULES = {
     "admin.users_page": "admin",
     "admin.disable_user": "admin",
     "admin.sign_out_user": "admin",
+    "admin.audit_page": "admin",
+    "admin.audit_export": "admin",
     "auth.logout": "self",
     "auth.account": "self",
     "auth.sign_out_everywhere": "self",

@@ -12,6 +12,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
+from app import transaction
 from app.admin import bp
 from app.admin.forms import ForgottenForm
 from app.extensions import db
@@ -97,6 +98,8 @@ def forgotten_delete():
     except RecoveryError as exc:
         flash(exc.message, "danger")
     else:
+        forgotten.record("admin.forgotten_discarded", form.key.data)
+        transaction.commit()
         flash("The forgotten file was deleted from Docs.", "success")
     return _back()
 
@@ -111,6 +114,8 @@ def forgotten_download():
     except RecoveryError as exc:
         flash(exc.message, "danger")
         return _back()
+    forgotten.record("admin.forgotten_downloaded", request.args.get("key", ""), name=name)
+    transaction.commit()
     handle = open(path, "rb")
     os.unlink(path)  # the open handle keeps the bytes until the response is sent; nothing is left behind
     response = send_file(

@@ -16,6 +16,7 @@ from app.forms import ConfirmForm
 from app.models import User
 from app.security import admin_required
 from app.services import accounts
+from app.services import audit
 
 
 @bp.route("/users")
@@ -57,6 +58,7 @@ def sign_out_user(user_id: int):
     """End every session of an account (their API tokens stay)."""
     user = _person(user_id)
     ended = accounts.end_all_sessions(user)
+    audit.record("admin.sessions_ended", **audit.user_object(user), details={"sessions": ended})
     transaction.commit()
     flash(f"{user.display_name} is signed out everywhere ({ended} session{'s' if ended != 1 else ''}).", "success")
     return redirect(url_for("admin.users_page"))

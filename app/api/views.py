@@ -117,7 +117,9 @@ def get_file(file_id: int):
 @bp.route("/files/<int:file_id>/content")
 def content(file_id: int):
     file, _ = rights.require(file_id, current_user, "download")
-    return downloads.send_version(file, file_service.head_version(file), as_attachment=True)
+    version = file_service.head_version(file)
+    downloads.record(file, version, "api")
+    return downloads.send_version(file, version, as_attachment=True)
 
 
 @bp.route("/files/<int:file_id>/versions")
@@ -149,6 +151,7 @@ def get_editor_config(file_id: int):
     config = editor_config.open_for(
         file, current_user, level, request.args.get("mode", "edit"), request.headers.get("User-Agent", "")
     )
+    transaction.commit()  # the audit entry of the opening
     return jsonify(config)
 
 
@@ -206,6 +209,7 @@ def version_content(file_id: int, number: int):
     version = file_service.get_version(file, number)
     if version is None:
         abort(404, "No such version.")
+    downloads.record(file, version, "api-version")
     return downloads.send_version(file, version, as_attachment=True)
 
 

@@ -21,6 +21,7 @@ from app.auth.forms import PasswordForm
 from app.forms import ConfirmForm
 from app.security import is_safe_next_url
 from app.services import accounts
+from app.services import audit
 from app.services.exceptions import BadRequestError
 
 
@@ -35,6 +36,7 @@ def login():
         user = accounts.authenticate(form.username.data, form.password.data)
         if user is None:
             g.sign_in_failed = True  # counted by the sign-in rate limits
+            accounts.record_failed_sign_in(form.username.data)
             flash("Unknown username or wrong password.", "danger")
             return render_template("auth/login.html", form=form)
         accounts.start_session(user, form.remember.data, request.headers.get("User-Agent", ""), request.remote_addr)
@@ -52,6 +54,7 @@ def logout():
     so a copy of its cookies no longer works; share-link passes go with it."""
     if ConfirmForm().validate_on_submit():
         accounts.end_session(current_user.session_token)
+        audit.record("auth.signed_out")
         transaction.commit()
         logout_user()
         session.clear()
@@ -88,6 +91,7 @@ def sign_out_everywhere():
     if not ConfirmForm().validate_on_submit():
         abort(400)
     accounts.end_all_sessions(current_user)
+    audit.record("auth.signed_out_everywhere")
     transaction.commit()
     logout_user()
     session.clear()

@@ -109,6 +109,7 @@ def download(file_id: int):
     version = file_service.get_version(file, number)
     if version is None:
         abort(404)
+    downloads.record(file, version, "download")
     return downloads.send_version(file, version, as_attachment=True)
 
 

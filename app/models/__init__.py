@@ -1,5 +1,6 @@
 """Every model, imported here so Alembic sees them all."""
 
+from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.file import LEVELS
 from app.models.file import DeletedFile
@@ -22,6 +23,7 @@ from app.models.user import User
 from app.models.user import UserSession
 
 __all__ = [
+    "AuditEvent",
     "Base",
     "LEVELS",
     "DeletedFile",

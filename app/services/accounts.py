@@ -23,6 +23,7 @@ from app.models import User
 from app.models import UserSession
 from app.models.base import utcnow
 from app.models.user import username_key
+from app.services import audit
 from app.services.exceptions import BadRequestError
 
 USERNAME_MAX = 64
@@ -77,6 +78,16 @@ def authenticate(name: str | None, password: str | None) -> User | None:
     return user
 
 
+def record_failed_sign_in(name: str | None) -> None:
+    """The audit entry of a refused sign-in: the username tried (never the password), and the
+    account it names if there is one. The request commits nothing, so the entry is committed apart."""
+    tried = unicodedata.normalize("NFKC", name or "").strip()[:USERNAME_MAX]
+    user = find(tried)
+    audit.record_failure(
+        "auth.sign_in_failed", actor=tried, details={"username": tried}, **(audit.user_object(user) if user else {})
+    )
+
+
 def _lifetime(remember: bool) -> timedelta:
     config = current_app.config
     seconds = config["REMEMBER_COOKIE_DURATION"] if remember else config["SESSION_IDLE_SECONDS"]
@@ -100,6 +111,7 @@ def start_session(user: User, remember: bool, user_agent: str = "", ip: str | No
         )
     )
     user.session_token = token
+    audit.record("auth.signed_in", actor=user, details={"remember": bool(remember)})
     return token
 
 
@@ -180,10 +192,13 @@ def change_password(user: User, current: str, new: str, keep_session: str | None
     if not check_password_hash(user.password_hash, current or ""):
         raise BadRequestError("The current password is not right.")
     set_password(user, new, keep_session)
+    audit.record("auth.password_changed", actor=user)
 
 
 def set_disabled(user: User, disabled: bool) -> None:
     """Stage disabling (every session ends; API tokens stop working) or enabling an account."""
+    if (user.disabled_at is not None) != disabled:
+        audit.record("admin.user_disabled" if disabled else "admin.user_enabled", **audit.user_object(user))
     user.disabled_at = utcnow() if disabled else None
     if disabled:
         end_all_sessions(user)

@@ -26,6 +26,7 @@ from app.models import Folder
 from app.models import Space
 from app.models import User
 from app.models.base import utcnow
+from app.services import audit
 from app.services import blanks
 from app.services import formats
 from app.services import posts
@@ -262,6 +263,7 @@ def _new_file(space: Space, folder: Folder | None, owner: User, title: str, path
     db.session.add(file)
     db.session.flush()  # the id names the key and the storage prefix
     store_version(file, path, owner, source)
+    audit.record("file.created", actor=owner, file=file, details={"source": source, "version": file.version})
     verb = "created" if source == "create" else "uploaded"
     transaction.after_commit(lambda: posts.notice(file, f"{owner.display_name} {verb} {title}", owner))
     return file
@@ -305,6 +307,7 @@ def upload_version(file: File, author: User, source: BinaryIO) -> FileVersion:
         check_content(path, file.ext)
         lock(file)
         version = store_version(file, path, author, "upload")
+        audit.record("file.version_uploaded", actor=author, file=file, details={"version": version.number})
         text = f"{file.title} was updated by {author.display_name}: version {version.number}"
         transaction.after_commit(lambda: posts.notice(file, text, author))
         return version
@@ -320,6 +323,8 @@ def rename(file: File, new_title: str) -> None:
     title = titled(new_title, file.ext)
     if title_in_use(file.space, file.folder, title, ignore_id=file.id):
         raise BadRequestError(f"A file named {title} already exists here.")
+    if title != file.title:
+        audit.record("file.renamed", file=file, object_name=title, details={"old": file.title, "new": title})
     file.title = title
     if file.editors:
         key = file.doc_key
@@ -392,6 +397,14 @@ def delete(file: File, actor: User, force: bool = False) -> None:
             keys_json=json.dumps(sorted(set(doc_keys) | {file.doc_key})),
         )
     )
+    # Forced only if it overrode something: an administrator's delete of an idle file is a delete.
+    forced = force and (bool(file.editors) or save_on_its_way(file))
+    audit.record(
+        "admin.file_force_deleted" if forced else "file.deleted",
+        actor=actor,
+        file=file,
+        details={"versions": file.version, "owner_id": file.owner_id},
+    )
     if rights.readable_by_every_member(file):  # else the notice would name it to those it was hidden from
         posts.space_notice(file.space_id, f"{actor.display_name} deleted {file.title}", actor)
     # Its thread, notifications, rights, links and their use log go with it (ON DELETE CASCADE).
@@ -428,6 +441,7 @@ def restore(file: File, number: int, actor: User) -> FileVersion:
                 handle.write(chunk)
         lock(file)
         version = store_version(file, path, actor, "restore")
+        audit.record("file.restored", actor=actor, file=file, details={"from": number, "version": version.number})
         text = f"{actor.display_name} restored version {number} of {file.title} as version {version.number}"
         transaction.after_commit(lambda: posts.notice(file, text, actor))
         return version

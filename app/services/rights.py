@@ -23,6 +23,7 @@ from app.models import User
 from app.models.space import MANAGER_ROLES
 from app.models.user import username_key
 from app.services import accounts
+from app.services import audit
 from app.services.exceptions import BadRequestError
 from app.services.exceptions import ForbiddenError
 from app.services.exceptions import NotFoundError
@@ -335,6 +336,7 @@ def change_rights(
     if not can_manage_file(file, actor):
         raise ForbiddenError("Only the file's owner and space admins change its access rights.")
     change = set_rights(file, default, users, allow_download)
+    _audit(file, actor, change)
     link = url_for("files.show", file_id=file.id)
     for user_id, (_, new) in change.changed.items():
         if user_id != actor.id:
@@ -364,6 +366,19 @@ def change_rights(
     if lowered:
         jobs.enqueue(jobs.drop_from_editor, file.id, file.doc_key, lowered)
     return change
+
+
+def _audit(file: File, actor: User, change: RightsChange) -> None:
+    """The audit entry of a rights change: every level that moved, old → new (nothing if none did)."""
+    if not (change.changed or change.default or change.allow_download):
+        return
+    names = dict(db.session.execute(sa.select(User.id, User.username).where(User.id.in_(list(change.changed)))).all())
+    details: dict = {"users": {names.get(uid, str(uid)): list(levels) for uid, levels in change.changed.items()}}
+    if change.default:
+        details["default"] = list(change.default)
+    if change.allow_download:
+        details["allow_download"] = list(change.allow_download)
+    audit.record("file.rights_changed", actor=actor, file=file, details=details)
 
 
 def _named(users: dict) -> dict[int, str]:

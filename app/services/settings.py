@@ -16,6 +16,7 @@ from flask import current_app
 from app import transaction
 from app.extensions import db
 from app.models import Setting
+from app.services import audit
 from app.services import state
 
 
@@ -55,6 +56,9 @@ FIELDS = {
         Field("retention_days", None, "int", 90),
     )
 }
+
+# Their values never leave the settings: the audit log says only that they changed.
+SECRET_KEYS = frozenset({"jwt_secret"})
 
 
 def _decode(field: Field, raw: str):
@@ -111,14 +115,25 @@ def all_values() -> dict:
 def save(values: dict) -> None:
     """Stage new values for the settings that are not fixed; the caller commits."""
     locked = fixed_keys()
+    changed: dict = {}
     for key, value in values.items():
         if key in locked or key not in FIELDS:
             continue
+        old = get(key)
+        if _encode(old) != _encode(value):
+            changed[key] = None if key in SECRET_KEYS else [old, value]
         row = db.session.get(Setting, key)
         if row is None:
             db.session.add(Setting(key=key, value=_encode(value)))
         else:
             row.value = _encode(value)
+    if changed:
+        audit.record(
+            "settings.changed",
+            object_type="settings",
+            object_name=", ".join(sorted(changed)),
+            details={"settings": sorted(changed), "values": {k: v for k, v in changed.items() if v is not None}},
+        )
     _forget()
     transaction.after_commit(lambda: state.bump("settings"))  # every process reads them again
 

@@ -28,6 +28,7 @@ from app.models.base import utcnow
 from app.models.share import SHARE_MODES
 from app.models.share import ShareLink
 from app.models.share import ShareLinkUse
+from app.services import audit
 from app.services import rights
 from app.services.exceptions import BadRequestError
 from app.services.exceptions import CoeditError
@@ -128,8 +129,23 @@ def create(
     )
     db.session.add(link)
     db.session.flush()  # its id, for the log and the page that shows the secret once
+    audit.record("share_link.created", actor=creator, **_link_object(link, file), details=_link_details(link))
     log.info("share link %s (%s) for file %s created by user %s", link.id, mode, file.id, creator.id)
     return link, secret
+
+
+def _link_object(link: ShareLink, file: File) -> dict:
+    """A link as the object of an audit entry: by its id, in its file (never its secret)."""
+    return {"file": file, "object_type": "share_link", "object_id": link.id, "object_name": file.title}
+
+
+def _link_details(link: ShareLink) -> dict:
+    expires = as_utc(link.expires_at)
+    return {
+        "mode": link.mode,
+        "expires_at": expires.isoformat() if expires else None,
+        "password": link.password_hash is not None,  # whether it has one; never the password
+    }
 
 
 def get_link(file: File, link_id: int) -> ShareLink:
@@ -154,6 +170,7 @@ def revoke(link: ShareLink, actor: User) -> None:
     if link.revoked_at is not None:
         return
     link.revoked_at = utcnow()
+    audit.record("share_link.revoked", actor=actor, **_link_object(link, link.file), details=_link_details(link))
     log.info("share link %s for file %s revoked by user %s", link.id, link.file_id, actor.id)
     jobs.enqueue(jobs.drop_link_guests, link.id)
 
@@ -225,6 +242,12 @@ def record_use(link: ShareLink, guest_id: str, guest_name: str, ip: str | None) 
     """Stage a record of one opening of the link."""
     use = ShareLinkUse(link_id=link.id, guest_id=guest_id, guest_name=clean_guest_name(guest_name), ip=(ip or "")[:64])
     db.session.add(use)
+    audit.record(
+        "share_link.used",
+        actor=f"{use.guest_name} (guest)",
+        **_link_object(link, link.file),
+        details={**_link_details(link), "guest_id": guest_id},
+    )
     log.info(
         "share link %s for file %s opened by %s (%r) from %s", link.id, link.file_id, guest_id, use.guest_name, use.ip
     )

@@ -33,6 +33,7 @@ from app.models import SaveReceipt
 from app.models import User
 from app.models.base import utcnow
 from app.ops import metrics
+from app.services import audit
 from app.services import files
 from app.services import notifications
 from app.services import posts
@@ -111,6 +112,7 @@ def _failed(file_id: int, claims: dict, data: dict, exc: Exception) -> int:
     reason = getattr(exc, "message", "") or exc.__class__.__name__
     db.session.rollback()
     metrics.callback_refused(file_id, data, exc, status)
+    audit.save_refused(file_id, data, status, reason, isinstance(exc, SaveRejectedError))
     if status == 503:
         log.error("save for file %s failed, Docs will retry: %s", file_id, reason)
         report_failure(file_id, data, "the server could not store it")
@@ -314,6 +316,7 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
         if status in (3, 7):
             log.warning("file %s key %s: status %s without a file; nothing to store", file.id, key, status)
             if status == 3:  # the session's changes could not be assembled: people must know
+                audit.save_failed(file, data, "the Document Server reported an error and sent no file")
                 _session_closed(file, key)
                 transaction.commit()
                 report_failure(file.id, data, "the Document Server reported an error and sent no file")
@@ -435,6 +438,7 @@ def _commit_save(
     transaction.after_commit(lambda: _tell_about_save(file, data, author, number, current, authorised))
     if current and kind == FINAL and authorised:  # an unauthorised save includes nothing to fold into
         transaction.after_commit(lambda: _fold_intermediate(file, key))
+    audit.saved(file, version, data, kind)
     outcome = _commit_receipt()
     log.info(
         "file %s key %s: status %s stored as version %s%s",

@@ -12,6 +12,7 @@ from flask import url_for
 
 from app.models import File
 from app.models import User
+from app.services import audit
 from app.services import formats
 from app.services import rights
 from app.services import settings
@@ -113,7 +114,12 @@ def open_for(
         raise EditorUnavailableError(f"ONLYOFFICE Docs cannot open .{file.ext} files.", 415)
     if not settings.docs_configured():
         raise EditorUnavailableError(None, 503)
-    return build(file, person, level, want, user_agent, action_link)
+    config = build(file, person, level, want, user_agent, action_link)
+    details = {"mode": config["editorConfig"]["mode"], "level": level}
+    if isinstance(person, Guest):
+        details["guest_id"] = person.docs_id
+    audit.record("editor.opened", actor=person, file=file, details=details)  # the caller commits it
+    return config
 
 
 def co_editing(guest: bool) -> dict:

@@ -32,6 +32,7 @@ from app.models import FileVersion
 from app.models import SaveReceipt
 from app.models import Space
 from app.models import User
+from app.services import audit
 from app.services import files
 from app.services import formats
 from app.services import posts
@@ -292,7 +293,7 @@ def recover(key: str, actor: User, space: Space | None = None, warnings: list[st
         if file is not None:
             result: FileVersion | File = _as_version(file, key, path, actor)
         else:
-            result = _as_new_file(space, _new_title(url, ext), ext, path, actor)
+            result = _as_new_file(space, _new_title(url, ext), ext, path, actor, key)
     finally:
         remove_leftovers(path)  # store_version moved it into storage on success
     problem = _delete_quietly(key)
@@ -327,6 +328,7 @@ def _as_version(file: File, key: str, path: str, actor: User) -> FileVersion:
     if was_current:
         # The failed final save never told us the session closed: nobody edits under this key now.
         file.end_editing()
+    record("admin.forgotten_recovered", key, file, actor=actor, details={"version": version.number})
     text = f"{actor.display_name} recovered unsaved changes to {file.title} as version {version.number}"
     transaction.after_commit(lambda: posts.notice(file, text, actor))
     _commit("These changes were recovered at the same moment by someone else.")
@@ -346,12 +348,13 @@ def _new_title(url: str, ext: str) -> str:
         return f"Recovered document.{ext}"
 
 
-def _as_new_file(space: Space, title: str, ext: str, path: str, actor: User) -> File:
+def _as_new_file(space: Space, title: str, ext: str, path: str, actor: User, key: str) -> File:
     title = files.unique_title(space, None, title)
     file = File(space_id=space.id, folder_id=None, title=title, ext=ext, owner=actor)
     db.session.add(file)
     db.session.flush()  # the id names the key and the storage prefix
     files.store_version(file, path, actor, SOURCE)
+    record("admin.forgotten_recovered", key, file, actor=actor, details={"version": file.version, "new_file": True})
     transaction.after_commit(
         lambda: posts.notice(file, f"{actor.display_name} recovered unsaved changes as a new file, {title}", actor)
     )
@@ -383,6 +386,13 @@ def _delete_quietly(key: str) -> str:
             "discard it from the list once it is no longer needed."
         )
     return ""
+
+
+def record(action: str, key: str, file: File | None = None, name: str = "", **fields) -> None:
+    """Stage the audit entry of an administrator's action on the forgotten file of key (the file
+    it belongs to, when it is ours)."""
+    file = file if file is not None else file_for_key(key)
+    audit.record(action, file=file, object_type="forgotten_file", object_id=key, object_name=name, **fields)
 
 
 def discard(key: str) -> None:
