@@ -107,6 +107,12 @@ SETTINGS = (
     ),
     Setting("DOCS_JWT_HEADER", None, "Header Docs puts its token in (default `Authorization`)."),
     Setting(
+        "DOCS_JWT_PREFIX",
+        "Bearer ",
+        "What precedes the token in that header, read and written alike (Docs' `services.CoAuthoring.token."
+        "inbox/outbox.prefix`; mind the trailing space).",
+    ),
+    Setting(
         "APP_URL_FOR_DOCS",
         None,
         "Base URL Docs uses to reach Coedit (downloads and callbacks); never taken from a request's Host header.",
