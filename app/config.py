@@ -149,6 +149,19 @@ SETTINGS = (
         "An editing session silent this long no longer keeps its file from being "
         "deleted (Docs saves within seconds and stops retrying within a minute).",
     ),
+    # Transition locks (app/services/locks.py): one file moves between states at a time.
+    Setting(
+        "TRANSITION_LOCK_SECONDS",
+        10,
+        "Time to live of the lock a save, restore, new version, rename or deletion holds on its file; "
+        "its holder renews it while working, so a crashed holder's lock lapses within this.",
+    ),
+    Setting(
+        "TRANSITION_LOCK_WAIT",
+        2,
+        "Seconds a person's action waits for another one on the same file before answering 409 "
+        '"try again in a moment" (saves from Docs wait up to 15 s, then answer 503 so Docs retries).',
+    ),
     # Requests.
     Setting("MAX_CONTENT_LENGTH", 200 * MB, "Largest request body (uploads), in bytes."),
     Setting("MAX_JSON_BYTES", MB, "Largest JSON body of the API and the editor's requests, in bytes."),

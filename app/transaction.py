@@ -31,6 +31,7 @@ _DOOMED_BLOBS = "coedit_doomed_blobs"
 _LATER = "coedit_after_commit"  # follow-ups of the open transaction
 _READY = "coedit_after_commit_ready"  # follow-ups of the transaction just committed
 _FLUSHED = "coedit_flushed"
+_ON_END = "coedit_on_end"  # run when the transaction ends, committed or not (releasing locks)
 
 
 def commit() -> None:
@@ -55,6 +56,15 @@ def after_commit(follow_up: Callable[[], None]) -> None:
     if not session.in_transaction():
         session.begin()  # nothing read or staged yet: a rollback must still end what follow_up waits on
     session.info.setdefault(_LATER, []).append(follow_up)
+
+
+def on_end(callback: Callable[[], None]) -> None:
+    """Run callback once the current transaction has ended, committed or rolled back (not when
+    ``begin_write`` starts it afresh): a transition lock held for the transaction goes then."""
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()
+    session.info.setdefault(_ON_END, []).append(callback)
 
 
 def stage_blob(key: str) -> None:
@@ -83,7 +93,10 @@ def begin_write() -> None:
         or session.info.get(_LATER)
     ):
         raise RuntimeError("begin_write() with work staged: commit it first")
+    held = session.info.pop(_ON_END, None)  # what waits for the end of the work, not of this read
     session.rollback()
+    if held:
+        session.info[_ON_END] = held
 
 
 def init_app(app) -> None:
@@ -113,6 +126,11 @@ def _ended(session, transaction) -> None:
     new = session.info.pop(_NEW_BLOBS, [])
     if new:
         _delete_blobs(new)
+    for callback in session.info.pop(_ON_END, []):
+        try:
+            callback()
+        except Exception:
+            log.exception("could not run %s at the end of a transaction", getattr(callback, "__qualname__", callback))
 
 
 def _delete_blobs(keys: list[str]) -> None:

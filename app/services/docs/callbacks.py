@@ -33,6 +33,7 @@ from app.models import SaveReceipt
 from app.models import User
 from app.models.base import utcnow
 from app.services import files
+from app.services import locks
 from app.services import notifications
 from app.services import posts
 from app.services import retention
@@ -65,6 +66,7 @@ SAVE_STATUSES = {2: FINAL, 3: FINAL, 6: FORCE, 7: FORCE}
 # What each failure answers, and so what Docs does (it retries final saves on 5xx and keeps a
 # forgotten copy otherwise; it never retries status 1, 4 or force-saves).
 ANSWERS = (
+    (locks.Busy, 503),  # another action moves the file right now: Docs sends the save again
     (ForbiddenError, 403),  # a bad link or JWT: never retried
     (BadRequestError, 400),  # malformed
     (NotFoundError, 404),  # the file is gone: Docs keeps the changes as a forgotten file
@@ -108,7 +110,9 @@ def _failed(file_id: int, claims: dict, data: dict, exc: Exception) -> int:
     status = next(code for kind, code in ANSWERS if isinstance(exc, kind)) or exc.http_status
     reason = getattr(exc, "message", "") or exc.__class__.__name__
     db.session.rollback()
-    if status == 503:
+    if isinstance(exc, locks.Busy):
+        log.warning("save for file %s waits for another action on it; Docs will retry", file_id)
+    elif status == 503:
         log.error("save for file %s failed, Docs will retry: %s", file_id, reason)
         report_failure(file_id, data, "the server could not store it")
     elif isinstance(exc, SaveRejectedError):
@@ -145,7 +149,8 @@ def process(file_id: int, data: dict) -> str:
     if status == 4:
         return _closed(file, key)
     if status in SAVE_STATUSES:
-        return _save(file, key, status, data)
+        with locks.transition(file.id, "save"):  # no restore, upload, rename or delete meanwhile
+            return _save(file, key, status, data)
     return "ignored"  # 0 and statuses Docs does not send: answered, nothing done
 
 
