@@ -1,4 +1,5 @@
-"""/healthz is cheap; /readyz checks the database and storage; /metrics for Prometheus."""
+"""/healthz is cheap (liveness); /readyz checks the database and storage (readiness); /metrics for
+Prometheus; /api/v1/onlyoffice/health reports every part the ONLYOFFICE integration needs."""
 
 import os
 
@@ -12,6 +13,7 @@ from prometheus_client import multiprocess
 
 from app.extensions import db
 from app.ops import bp
+from app.services import health
 from app.services.storage import get_storage
 
 
@@ -41,3 +43,12 @@ def metrics():
         multiprocess.MultiProcessCollector(registry)
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
     return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+@bp.route("/api/v1/onlyoffice/health")
+def onlyoffice_health():
+    """healthy or degraded: 200; unhealthy (database or storage failing): 503. No secrets in it."""
+    report = health.check()
+    response = jsonify(report)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 503 if report["status"] == health.UNHEALTHY else 200
