@@ -152,7 +152,7 @@ SETTINGS = (
     # Transition locks (app/services/locks.py): one file moves between states at a time.
     Setting(
         "TRANSITION_LOCK_SECONDS",
-        10,
+        6,
         "Time to live of the lock a save, restore, new version, rename or deletion holds on its file; "
         "its holder renews it while working, so a crashed holder's lock lapses within this.",
     ),

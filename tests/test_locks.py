@@ -122,6 +122,53 @@ def test_a_waiting_action_gets_the_lock_when_the_holder_ends(locked_world):
     in_app(world, check)
 
 
+HOLDER = """
+import sys, time
+from app import create_app
+from app.services import locks
+database, redis_url, instance, file_id = sys.argv[1:]
+config = {"DATABASE_URL": database, "SECRET_KEY": "test-app-secret", "TRANSITION_LOCK_SECONDS": 1}
+if redis_url:
+    config["REDIS_URL"] = redis_url
+with create_app(config, instance_path=instance).app_context():
+    locks.acquire(int(file_id), "save")
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_lock_holds_across_processes_while_its_holder_lives_and_lapses_when_it_is_killed(locked_world, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from app.services import locks
+
+    world = locked_world()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    args = [world.app.config["DATABASE_URL"], world.app.config["REDIS_URL"] or "", str(tmp_path / "holder"), "9"]
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, *args], cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+
+        def check():
+            with pytest.raises(locks.Busy):
+                locks.acquire(9, "restore", wait=0)
+            time.sleep(2)  # twice its TTL: the holder renews it
+            with pytest.raises(locks.Busy):
+                locks.acquire(9, "restore", wait=0)
+            holder.kill()  # a crash: no release, no more renewals
+            holder.wait(10)
+            started = time.monotonic()
+            locks.acquire(9, "restore", wait=5).release()
+            assert time.monotonic() - started < 2
+
+        in_app(world, check)
+    finally:
+        holder.kill()
+        holder.wait(10)
+
+
 # --- a restore during a save, for real -------------------------------------------------
 
 

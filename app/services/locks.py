@@ -130,9 +130,14 @@ class RedisStore:
 
     PREFIX = "coedit:transition-lock:"
     RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
-    EXTEND = (
-        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
-    )
+    # Extends our own lock; one that lapsed while its holder was merely slow (and no one took it
+    # meanwhile) is taken again, as the database store does.
+    EXTEND = """
+        local value = redis.call('get', KEYS[1])
+        if value == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+        if not value then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+        return 0
+    """
 
     def __init__(self, client):
         self.client = client
