@@ -305,3 +305,19 @@ def test_a_refused_action_lets_the_lock_go(doc):
     assert in_app(world, locks.held) == 0
     assert world.client("alice").post(f"/files/{doc['id']}/rename", data={"title": "New"}).status_code == 302
     assert in_app(world, locks.held) == 0
+
+
+def test_an_unreachable_lock_store_answers_try_again_not_an_unguarded_change(doc, monkeypatch):
+    from app.services import locks
+
+    world, doc = doc()
+
+    def unreachable(self, lock, ttl):
+        raise ConnectionError("store away")
+
+    monkeypatch.setattr(locks.RedisStore, "take", unreachable)
+    monkeypatch.setattr(locks.DatabaseStore, "take", unreachable)
+    response = restore(world, doc)
+    assert response.status_code == 503
+    assert "try again in a moment" in response.get_json()["error"]
+    assert [v.number for v in world.versions(doc["id"])] == [1]

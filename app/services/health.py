@@ -6,8 +6,9 @@ so the whole answer takes about that long at worst, whatever hangs. What a failu
 - **unhealthy** when the database or the storage fails: nothing can be opened or saved; Docs is
   told to retry its saves and keeps them meanwhile.
 - **degraded** when Docs, Redis or the job broker fails: what is stored stays safe and readable;
-  editing (Docs), shared rate limits and locks (Redis; locks fall back to nothing shared) or jobs
-  (they then run in the process that asks for them) suffer.
+  editing (Docs), shared rate limits, caches and transition locks (Redis: saves and changes answer
+  "try again" until it is back, Docs retries and keeps its copy) or jobs (they then run in the
+  process that asks for them) suffer.
 
 Reasons are short and generic: never an address, a user name or a password.
 

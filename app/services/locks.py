@@ -46,6 +46,7 @@ from app.models import TransitionLock
 from app.models.base import utcnow
 from app.services import state
 from app.services.exceptions import ConflictError
+from app.services.exceptions import SaveFailedError
 
 log = logging.getLogger("coedit.locks")
 
@@ -71,6 +72,13 @@ class Busy(ConflictError):
         super().__init__(f"{DOING.get(action, 'The document is being changed')}, try again in a moment.")
         self.action = action
         self.retry_after = retry_after
+
+
+class Unavailable(SaveFailedError):
+    """The lock store (Redis, or the database) cannot be reached: a failure that may pass (503)."""
+
+    def __init__(self):
+        super().__init__("Changes cannot be made right now; please try again in a moment.")
 
 
 @dataclass(frozen=True)
@@ -259,14 +267,26 @@ def acquire(file_id: int, action: str, wait: float | None = None, ttl: float | N
     ttl = ttl or config["TRANSITION_LOCK_SECONDS"]
     lock = Lock(store(), file_id, action, ttl)
     deadline = time.monotonic() + wait
-    while not lock.store.take(lock, ttl):
+    while not _take(lock, ttl):
         if time.monotonic() >= deadline:
-            holder = lock.store.holder(file_id) or "save"
-            raise Busy(holder, retry_after=max(1, min(int(ttl), 5)))
+            try:
+                holder = lock.store.holder(file_id)
+            except Exception:
+                holder = None
+            raise Busy(holder or "save", retry_after=max(1, min(int(ttl), 5)))
         time.sleep(POLL_SECONDS)
     if renew:
         lock.keep_renewing()
     return lock
+
+
+def _take(lock: Lock, ttl: float) -> bool:
+    """Try once. Without its store nothing moves: a file changed unguarded could lose a save."""
+    try:
+        return lock.store.take(lock, ttl)
+    except Exception:
+        log.exception("the lock store could not be reached")
+        raise Unavailable() from None
 
 
 @contextmanager
