@@ -14,7 +14,8 @@ commit, so neither can be half done:
 
 A few services commit early through the same ``commit()`` where the protocol needs it and say
 why (a save's receipt must be durable before Docs is answered). ``begin_write()`` starts a write
-transaction afresh (a row lock must be its first statement).
+transaction afresh (a row lock must be its first statement). ``on_end`` runs something when the
+transaction ends, committed or not (a file's transition lock is released then: services/locks.py).
 """
 
 import logging

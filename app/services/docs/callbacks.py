@@ -1,10 +1,10 @@
 """Receive one callback from the Document Server and apply it to a file.
 
 The save, top to bottom: verify the link and Docs' JWT → the key belongs to the file → the
-file's row lock → a duplicate? → fetch from the configured Docs only → validate → write the blob
-under its final name → commit the version and its receipt (the one commit that decides success)
-→ answer ``{"error": 0}`` → after the commit, in their own transactions: fold force-saves, the
-notice in the thread, notifications.
+file's transition lock (services/locks.py) → the file's row lock → a duplicate? → fetch from the
+configured Docs only → validate → write the blob under its final name → commit the version and
+its receipt (the one commit that decides success) → answer ``{"error": 0}`` → after the commit, in
+their own transactions: fold force-saves, the notice in the thread, notifications.
 
 Only the verified JWT claims are acted on. A replay of a save already stored changes nothing;
 a save from a session whose file moved on, or naming only people who lost the right to change
