@@ -126,6 +126,12 @@ SETTINGS = (
     ),
     Setting("DOCS_JWT_HEADER", None, "Header Docs puts its token in (default `Authorization`)."),
     Setting(
+        "DOCS_JWT_PREFIX",
+        "Bearer ",
+        "What precedes the token in that header, read and written alike (Docs' `services.CoAuthoring.token."
+        "inbox/outbox.prefix`; mind the trailing space).",
+    ),
+    Setting(
         "APP_URL_FOR_DOCS",
         None,
         "Base URL Docs uses to reach Coedit (downloads and callbacks); never taken from a request's Host header.",
@@ -161,6 +167,19 @@ SETTINGS = (
         600,
         "An editing session silent this long no longer keeps its file from being "
         "deleted (Docs saves within seconds and stops retrying within a minute).",
+    ),
+    # Transition locks (app/services/locks.py): one file moves between states at a time.
+    Setting(
+        "TRANSITION_LOCK_SECONDS",
+        6,
+        "Time to live of the lock a save, restore, new version, rename or deletion holds on its file; "
+        "its holder renews it while working, so a crashed holder's lock lapses within this.",
+    ),
+    Setting(
+        "TRANSITION_LOCK_WAIT",
+        2,
+        "Seconds a person's action waits for another one on the same file before answering 409 "
+        '"try again in a moment" (saves from Docs wait up to 15 s, then answer 503 so Docs retries).',
     ),
     # Requests.
     Setting("MAX_CONTENT_LENGTH", 200 * MB, "Largest request body (uploads), in bytes."),

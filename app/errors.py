@@ -53,7 +53,10 @@ def register_error_handlers(app) -> None:
                 f"The storage failed ({error.message}). Nothing was changed; please try again later.",
                 "Service Unavailable",
             )
-        return error_response(error.http_status, error.message)
+        response = app.make_response(error_response(error.http_status, error.message))
+        if getattr(error, "retry_after", None):  # a file busy for a moment (services/locks.py)
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(OSError)
     def os_error(error: OSError):

@@ -17,7 +17,8 @@ entry of a failed sign-in or a refused save): it commits work alone, at once.
 
 A few services commit early through the same ``commit()`` where the protocol needs it and say
 why (a save's receipt must be durable before Docs is answered). ``begin_write()`` starts a write
-transaction afresh (a row lock must be its first statement).
+transaction afresh (a row lock must be its first statement). ``on_end`` runs something when the
+transaction ends, committed or not (a file's transition lock is released then: services/locks.py).
 """
 
 import logging
@@ -34,6 +35,7 @@ _DOOMED_BLOBS = "coedit_doomed_blobs"
 _LATER = "coedit_after_commit"  # follow-ups of the open transaction
 _READY = "coedit_after_commit_ready"  # follow-ups of the transaction just committed
 _FLUSHED = "coedit_flushed"
+_ON_END = "coedit_on_end"  # run when the transaction ends, committed or not (releasing locks)
 
 
 def commit() -> None:
@@ -77,6 +79,15 @@ def apart(work: Callable[[], None]) -> None:
         log.exception("could not record %s apart", getattr(work, "__qualname__", work))
 
 
+def on_end(callback: Callable[[], None]) -> None:
+    """Run callback once the current transaction has ended, committed or rolled back (not when
+    ``begin_write`` starts it afresh): a transition lock held for the transaction goes then."""
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()
+    session.info.setdefault(_ON_END, []).append(callback)
+
+
 def stage_blob(key: str) -> None:
     """A blob just written for a row of this transaction: deleted again if the row never commits."""
     db.session.info.setdefault(_NEW_BLOBS, []).append(key)
@@ -103,7 +114,10 @@ def begin_write() -> None:
         or session.info.get(_LATER)
     ):
         raise RuntimeError("begin_write() with work staged: commit it first")
+    held = session.info.pop(_ON_END, None)  # what waits for the end of the work, not of this read
     session.rollback()
+    if held:
+        session.info[_ON_END] = held
 
 
 def init_app(app) -> None:
@@ -133,6 +147,11 @@ def _ended(session, transaction) -> None:
     new = session.info.pop(_NEW_BLOBS, [])
     if new:
         _delete_blobs(new)
+    for callback in session.info.pop(_ON_END, []):
+        try:
+            callback()
+        except Exception:
+            log.exception("could not run %s at the end of a transaction", getattr(callback, "__qualname__", callback))
 
 
 def _delete_blobs(keys: list[str]) -> None:

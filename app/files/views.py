@@ -26,6 +26,7 @@ from app.models import File
 from app.models import FileVersion
 from app.services import files as file_service
 from app.services import formats
+from app.services import locks
 from app.services import posts
 from app.services import rights
 from app.services import settings
@@ -121,7 +122,7 @@ def rename(file_id: int):
     if form.validate_on_submit():
         try:
             file_service.rename(file, form.title.data)
-        except BadRequestError as exc:
+        except (BadRequestError, ConflictError) as exc:
             flash(exc.message, "danger")
         else:
             transaction.commit()
@@ -146,7 +147,7 @@ def delete(file_id: int):
             + (
                 " As an administrator you can delete it anyway; changes that arrive later are "
                 "kept by the Document Server."
-                if current_user.is_admin
+                if current_user.is_admin and not isinstance(exc, locks.Busy)
                 else ""
             ),
             "warning",
@@ -166,7 +167,7 @@ def upload_version(file_id: int):
     if form.validate_on_submit():
         try:
             version = file_service.upload_version(file, current_user, form.file.data.stream)
-        except BadRequestError as exc:
+        except (BadRequestError, ConflictError) as exc:
             flash(exc.message, "danger")
         else:
             transaction.commit()
@@ -220,7 +221,7 @@ def restore_version(file_id: int, number: int):
     if ConfirmForm().validate_on_submit():
         try:
             version = file_service.restore(file, number, current_user)
-        except BadRequestError as exc:
+        except (BadRequestError, ConflictError) as exc:
             flash(exc.message, "danger")
         else:
             transaction.commit()

@@ -10,6 +10,7 @@ from app.models.file import FileRight
 from app.models.file import FileVersion
 from app.models.file import Folder
 from app.models.file import SaveReceipt
+from app.models.lock import TransitionLock
 from app.models.notification import Notification
 from app.models.setting import Setting
 from app.models.share import ShareLink
@@ -34,6 +35,7 @@ __all__ = [
     "Folder",
     "Notification",
     "SaveReceipt",
+    "TransitionLock",
     "Setting",
     "ShareLink",
     "ShareLinkUse",

@@ -163,22 +163,22 @@ class timed:
 
 
 def active_sessions() -> int:
-    """Documents being edited now: keys whose session Docs opened and has not closed."""
-    import sqlalchemy as sa
+    """Documents being edited now (services/status.py says what counts)."""
+    from app.services import status
 
-    from app.extensions import db
-    from app.models import DocKey
+    return status.active_count()
 
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(DocKey)
-        .where(DocKey.session_opened_at.is_not(None), DocKey.session_closed_at.is_(None))
-    )
+
+def transition_locks() -> int:
+    from app.services import locks
+
+    return locks.held()
 
 
 # Gauges read when Prometheus scrapes: name → (help, function returning the value now).
 SCRAPE_TIME_GAUGES: dict[str, tuple[str, Callable[[], float]]] = {
     "onlyoffice_active_sessions": ("Documents being edited now", active_sessions),
+    "onlyoffice_transition_locks": ("Transition locks held now", transition_locks),
 }
 
 

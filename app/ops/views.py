@@ -1,4 +1,5 @@
-"""/healthz is cheap; /readyz checks the database and storage; /metrics for Prometheus."""
+"""/healthz is cheap (liveness); /readyz checks the database and storage (readiness); /metrics for
+Prometheus; /api/v1/onlyoffice/health reports every part the ONLYOFFICE integration needs."""
 
 import os
 
@@ -16,6 +17,7 @@ from app.extensions import db
 from app.ops import access
 from app.ops import bp
 from app.ops.metrics import ScrapeTimeCollector
+from app.services import health
 from app.services.storage import get_storage
 
 
@@ -53,3 +55,12 @@ def metrics():
     else:
         recorded = generate_latest(REGISTRY)
     return Response(recorded + generate_latest(now), content_type=CONTENT_TYPE_LATEST)
+
+
+@bp.route("/api/v1/onlyoffice/health")
+def onlyoffice_health():
+    """healthy or degraded: 200; unhealthy (database or storage failing): 503. No secrets in it."""
+    report = health.check()
+    response = jsonify(report)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 503 if report["status"] == health.UNHEALTHY else 200

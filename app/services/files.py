@@ -29,6 +29,7 @@ from app.models.base import utcnow
 from app.services import audit
 from app.services import blanks
 from app.services import formats
+from app.services import locks
 from app.services import posts
 from app.services import rights
 from app.services import settings
@@ -39,6 +40,7 @@ from app.services.docs import keys
 from app.services.exceptions import BadRequestError
 from app.services.exceptions import ConflictError
 from app.services.exceptions import DocsError
+from app.services.exceptions import NotFoundError
 from app.services.exceptions import StorageError
 from app.services.storage import get_storage
 from app.services.storage import remove_leftovers
@@ -147,6 +149,19 @@ def lock(file: File) -> None:
         db.session.refresh(file)
     else:
         db.session.refresh(file, with_for_update=True)
+
+
+def _hold(file: File, action: str) -> None:
+    """Take the file's transition lock until the transaction ends, then read the file again: the
+    action it waited for (a save, a restore) may have moved it meanwhile.
+
+    :raise locks.Busy: still moving after the wait. :raise NotFoundError: deleted meanwhile.
+    """
+    locks.hold_until_commit(file.id, action)
+    try:
+        db.session.refresh(file)
+    except sa.exc.InvalidRequestError:
+        raise NotFoundError("The file no longer exists.") from None
 
 
 def next_number(file: File) -> int:
@@ -305,6 +320,7 @@ def upload_version(file: File, author: User, source: BinaryIO) -> FileVersion:
     path = spool(source, settings.max_file_bytes())
     try:
         check_content(path, file.ext)
+        _hold(file, "upload")  # taken once the upload is in, not while it streams
         lock(file)
         version = store_version(file, path, author, "upload")
         audit.record("file.version_uploaded", actor=author, file=file, details={"version": version.number})
@@ -321,6 +337,7 @@ def rename(file: File, new_title: str) -> None:
     :raise BadRequestError: empty name or taken in this folder.
     """
     title = titled(new_title, file.ext)
+    _hold(file, "rename")
     if title_in_use(file.space, file.folder, title, ignore_id=file.id):
         raise BadRequestError(f"A file named {title} already exists here.")
     if title != file.title:
@@ -370,7 +387,9 @@ def delete(file: File, actor: User, force: bool = False) -> None:
     find no file and only survive as a forgotten file in Docs. ``force`` (site administrators)
     deletes anyway; a save that still arrives is then reported to the owner (DeletedFile).
     :raise ConflictError: someone is editing it, or a save from the editor has not arrived yet.
+    :raise locks.Busy: a save (or another action) is moving it right now.
     """
+    _hold(file, "delete")
     if not force and file.editors:
         raise ConflictError(f"{file.title} is being edited; try again when everyone has closed it.")
     if not force and save_on_its_way(file):
@@ -428,7 +447,9 @@ def restore(file: File, number: int, actor: User) -> FileVersion:
     """Stage an old version's content as the new head (a new version; the key rotates).
 
     :raise BadRequestError: no such version, or it is already the current one.
+    :raise locks.Busy: a save (or another action) is moving the file right now.
     """
+    _hold(file, "restore")
     old = get_version(file, number)
     if old is None:
         raise BadRequestError(f"There is no version {number}.")

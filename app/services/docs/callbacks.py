@@ -1,10 +1,10 @@
 """Receive one callback from the Document Server and apply it to a file.
 
 The save, top to bottom: verify the link and Docs' JWT → the key belongs to the file → the
-file's row lock → a duplicate? → fetch from the configured Docs only → validate → write the blob
-under its final name → commit the version and its receipt (the one commit that decides success)
-→ answer ``{"error": 0}`` → after the commit, in their own transactions: fold force-saves, the
-notice in the thread, notifications.
+file's transition lock (services/locks.py) → the file's row lock → a duplicate? → fetch from the
+configured Docs only → validate → write the blob under its final name → commit the version and
+its receipt (the one commit that decides success) → answer ``{"error": 0}`` → after the commit, in
+their own transactions: fold force-saves, the notice in the thread, notifications.
 
 Only the verified JWT claims are acted on. A replay of a save already stored changes nothing;
 a save from a session whose file moved on, or naming only people who lost the right to change
@@ -35,6 +35,7 @@ from app.models.base import utcnow
 from app.ops import metrics
 from app.services import audit
 from app.services import files
+from app.services import locks
 from app.services import notifications
 from app.services import posts
 from app.services import retention
@@ -67,6 +68,7 @@ SAVE_STATUSES = {2: FINAL, 3: FINAL, 6: FORCE, 7: FORCE}
 # What each failure answers, and so what Docs does (it retries final saves on 5xx and keeps a
 # forgotten copy otherwise; it never retries status 1, 4 or force-saves).
 ANSWERS = (
+    (locks.Busy, 503),  # another action moves the file right now: Docs sends the save again
     (ForbiddenError, 403),  # a bad link or JWT: never retried
     (BadRequestError, 400),  # malformed
     (NotFoundError, 404),  # the file is gone: Docs keeps the changes as a forgotten file
@@ -111,6 +113,10 @@ def _failed(file_id: int, claims: dict, data: dict, exc: Exception) -> int:
     status = next(code for kind, code in ANSWERS if isinstance(exc, kind)) or exc.http_status
     reason = getattr(exc, "message", "") or exc.__class__.__name__
     db.session.rollback()
+    if isinstance(exc, locks.Busy):
+        # Not a failure: another action holds the file for a moment, and Docs' retry stores it.
+        log.warning("save for file %s waits for another action on it; Docs will retry", file_id)
+        return status
     metrics.callback_refused(file_id, data, exc, status)
     audit.save_refused(file_id, data, status, reason, isinstance(exc, SaveRejectedError))
     if status == 503:
@@ -150,7 +156,8 @@ def process(file_id: int, data: dict) -> str:
     if status == 4:
         return _closed(file, key)
     if status in SAVE_STATUSES:
-        return _save(file, key, status, data)
+        with locks.transition(file.id, "save"):  # no restore, upload, rename or delete meanwhile
+            return _save(file, key, status, data)
     return "ignored"  # 0 and statuses Docs does not send: answered, nothing done
 
 

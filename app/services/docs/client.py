@@ -36,9 +36,20 @@ CONVERT_ERRORS = {
     -9: "cannot determine the output format",
     -10: "size limit exceeded",
 }
+CHECK_BUDGET = 15.0  # seconds the whole connection test may take
+POLL_SECONDS = 0.5  # between two asks after an asynchronous conversion
 
 
-def _post(path: str, params: dict) -> dict:
+def _timeout(deadline: float | None):
+    """DOCS_TIMEOUT, shortened so a request ends by the deadline (a time.monotonic() value)."""
+    connect, read = current_app.config["DOCS_TIMEOUT"]
+    if deadline is None:
+        return connect, read
+    left = max(deadline - time.monotonic(), 0.1)
+    return min(connect, left), min(read, left)
+
+
+def _post(path: str, params: dict, deadline: float | None = None) -> dict:
     """POST params to Docs, signed both ways Docs reads them (body token and header)."""
     body = dict(params)
     body["token"] = tokens.encode(params)
@@ -47,7 +58,7 @@ def _post(path: str, params: dict) -> dict:
             settings.docs_internal_url() + path,
             json=body,
             headers={**tokens.request_headers(params), "Accept": "application/json"},
-            timeout=current_app.config["DOCS_TIMEOUT"],
+            timeout=_timeout(deadline),
             verify=bool(settings.get("verify_tls")),
             allow_redirects=False,
         )
@@ -66,40 +77,56 @@ def _post(path: str, params: dict) -> dict:
     return answer
 
 
-def command(c: str, **params) -> dict:
+def command(c: str, deadline: float | None = None, **params) -> dict:
     """Run a command-service command; returns the answer when error is 0.
 
     :raise DocsError: unreachable, or a non-zero error (its meaning in the message).
     """
-    answer = _post("/command", {"c": c, **params})
+    answer = _post("/command", {"c": c, **params}, deadline)
     error = answer.get("error")
     if error != 0:
         raise DocsError(f"command {c}: {COMMAND_ERRORS.get(error, f'error {error}')}")
     return answer
 
 
-def convert(url: str, filetype: str, outputtype: str, key: str, title: str = "") -> str:
-    """Convert synchronously; returns the result's fileUrl.
+def convert(url: str, filetype: str, outputtype: str, key: str, title: str = "", budget: float | None = None) -> str:
+    """Convert; returns the result's fileUrl.
 
-    :raise DocsError: with the meaning of the conversion error code.
+    With a budget (seconds) the conversion is asked for with ``async: true`` and polled by sending
+    the identical request again (the conversion API's way) until it ends or the budget is spent, so
+    a Docs whose converter is stuck cannot hold the caller longer than that. Without, Docs answers
+    once it has finished (synchronous).
+    :raise DocsError: with the meaning of the conversion error code, or that it did not finish.
     """
-    answer = _post(
-        "/converter",
-        {
-            "async": False,
-            "url": url,
-            "filetype": filetype,
-            "outputtype": outputtype,
-            "key": key,
-            "title": title or f"check.{filetype}",
-        },
-    )
-    if "error" in answer and not answer.get("endConvert"):
-        code = answer.get("error")
-        raise DocsError(f"conversion failed: {CONVERT_ERRORS.get(code, f'error {code}')}")
-    if not answer.get("endConvert") or not isinstance(answer.get("fileUrl"), str):
-        raise DocsError("conversion did not finish")
-    return answer["fileUrl"]
+    params = {
+        "async": budget is not None,
+        "url": url,
+        "filetype": filetype,
+        "outputtype": outputtype,
+        "key": key,
+        "title": title or f"check.{filetype}",
+    }
+    deadline = None if budget is None else time.monotonic() + budget
+    while True:
+        try:
+            answer = _post("/converter", params, deadline)
+        except DocsUnreachableError:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise DocsError(f"conversion did not finish within {budget:g} s") from None
+            raise
+        if "error" in answer and not answer.get("endConvert"):
+            code = answer.get("error")
+            raise DocsError(f"conversion failed: {CONVERT_ERRORS.get(code, f'error {code}')}")
+        if answer.get("endConvert"):
+            if not isinstance(answer.get("fileUrl"), str):
+                raise DocsError("conversion finished without a result")
+            return answer["fileUrl"]
+        if deadline is None:
+            raise DocsError("conversion did not finish")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise DocsError(f"conversion did not finish within {budget:g} s")
+        time.sleep(min(POLL_SECONDS, left))
 
 
 @dataclass
@@ -109,10 +136,17 @@ class Step:
     detail: str
 
 
-def check_connection(app_scheme: str = "") -> list[Step]:
-    """Each step of the connection test, in plain words; stops at the first failure."""
+def check_connection(app_scheme: str = "", budget: float | None = None) -> list[Step]:
+    """Each step of the connection test, in plain words; stops at the first failure.
+
+    The whole test ends within ``budget`` seconds (CHECK_BUDGET by default), plus a moment for the
+    last request to return: every request to Docs is cut to what is left, and the conversion is
+    asynchronous and polled.
+    """
     from app.services.docs import fetch  # the same guard as saves
 
+    budget = CHECK_BUDGET if budget is None else budget
+    deadline = time.monotonic() + budget
     steps: list[Step] = []
     docs_url = settings.get("docs_url")
     if not docs_url:
@@ -134,7 +168,7 @@ def check_connection(app_scheme: str = "") -> list[Step]:
     try:
         response = requests.get(
             settings.docs_internal_url() + "/healthcheck",
-            timeout=current_app.config["DOCS_TIMEOUT"],
+            timeout=_timeout(deadline),
             verify=bool(settings.get("verify_tls")),
             allow_redirects=False,
             stream=True,
@@ -149,7 +183,7 @@ def check_connection(app_scheme: str = "") -> list[Step]:
     steps.append(Step("Health check", True, "Docs reports it is healthy."))
 
     try:
-        version = command("version").get("version", "?")
+        version = command("version", deadline).get("version", "?")
         steps.append(Step("Command service", True, f"Signed commands work; Docs version {version}."))
     except DocsError as exc:
         steps.append(Step("Command service", False, exc.message))
@@ -160,7 +194,16 @@ def check_connection(app_scheme: str = "") -> list[Step]:
 
         token = links.sign("check", n=secrets.token_hex(4))
         source = docs_facing_url("backend.blank", token=token)
-        result = convert(source, "docx", "docx", f"check_{int(time.time())}_{secrets.token_hex(4)}")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise DocsError(f"the connection test did not finish within {budget:g} s")
+        key = f"check_{int(time.time())}_{secrets.token_hex(4)}"
+        try:
+            result = convert(source, "docx", "docx", key, budget=left)
+        except DocsError as exc:
+            if "did not finish within" in exc.message:
+                raise DocsError(f"conversion did not finish within {budget:g} s") from None
+            raise
         os.unlink(fetch.download(result, 50 * 1024 * 1024))
         steps.append(
             Step(

@@ -15,7 +15,6 @@ from app.services import settings
 from app.services.exceptions import ForbiddenError
 
 ALGORITHMS = ["HS256"]  # pinned: no 'none', no algorithm confusion
-HEADER_PREFIX = "Bearer "
 AUDIENCE_CLAIM = "coedit_aud"
 BROWSER = "browser"  # tokens in editor configs and history data: Docs checks them, browsers hold them
 DOCS = "docs"  # tokens on our requests to Docs (command and conversion services)
@@ -85,11 +84,18 @@ def header_name() -> str:
     return settings.get("jwt_header") or "Authorization"
 
 
+def header_prefix() -> str:
+    """What precedes the token in the header (Docs' inbox and outbox ``prefix``, "Bearer " unless
+    Docs was configured otherwise)."""
+    return current_app.config["DOCS_JWT_PREFIX"]
+
+
 def token_from_header(headers) -> str:
     value = headers.get(header_name(), "")
-    return value[len(HEADER_PREFIX) :] if value.startswith(HEADER_PREFIX) else value
+    prefix = header_prefix()
+    return value[len(prefix) :] if prefix and value.startswith(prefix) else value
 
 
 def request_headers(payload: dict) -> dict:
     """Headers that carry the wrapper token Docs expects on our requests to it."""
-    return {header_name(): HEADER_PREFIX + encode({"payload": payload})}
+    return {header_name(): header_prefix() + encode({"payload": payload})}
