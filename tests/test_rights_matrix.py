@@ -90,7 +90,8 @@ RULES = {
     "auth.login": "public",
     "ops.healthz": "public",
     "ops.readyz": "public",
-    "ops.metrics": "public",
+    "ops.metrics": "public",  # loopback or the metrics token: tests/test_ops_access_logs.py
+    "ops.onlyoffice_health": "public",
     "backend.download": "docs",
     "backend.track": "docs",
     "backend.blank": "docs",
@@ -108,6 +109,7 @@ RULES = {
     "admin.sign_out_user": "admin",
     "admin.audit_page": "admin",
     "admin.audit_export": "admin",
+    "admin.status_page": "admin",
     "auth.logout": "self",
     "auth.account": "self",
     "auth.sign_out_everywhere": "self",

@@ -1,5 +1,5 @@
-"""Administration: the Document Server settings, the forgotten files of failed saves, people, and
-the audit log."""
+"""Administration: the Document Server settings, the forgotten files of failed saves, people, the
+audit log and the status page."""
 
 from flask import Blueprint
 
@@ -7,5 +7,6 @@ bp = Blueprint("admin", __name__)
 
 from app.admin import audit  # noqa: E402,F401
 from app.admin import forgotten  # noqa: E402,F401
+from app.admin import status  # noqa: E402,F401
 from app.admin import users  # noqa: E402,F401
 from app.admin import views  # noqa: E402,F401
