@@ -642,11 +642,11 @@ def _scripted_docs(fake_docs, converter: dict):
     fake_docs.put("/converter", json.dumps(converter).encode())
 
 
-def _conversion_step(world):
+def _conversion_step(world, budget: float | None = None):
     from app.services.docs.client import check_connection
 
     with world.app.test_request_context():
-        steps = check_connection()
+        steps = check_connection(budget=budget)
     assert [s.name for s in steps] == ["Mixed content", "Health check", "Command service", "Conversion round trip"]
     assert all(s.ok for s in steps[:3])
     return steps[-1]
@@ -667,7 +667,6 @@ CONVERSION_FAILURES = [
     ({"error": -8}, "invalid token"),
     ({"error": -3}, "conversion error"),
     ({"error": -99}, "error -99"),
-    ({"endConvert": False, "percent": 42}, "did not finish"),
 ]
 
 
@@ -681,6 +680,15 @@ def test_cv6_conversion_errors_map_to_plain_messages_without_polling_forever(wor
         assert not step.ok and words in step.detail, (answer, step.detail)
         assert time.monotonic() - started < 5
         assert [r for r in fake_docs.requests if r.startswith("/converter")] == ["/converter?"]  # asked once
+
+    # An endless percent < 100 is polled (the asynchronous conversion's way) until the budget is spent.
+    fake_docs.requests.clear()
+    _scripted_docs(fake_docs, {"endConvert": False, "percent": 42})
+    started = time.monotonic()
+    step = _conversion_step(world, budget=2)
+    assert not step.ok and "did not finish within 2 s" in step.detail, step.detail
+    assert time.monotonic() - started < 4
+    assert len([r for r in fake_docs.requests if r.startswith("/converter")]) > 1
 
 
 def test_cv7_oversized_conversion_result_is_refused_before_it_is_read(world, fake_docs):
