@@ -42,7 +42,7 @@ class Emulator:
         self.lock = threading.RLock()
         self.cache = DocumentCache(self.lock, options.saved_key_ttl)
         self.forgotten = ForgottenFiles(self.store, self.lock)
-        self.saver = Saver(self.lock, self.store, self.jobs, self.sender, self.cache, self.forgotten)
+        self.saver = Saver(self.lock, self.store, self.jobs, self.sender, self.cache, self.forgotten, options)
         self.sessions = SessionRegistry(
             options, self.lock, self.jobs, self.downloader, self.cache, self.forgotten, self.saver
         )

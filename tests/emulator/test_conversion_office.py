@@ -7,51 +7,21 @@ import subprocess
 import time
 import zipfile
 
-import docx
-import openpyxl
-import pptx
 import pytest
 import requests
 from PIL import Image
-from pptx.util import Inches
 
 from docs_emulator import office
 from docs_emulator.testing import password_protected
 
-from .conftest import docx_bytes
-from .conftest import xlsx_bytes
+from .conftest import SOFFICE
+from .conftest import cells
+from .conftest import paragraphs
+from .conftest import slide_texts
 
-SOFFICE = office.soffice_path(None)
 pytestmark = pytest.mark.skipif(
     not SOFFICE or not shutil.which("pdftotext"), reason="needs LibreOffice and poppler-utils (make libreoffice)"
 )
-
-
-@pytest.fixture(scope="module")
-def sources():
-    """Office files written by LibreOffice itself from OOXML with known text (made once per module)."""
-    made = {}
-    originals = {
-        "docx": docx_bytes("Hello from the source", "Second paragraph"),
-        "xlsx": xlsx_bytes(["Name", "Amount"], ["Widget", 42]),
-        "pptx": deck("First slide text", "Second slide text"),
-    }
-    for ext, base in (("odt", "docx"), ("doc", "docx"), ("rtf", "docx"), ("ods", "xlsx"), ("xls", "xlsx")):
-        made[ext] = office.soffice_convert(SOFFICE, originals[base], base, ext, 120)
-    for ext in ("odp", "ppt"):
-        made[ext] = office.soffice_convert(SOFFICE, originals["pptx"], "pptx", ext, 120)
-    return {**originals, **made}
-
-
-def deck(*texts: str) -> bytes:
-    """A pptx with one text box per slide, big enough for its text to show on the page."""
-    presentation = pptx.Presentation()
-    for text in texts:
-        slide = presentation.slides.add_slide(presentation.slide_layouts[6])
-        slide.shapes.add_textbox(Inches(1), Inches(1), Inches(6), Inches(1)).text_frame.text = text
-    buf = io.BytesIO()
-    presentation.save(buf)
-    return buf.getvalue()
 
 
 def pdf_text(data: bytes) -> str:
@@ -67,20 +37,6 @@ def convert(emu, integrator, data, filetype, outputtype, key, **extra):
     answer = emu.convert({"title": f"{key}.{filetype}", **payload})
     content = requests.get(answer["fileUrl"]).content if answer.get("endConvert") else None
     return answer, content
-
-
-def paragraphs(data: bytes) -> list[str]:
-    return [p.text for p in docx.Document(io.BytesIO(data)).paragraphs if p.text.strip()]
-
-
-def cells(data: bytes) -> list:
-    book = openpyxl.load_workbook(io.BytesIO(data))
-    return [v for row in book.worksheets[0].iter_rows(values_only=True) for v in row if v is not None]
-
-
-def slide_texts(data: bytes) -> list[str]:
-    deck = pptx.Presentation(io.BytesIO(data))
-    return [" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame).strip() for slide in deck.slides]
 
 
 @pytest.mark.parametrize("ext", ["odt", "doc", "rtf"])
