@@ -46,8 +46,9 @@ class EmulatorProcess:
 
     Keyword options are the command-line flags with underscores (``jwt_secret``,
     ``jwt_header``, ``jwt_prefix``, ``save_delay``, ``retry_base``, ``public_url``,
-    ``storage_dir``, ``link_expires``, ``callback_timeout``, ``idle_timeout``, ...);
-    ``no_jwt=True`` becomes ``--no-jwt``.
+    ``storage_dir``, ``link_expires``, ``callback_timeout``, ``idle_timeout``, ``convert_delay``,
+    ``convert_timeout``, ``max_unzipped_bytes``, ``lossy_save_format``, ...); ``no_jwt=True`` becomes
+    ``--no-jwt``. Some can also change while it runs: see ``set_options``.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 20.0, **options):
