@@ -7,6 +7,10 @@ import zipfile
 import pytest
 import requests
 
+from docs_emulator.testing import EmulatorError
+from docs_emulator.testing import start_emulator
+
+from .conftest import SECRET
 from .conftest import SOFFICE
 from .conftest import cells
 from .conftest import make_config
@@ -102,3 +106,15 @@ def test_unreadable_lossy_file_is_minus_82(emu, integrator):
     integrator.add("doc.odt", b"PK\x03\x04 not an odt")
     result = emu.open_session(emu.sign_config(make_config(integrator, "lossy-bad", filename="doc.odt")))
     assert result["error"] == -82
+
+
+def test_options_from_the_command_line(integrator):
+    """--lossy-save-format and --convert-delay at start; the control API reports them; bad values stop it."""
+    with start_emulator(jwt_secret=SECRET, lossy_save_format="original", convert_delay=0.5) as emu:
+        config = requests.get(emu.url + "/_emulator/config").json()
+        assert config["lossy_save_format"] == "original" and config["convert_delay"] == 0.5
+        emu.set_options(lossy_save_format="ooxml")
+        emu.reset()
+        assert requests.get(emu.url + "/_emulator/config").json()["lossy_save_format"] == "original"
+    with pytest.raises(EmulatorError):
+        start_emulator(jwt_secret=SECRET, lossy_save_format="pdf")
