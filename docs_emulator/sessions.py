@@ -270,8 +270,9 @@ class SessionRegistry:
                     content, content_type = cached  # Docs serves its cached copy; document.url is not fetched
                 else:
                     content = self._download_source(doc["url"], file_type, key)
-                    if file_type in formats.LOSSY_EDIT:
-                        content, content_type = self._open_as_ooxml(content, file_type, key, result)
+                if content_type in formats.LOSSY_EDIT:
+                    # Also a forgotten file saved in its own format (lossy_save_format "original").
+                    content, content_type = self._open_as_ooxml(content, content_type, key, result)
                 session = Session(
                     key=key,
                     file_type=file_type,

@@ -118,3 +118,23 @@ def test_options_from_the_command_line(integrator):
         assert requests.get(emu.url + "/_emulator/config").json()["lossy_save_format"] == "original"
     with pytest.raises(EmulatorError):
         start_emulator(jwt_secret=SECRET, lossy_save_format="pdf")
+
+
+@pytest.mark.parametrize("save_format", ["ooxml", "original"])
+def test_forgotten_lossy_file_reopens_editable(emu, integrator, sources, save_format):
+    """A failed save leaves a forgotten docx (or odt); reopening the key edits it as docx again."""
+    emu.set_options(lossy_save_format=save_format)
+    integrator.add("doc.odt", sources["odt"])
+    open_signed(emu, integrator, "lossy-lost", filename="doc.odt")
+    emu.append("lossy-lost", "u1", "Kept by Docs")
+    integrator.answer = "500"
+    emu.leave("lossy-lost", "u1")
+    emu.wait_idle(60)
+    assert emu.forgotten()["keys"] == ["lossy-lost"]
+    assert emu.callbacks(key="lossy-lost", status=2)[0]["body"]["filetype"] == (
+        "docx" if save_format == "ooxml" else "odt"
+    )
+    integrator.answer = "ok"
+    again = open_signed(emu, integrator, "lossy-lost", filename="doc.odt")
+    assert again["fileType"] == "odt" and again["contentType"] == "docx" and again["canAppend"] is True
+    assert "Kept by Docs" in again["content"]
