@@ -11,7 +11,7 @@ DOCS_PORT ?= 8090
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export COEDIT_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint format browser services promtool bench clean
+.PHONY: run test lint format browser libreoffice services promtool bench clean
 
 # The runtime requirements for `make run`; the development ones on top for tests, lint and bench.
 $(VENV)/.installed: requirements.txt
@@ -38,6 +38,15 @@ browser:
 	@if ! command -v chromium >/dev/null; then
 		$(SUDO) apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+	fi
+
+# LibreOffice (Debian's headless packages) does the emulator's real conversions and the OOXML form of
+# lossy-edit files (docs_emulator/conversion.py); poppler-utils' pdftoppm renders its thumbnails and
+# pdftotext reads converted PDFs in the tests.
+libreoffice:
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then
+		$(SUDO) apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui poppler-utils
 	fi
 
 # promtool (Debian's prometheus package) checks deploy/prometheus's configuration and alert rules.
@@ -119,7 +128,7 @@ run: $(VENV)/.installed
 
 # The whole suite on SQLite, then again on PostgreSQL (tests/databases.py); both run, and either
 # failing fails the target.
-test: lint browser services promtool
+test: lint browser libreoffice services promtool
 	@mkdir -p test-output
 	failed=0
 	$(PY) -m pytest -q --junitxml=test-output/junit-sqlite.xml || failed=1

@@ -181,7 +181,8 @@ def editor_download_url():
         session, _ = emu.sessions.participant(str(_body().get("conn")))
     except ControlError as exc:
         return jsonify(error=str(exc)), exc.http_status
-    return jsonify(url=emu.saver.content_url(session), fileType=session.file_type, title=session.title)
+    url, file_type = emu.saver.content_url(session)
+    return jsonify(url=url, fileType=file_type, title=session.title)
 
 
 @bp.post("/_emu/editor/history-data")

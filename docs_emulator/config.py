@@ -42,6 +42,15 @@ class Options:
     # exp of the tokens the emulator issues (callbacks, downloads): Docs uses 5 min.
     token_expires: int = 300
     soffice: str | None = field(default=None)
+    # Conversion service: extra seconds every conversion takes (async progress becomes observable),
+    # the limit for one LibreOffice/pdftoppm run (-2 beyond), and the uncompressed size of a zip
+    # source above which it answers -10 (0: Docs' inputLimits, 50 MB docx/pptx and 300 MB xlsx).
+    convert_delay: float = 0.0
+    convert_timeout: float = 120.0
+    max_unzipped_bytes: int = 0
+    # What the save callback of a lossy-edit file (odt, ods, odp, rtf, txt, csv, ...) links to:
+    # "ooxml" like Docs (the docx/xlsx/pptx it edited, filetype says so) or "original" (converted back).
+    lossy_save_format: str = "ooxml"
 
     @property
     def jwt_enabled(self) -> bool:
@@ -88,7 +97,21 @@ _FLAGS = [
     ("idle-timeout", float, "an editor page silent this long has left (default 90)"),
     ("saved-key-ttl", float, "seconds a saved key answers -102 (default 300)"),
     ("soffice", str, "path of LibreOffice soffice (default: found on PATH)"),
+    ("convert-delay", float, "extra seconds each conversion takes, to watch async progress (default 0)"),
+    ("convert-timeout", float, "seconds one LibreOffice run may take before -2 (default 120)"),
+    ("max-unzipped-bytes", int, "zip sources larger than this unzipped fail with -10 (default: Docs' limits)"),
+    ("lossy-save-format", str, 'saves of lossy-edit files: "ooxml" (like Docs, default) or "original"'),
 ]
+
+# Options tests may change on a running emulator (POST /_emulator/options); reset restores them.
+RUNTIME_OPTIONS = {
+    "convert_delay": float,
+    "convert_timeout": float,
+    "max_unzipped_bytes": int,
+    "lossy_save_format": str,
+    "max_download_bytes": int,
+}
+LOSSY_SAVE_FORMATS = ("ooxml", "original")
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -116,6 +139,8 @@ def parse_args(argv: list[str] | None = None) -> Options:
         with open(secret_file, encoding="utf-8") as handle:
             args["jwt_secret"] = handle.read().strip()
     options = Options(**args)
+    if options.lossy_save_format not in LOSSY_SAVE_FORMATS:
+        parser.error(f"--lossy-save-format must be one of {', '.join(LOSSY_SAVE_FORMATS)}")
     if no_jwt or not options.jwt_secret:
         options.jwt_secret = None
     return options

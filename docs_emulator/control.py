@@ -59,7 +59,22 @@ def config():
         public_url=o.base_url(),
         link_expires=o.link_expires,
         storage_dir=str(emulator().root),
+        convert_delay=o.convert_delay,
+        convert_timeout=o.convert_timeout,
+        max_unzipped_bytes=o.max_unzipped_bytes,
+        max_download_bytes=o.max_download_bytes,
+        lossy_save_format=o.lossy_save_format,
     )
+
+
+@bp.post("/options")
+def set_options():
+    """Change run-time options (convert_delay, convert_timeout, max_unzipped_bytes, max_download_bytes,
+    lossy_save_format) until the next reset; answers every run-time option's value."""
+    try:
+        return jsonify(options=emulator().set_options(_body()))
+    except (TypeError, ValueError) as exc:
+        return jsonify(error=str(exc)), 400
 
 
 @bp.post("/sessions")
@@ -205,7 +220,7 @@ def put_file():
 
 @bp.post("/reset")
 def reset():
-    """Forget sessions, files, logs, faults and conversion results."""
+    """Forget sessions, files, logs, faults and conversion results; restore run-time options."""
     emu = emulator()
     emu.reset()
     emu.converter.clear()

@@ -1,27 +1,28 @@
-"""The conversion service: parameter checks, download, the few conversions the emulator does itself,
-LibreOffice for the rest when installed, results cached per (key, output type), async polling."""
+"""The conversion service: parameter checks, download, password-protected OOXML, the few conversions
+the emulator does itself, LibreOffice for the rest when installed, page images and thumbnails,
+results cached per (key, output type), async polling with progress."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 import threading
-from pathlib import Path
+import time
 
 from . import documents
 from . import formats
+from . import office
 from .outbound import DownloadError
 
 KEY_RE = re.compile(r"^[0-9-.a-zA-Z_=]*$")
 EXT_RE = re.compile(r"^[a-zA-Z0-9]+$")
-SOFFICE_TIMEOUT = 120
+# How long an async conversion is expected to take beyond convert_delay: the clock its percent follows.
+EXPECTED_SECONDS = 3.0
+# Docs' inputLimits: uncompressed size of a zip package it agrees to open (-10 beyond).
+UNZIPPED_LIMITS = {"word": 50 * 1024 * 1024, "slide": 50 * 1024 * 1024, "cell": 300 * 1024 * 1024}
 
 
 class ConversionError(Exception):
-    """A conversion failed; ``code`` is the conversion API error (-3, -4, -7, -10)."""
+    """A conversion failed; ``code`` is the conversion API error (-2, -3, -4, -5, -7, -9, -10)."""
 
     def __init__(self, code: int, detail: str = ""):
         super().__init__(detail or str(code))
@@ -42,12 +43,12 @@ class Converter:
         self.emu = emulator
         self._lock = threading.Lock()
         self.results: dict[tuple[str, str], dict] = {}  # finished: stored file and names
-        self.running: set[tuple[str, str]] = set()
+        self.running: dict[tuple[str, str], dict] = {}  # async: start time, expected duration, last percent
         self.failed: dict[tuple[str, str], int] = {}  # async failures waiting to be reported once
 
     def soffice(self) -> str | None:
         """Path of LibreOffice's soffice if available."""
-        return self.emu.options.soffice or shutil.which("soffice") or shutil.which("libreoffice")
+        return office.soffice_path(self.emu.options.soffice)
 
     def handle(self, params: dict) -> dict:
         """Answer one conversion request (JSON shape; the view turns it into XML if asked)."""
@@ -61,9 +62,11 @@ class Converter:
             if done is None and params.get("async") is True:
                 if ident in self.failed:
                     return {"error": self.failed.pop(ident)}
-                if ident not in self.running:
-                    self.running.add(ident)
-                    self.emu.jobs.start(self._run_async, ident, params, source, output, name="convert")
+                if ident in self.running:
+                    return {"endConvert": False, "percent": self._percent(self.running[ident])}
+                expected = self.emu.options.convert_delay + EXPECTED_SECONDS
+                self.running[ident] = {"started": time.monotonic(), "expected": expected, "last": 0}
+                self.emu.jobs.start(self._run_async, ident, params, source, output, name="convert")
                 return {"endConvert": False, "percent": 0}
         if done is None:
             try:
@@ -73,6 +76,15 @@ class Converter:
             with self._lock:
                 self.results[ident] = done
         return self._success(done)
+
+    @staticmethod
+    def _percent(job: dict) -> int:
+        # The API documents percent as progress, though Docs' own server only ever sends 0 or 100;
+        # the emulator reports time elapsed against the expected duration (1..95, never going back)
+        # so clients that show progress can be tested. 100 comes only with endConvert: true.
+        elapsed = time.monotonic() - job["started"]
+        job["last"] = max(job["last"], min(95, max(1, int(100 * elapsed / job["expected"]))))
+        return job["last"]
 
     def _success(self, done: dict) -> dict:
         url = self.emu.store.url(done["file_id"], done["filename"], done["download_name"])
@@ -88,7 +100,7 @@ class Converter:
                 self.failed[ident] = exc.code
         finally:
             with self._lock:
-                self.running.discard(ident)
+                self.running.pop(ident, None)
 
     def _validate(self, params: dict) -> tuple[str, str, str]:
         key = params.get("key")
@@ -105,24 +117,42 @@ class Converter:
             raise ConversionError(-7, "bad password")
         if not isinstance(params.get("url"), str):
             raise ConversionError(-7, "no url")
-        source = source.lower()
-        return source, formats.resolve_output_type(output.lower(), source), key
+        if params.get("thumbnail") is not None and not isinstance(params.get("thumbnail"), dict):
+            raise ConversionError(-7, "thumbnail must be an object")
+        source, output = source.lower(), output.lower()
+        if source == "xml" and output in ("ooxml", "odf"):
+            return source, output, key  # the family comes from the content (see _xml_family)
+        return source, formats.resolve_output_type(output, source), key
 
     def _convert(self, params: dict, source: str, output: str) -> dict:
         try:
             data = self.emu.downloader.fetch(params["url"], "convert")
         except DownloadError as exc:
             raise ConversionError(exc.code, str(exc)) from None
+        if self.emu.options.convert_delay > 0:
+            self.emu.jobs.sleep(self.emu.options.convert_delay)  # makes async progress observable
         if not data and source in ("docx", "xlsx", "pptx", "pdf"):
             data = documents.blank(source)  # Docs' newFileTemplate for empty sources
+        if source == "xml" and output in ("ooxml", "odf"):
+            output = formats.resolve_output_type(output, _xml_family(data))
+        self._check_size(data, source)
+        if office.is_encrypted_ooxml(data, source):
+            try:
+                data = office.decrypt_ooxml(data, params.get("password"))
+            except office.OfficeError as exc:
+                raise ConversionError(exc.code, str(exc)) from None
         encoding = documents.CODE_PAGES.get(_int(params.get("codePage"), 65001), "utf-8")
         delimiter = documents.DELIMITERS.get(_int(params.get("delimiter"), 4), ",")
         if isinstance(params.get("delimiterChar"), str) and len(params["delimiterChar"]) == 1:
             delimiter = params["delimiterChar"]
+        if source == "tsv":
+            delimiter = "\t"
         try:
-            result = self._convert_bytes(data, source, output, encoding, delimiter)
+            result, output = self._convert_bytes(data, source, output, encoding, delimiter, params.get("thumbnail"))
         except ConversionError:
             raise
+        except office.OfficeError as exc:
+            raise ConversionError(exc.code, str(exc)) from None
         except Exception as exc:  # a parser failure = corrupt or unsupported input
             raise ConversionError(-3, f"{type(exc).__name__}: {exc}") from None
         title = params.get("title") if isinstance(params.get("title"), str) and params.get("title") else "output"
@@ -131,54 +161,57 @@ class Converter:
         file_id = self.emu.store.put(result, filename, "conv")
         return {"file_id": file_id, "filename": filename, "download_name": f"{stem}.{output}", "fileType": output}
 
-    def _convert_bytes(self, data: bytes, source: str, output: str, encoding: str, delimiter: str) -> bytes:
+    def _check_size(self, data: bytes, source: str) -> None:
+        limit = self.emu.options.max_unzipped_bytes or UNZIPPED_LIMITS.get(formats.document_type_of(source) or "", 0)
+        size = office.unzipped_size(data) if limit else None
+        if size is not None and size > limit:
+            raise ConversionError(-10, f"{size} bytes unzipped, the limit is {limit}")
+
+    def _convert_bytes(
+        self, data: bytes, source: str, output: str, encoding: str, delimiter: str, thumbnail
+    ) -> tuple[bytes, str]:
+        """The converted bytes and their file type (a zip when thumbnail.first is false)."""
+        if output in office.IMAGE_FORMATS:
+            # Image outputs are page renderings: the document as PDF, then its pages as pictures.
+            pdf = data if source == "pdf" else self._convert_bytes(data, source, "pdf", encoding, delimiter, None)[0]
+            return office.page_images(pdf, output, thumbnail or {}, self.emu.options.convert_timeout)
+        return self._convert_document(data, source, output, encoding, delimiter), output
+
+    def _convert_document(self, data: bytes, source: str, output: str, encoding: str, delimiter: str) -> bytes:
         if source == output and source in ("docx", "xlsx", "pptx"):
             documents.check_readable(data, source)  # the settings page's round trip
             return data
-        if (source, output) == ("txt", "docx"):
-            return documents.txt_to_docx(data, encoding)
-        if (source, output) == ("csv", "xlsx"):
-            return documents.csv_to_xlsx(data, encoding, delimiter)
+        # Text sources go through OOXML: the emulator honours codePage and delimiter itself.
+        if source == "txt":
+            data, source = documents.txt_to_docx(data, encoding), "docx"
+        elif source in ("csv", "tsv"):
+            data, source = documents.csv_to_xlsx(data, encoding, delimiter), "xlsx"
+        if source == output:
+            return data
         if (source, output) == ("docx", "txt"):
             return documents.docx_to_txt(data)
         if (source, output) == ("xlsx", "csv"):
             return documents.xlsx_to_csv(data, delimiter)
         soffice = self.soffice()
         if soffice:
-            return self._soffice(soffice, data, source, output)
+            return office.soffice_convert(soffice, data, source, output, self.emu.options.convert_timeout)
         if output == "pdf" and source in formats.RENDERED:
             # No LibreOffice: a text-only PDF keeps pdf export testable.
             return documents.make_pdf(documents.text_lines(data, source))
-        raise ConversionError(-3, f"the emulator cannot convert {source} to {output}")
-
-    def _soffice(self, soffice: str, data: bytes, source: str, output: str) -> bytes:
-        with tempfile.TemporaryDirectory(prefix="emu-soffice-") as tmp:
-            src = Path(tmp) / f"input.{source}"
-            src.write_bytes(data)
-            profile = Path(tmp) / "profile"
-            cmd = [
-                soffice,
-                f"-env:UserInstallation={profile.as_uri()}",
-                "--headless",
-                "--convert-to",
-                output,
-                "--outdir",
-                tmp,
-                str(src),
-            ]
-            try:
-                subprocess.run(
-                    cmd, capture_output=True, timeout=SOFFICE_TIMEOUT, check=False, env={**os.environ, "HOME": tmp}
-                )
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                raise ConversionError(-3, f"soffice failed: {exc}") from None
-            out = Path(tmp) / f"input.{output}"
-            if not out.is_file():
-                raise ConversionError(-3, "soffice produced no file")
-            return out.read_bytes()
+        raise ConversionError(-3, f"the emulator cannot convert {source} to {output} without LibreOffice")
 
     def clear(self) -> None:
         """Forget cached results (control API reset)."""
         with self._lock:
             self.results.clear()
             self.failed.clear()
+
+
+def _xml_family(data: bytes) -> str:
+    """word or cell for an XML source (Office 2003 XML); -9 when the content does not say."""
+    head = data[:4096]
+    if b"Excel.Sheet" in head or b"<Workbook" in head or b"<ss:Workbook" in head:
+        return "xlsx"
+    if b"Word.Document" in head or b"<w:wordDocument" in head or b"<pkg:package" in head:
+        return "docx"
+    raise ConversionError(-9, "cannot tell whether the XML is a document or a spreadsheet")

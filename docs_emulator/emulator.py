@@ -7,6 +7,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from .config import RUNTIME_OPTIONS
 from .config import Options
 from .faults import Faults
 from .forgotten import ForgottenFiles
@@ -24,6 +25,7 @@ class Emulator:
 
     def __init__(self, options: Options):
         self.options = options
+        self._initial_options = {name: getattr(options, name) for name in RUNTIME_OPTIONS}
         self._tmp = None
         if options.storage_dir:
             root = Path(options.storage_dir)
@@ -40,7 +42,7 @@ class Emulator:
         self.lock = threading.RLock()
         self.cache = DocumentCache(self.lock, options.saved_key_ttl)
         self.forgotten = ForgottenFiles(self.store, self.lock)
-        self.saver = Saver(self.lock, self.store, self.jobs, self.sender, self.cache, self.forgotten)
+        self.saver = Saver(self.lock, self.store, self.jobs, self.sender, self.cache, self.forgotten, options)
         self.sessions = SessionRegistry(
             options, self.lock, self.jobs, self.downloader, self.cache, self.forgotten, self.saver
         )
@@ -49,8 +51,25 @@ class Emulator:
         """Stop background threads (pending retries are abandoned)."""
         self.jobs.stopping.set()
 
+    def set_options(self, changes: dict) -> dict:
+        """Change options a test may switch at run time (config.RUNTIME_OPTIONS); ValueError if not one."""
+        from .config import LOSSY_SAVE_FORMATS
+
+        parsed = {}
+        for name, value in changes.items():
+            if name not in RUNTIME_OPTIONS or isinstance(value, (dict, list, bool)) or value is None:
+                raise ValueError(f"{name!r} cannot be set at run time")
+            parsed[name] = RUNTIME_OPTIONS[name](value)
+        if parsed.get("lossy_save_format", "ooxml") not in LOSSY_SAVE_FORMATS:
+            raise ValueError(f"lossy_save_format must be one of {', '.join(LOSSY_SAVE_FORMATS)}")
+        for name, value in parsed.items():
+            setattr(self.options, name, value)
+        return {name: getattr(self.options, name) for name in RUNTIME_OPTIONS}
+
     def reset(self) -> None:
-        """Forget every session, file, log and fault (control API)."""
+        """Forget every session, file, log and fault, and restore the run-time options (control API)."""
+        for name, value in self._initial_options.items():
+            setattr(self.options, name, value)
         self.faults.clear()
         with self.lock:
             self.sessions.clear()

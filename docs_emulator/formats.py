@@ -33,6 +33,13 @@ EDITABLE = set(
     "epub fb2 html odt ott rtf txt csv ods ots tsv odp otp".split()
 )
 
+# Formats Docs edits with possible loss ("lossy-edit"): it opens them converted to OOXML, edits that,
+# and its save callback delivers the OOXML file (filetype docx/xlsx/pptx); the integrator converts back.
+LOSSY_EDIT = set("epub fb2 html odt ott rtf txt csv ods ots tsv odp otp".split())
+
+# The OOXML type Docs works in for each document type.
+OOXML_OF = {"word": "docx", "cell": "xlsx", "slide": "pptx"}
+
 # Formats whose content the emulator can read and change itself.
 RENDERED = {"docx", "xlsx", "pptx", "pdf", "txt", "csv"}
 

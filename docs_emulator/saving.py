@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from . import documents
+from . import office
 from .config import SERVER_VERSION
 from .outbound import now_iso
 from .sessions import Participant
@@ -21,7 +22,8 @@ WARNING_FORCESAVE = "The document could not be saved (force-save callback failed
 class Saver:
     """Builds and sends the callbacks of sessions; network I/O runs in jobs, outside the state lock."""
 
-    def __init__(self, lock, store, jobs, sender, cache, forgotten):
+    def __init__(self, lock, store, jobs, sender, cache, forgotten, options):
+        self.options = options
         self.lock = lock
         self.store = store
         self.jobs = jobs
@@ -72,12 +74,11 @@ class Saver:
             if not target:
                 return None
             session.dirty = False
+            snapshot = self._snapshot(session)
             body = {
                 "key": session.key,
                 "status": 6,
-                "url": self._store_output(session)[1],
                 "changesurl": self._changes_url(session),
-                "filetype": session.file_type,
                 "forcesavetype": 1 if by else 0,
                 "users": [by.user_id if by else (session.last_change or author).user_id],
                 "lastsave": session.lastsave or now_iso(),
@@ -89,6 +90,8 @@ class Saver:
             rev = session.rev
 
         def run():
+            # Stored here, outside the state lock: converting back to the file's own format takes a while.
+            _, body["url"], body["filetype"], _ = self._store_output(*snapshot)
             if not self.sender.deliver(target, body, retry=False):
                 with self.lock:
                     if session.rev == rev:
@@ -106,12 +109,12 @@ class Saver:
         key = session.key
         if not session.changed:
             target = session.last_leaver.callback_url if session.last_leaver else None
-            self.cache.keep(key, session.content)
+            self.cache.keep(key, session.content, session.content_type)
             if target:
                 self.sender.deliver(target, {"key": key, "status": 4}, retry=False)
             return
         author = session.last_change or session.last_leaver
-        filename, url = self._store_output(session)
+        filename, url, filetype, data = self._store_output(*self._snapshot(session))
         body = {
             "key": key,
             "status": 2,
@@ -123,7 +126,7 @@ class Saver:
             },
             "users": [author.user_id],
             "actions": [{"type": 0, "userid": (session.last_leaver or author).user_id}],
-            "filetype": session.file_type,
+            "filetype": filetype,
             "lastsave": session.lastsave or now_iso(),
             "notmodified": not session.dirty,
         }
@@ -134,22 +137,49 @@ class Saver:
                 self.forgotten.delete(key)
             else:
                 self.cache.discard(key)
-                self.forgotten.keep(key, session.content, filename, session.file_type, session.title)
+                self.forgotten.keep(key, data, filename, filetype, session.title)
         log.info("final save of %s: %s", key, "delivered" if ok else "forgotten")
 
     # --- files a save links to ----------------------------------------------------
 
-    def content_url(self, session: Session) -> str:
-        """A signed link to a snapshot of the session's current content."""
-        return self._store_output(session)[1]
+    def content_url(self, session: Session) -> tuple[str, str]:
+        """A signed link to a snapshot of the session's current content, and its file type."""
+        _, url, ext, _ = self._store_output(*self._snapshot(session))
+        return url, ext
 
-    def _store_output(self, session: Session) -> tuple[str, str]:
-        """Store a snapshot of the content; return its filename and a signed link named after the title."""
-        ext = session.file_type
+    def _snapshot(self, session: Session) -> tuple[bytes, str, str, str]:
+        with self.lock:
+            return session.content, session.content_type, session.file_type, session.title
+
+    def _store_output(
+        self, content: bytes, content_type: str, file_type: str, title: str
+    ) -> tuple[str, str, str, bytes]:
+        """Store the file a save delivers; return its filename, a signed link named after the title
+        (with the delivered extension), its file type and bytes."""
+        content, ext = self._deliverable(content, content_type, file_type)
         filename = f"output.{ext}"
-        file_id = self.store.put(session.content, filename, "data")
-        title = session.title if session.title.lower().endswith("." + ext) else f"{session.title}.{ext}"
-        return filename, self.store.url(file_id, filename, title)
+        file_id = self.store.put(content, filename, "data")
+        stem = title[: -len(file_type) - 1] if title.lower().endswith("." + file_type) else title
+        return filename, self.store.url(file_id, filename, f"{stem}.{ext}"), ext, content
+
+    def _deliverable(self, content: bytes, content_type: str, file_type: str) -> tuple[bytes, str]:
+        """What a save of a lossy-edit file delivers: Docs' OOXML (its filetype says so), or with
+        lossy_save_format "original" the file converted back to its own format."""
+        if content_type == file_type or self.options.lossy_save_format != "original":
+            return content, content_type
+        try:
+            if (content_type, file_type) == ("docx", "txt"):
+                return documents.docx_to_txt(content), file_type
+            if content_type == "xlsx" and file_type in ("csv", "tsv"):
+                return documents.xlsx_to_csv(content, "\t" if file_type == "tsv" else ","), file_type
+            soffice = office.soffice_path(self.options.soffice)
+            if soffice:
+                timeout = self.options.convert_timeout
+                return office.soffice_convert(soffice, content, content_type, file_type, timeout), file_type
+            log.warning("no LibreOffice: the save of a %s file delivers %s", file_type, content_type)
+        except Exception:  # the save still happens, in the format Docs edited
+            log.exception("converting the save back to %s failed; delivering %s", file_type, content_type)
+        return content, content_type
 
     def _changes_url(self, session: Session) -> str:
         file_id = self.store.put(documents.changes_zip(session.changes), "changes.zip", "changes")

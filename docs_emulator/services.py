@@ -174,7 +174,10 @@ def _xml_answer(result: dict) -> Response:
             f"<EndConvert>True</EndConvert></FileResult>"
         )
     else:
-        body = "<FileResult><FileUrl/><FileType/><Percent>0</Percent><EndConvert>False</EndConvert></FileResult>"
+        percent = int(result.get("percent", 0))
+        body = (
+            f"<FileResult><FileUrl/><FileType/><Percent>{percent}</Percent><EndConvert>False</EndConvert></FileResult>"
+        )
     return Response(head + body, mimetype="application/xml")
 
 

@@ -14,6 +14,7 @@ from datetime import timezone
 
 from . import documents
 from . import formats
+from . import office
 from .editor_config import normalize_config
 from .editor_config import verify_config
 from .errors import ERROR_TEXT
@@ -53,10 +54,11 @@ class Session:
     """One co-editing session, i.e. one document.key in the emulated Docs cache."""
 
     key: str
-    file_type: str
+    file_type: str  # document.fileType: the format of the integrator's file
     document_type: str
     title: str
     content: bytes
+    content_type: str = ""  # the format of ``content``: docx/xlsx/pptx for a lossy-edit file
     changed: bool = False  # changed since open: the final save sends status 2
     dirty: bool = False  # changed since the last (force-)save
     from_forgotten: bool = False
@@ -71,6 +73,9 @@ class Session:
     cancel_close: threading.Event = field(default_factory=threading.Event)
     _lines: tuple | None = None
 
+    def __post_init__(self):
+        self.content_type = self.content_type or self.file_type
+
     def editors(self) -> list[str]:
         """Ids of users connected in edit mode, each once, in join order."""
         ids: list[str] = []
@@ -83,11 +88,11 @@ class Session:
         """Plain-text rendering of the current content (cached per revision: editors poll it)."""
         if self._lines and self._lines[0] is self.content:
             return list(self._lines[1])
-        if self.file_type not in formats.RENDERED:
-            lines = [f"{self.file_type.upper()} document, {len(self.content)} bytes"]
+        if self.content_type not in formats.RENDERED:
+            lines = [f"{self.content_type.upper()} document, {len(self.content)} bytes"]
         else:
             try:
-                lines = documents.text_lines(self.content, self.file_type)
+                lines = documents.text_lines(self.content, self.content_type)
             except documents.ContentError as exc:
                 lines = [f"(unreadable: {exc})"]
         self._lines = (self.content, lines)
@@ -106,12 +111,13 @@ class DocumentCache:
     def __init__(self, lock, saved_key_ttl: float):
         self.lock = lock
         self.saved_key_ttl = saved_key_ttl
-        self._content: dict[str, bytes] = {}
+        self._content: dict[str, tuple[bytes, str]] = {}  # key -> (content, its file type)
         self._saved: dict[str, float] = {}  # key -> time of the successful status-2 save
         self._broken: dict[str, str] = {}  # key -> why the file could not be opened
 
-    def reopen(self, key: str) -> bytes | None:
-        """The cached content to open ``key`` with (None: download it); EditorError if Docs refuses the key."""
+    def reopen(self, key: str) -> tuple[bytes, str] | None:
+        """The cached content and its type to open ``key`` with (None: download it); EditorError if Docs
+        refuses the key."""
         with self.lock:
             saved = self._saved.get(key)
             if saved is not None and time.time() - saved < self.saved_key_ttl:
@@ -121,10 +127,10 @@ class DocumentCache:
                 raise EditorError(-82, self._broken[key])
             return self._content.get(key)
 
-    def keep(self, key: str, content: bytes) -> None:
-        """Cache the content of a session that ended without changes."""
+    def keep(self, key: str, content: bytes, content_type: str) -> None:
+        """Cache the content (in the form Docs worked on) of a session that ended without changes."""
         with self.lock:
-            self._content[key] = content
+            self._content[key] = (content, content_type)
 
     def discard(self, key: str) -> None:
         """Drop the cached content (the final save sent a new version)."""
@@ -225,7 +231,8 @@ class SessionRegistry:
             content=session.lines(),
             config=config,
             pollInterval=self.options.poll_interval,
-            canAppend=participant.mode == "edit" and session.file_type in formats.RENDERED,
+            contentType=session.content_type,
+            canAppend=participant.mode == "edit" and session.content_type in formats.RENDERED,
         )
         return result
 
@@ -251,21 +258,28 @@ class SessionRegistry:
                     forgotten = self.forgotten.get(key)
             if session is None:
                 from_forgotten = False
+                content_type = file_type
                 if forgotten:
                     content = self.forgotten.read(forgotten)
-                    file_type = forgotten.file_type
+                    content_type = forgotten.file_type
+                    if file_type not in formats.LOSSY_EDIT:
+                        file_type = content_type
                     from_forgotten = True
                     result["warnings"].append(WARNING_NOT_ASSEMBLED)
                 elif cached is not None:
-                    content = cached  # Docs serves its cached copy; document.url is not fetched
+                    content, content_type = cached  # Docs serves its cached copy; document.url is not fetched
                 else:
                     content = self._download_source(doc["url"], file_type, key)
+                if content_type in formats.LOSSY_EDIT:
+                    # Also a forgotten file saved in its own format (lossy_save_format "original").
+                    content, content_type = self._open_as_ooxml(content, content_type, key, result)
                 session = Session(
                     key=key,
                     file_type=file_type,
                     document_type=config["documentType"],
                     title=doc["title"],
                     content=content,
+                    content_type=content_type,
                     changed=from_forgotten,
                     dirty=from_forgotten,
                     from_forgotten=from_forgotten,
@@ -321,6 +335,28 @@ class SessionRegistry:
                 self.cache.mark_broken(key, str(exc))
                 raise EditorError(-82, str(exc)) from None
         return content
+
+    def _open_as_ooxml(self, content: bytes, file_type: str, key: str, result: dict) -> tuple[bytes, str]:
+        """A lossy-edit file as Docs opens it: converted to the OOXML type it edits (docx/xlsx/pptx)."""
+        target = formats.OOXML_OF[formats.document_type_of(file_type)]
+        try:
+            if file_type == "txt":
+                converted = documents.txt_to_docx(content)
+            elif file_type in ("csv", "tsv"):
+                converted = documents.csv_to_xlsx(content, "utf-8", "\t" if file_type == "tsv" else ",")
+            else:
+                soffice = office.soffice_path(self.options.soffice)
+                if not soffice:
+                    result["warnings"].append(
+                        f"LibreOffice is not installed: the {file_type} file is shown as it is and cannot be edited"
+                    )
+                    return content, file_type
+                converted = office.soffice_convert(soffice, content, file_type, target, self.options.convert_timeout)
+            documents.check_readable(converted, target)
+        except (office.OfficeError, documents.ContentError) as exc:
+            self.cache.mark_broken(key, str(exc))
+            raise EditorError(-82, f"cannot open the {file_type} file: {exc}") from None
+        return converted, target
 
     # --- participants --------------------------------------------------------
 
@@ -395,7 +431,7 @@ class SessionRegistry:
             ):
                 # Only viewers ever opened it: nothing to save, the content stays cached.
                 self._sessions.pop(session.key, None)
-                self.cache.keep(session.key, session.content)
+                self.cache.keep(session.key, session.content, session.content_type)
                 session.state = "closed"
             session.push({"type": "users"})
         return threads
@@ -445,10 +481,10 @@ class SessionRegistry:
         session, p = self.participant(conn)
         if p.mode != "edit":
             raise ControlError("viewers cannot edit", 403)
-        if session.file_type not in formats.RENDERED:
-            raise ControlError(f"the emulator cannot edit {session.file_type} files", 409)
+        if session.content_type not in formats.RENDERED:
+            raise ControlError(f"the emulator cannot edit {session.content_type} files", 409)
         with self.lock:
-            session.content = documents.append_text(session.content, session.file_type, str(text))
+            session.content = documents.append_text(session.content, session.content_type, str(text))
             session.changed = session.dirty = True
             session.last_change = p
             session.lastsave = now_iso()
@@ -495,6 +531,7 @@ class SessionRegistry:
                 "state": session.state,
                 "title": session.title,
                 "fileType": session.file_type,
+                "contentType": session.content_type,
                 "documentType": session.document_type,
                 "users": session.editors(),
                 "viewers": sorted({p.user_id for p in session.participants.values() if p.mode == "view"}),

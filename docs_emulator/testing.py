@@ -46,8 +46,9 @@ class EmulatorProcess:
 
     Keyword options are the command-line flags with underscores (``jwt_secret``,
     ``jwt_header``, ``jwt_prefix``, ``save_delay``, ``retry_base``, ``public_url``,
-    ``storage_dir``, ``link_expires``, ``callback_timeout``, ``idle_timeout``, ...);
-    ``no_jwt=True`` becomes ``--no-jwt``.
+    ``storage_dir``, ``link_expires``, ``callback_timeout``, ``idle_timeout``, ``convert_delay``,
+    ``convert_timeout``, ``max_unzipped_bytes``, ``lossy_save_format``, ...); ``no_jwt=True`` becomes
+    ``--no-jwt``. Some can also change while it runs: see ``set_options``.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 20.0, **options):
@@ -213,8 +214,14 @@ class EmulatorProcess:
         return self._call("POST", "/_emulator/files", body)["url"]
 
     def reset(self) -> None:
-        """Forget all sessions, files, logs, faults and conversion results."""
+        """Forget all sessions, files, logs, faults and conversion results; restore run-time options."""
         self._call("POST", "/_emulator/reset")
+
+    def set_options(self, **options) -> dict:
+        """Change run-time options until the next reset: ``convert_delay`` (seconds each conversion
+        takes), ``convert_timeout``, ``max_unzipped_bytes``, ``max_download_bytes`` (-10 beyond),
+        ``lossy_save_format`` ("ooxml" or "original"). Returns every run-time option's value."""
+        return self._call("POST", "/_emulator/options", options)["options"]
 
     # --- Docs services, called the way the app calls them -------------------------
 
@@ -240,6 +247,13 @@ class EmulatorProcess:
         if "json" in resp.headers.get("Content-Type", ""):
             return resp.json()
         return resp.text
+
+
+def password_protected(data: bytes, password: str) -> bytes:
+    """A password-protected copy of a docx/xlsx/pptx, as Office writes it (needs msoffcrypto-tool)."""
+    from .office import encrypt_ooxml
+
+    return encrypt_ooxml(data, password)
 
 
 def start_emulator(**options) -> EmulatorProcess:

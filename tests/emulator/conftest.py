@@ -12,13 +12,16 @@ import docx
 import openpyxl
 import pptx
 import pytest
+from pptx.util import Inches
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
+from docs_emulator import office
 from docs_emulator.testing import start_emulator
 
 SECRET = "emulator-tests-secret-0123456789abcdef"
+SOFFICE = office.soffice_path(None)
 
 
 def docx_bytes(*paragraphs: str) -> bytes:
@@ -50,6 +53,52 @@ def pptx_bytes(*texts: str) -> bytes:
     buf = io.BytesIO()
     deck.save(buf)
     return buf.getvalue()
+
+
+def deck(*texts: str) -> bytes:
+    """A pptx with one text box per slide, big enough for its text to show on the page."""
+    presentation = pptx.Presentation()
+    for text in texts:
+        slide = presentation.slides.add_slide(presentation.slide_layouts[6])
+        slide.shapes.add_textbox(Inches(1), Inches(1), Inches(6), Inches(1)).text_frame.text = text
+    buf = io.BytesIO()
+    presentation.save(buf)
+    return buf.getvalue()
+
+
+def paragraphs(data: bytes) -> list[str]:
+    """The non-empty paragraphs of a docx."""
+    return [p.text for p in docx.Document(io.BytesIO(data)).paragraphs if p.text.strip()]
+
+
+def cells(data: bytes) -> list:
+    """The values of the first sheet of an xlsx, row by row."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return [v for row in book.worksheets[0].iter_rows(values_only=True) for v in row if v is not None]
+
+
+def slide_texts(data: bytes) -> list[str]:
+    """The text of each slide of a pptx."""
+    deck = pptx.Presentation(io.BytesIO(data))
+    return [" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame).strip() for slide in deck.slides]
+
+
+@pytest.fixture(scope="session")
+def sources():
+    """OOXML files with known text, and office files LibreOffice wrote from them (made once per run)."""
+    if not SOFFICE:
+        pytest.skip("needs LibreOffice (make libreoffice)")
+    originals = {
+        "docx": docx_bytes("Hello from the source", "Second paragraph"),
+        "xlsx": xlsx_bytes(["Name", "Amount"], ["Widget", 42]),
+        "pptx": deck("First slide text", "Second slide text"),
+    }
+    made = {}
+    for ext, base in (("odt", "docx"), ("doc", "docx"), ("rtf", "docx"), ("ods", "xlsx"), ("xls", "xlsx")):
+        made[ext] = office.soffice_convert(SOFFICE, originals[base], base, ext, 120)
+    for ext in ("odp", "ppt"):
+        made[ext] = office.soffice_convert(SOFFICE, originals["pptx"], "pptx", ext, 120)
+    return {**originals, **made}
 
 
 class FakeIntegrator:

@@ -300,3 +300,18 @@ def test_saved_key_asks_for_refresh(open_page, bemu, integrator):
     page.evaluate("c => window.__editor.refreshFile(c)", fresh)
     frame.locator("#emu-mode").get_by_text("Editing").wait_for(timeout=5000)
     assert frame.locator("#emu-error").is_hidden()
+
+
+def test_odt_is_editable_in_the_editor_page(open_page, bemu, integrator, sources):
+    """A lossy-edit odt opened in edit mode shows its text and the Append button; the save is a docx."""
+    integrator.add("doc.odt", sources["odt"])
+    page, frame, _ = open_page(make_config(integrator, "b-odt", filename="doc.odt"))
+    frame.locator("#emu-content").get_by_text("Hello from the source").wait_for(timeout=15000)
+    assert frame.locator("#emu-mode").inner_text() == "Editing"
+    frame.locator("#emu-text").fill("Typed in the page")
+    frame.locator("#emu-append").click()
+    frame.locator("#emu-content").get_by_text("Typed in the page").wait_for(timeout=5000)
+    bemu.leave("b-odt", "u1")
+    bemu.wait_idle(30)
+    (body,) = integrator.bodies(2)
+    assert body["filetype"] == "docx"
