@@ -19,7 +19,7 @@ def test_convert_from_the_file_list_and_see_previews(make_world, emulator, page)
     odt = upload(site, "Meeting notes.odt", soffice_convert(docx_bytes, "docx", "odt"))
     sheet = upload(site, "Plan.csv", b"Name,Amount\nWidgets,42\n")
     for file_id in (odt["id"], sheet["id"]):
-        wait_for(lambda: site.versions(file_id)[0].thumbnail_key, timeout=120, what="the previews")
+        wait_for(lambda f=file_id: site.versions(f)[0].thumbnail_key, timeout=120, what="the previews")
 
     sign_in(page, site, "alice")
     page.goto(f"{site.url}/spaces/{site.space_id}")
