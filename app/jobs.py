@@ -2,8 +2,9 @@
 
 What runs as a job (the task functions below): the Docs commands that follow a callback (the
 force-save asked for when a co-editor leaves, the drop of someone who rejoined without the right
-to change the file), the drop that follows a rights change or a revoked share link, and, on a
-schedule, the version retention chosen on the admin page.
+to change the file), the drop that follows a rights change or a revoked share link, conversions
+into new files and version previews (Docs' conversion service), and, on a schedule, the version
+retention chosen on the admin page.
 
 ``enqueue(task, *args)`` hands a job over once the current transaction commits (never if it does
 not), so a job never looks for rows that are not there yet:
