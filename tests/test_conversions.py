@@ -281,7 +281,12 @@ def test_a_failed_conversion_says_why_in_plain_words_and_leaves_nothing(live):
 
 def test_only_editors_who_are_members_convert(live):
     original = upload(live, "Plan.csv", b"a,b\n1,2\n")
+    page = live.client("alice").get(f"/files/{original['id']}").get_data(as_text=True)
+    assert "Convert to XLSX" in page
     live.set_level(original["id"], "bob", "read")
+    page = live.client("bob").get(f"/files/{original['id']}").get_data(as_text=True)
+    assert "Convert to XLSX" not in page
+    assert live.client("bob").post(f"/files/{original['id']}/convert", data={"target": "xlsx"}).status_code == 403
     response = live.client().post(f"/api/v1/files/{original['id']}/convert", json={}, headers=live.api("bob"))
     assert response.status_code == 403
     response = live.client().post(f"/api/v1/files/{original['id']}/convert", json={}, headers=live.api("carol"))
@@ -409,6 +414,18 @@ def test_a_new_version_gets_its_preview_in_the_background(make_world, emulator, 
     assert response.status_code == 200 and response.data.startswith(b"\x89PNG")
     page = world.client("alice").get(f"/files/{doc['id']}").get_data(as_text=True)
     assert 'id="file-preview"' in page
+
+    # Readers without downloads see the icon, and the preview's bytes are refused them.
+    world.set_level(doc["id"], "bob", "read")
+    world.client().put(f"/api/v1/files/{doc['id']}/rights", json={"allow_download": False}, headers=world.api("alice"))
+    assert world.client().get(f"/api/v1/files/{doc['id']}/thumbnail", headers=world.api("bob")).status_code == 403
+    page = world.client("bob").get(f"/files/{doc['id']}").get_data(as_text=True)
+    assert 'id="file-preview"' not in page and 'id="file-preview-icon"' in page
+
+    # The preview goes with its file.
+    assert world.blob_keys("previews/")
+    assert world.client("alice").post(f"/files/{doc['id']}/delete").status_code == 302
+    assert world.blob_keys("previews/") == []
 
 
 # --- password-protected files (-5) -----------------------------------------------------------------
