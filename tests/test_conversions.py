@@ -264,6 +264,27 @@ def test_a_second_conversion_gets_a_unique_name(live, sources):
     assert second["file"]["title"] == "Minutes (2).docx"
 
 
+def test_the_admin_may_have_uploads_converted_at_once(live):
+    from app import transaction
+    from app.models import ConversionJob
+    from app.services import settings
+
+    def turn_on():
+        settings.save({"convert_on_upload": True})
+        transaction.commit()
+
+    live.query(turn_on)
+    original = upload(live, "Sales.csv", b"Name,Amount\nWidgets,42\n")
+    job_id = live.query(lambda: db.session.scalar(sa.select(ConversionJob.id)))
+    job = wait_job(live, job_id)
+    assert job["status"] == "done" and job["file"]["title"] == "Sales.xlsx"
+    assert_content("xlsx", content(live, job["file"]["id"]).data)
+    assert live.file(original["id"]).title == "Sales.csv"  # the upload stays
+    docx = upload(live, "Already.docx", make_docx())  # OOXML already: nothing to convert
+    assert live.query(lambda: db.session.scalar(sa.select(sa.func.count(ConversionJob.id)))) == 1
+    assert docx["title"] == "Already.docx"
+
+
 def test_a_failed_conversion_says_why_in_plain_words_and_leaves_nothing(live):
     # Text the converter cannot put into a document (a control character): conversion error -3.
     original = upload(live, "Broken.txt", b"bad \x01 text\n")

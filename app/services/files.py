@@ -323,9 +323,16 @@ def upload(space: Space, folder: Folder | None, owner: User, filename: str, sour
     path = spool(source, settings.max_file_bytes())
     try:
         check_content(path, formats.extension_of(title))
-        return _new_file(space, folder, owner, title, path, "upload")
+        file = _new_file(space, folder, owner, title, path, "upload")
     finally:
         remove_leftovers(path)
+    if settings.get("convert_on_upload") and formats.ooxml_target(file.ext) and settings.docs_configured():
+        from app.services import conversions
+
+        # The uploader owns the new file (edit); the conversion is theirs if they may add files here.
+        if conversions.may_convert(file, "edit", owner):
+            conversions.enqueue(conversions.start(file, "edit", owner))
+    return file
 
 
 def upload_version(file: File, author: User, source: BinaryIO) -> FileVersion:
