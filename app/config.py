@@ -140,6 +140,11 @@ SETTINGS = (
     Setting(
         "DOCS_FORCESAVE", None, "Show a Save button in the editor that stores a version while editing (default off)."
     ),
+    Setting(
+        "PREVIEWS",
+        True,
+        "Make a PNG preview of the first page of each new version, through Docs' conversion service, in a job.",
+    ),
     Setting("MAX_FILE_SIZE_MB", None, "Largest document accepted from uploads and from Docs (default 100)."),
     Setting("DOCS_TIMEOUT", (5, 60), "Connect and read timeouts, in seconds, of requests to Docs."),
     Setting("DOCS_JWT_LEEWAY", 60, "Seconds of clock skew accepted on Docs' tokens, as Docs itself allows."),

@@ -1,5 +1,7 @@
 """Send a stored version to a client, streamed, with honest headers."""
 
+import os
+
 from flask import Response
 from flask import request
 from flask import send_file
@@ -67,3 +69,20 @@ def send_version(file: File, version: FileVersion, as_attachment: bool = False) 
         conditional=True,
         etag=version.sha256,
     )
+
+
+def send_converted(file: File, path: str, target: str) -> Response:
+    """Stream a conversion's result (a temporary file, removed once sent), named with its new
+    extension."""
+    stem = file.title[: -(len(file.ext) + 1)] if file.title.endswith("." + file.ext) else file.title
+    response = send_file(
+        path,
+        mimetype=formats.mime_type(target),
+        as_attachment=True,
+        download_name=f"{stem}.{target}",
+        max_age=0,
+        conditional=False,
+    )
+    response.call_on_close(lambda: os.path.exists(path) and os.unlink(path))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

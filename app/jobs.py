@@ -2,8 +2,9 @@
 
 What runs as a job (the task functions below): the Docs commands that follow a callback (the
 force-save asked for when a co-editor leaves, the drop of someone who rejoined without the right
-to change the file), the drop that follows a rights change or a revoked share link, and, on a
-schedule, the version retention chosen on the admin page.
+to change the file), the drop that follows a rights change or a revoked share link, conversions
+into new files and version previews (Docs' conversion service), and, on a schedule, the version
+retention chosen on the admin page.
 
 ``enqueue(task, *args)`` hands a job over once the current transaction commits (never if it does
 not), so a job never looks for rows that are not there yet:
@@ -242,3 +243,57 @@ def _command(file: File, command: str, key: str, **params) -> None:
         raise
     except DocsError as exc:  # e.g. a forcesave with nothing changed: the final save still comes
         log.info("file %s: %s of %s: %s", file.id, command, key, exc.message)
+
+
+@task
+def convert_file(job_id: int, password: str | None = None) -> None:
+    """Convert a file into a new one beside it through Docs' conversion service (asynchronous,
+    polled), recording the percent Docs reports on the job; done with the new file, or failed with
+    the reason in plain words and nothing stored (a rollback takes the file row and blob back)."""
+    from app.services import conversions
+    from app.services.exceptions import CoeditError
+
+    try:
+        work = conversions.begin(job_id)
+        if work is None:
+            return  # gone, or ended already (a job delivered twice)
+        transaction.commit()
+    except CoeditError as exc:
+        db.session.rollback()
+        conversions.fail(job_id, exc)
+        transaction.commit()
+        return
+
+    def on_progress(percent: int) -> None:
+        if percent != work.job.percent:
+            conversions.progress(work.job, percent)
+            transaction.commit()
+
+    try:
+        path = conversions.convert(work, password, on_progress)
+        conversions.finish(work, path)
+        transaction.commit()
+    except Exception as exc:
+        db.session.rollback()
+        if not isinstance(exc, CoeditError):
+            log.exception("conversion job %s failed", job_id)
+        conversions.fail(job_id, exc)
+        transaction.commit()
+
+
+@task
+def make_thumbnail(file_id: int, number: int) -> None:
+    """Make the PNG preview of one version (the first page, via Docs' conversion service). When
+    Docs cannot make one the type's icon stays: logged, not retried."""
+    from app.services import thumbnails
+    from app.services.exceptions import CoeditError
+
+    found = thumbnails.pending(file_id, number)
+    if found is None:
+        return
+    try:
+        thumbnails.make(*found)
+        transaction.commit()
+    except (CoeditError, ValueError) as exc:
+        db.session.rollback()
+        log.info("no preview of file %s version %s: %s", file_id, number, getattr(exc, "message", exc))

@@ -61,6 +61,7 @@ def build_app(tmp_path, **overrides):
         "DOCS_JWT_SECRET": SECRET,
         "DOCS_TIMEOUT": (2, 5),
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests only
+        "PREVIEWS": False,  # no conversion after every upload; tests/test_conversions.py turns them on
     }
     config.update(overrides)
     app = create_app(config, instance_path=str(tmp_path / "instance"))

@@ -97,6 +97,7 @@ RULES = {
     "backend.blank": "docs",
     "backend.history_version": "docs",
     "backend.history_changes": "docs",
+    "backend.convert_source": "docs",
     "share.landing": "secret",
     "share.open_link": "secret",
     "admin.settings_page": "admin",
@@ -159,6 +160,10 @@ RULES = {
     "api.create_link": "file:manage",
     "api.list_links": "file:manage",
     "api.revoke_link": "file:manage",
+    "files.convert": "file:edit",
+    "api.convert": "file:edit",
+    "api.job_status": "self",  # the job's owner only, else 404: tests/test_conversions.py
+    "api.thumbnail": "file:download",
 }
 
 
@@ -169,7 +174,15 @@ def test_every_route_has_a_rule(world):
 
 
 def _probe(world, client, rule, doc_id, headers=None):
-    values = {"file_id": doc_id, "space_id": world.space_id, "number": 1, "link_id": 1, "user_id": 1, "session_id": 1}
+    values = {
+        "file_id": doc_id,
+        "space_id": world.space_id,
+        "number": 1,
+        "link_id": 1,
+        "user_id": 1,
+        "session_id": 1,
+        "job_id": 1,
+    }
     url = rule.rule
     for name, value in values.items():
         url = url.replace(f"<int:{name}>", str(value))

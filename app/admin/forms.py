@@ -84,6 +84,10 @@ class SettingsForm(FlaskForm):
         "Only these people may use the editors (one username per line; empty: everyone)",
         validators=[Optional(), Length(max=20000)],
     )
+    convert_on_upload = BooleanField(
+        "Convert uploaded legacy and OpenDocument files (doc, odt, xls, ods, ppt, odp, …) to DOCX, XLSX "
+        "or PPTX automatically; the upload stays beside the converted file"
+    )
     max_file_size_mb = IntegerField("Maximum file size (MB)", validators=[DataRequired(), NumberRange(1, 4096)])
     # Optional, so a post without them (an older page) keeps the stored values (see views._keep_stored).
     retention_mode = SelectField(

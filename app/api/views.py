@@ -14,6 +14,7 @@ from app.extensions import csrf
 from app.extensions import db
 from app.models import FileVersion
 from app.services import accounts
+from app.services import conversions
 from app.services import files as file_service
 from app.services import notifications
 from app.services import rights
@@ -116,10 +117,54 @@ def get_file(file_id: int):
 
 @bp.route("/files/<int:file_id>/content")
 def content(file_id: int):
-    file, _ = rights.require(file_id, current_user, "download")
+    """The current version's bytes, or with ?format=pdf (any target of the file's format) the
+    version converted by Docs, named with the new extension."""
+    file, level = rights.require(file_id, current_user, "download")
     version = file_service.head_version(file)
+    target = request.args.get("format", "").strip().lower()
+    if target and target != file.ext:
+        path = conversions.download_as(file, version, level, current_user, target)
+        conversions.record_download_as(file, version, target, "api")
+        transaction.commit()
+        return downloads.send_converted(file, path, target)
     downloads.record(file, version, "api")
     return downloads.send_version(file, version, as_attachment=True)
+
+
+@bp.route("/files/<int:file_id>/convert", methods=("POST",))
+def convert(file_id: int):
+    """Convert the file into a new one beside it, in a job: ``{"to": "docx", "password": "..."}``,
+    both optional (``to`` defaults to the OOXML format of the file's type)."""
+    file, level = rights.get_file_or_404(file_id, current_user)
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
+    target = data.get("to")
+    password = data.get("password")
+    if target is not None and not isinstance(target, str):
+        raise BadRequestError("'to' is a format such as docx.")
+    if password is not None and (not isinstance(password, str) or len(password) > 255):
+        raise BadRequestError("'password' is a string of at most 255 characters.")
+    job = conversions.start(file, level, current_user, target)
+    conversions.enqueue(job, password)
+    transaction.commit()
+    return jsonify(job=job.id, status_url=url_for("api.job_status", job_id=job.id, _external=True)), 202
+
+
+@bp.route("/jobs/<int:job_id>")
+def job_status(job_id: int):
+    """A conversion job's status, for the person who asked for it only."""
+    job = conversions.job_for(job_id, current_user)
+    return jsonify(conversions.job_json(job, file_json))
+
+
+@bp.route("/files/<int:file_id>/thumbnail")
+def thumbnail(file_id: int):
+    """The PNG preview of the current version; 404 while there is none."""
+    file, _ = rights.require(file_id, current_user, "download")
+    version = file_service.head_version(file)
+    if not version.thumbnail_key:
+        abort(404, "No preview yet.")
+    return downloads.send_blob(version.thumbnail_key, "image/png", etag=f"t{version.sha256}")
 
 
 @bp.route("/files/<int:file_id>/versions")

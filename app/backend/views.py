@@ -116,6 +116,19 @@ def history_changes(file_id: int, number: int):
     return response
 
 
+@bp.route("/files/<int:file_id>/convert-source", methods=("GET",))
+def convert_source(file_id: int):
+    """A version for the conversion service (conversions, Download as, previews), with our link
+    token (purpose "convert") and Docs' JWT. A person's conversion must still be theirs to take:
+    they may download the file; a preview (no person) is only ever shown to its readers."""
+    file, version, claims = _linked_version("convert", current_app.config["DOWNLOAD_LINK_SECONDS"], file_id)
+    who = claims.get("u")
+    if who != "" and not rights.may_download(file, rights.participant_level(file, who)):
+        _refuse("convert", file_id, "its reader may not download the file")
+    DOWNLOADS.labels("convert", "served").inc()
+    return downloads.send_version(file, version)
+
+
 @bp.route("/check/blank.docx", methods=("GET",))
 def blank():
     """A blank docx for the connection test's conversion round trip."""

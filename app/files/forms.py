@@ -84,3 +84,12 @@ class LinkForm(FlaskForm):
 def end_of_day(day: date) -> datetime:
     """The moment a link valid until ``day`` stops working: the end of that day, UTC."""
     return datetime.combine(day, datetime.max.time(), tzinfo=timezone.utc).replace(microsecond=0)
+
+
+class ConvertForm(FlaskForm):
+    """Convert to DOCX/XLSX/PPTX (or a PDF form): the target, and the file's password when Docs
+    said it needs one (the conversion API's error -5)."""
+
+    target = HiddenField()
+    password = PasswordField("Password of the file", validators=[Optional(), Length(max=255)])
+    submit = SubmitField("Convert")

@@ -16,6 +16,7 @@ from app import transaction
 from app.extensions import db
 from app.files import bp
 from app.files.forms import CommentForm
+from app.files.forms import ConvertForm
 from app.files.forms import LinkForm
 from app.files.forms import RenameForm
 from app.files.forms import RightsForm
@@ -24,6 +25,7 @@ from app.files.forms import end_of_day
 from app.forms import ConfirmForm
 from app.models import File
 from app.models import FileVersion
+from app.services import conversions
 from app.services import files as file_service
 from app.services import formats
 from app.services import locks
@@ -32,6 +34,7 @@ from app.services import rights
 from app.services import settings
 from app.services import share_links
 from app.services.exceptions import BadRequestError
+from app.services.exceptions import CoeditError
 from app.services.exceptions import ConflictError
 
 NEW_LINK_KEY = "share_new_link"  # the secret URL of a link just created, shown once on the file page
@@ -63,7 +66,31 @@ def show(file_id: int):
         **share_links_context(file),
         version_form=VersionUploadForm(),
         confirm_form=ConfirmForm(),
+        **conversion_context(file, level),
     )
+
+
+def conversion_context(file: File, level: str) -> dict:
+    """Convert to OOXML, Download as, the preview, and the job the page was sent back to watch."""
+    from app.services import thumbnails
+
+    convert_to = formats.ooxml_target(file.ext) if conversions.may_convert(file, level, current_user) else None
+    job = None
+    job_id = request.args.get("job", type=int)
+    if job_id:
+        try:
+            job = conversions.job_for(job_id, current_user)
+        except CoeditError:
+            job = None
+    may_download = rights.may_download(file, level)
+    return {
+        "convert_to": convert_to,
+        "convert_form": ConvertForm(target=convert_to),
+        "download_targets": formats.conversion_targets(file.ext) if may_download else (),
+        "has_preview": may_download and bool(thumbnails.head_thumbnail_keys([file])),
+        "file_icon": formats.icon(file.ext),
+        "job": job,
+    }
 
 
 def _rights_form(file: File, members: list) -> RightsForm:
@@ -104,14 +131,41 @@ def share_links_context(file: File) -> dict:
 @bp.route("/<int:file_id>/download")
 @login_required
 def download(file_id: int):
-    """The head version, or ?version=N, as an attachment."""
-    file, _ = rights.require(file_id, current_user, "download")
+    """The head version, or ?version=N, as an attachment; with ?format=pdf (Download as) converted
+    by Docs into any target of the file's format, named with the new extension."""
+    file, level = rights.require(file_id, current_user, "download")
     number = request.args.get("version", type=int) or file.version
     version = file_service.get_version(file, number)
     if version is None:
         abort(404)
+    target = request.args.get("format", "").strip().lower()
+    if target and target != file.ext:
+        path = conversions.download_as(file, version, level, current_user, target)
+        conversions.record_download_as(file, version, target, "download")
+        transaction.commit()
+        return downloads.send_converted(file, path, target)
     downloads.record(file, version, "download")
     return downloads.send_version(file, version, as_attachment=True)
+
+
+@bp.route("/<int:file_id>/convert", methods=("POST",))
+@login_required
+def convert(file_id: int):
+    """Convert to DOCX/XLSX/PPTX (or PDF form) in a job; the file page then shows its progress."""
+    file, level = rights.get_file_or_404(file_id, current_user)
+    form = ConvertForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        job = conversions.start(file, level, current_user, form.target.data or None)
+    except CoeditError as exc:
+        if exc.http_status == 403:
+            raise
+        flash(exc.message, "danger")
+        return redirect(url_for("files.show", file_id=file.id))
+    conversions.enqueue(job, form.password.data or None)
+    transaction.commit()
+    return redirect(url_for("files.show", file_id=file.id, job=job.id))
 
 
 @bp.route("/<int:file_id>/rename", methods=("POST",))

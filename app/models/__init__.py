@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.conversion import ConversionJob
 from app.models.file import LEVELS
 from app.models.file import DeletedFile
 from app.models.file import DocKey
@@ -26,6 +27,7 @@ from app.models.user import UserSession
 __all__ = [
     "AuditEvent",
     "Base",
+    "ConversionJob",
     "LEVELS",
     "DeletedFile",
     "DocKey",

@@ -108,6 +108,9 @@ class FileVersion(Base):
     changes_storage_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
     # A save from an outdated session, kept beside the head rather than over it.
     is_conflict: so.Mapped[bool] = so.mapped_column(default=False)
+    # The first page as a PNG, made by Docs' conversion service after the version was stored
+    # (None until then, or when Docs could not make one: the type's icon is shown instead).
+    thumbnail_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
 
     author: so.Mapped[Optional[User]] = so.relationship(lazy="joined")  # always shown with the version
 

@@ -22,6 +22,9 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
 - ``file.created``, ``file.version_uploaded``, ``file.saved`` (version, kind, authors),
   ``file.save_failed`` and ``file.save_rejected`` (reason), ``file.restored``, ``file.renamed``
   (old → new), ``file.deleted``, ``file.rights_changed`` (old → new)
+- ``file.downloaded_as`` (version, target format, purpose): a person's download converted by Docs
+- ``file.converted`` (version, target, the new file's id, the job): a conversion into a new file
+  (which also has its own ``file.created``, source convert)
 - ``share_link.created``, ``share_link.used``, ``share_link.revoked``
 - ``settings.changed`` (which settings; old → new only for those that are not secret)
 - ``admin.user_disabled``, ``admin.user_enabled``, ``admin.sessions_ended``, and from the command
@@ -66,6 +69,8 @@ ACTIONS = (
     "auth.password_changed",
     "editor.opened",
     "file.downloaded",
+    "file.downloaded_as",
+    "file.converted",
     "file.created",
     "file.version_uploaded",
     "file.saved",

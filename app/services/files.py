@@ -206,6 +206,10 @@ def store_version(
         if rotate_key:
             keys.rotate(file)
     version.doc_key = file.doc_key if becomes_head else session_key
+    if becomes_head:
+        from app.services import thumbnails
+
+        thumbnails.request(file, version.number)
     return version
 
 
@@ -279,9 +283,18 @@ def _new_file(space: Space, folder: Folder | None, owner: User, title: str, path
     db.session.flush()  # the id names the key and the storage prefix
     store_version(file, path, owner, source)
     audit.record("file.created", actor=owner, file=file, details={"source": source, "version": file.version})
-    verb = "created" if source == "create" else "uploaded"
-    transaction.after_commit(lambda: posts.notice(file, f"{owner.display_name} {verb} {title}", owner))
+    if source == "convert":
+        text = f"{owner.display_name} converted a file into {title}"
+    else:
+        text = f"{owner.display_name} {'created' if source == 'create' else 'uploaded'} {title}"
+    transaction.after_commit(lambda: posts.notice(file, text, owner))
     return file
+
+
+def add_converted(beside: File, owner: User, title: str, path: str) -> File:
+    """Stage a conversion's result as a new file beside the original, its name made unique there
+    (the caller commits; the blob goes again if that fails)."""
+    return _new_file(beside.space, beside.folder, owner, safe_filename(title), path, "convert")
 
 
 def create_document(space: Space, folder: Folder | None, owner: User, name: str, ext: str) -> File:
@@ -310,9 +323,16 @@ def upload(space: Space, folder: Folder | None, owner: User, filename: str, sour
     path = spool(source, settings.max_file_bytes())
     try:
         check_content(path, formats.extension_of(title))
-        return _new_file(space, folder, owner, title, path, "upload")
+        file = _new_file(space, folder, owner, title, path, "upload")
     finally:
         remove_leftovers(path)
+    if settings.get("convert_on_upload") and formats.ooxml_target(file.ext) and settings.docs_configured():
+        from app.services import conversions
+
+        # The uploader owns the new file (edit); the conversion is theirs if they may add files here.
+        if conversions.may_convert(file, "edit", owner):
+            conversions.enqueue(conversions.start(file, "edit", owner))
+    return file
 
 
 def upload_version(file: File, author: User, source: BinaryIO) -> FileVersion:
@@ -399,7 +419,9 @@ def delete(file: File, actor: User, force: bool = False) -> None:
     blobs = [
         key
         for row in db.session.execute(
-            file.versions_select().with_only_columns(FileVersion.storage_key, FileVersion.changes_storage_key)
+            file.versions_select().with_only_columns(
+                FileVersion.storage_key, FileVersion.changes_storage_key, FileVersion.thumbnail_key
+            )
         )
         for key in row
         if key

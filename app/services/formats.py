@@ -60,3 +60,68 @@ def mime_type(ext: str) -> str:
     would run in the site's origin when opened from a link.
     """
     return MIME_TYPES.get(ext, "application/octet-stream")
+
+
+# provisional until the formats table lands: the formats module's API (get, conversion_targets,
+# can_convert, ooxml_target, icon) over just the data conversions, Download as and previews need.
+from dataclasses import dataclass  # noqa: E402
+
+_DOCX_TARGETS = tuple("pdf odt txt rtf html epub docm dotx ott fb2 md png jpg bmp gif pdfa".split())
+_XLSX_TARGETS = tuple("pdf ods csv xlsm xltx ots png jpg bmp gif pdfa".split())
+_PPTX_TARGETS = tuple("pdf odp png jpg bmp gif pptm potx otp pdfa".split())
+_OOXML = {"word": "docx", "cell": "xlsx", "slide": "pptx"}
+_AUTO_CONVERT = {
+    **dict.fromkeys(("doc", "odt", "rtf", "txt"), "docx"),
+    **dict.fromkeys(("xls", "ods", "csv"), "xlsx"),
+    **dict.fromkeys(("ppt", "odp"), "pptx"),
+    **dict.fromkeys(("docxf", "oform"), "pdf"),
+}
+_TARGETS = {
+    "docx": _DOCX_TARGETS,
+    "xlsx": _XLSX_TARGETS,
+    "pptx": _PPTX_TARGETS,
+    "pdf": ("png", "jpg", "bmp", "gif", "pdfa"),
+    **{ext: (target, "pdf", "png") for ext, target in _AUTO_CONVERT.items() if target != "pdf"},
+    "docxf": ("pdf", "docx"),
+    "oform": ("pdf",),
+}
+
+
+@dataclass(frozen=True)
+class Format:
+    ext: str
+    document_type: str | None
+    actions: frozenset
+    targets: tuple
+    mimes: tuple
+
+
+def get(ext: str) -> Format | None:
+    ext = (ext or "").lower()
+    kind = document_type(ext)
+    if kind is None and ext not in _TARGETS:
+        return None
+    actions = {"view"}
+    if is_editable(ext):
+        actions.add("edit")
+    if ext in _AUTO_CONVERT:
+        actions.add("auto-convert")
+    return Format(ext, kind, frozenset(actions), _TARGETS.get(ext, ()), (mime_type(ext),))
+
+
+def conversion_targets(ext: str) -> tuple[str, ...]:
+    found = get(ext)
+    return found.targets if found else ()
+
+
+def can_convert(ext: str, target: str) -> bool:
+    return (target or "").lower() in conversion_targets(ext)
+
+
+def ooxml_target(ext: str) -> str | None:
+    return _AUTO_CONVERT.get((ext or "").lower())
+
+
+def icon(ext: str) -> str:
+    """The placeholder shown until a preview exists: one glyph per document type."""
+    return {"word": "📄", "cell": "📊", "slide": "📽", "pdf": "📕", "diagram": "📐"}.get(document_type(ext) or "", "📁")

@@ -87,7 +87,7 @@ def purge(versions: list[FileVersion]) -> int:
         current = db.session.get(FileVersion, version.id)
         if current is None:
             continue  # already gone (another purge)
-        for key in (current.storage_key, current.changes_storage_key):
+        for key in (current.storage_key, current.changes_storage_key, current.thumbnail_key):
             if key:
                 transaction.delete_blob_after_commit(key)
         db.session.delete(current)

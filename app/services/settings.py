@@ -50,6 +50,8 @@ FIELDS = {
         Field("coediting_change", None, "bool", True),
         # Usernames allowed to open the editors, one per line; empty: everyone.
         Field("editor_users", None, "str", ""),
+        # Convert legacy and OpenDocument uploads to DOCX/XLSX/PPTX at once (a job; the upload stays).
+        Field("convert_on_upload", None, "bool", False),
         # Which old versions `flask purge-versions` removes (retention.py): all | last | days.
         Field("retention_mode", None, "str", "all"),
         Field("retention_count", None, "int", 10),

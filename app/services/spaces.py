@@ -80,6 +80,9 @@ class FileEntry:
     editors: list[str]  # Docs ids of the people editing it now
     editor_names: list[str] = field(default_factory=list)
     size: int = 0
+    convert_to: str | None = None  # Convert to DOCX/XLSX/PPTX (PDF form): the target, for those who may
+    preview: bool = False  # a PNG preview of the current version exists and they may see it
+    icon: str = ""  # shown instead until then
 
 
 @dataclass
@@ -106,13 +109,15 @@ def page(space: Space, member: Membership, user: User, folder: Folder | None) ->
         sa.select(File).where(File.space_id == space.id, File.folder_id == folder_id).order_by(File.title, File.id)
     ).all()
     levels = rights.levels(files, user, member)
-    sizes = dict(
-        db.session.execute(
-            sa.select(FileVersion.file_id, FileVersion.size)
+    heads = {
+        file_id: (size, thumbnail_key)
+        for file_id, size, thumbnail_key in db.session.execute(
+            sa.select(FileVersion.file_id, FileVersion.size, FileVersion.thumbnail_key)
             .join(File, sa.and_(FileVersion.file_id == File.id, FileVersion.number == File.version))
             .where(File.space_id == space.id, File.folder_id == folder_id)
-        ).all()
-    )
+        )
+    }
+    sizes = {file_id: size for file_id, (size, _) in heads.items()}
     entries = [
         FileEntry(
             file=file,
@@ -120,6 +125,9 @@ def page(space: Space, member: Membership, user: User, folder: Folder | None) ->
             can_edit=rights.at_least(levels[file.id], "edit") and formats.is_editable(file.ext),
             editors=file.editors,
             size=sizes.get(file.id, 0),
+            convert_to=(formats.ooxml_target(file.ext) if rights.at_least(levels[file.id], "edit") else None),
+            preview=bool(heads.get(file.id, (0, None))[1]) and rights.may_download(file, levels[file.id]),
+            icon=formats.icon(file.ext),
         )
         for file in files
         if levels[file.id] != "none"

@@ -4,6 +4,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import urlsplit
 
 import requests
@@ -89,14 +90,29 @@ def command(c: str, deadline: float | None = None, **params) -> dict:
     return answer
 
 
-def convert(url: str, filetype: str, outputtype: str, key: str, title: str = "", budget: float | None = None) -> str:
+def convert(
+    url: str,
+    filetype: str,
+    outputtype: str,
+    key: str,
+    title: str = "",
+    budget: float | None = None,
+    *,
+    password: str | None = None,
+    thumbnail: dict | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> str:
     """Convert; returns the result's fileUrl.
 
     With a budget (seconds) the conversion is asked for with ``async: true`` and polled by sending
     the identical request again (the conversion API's way) until it ends or the budget is spent, so
     a Docs whose converter is stuck cannot hold the caller longer than that. Without, Docs answers
     once it has finished (synchronous).
-    :raise DocsError: with the meaning of the conversion error code, or that it did not finish.
+    ``password`` opens a protected source, ``thumbnail`` asks for an image of the first page (the
+    conversion API's parameters of those names), and ``progress`` is told each ``percent`` Docs
+    reports while polling.
+    :raise DocsError: with the meaning of the conversion error code (its ``code`` attribute holds
+    the code), or that it did not finish.
     """
     params = {
         "async": budget is not None,
@@ -106,6 +122,10 @@ def convert(url: str, filetype: str, outputtype: str, key: str, title: str = "",
         "key": key,
         "title": title or f"check.{filetype}",
     }
+    if password is not None:
+        params["password"] = password
+    if thumbnail is not None:
+        params["thumbnail"] = thumbnail
     deadline = None if budget is None else time.monotonic() + budget
     while True:
         try:
@@ -116,11 +136,15 @@ def convert(url: str, filetype: str, outputtype: str, key: str, title: str = "",
             raise
         if "error" in answer and not answer.get("endConvert"):
             code = answer.get("error")
-            raise DocsError(f"conversion failed: {CONVERT_ERRORS.get(code, f'error {code}')}")
+            error = DocsError(f"conversion failed: {CONVERT_ERRORS.get(code, f'error {code}')}")
+            error.code = code
+            raise error
         if answer.get("endConvert"):
             if not isinstance(answer.get("fileUrl"), str):
                 raise DocsError("conversion finished without a result")
             return answer["fileUrl"]
+        if progress is not None and isinstance(answer.get("percent"), int):
+            progress(max(0, min(99, answer["percent"])))
         if deadline is None:
             raise DocsError("conversion did not finish")
         left = deadline - time.monotonic()

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
+from flask import has_request_context
 from flask import url_for
 
 from app.models import File
@@ -29,6 +30,8 @@ def docs_facing_url(endpoint: str, **values) -> str:
     base = settings.get("app_url_for_docs")
     if not base:
         return url_for(endpoint, _external=True, **values)
+    if not has_request_context():  # a job (conversions, previews): the route's path on that base
+        return base.rstrip("/") + current_app.url_map.bind("localhost").build(endpoint, values)
     return base.rstrip("/") + url_for(endpoint, **values)
 
 

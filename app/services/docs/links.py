@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import File
 from app.services.exceptions import ForbiddenError
 
-PURPOSES = ("download", "track", "history", "changes", "check")
+PURPOSES = ("download", "track", "history", "changes", "check", "convert")
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
