@@ -476,10 +476,6 @@ def _store_unchecked(world, title: str, data: bytes) -> int:
     return world.query(add)
 
 
-@pytest.mark.xfail(
-    reason="needs the emulator's -5 for encrypted OOXML (the emulator branch); passes once that is merged",
-    strict=False,
-)
 def test_a_password_protected_file_asks_for_its_password_and_converts_with_it(live, sources):
     """The conversion API answers -5 for a protected document without its password (documented;
     the emulator answers so once it detects encrypted OOXML)."""
