@@ -16,6 +16,7 @@ from app.models import User
 from app.services import formats
 from app.services import posts
 from app.services import rights
+from app.services import settings
 from app.services.exceptions import NotFoundError
 
 STREAM_LENGTH = 50
@@ -81,6 +82,15 @@ class FileEntry:
     editor_names: list[str] = field(default_factory=list)
     size: int = 0
 
+    @property
+    def icon(self) -> str:
+        return formats.icon(self.file.ext)
+
+    @property
+    def unopenable(self) -> str | None:
+        """Why it opens in no editor (a plain file: download only), or None."""
+        return formats.unopenable_reason(self.file.ext)
+
 
 @dataclass
 class SpacePage:
@@ -113,11 +123,12 @@ def page(space: Space, member: Membership, user: User, folder: Folder | None) ->
             .where(File.space_id == space.id, File.folder_id == folder_id)
         ).all()
     )
+    lossy = settings.lossy_formats()
     entries = [
         FileEntry(
             file=file,
-            opens=formats.document_type(file.ext) is not None,
-            can_edit=rights.at_least(levels[file.id], "edit") and formats.is_editable(file.ext),
+            opens=formats.opens_in_editor(file.ext),
+            can_edit=rights.at_least(levels[file.id], "edit") and formats.edit_mode_possible(file.ext, lossy),
             editors=file.editors,
             size=sizes.get(file.id, 0),
         )
