@@ -222,6 +222,9 @@ def test_a_docx_save_of_an_odt_is_converted_back_and_stored_as_odt(world, fake_d
 
 def test_a_failed_conversion_keeps_the_edit_as_a_new_docx_beside_the_original(world, fake_docs, odt):
     fake_docs.converter = lambda params: {"error": -3}
+    restricted = {"default": "none", "users": {"bob": "edit"}, "allow_download": False}
+    put = world.client().put(f"/api/v1/files/{odt['id']}/rights", json=restricted, headers=world.api("alice"))
+    assert put.status_code == 200, put.data
     before = world.head_bytes(odt["id"])
     response = send(odt["callback"], docx_save(world, fake_docs, odt))
     assert response.status_code == 200 and response.json() == {"error": 0}  # kept: Docs may let it go
@@ -233,6 +236,11 @@ def test_a_failed_conversion_keeps_the_edit_as_a_new_docx_beside_the_original(wo
     copy = world.file(titles["Notes.docx"])
     assert copy.ext == "docx" and copy.space_id == world.space_id and copy.folder_id is None
     assert world.file(odt["id"]).doc_key != odt["key"]  # the next opener starts from the original
+    rights = world.client().get(f"/api/v1/files/{titles['Notes.docx']}/rights", headers=world.api("alice"))
+    assert (
+        rights.get_json()
+        == world.client().get(f"/api/v1/files/{odt['id']}/rights", headers=world.api("alice")).get_json()
+    )  # no one reaches the copy who may not reach the original
     told = world.client().get("/api/v1/notifications", headers=world.api("alice")).get_json()["notifications"]
     [note] = [n for n in told if n["kind"] == "save-kept-aside"]
     assert "could not be stored as .odt (conversion failed: conversion error)" in note["text"]

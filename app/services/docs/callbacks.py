@@ -27,6 +27,7 @@ from app.extensions import db
 from app.models import DeletedFile
 from app.models import DocKey
 from app.models import File
+from app.models import FileRight
 from app.models import FileVersion
 from app.models import Notification
 from app.models import SaveReceipt
@@ -374,11 +375,17 @@ def _kept_beside(file: File, key: str, kind: str, dedupe: str, data: dict, filet
             db.session.rollback()
             return "duplicate"
         author = _author(data)
-        owner = author if author is not None and files.is_member(file, author) else file.owner
-        copy = files.add_file(file, owner, f"{file.stem}.{filetype}", path)
+        # The copy is the original's content: its owner, and no one may reach it who may not
+        # reach the original (a restricted file's edits must not become readable by every member).
+        copy = files.add_file(file, file.owner, f"{file.stem}.{filetype}", path)
+        copy.default_level, copy.allow_download = file.default_level, file.allow_download
+        for user_id, level in db.session.execute(
+            sa.select(FileRight.user_id, FileRight.level).where(FileRight.file_id == file.id)
+        ).all():
+            db.session.add(FileRight(file_id=copy.id, user_id=user_id, level=level))
         audit.record(
             "file.created",
-            actor=owner,
+            actor=author or audit.DOCS_ACTOR,
             file=copy,
             details={"source": "save", "beside": file.id, "reason": reason, "kind": kind},
         )
