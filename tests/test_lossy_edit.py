@@ -273,3 +273,26 @@ def test_a_natively_edited_file_still_refuses_another_type(world, fake_docs):
     body = {"key": config["document"]["key"], "status": 2, "url": url, "filetype": "odt", "users": ["1"]}
     assert send(config["editorConfig"]["callbackUrl"], body).status_code == 422
     assert len(world.versions(file["id"])) == 1
+
+
+@pytest.mark.skipif(not HAS_LIBREOFFICE, reason="LibreOffice converts in the test double of Docs")
+def test_a_save_in_a_format_that_cannot_be_checked_is_kept_as_ooxml_beside(world, fake_docs):
+    """Docs returns an edited .rtf as .rtf; Coedit cannot check rtf, so Docs converts it to docx and
+    that is kept beside the original, which stays as it was."""
+    choose_lossy(world, "rtf")
+    rtf = upload(world, "Letter.rtf", rb"{\rtf1\ansi the original letter\par}")
+    config = opened(world, rtf["id"], "alice")
+    assert config["editorConfig"]["mode"] == "edit"
+    fake_docs.converter = libreoffice_converter(fake_docs)
+    url = fake_docs.put("output.rtf", rb"{\rtf1\ansi the edited letter\par}")
+    body = {"key": config["document"]["key"], "status": 2, "url": url, "filetype": "rtf"}
+    body["users"] = [str(world.user_ids["alice"])]
+    response = send(config["editorConfig"]["callbackUrl"], body)
+    assert response.status_code == 200 and response.json() == {"error": 0}
+    assert {(c["filetype"], c["outputtype"]) for c in fake_docs.conversions} == {("rtf", "docx")}  # asked until done
+    assert len(world.versions(rtf["id"])) == 1
+    titles = files_in_space(world)
+    assert set(titles) == {"Letter.rtf", "Letter.docx"}
+    assert docx_text(world.head_bytes(titles["Letter.docx"])) == ["the edited letter"]
+    told = world.client().get("/api/v1/notifications", headers=world.api("alice")).get_json()["notifications"]
+    assert any("Coedit cannot check .rtf files" in n["text"] for n in told)

@@ -346,6 +346,13 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
         except lossy_saves.NotConverted as exc:
             log.warning("file %s: save in .%s not converted back: %s", file.id, filetype, exc.reason)
             return _kept_beside(file, key, kind, dedupe, data, filetype, exc.reason)
+    elif ooxml := lossy_saves.unchecked_kept_as(file):
+        try:
+            kept = lossy_saves.as_ooxml(file, url, ooxml, key)
+        except lossy_saves.NotConverted as exc:
+            raise SaveFailedError(f"a .{file.ext} save could not be converted to .{ooxml}: {exc.reason}") from None
+        reason = f"Coedit cannot check .{file.ext} files, so the editor's file was converted to .{ooxml}"
+        return _kept_beside(file, key, kind, dedupe, data, ooxml, reason, kept)
     else:
         path = fetch.download(url, settings.max_file_bytes())
     changes = None
@@ -360,11 +367,15 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
         remove_leftovers(path, changes)
 
 
-def _kept_beside(file: File, key: str, kind: str, dedupe: str, data: dict, filetype: str, reason: str) -> str:
+def _kept_beside(
+    file: File, key: str, kind: str, dedupe: str, data: dict, filetype: str, reason: str, path: str | None = None
+) -> str:
     """A save that could not become a version in the file's own format (lossy_saves): the file
-    Docs sent, checked, becomes a new file beside the original, which stays as it was, and the
-    owner and the editor are told. Answered as stored: Docs need not keep a forgotten copy."""
-    path = fetch.download(data["url"], settings.max_file_bytes())
+    Docs sent (or ``path``, its conversion), checked, becomes a new file beside the original,
+    which stays as it was, and the owner and the editor are told. Answered as stored: Docs need
+    not keep a forgotten copy."""
+    if path is None:
+        path = fetch.download(data["url"], settings.max_file_bytes())
     try:
         try:
             files.sound_document(path, filetype)

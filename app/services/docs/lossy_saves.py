@@ -7,6 +7,9 @@ extension. Such a save is converted back to the file's own format through the co
 from the configured Docs only, becomes the new version. When that cannot be done, or the admin
 chose to keep such saves in OOXML, the callback keeps the file Docs sent as a new file beside the
 original (callbacks._kept_beside): an edit is never dropped.
+
+A save in a format Coedit cannot check (rtf, epub, fb2, html, xlsb) is converted to the OOXML of
+its type and kept beside the file the same way: unchecked bytes never become a version.
 """
 
 import hashlib
@@ -59,12 +62,40 @@ def converted(file: File, url: str, filetype: str, key: str) -> str:
     """
     if settings.get("lossy_save") == "keep":
         raise NotConverted(f"an administrator chose to keep edited .{file.ext} files as new .{filetype} files")
+    if not validation.checkable(file.ext):
+        raise NotConverted(f"Coedit cannot check .{file.ext} files")
+    return _convert(file, url, filetype, file.ext, key)
+
+
+def unchecked_kept_as(file: File) -> str | None:
+    """For a format whose documents Coedit cannot check (rtf, epub, fb2, html, xlsb): the OOXML
+    type a save in that format is kept in instead (Docs converts it), else None.
+
+    Unchecked bytes never become a version; the edit is kept as a new OOXML file beside the file.
+    """
+    if validation.checkable(file.ext):
+        return None
+    fmt = formats.get(file.ext)
+    target = {"word": "docx", "cell": "xlsx", "slide": "pptx"}.get(fmt.document_type if fmt else "")
+    return target if target and formats.can_convert(file.ext, target) else None
+
+
+def as_ooxml(file: File, url: str, target: str, key: str) -> str:
+    """The save at ``url`` (in the file's own, unchecked format) converted to ``target``, checked.
+
+    :raise NotConverted: the conversion, the fetch or the check failed.
+    :raise SaveRejectedError: ``url`` is not a Document Server output link.
+    """
+    return _convert(file, url, file.ext, target, key)
+
+
+def _convert(file: File, url: str, source: str, target: str, key: str) -> str:
     fetch.rebase(url)  # only Docs' own output links go to its converter
     try:
         result = client.convert(
             url,
-            filetype,
-            file.ext,
+            source,
+            target,
             conversion_key(file, key, url),
             title=file.title,
             budget=current_app.config["SAVE_CONVERSION_SECONDS"],
@@ -76,8 +107,8 @@ def converted(file: File, url: str, filetype: str, key: str) -> str:
     except (SaveFailedError, SaveRejectedError) as exc:
         raise NotConverted(f"the converted file could not be fetched ({exc.message})") from None
     try:
-        files.sound_document(path, file.ext)
+        files.sound_document(path, target)
     except validation.InvalidDocument as exc:
         remove_leftovers(path)
-        raise NotConverted(f"the converted file is not a sound .{file.ext} file ({exc.reason})") from None
+        raise NotConverted(f"the converted file is not a sound .{target} file ({exc.reason})") from None
     return path
