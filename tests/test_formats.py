@@ -34,7 +34,9 @@ def test_each_format_agrees_with_the_reference(entry):
 
 
 def test_editing_follows_the_actions_and_the_admins_choice():
-    assert formats.edit_mode_possible("docx", set()) and formats.edit_mode_possible("xlsm", set())
+    assert formats.edit_mode_possible("docx", set()) and formats.edit_mode_possible("xltx", set())
+    for ext in ("docm", "dotm", "xlsm", "xltm", "xlsb", "pptm", "potm", "ppsm"):  # macro carriers: viewer only
+        assert ext in formats.MACRO_ENABLED and not formats.edit_mode_possible(ext, {ext}), ext
     assert not formats.edit_mode_possible("odt", set()) and formats.edit_mode_possible("odt", {"odt"})
     assert not formats.edit_mode_possible("doc", {"doc"})  # view and auto-convert only
     assert not formats.edit_mode_possible("docxf", {"docxf"}) and not formats.edit_mode_possible("zip", {"zip"})

@@ -184,10 +184,14 @@ def _parse(table: str) -> dict[str, Format]:
 
 FORMATS: dict[str, Format] = _parse(_TABLE)
 
+# Macro-enabled formats (their MIME types say so). Docs edits them, but Coedit opens them in the
+# viewer only: a macro carrier is accepted and shown, never edited (and never runs macros unasked).
+MACRO_ENABLED = frozenset(f.ext for f in FORMATS.values() if any("macroenabled" in m.lower() for m in f.mimes[:1]))
+
 # Extension -> documentType, for the formats an editor opens.
 EXTENSION_TYPES = {f.ext: f.document_type for f in FORMATS.values() if f.document_type}
 # Opened for editing (natively); lossy-edit formats only when the admin chose them.
-EDITABLE = frozenset(f.ext for f in FORMATS.values() if "edit" in f.actions)
+EDITABLE = frozenset(f.ext for f in FORMATS.values() if "edit" in f.actions) - MACRO_ENABLED
 LOSSY_EDITABLE = tuple(f.ext for f in FORMATS.values() if "lossy-edit" in f.actions)
 # What each type is served as (never active content).
 MIME_TYPES = {f.ext: f.mimes[0] for f in FORMATS.values() if f.mimes and f.mimes[0] not in ACTIVE_CONTENT}
@@ -221,9 +225,10 @@ def is_editable(ext: str) -> bool:
 
 
 def edit_mode_possible(ext: str, lossy_allowed: set[str] | frozenset[str]) -> bool:
-    """Whether the format opens for editing: natively, or lossy-edit and chosen by the admin."""
+    """Whether the format opens for editing: natively, or lossy-edit and chosen by the admin;
+    never a macro-enabled format."""
     fmt = FORMATS.get(ext)
-    if fmt is None:
+    if fmt is None or ext in MACRO_ENABLED:
         return False
     return "edit" in fmt.actions or ("lossy-edit" in fmt.actions and ext in lossy_allowed)
 

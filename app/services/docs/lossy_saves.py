@@ -8,7 +8,7 @@ from the configured Docs only, becomes the new version. When that cannot be done
 chose to keep such saves in OOXML, the callback keeps the file Docs sent as a new file beside the
 original (callbacks._kept_beside): an edit is never dropped.
 
-A save in a format Coedit cannot check (rtf, epub, fb2, html, xlsb) is converted to the OOXML of
+A save in a format Coedit cannot check (rtf, epub, fb2, html) is converted to the OOXML of
 its type and kept beside the file the same way: unchecked bytes never become a version.
 """
 
@@ -68,7 +68,7 @@ def converted(file: File, url: str, filetype: str, key: str) -> str:
 
 
 def unchecked_kept_as(file: File) -> str | None:
-    """For a format whose documents Coedit cannot check (rtf, epub, fb2, html, xlsb): the OOXML
+    """For a format whose documents Coedit cannot check (rtf, epub, fb2, html): the OOXML
     type a save in that format is kept in instead (Docs converts it), else None.
 
     Unchecked bytes never become a version; the edit is kept as a new OOXML file beside the file.
