@@ -154,6 +154,12 @@ SETTINGS = (
         "Longest lifetime (exp - iat) accepted on a token from Docs, in seconds; Docs signs for minutes.",
     ),
     Setting(
+        "SAVE_CONVERSION_SECONDS",
+        60,
+        "Longest a save Docs returns in OOXML for a file edited with possible loss (an .odt saved as .docx) may "
+        "take to be converted back to the file's format; past it the edit is kept as a new OOXML file beside it.",
+    ),
+    Setting(
         "SAVE_ALLOWED_PATH_PREFIXES",
         ("/cache/files/", "/storage-cache/files/"),
         "Paths on Docs that saves, copies and conversions may be fetched from.",

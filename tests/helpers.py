@@ -1,8 +1,11 @@
 """Test helpers: a live server thread, a scriptable stand-in for Docs' file links, signing."""
 
+import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -41,11 +44,18 @@ class LiveServer:
 
 
 class FakeDocsFiles:
-    """Serves /cache/files/<name> with whatever a test puts there, and records every request."""
+    """Serves /cache/files/<name> with whatever a test puts there, and records every request.
+
+    POST /converter is answered by ``converter`` (a function of the verified request's parameters
+    returning the conversion service's JSON answer) when a test sets one: ``libreoffice_converter``
+    converts for real. ``conversions`` records the parameters of every conversion request.
+    """
 
     def __init__(self):
         self.files: dict[str, tuple[int, bytes, dict]] = {}
         self.requests: list[str] = []
+        self.converter = None
+        self.conversions: list[dict] = []
         self.server = LiveServer(self)
         self.url = self.server.url
 
@@ -56,6 +66,8 @@ class FakeDocsFiles:
     def __call__(self, environ, start_response):
         request = Request(environ)
         self.requests.append(request.full_path)
+        if request.path == "/converter" and request.method == "POST" and self.converter is not None:
+            return self._convert(request)(environ, start_response)
         name = request.path.removeprefix("/cache/files/")
         if name == "slow":
             time.sleep(3)
@@ -66,8 +78,74 @@ class FakeDocsFiles:
             response.automatically_set_content_length = False
         return response(environ, start_response)
 
+    def _convert(self, request) -> Response:
+        """The conversion service as Docs runs it: the JWT is checked (error -8), then the answer."""
+        params = request.get_json(silent=True) or {}
+        try:
+            jwt.decode(params.get("token", ""), SECRET, algorithms=["HS256"])
+        except jwt.PyJWTError:
+            return Response(json.dumps({"error": -8}), mimetype="application/json")
+        params = {k: v for k, v in params.items() if k != "token"}
+        self.conversions.append(params)
+        return Response(json.dumps(self.converter(params)), mimetype="application/json")
+
+    def stored(self, url: str) -> bytes:
+        """What this server serves at one of its /cache/files/ links."""
+        name = url.split("/cache/files/", 1)[1].split("?", 1)[0]
+        return self.files[name][1]
+
     def stop(self):
         self.server.stop()
+
+
+def libreoffice_converter(docs: FakeDocsFiles):
+    """A converter for FakeDocsFiles that converts with LibreOffice, asynchronously as Docs does:
+    the first request starts the conversion and answers ``endConvert: false``; the identical
+    request asked again gets the result (or ``error: -3``) once it is there."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    jobs: dict[tuple[str, str], dict] = {}
+    lock = threading.Lock()
+
+    def run(ident: tuple[str, str], params: dict) -> None:
+        source, output = params["filetype"], params["outputtype"]
+        with tempfile.TemporaryDirectory(prefix="fake-docs-convert-") as tmp:
+            src = os.path.join(tmp, f"input.{source}")
+            with open(src, "wb") as handle:
+                handle.write(docs.stored(params["url"]))
+            subprocess.run(
+                [
+                    soffice,
+                    f"-env:UserInstallation=file://{tmp}/profile",
+                    "--headless",
+                    "--convert-to",
+                    output,
+                    "--outdir",
+                    tmp,
+                    src,
+                ],
+                capture_output=True,
+                timeout=180,
+                env={**os.environ, "HOME": tmp},
+            )
+            out = os.path.join(tmp, f"input.{output}")
+            if not os.path.exists(out):
+                answer = {"error": -3}
+            else:
+                with open(out, "rb") as handle:
+                    url = docs.put(f"conv_{params['key']}.{output}", handle.read())
+                answer = {"endConvert": True, "fileType": output, "fileUrl": url, "percent": 100}
+        with lock:
+            jobs[ident] = answer
+
+    def convert(params: dict) -> dict:
+        ident = (params["key"], params["outputtype"])
+        with lock:
+            if ident not in jobs:
+                jobs[ident] = {"endConvert": False, "percent": 0}
+                threading.Thread(target=run, args=(ident, params), daemon=True).start()
+            return jobs[ident]
+
+    return convert
 
 
 def docs_token(payload: dict, secret: str = SECRET, expires_in: int = 300, **extra) -> str:

@@ -121,6 +121,7 @@ RULES = {
     "notifications.index": "self",
     "notifications.mark_read": "self",
     "api.list_notifications": "self",
+    "api.list_formats": "self",
     "spaces.show": "space",
     "spaces.add_post": "space",
     "spaces.add_folder": "space",

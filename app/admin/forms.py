@@ -8,6 +8,7 @@ from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import PasswordField
 from wtforms import SelectField
+from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
@@ -18,7 +19,10 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
+from wtforms.widgets import CheckboxInput
+from wtforms.widgets import ListWidget
 
+from app.services import formats
 from app.services import settings
 
 MIN_SECRET = 32
@@ -102,6 +106,25 @@ class SettingsForm(FlaskForm):
     )
     retention_count = IntegerField("N: versions to keep per file", validators=[Optional(), NumberRange(1, 100000)])
     retention_days = IntegerField("D: days to keep versions", validators=[Optional(), NumberRange(1, 36500)])
+    # Checkboxes: one per lossy-edit format of the formats table; none checked opens them all for viewing.
+    lossy_edit_formats = SelectMultipleField(
+        "Open these formats for editing (saving may lose what the format cannot hold)",
+        choices=[SelectChoice(ext, f".{ext}") for ext in formats.LOSSY_EDITABLE],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=True,
+    )
+    lossy_save = SelectField(
+        "When the editor returns such a file in Office Open XML",
+        choices=[
+            SelectChoice(
+                "convert", "Convert it back to the file's own format (if that fails: a new OOXML file beside it)"
+            ),
+            SelectChoice("keep", "Keep it as a new OOXML file beside the original"),
+        ],
+        default="convert",
+        validate_choice=True,
+    )
     submit = SubmitField("Save and test the connection")
 
 

@@ -28,7 +28,7 @@ def settings_page():
     steps = None
     if request.method == "GET":
         for key in FORM_FIELDS:
-            getattr(form, key).data = settings.get(key)
+            getattr(form, key).data = _shown(key)
     elif form.validate_on_submit():
         values = {key: _clean(getattr(form, key).data) for key in FORM_FIELDS if not _keep_stored(form, key)}
         if form.jwt_secret.data:
@@ -41,7 +41,7 @@ def settings_page():
         flash("Please correct the marked fields.", "danger")
     for key in fixed:  # show the value that is in force, not what was posted
         if key != "jwt_secret":
-            getattr(form, key).data = settings.get(key)
+            getattr(form, key).data = _shown(key)
     form.jwt_secret.data = ""  # write-only: never sent back to the browser
     return render_template(
         "admin/settings.html", form=form, fixed=fixed, steps=steps, secret_set=bool(settings.get("jwt_secret"))
@@ -57,7 +57,15 @@ def _keep_stored(form: SettingsForm, key: str) -> bool:
     return key in RETENTION_FIELDS and (key not in request.form or getattr(form, key).data in (None, ""))
 
 
+def _shown(key: str):
+    """The stored value as its field holds it (the lossy formats are a list of checkboxes)."""
+    value = settings.get(key)
+    return value.split() if key == "lossy_edit_formats" else value
+
+
 def _clean(value):
     if value is None:  # a text field left out of the form
         return ""
+    if isinstance(value, list):  # checkboxes
+        return " ".join(sorted(value))
     return value.strip().rstrip("/") if isinstance(value, str) else value

@@ -16,6 +16,7 @@ from app.models import FileVersion
 from app.services import accounts
 from app.services import conversions
 from app.services import files as file_service
+from app.services import formats
 from app.services import notifications
 from app.services import rights
 from app.services import spaces
@@ -277,3 +278,9 @@ def upload_version(file_id: int):
     version = file_service.upload_version(file, current_user, upload.stream)
     transaction.commit()
     return jsonify(number=version.number, key=file.doc_key, size=version.size), 201
+
+
+@bp.route("/formats")
+def list_formats():
+    """The formats table: which files open in which editor, their actions, conversion targets, MIME."""
+    return jsonify(formats.as_json())

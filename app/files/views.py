@@ -53,8 +53,10 @@ def show(file_id: int):
         file=file,
         level=level,
         versions=versions,
-        can_edit=rights.at_least(level, "edit") and formats.is_editable(file.ext),
-        can_open=formats.document_type(file.ext) is not None,
+        can_edit=rights.at_least(level, "edit") and formats.edit_mode_possible(file.ext, settings.lossy_formats()),
+        can_open=formats.opens_in_editor(file.ext),
+        icon=formats.icon(file.ext),
+        unopenable=formats.unopenable_reason(file.ext),
         can_manage=manages,
         can_download=rights.may_download(file, level),
         docs_configured=settings.docs_configured(),
@@ -88,7 +90,6 @@ def conversion_context(file: File, level: str) -> dict:
         "convert_form": ConvertForm(target=convert_to),
         "download_targets": formats.conversion_targets(file.ext) if may_download else (),
         "has_preview": may_download and bool(thumbnails.head_thumbnail_keys([file])),
-        "file_icon": formats.icon(file.ext),
         "job": job,
     }
 

@@ -56,6 +56,11 @@ FIELDS = {
         Field("retention_mode", None, "str", "all"),
         Field("retention_count", None, "int", 10),
         Field("retention_days", None, "int", 90),
+        # Lossy-edit formats (formats.LOSSY_EDITABLE) that open for editing, space-separated; default none.
+        Field("lossy_edit_formats", None, "str", ""),
+        # A save Docs returns in OOXML for such a file: convert it back to the file's format
+        # ("convert"; a new OOXML file beside it if that fails) or keep it as a new OOXML file ("keep").
+        Field("lossy_save", None, "str", "convert"),
     )
 }
 
@@ -205,6 +210,13 @@ def docs_configured() -> bool:
     """Editors open only with a sound Docs address, a JWT secret (we never run unsigned) and the
     address Docs reaches us at (never taken from a request's Host header, which anyone can set)."""
     return not missing_docs_settings()
+
+
+def lossy_formats() -> frozenset[str]:
+    """The lossy-edit formats the admin chose to open for editing (Docs warns of possible loss)."""
+    from app.services import formats
+
+    return frozenset(get("lossy_edit_formats").split()) & frozenset(formats.LOSSY_EDITABLE)
 
 
 def max_file_bytes() -> int:

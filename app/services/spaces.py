@@ -16,6 +16,7 @@ from app.models import User
 from app.services import formats
 from app.services import posts
 from app.services import rights
+from app.services import settings
 from app.services.exceptions import NotFoundError
 
 STREAM_LENGTH = 50
@@ -82,7 +83,15 @@ class FileEntry:
     size: int = 0
     convert_to: str | None = None  # Convert to DOCX/XLSX/PPTX (PDF form): the target, for those who may
     preview: bool = False  # a PNG preview of the current version exists and they may see it
-    icon: str = ""  # shown instead until then
+
+    @property
+    def icon(self) -> str:
+        return formats.icon(self.file.ext)
+
+    @property
+    def unopenable(self) -> str | None:
+        """Why it opens in no editor (a plain file: download only), or None."""
+        return formats.unopenable_reason(self.file.ext)
 
 
 @dataclass
@@ -118,16 +127,16 @@ def page(space: Space, member: Membership, user: User, folder: Folder | None) ->
         )
     }
     sizes = {file_id: size for file_id, (size, _) in heads.items()}
+    lossy = settings.lossy_formats()
     entries = [
         FileEntry(
             file=file,
-            opens=formats.document_type(file.ext) is not None,
-            can_edit=rights.at_least(levels[file.id], "edit") and formats.is_editable(file.ext),
+            opens=formats.opens_in_editor(file.ext),
+            can_edit=rights.at_least(levels[file.id], "edit") and formats.edit_mode_possible(file.ext, lossy),
             editors=file.editors,
             size=sizes.get(file.id, 0),
             convert_to=(formats.ooxml_target(file.ext) if rights.at_least(levels[file.id], "edit") else None),
             preview=bool(heads.get(file.id, (0, None))[1]) and rights.may_download(file, levels[file.id]),
-            icon=formats.icon(file.ext),
         )
         for file in files
         if levels[file.id] != "none"

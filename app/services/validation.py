@@ -16,11 +16,11 @@ What is checked, by family (the ``_CHECKERS`` table maps extensions to these):
   within ``Limits``, every member's CRC verified, ``[Content_Types].xml``
   present, and the main part (found through ``_rels/.rels``) well-formed and of
   the family the extension promises.
-* OpenDocument (odt, ods, odp): a zip within ``Limits`` whose ``mimetype``
+* OpenDocument (odt, ods, odp and their templates ott, ots, otp): a zip within ``Limits`` whose ``mimetype``
   member names the expected type, with a well-formed ``content.xml``.
 * PDF: the ``%PDF-`` header and an ``%%EOF`` marker near the end (a cheap test
   for truncation; it does not parse the PDF).
-* txt, csv: the text must be UTF-8. That is what Coedit asks the Document
+* txt, csv, tsv: the text must be UTF-8. That is what Coedit asks the Document
   Server to write, and a decoding failure is the most likely sign of a broken or
   wrong file; text has no other structure to check.
 
@@ -188,6 +188,9 @@ _ODF_MIMETYPE = {
     "odt": "application/vnd.oasis.opendocument.text",
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
     "odp": "application/vnd.oasis.opendocument.presentation",
+    "ott": "application/vnd.oasis.opendocument.text-template",
+    "ots": "application/vnd.oasis.opendocument.spreadsheet-template",
+    "otp": "application/vnd.oasis.opendocument.presentation-template",
 }
 
 
@@ -486,4 +489,10 @@ _CHECKERS: dict[str, Callable[[str, str, int, Limits], None]] = {
     "pdf": _check_pdf,
     "txt": _check_text,
     "csv": _check_text,
+    "tsv": _check_text,
 }
+
+
+def checkable(ext: str) -> bool:
+    """Whether documents of this type can be checked (and so accepted from Docs)."""
+    return ext.lower().lstrip(".") in _CHECKERS

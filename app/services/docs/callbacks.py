@@ -27,6 +27,7 @@ from app.extensions import db
 from app.models import DeletedFile
 from app.models import DocKey
 from app.models import File
+from app.models import FileRight
 from app.models import FileVersion
 from app.models import Notification
 from app.models import SaveReceipt
@@ -47,6 +48,7 @@ from app.services import validation
 from app.services.docs import fetch
 from app.services.docs import keys
 from app.services.docs import links
+from app.services.docs import lossy_saves
 from app.services.docs import tokens
 from app.services.exceptions import BadRequestError
 from app.services.exceptions import ForbiddenError
@@ -335,10 +337,24 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
         return _submitted_form(file, key, data)
     filetype = data.get("filetype")
     if isinstance(filetype, str) and filetype and filetype.lower() != file.ext:
-        # Converting would need the conversion service; refusing keeps Docs' copy intact.
-        raise SaveRejectedError(f"Docs returned .{filetype} for a .{file.ext} file", reason="file_content")
-
-    path = fetch.download(url, settings.max_file_bytes())
+        filetype = filetype.lower()
+        if not lossy_saves.applies(file, filetype):
+            # Refusing keeps Docs' copy intact (a forgotten file an administrator can recover).
+            raise SaveRejectedError(f"Docs returned .{filetype} for a .{file.ext} file", reason="file_content")
+        try:
+            path = lossy_saves.converted(file, url, filetype, key)
+        except lossy_saves.NotConverted as exc:
+            log.warning("file %s: save in .%s not converted back: %s", file.id, filetype, exc.reason)
+            return _kept_beside(file, key, kind, dedupe, data, filetype, exc.reason)
+    elif ooxml := lossy_saves.unchecked_kept_as(file):
+        try:
+            kept = lossy_saves.as_ooxml(file, url, ooxml, key)
+        except lossy_saves.NotConverted as exc:
+            raise SaveFailedError(f"a .{file.ext} save could not be converted to .{ooxml}: {exc.reason}") from None
+        reason = f"Coedit cannot check .{file.ext} files, so the editor's file was converted to .{ooxml}"
+        return _kept_beside(file, key, kind, dedupe, data, ooxml, reason, kept)
+    else:
+        path = fetch.download(url, settings.max_file_bytes())
     changes = None
     try:
         try:
@@ -349,6 +365,64 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
         return _commit_save(file, key, status, kind, dedupe, data, path, changes)
     finally:
         remove_leftovers(path, changes)
+
+
+def _kept_beside(
+    file: File, key: str, kind: str, dedupe: str, data: dict, filetype: str, reason: str, path: str | None = None
+) -> str:
+    """A save that could not become a version in the file's own format (lossy_saves): the file
+    Docs sent (or ``path``, its conversion), checked, becomes a new file beside the original,
+    which stays as it was, and the owner and the editor are told. Answered as stored: Docs need
+    not keep a forgotten copy."""
+    if path is None:
+        path = fetch.download(data["url"], settings.max_file_bytes())
+    try:
+        try:
+            files.sound_document(path, filetype)
+        except validation.InvalidDocument as exc:
+            raise SaveRejectedError(f"invalid document: {exc.reason}", reason=exc.kind) from None
+        files.lock(file)
+        if _finalised(file, key) or _receipt(file, key, kind, dedupe):
+            db.session.rollback()
+            return "duplicate"
+        author = _author(data)
+        # The copy is the original's content: its owner, and no one may reach it who may not
+        # reach the original (a restricted file's edits must not become readable by every member).
+        copy = files.add_file(file, file.owner, f"{file.stem}.{filetype}", path)
+        copy.default_level, copy.allow_download = file.default_level, file.allow_download
+        for user_id, level in db.session.execute(
+            sa.select(FileRight.user_id, FileRight.level).where(FileRight.file_id == file.id)
+        ).all():
+            db.session.add(FileRight(file_id=copy.id, user_id=user_id, level=level))
+        audit.record(
+            "file.created",
+            actor=author or audit.DOCS_ACTOR,
+            file=copy,
+            details={"source": "save", "beside": file.id, "reason": reason, "kind": kind},
+        )
+        db.session.add(SaveReceipt(file_id=file.id, doc_key=key, kind=kind, dedupe=dedupe, version_number=None))
+        if kind == FINAL:
+            if key == file.doc_key:
+                keys.rotate(file)  # the session is over: the next opener starts from the original
+                file.end_editing()
+            _session_closed(file, key)
+        name = _author_name(author, data)
+        text = (
+            f"Changes to {file.title} by {name} could not be stored as .{file.ext} ({reason}); "
+            f"they were kept as a new file, {copy.title}, beside it."
+        )
+        recipients = {file.owner_id, author.id if author else None} - {None}
+        copy_id = copy.id
+        transaction.after_commit(lambda: _tell_kept_beside(file, text, author, recipients, copy_id))
+        return _commit_receipt()
+    finally:
+        remove_leftovers(path)
+
+
+def _tell_kept_beside(file: File, text: str, author: User | None, recipients: set, copy_id: int) -> None:
+    posts.notice(file, text, author)
+    for user_id in recipients:
+        notifications.notify(user_id, "save-kept-aside", text, f"/files/{copy_id}", file)
 
 
 def _submitted_form(file: File, key: str, data: dict) -> str:

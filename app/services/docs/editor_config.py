@@ -49,7 +49,9 @@ def callback_url(file: File) -> str:
 
 
 def permissions(file: File, level: str) -> dict:
-    editable = formats.is_editable(file.ext)
+    # The formats table decides whether the editor may change the format at all (lossy-edit
+    # formats only when the admin chose them); the level decides what this person may do.
+    editable = formats.edit_mode_possible(file.ext, settings.lossy_formats())
     may = lambda needed: editable and rights.at_least(level, needed)  # noqa: E731
     downloads = rights.may_download(file, level)
     return {
@@ -113,8 +115,8 @@ def open_for(
         raise EditorUnavailableError(
             "An administrator has not allowed you to use the editors. You can still download the file.", 403
         )
-    if formats.document_type(file.ext) is None:
-        raise EditorUnavailableError(f"ONLYOFFICE Docs cannot open .{file.ext} files.", 415)
+    if not formats.opens_in_editor(file.ext):
+        raise EditorUnavailableError(formats.unopenable_reason(file.ext), 415)
     if not settings.docs_configured():
         raise EditorUnavailableError(None, 503)
     config = build(file, person, level, want, user_agent, action_link)
