@@ -55,6 +55,10 @@ def test_ooxml_targets_and_forms():
         "docx",
     ]
     assert formats.ooxml_target("docxf") == formats.ooxml_target("oform") == "pdf"  # Convert to PDF form
+    # HumHub's promise: TXT and CSV into OOXML too, though the table marks them lossy-edit only.
+    assert formats.ooxml_target("txt") == "docx" and formats.ooxml_target("csv") == "xlsx"
+    for ext in ("docm", "xlsm", "dotx"):  # edited as they are: nothing to convert them to
+        assert formats.ooxml_target(ext) is None
     for ext in ("docx", "xlsx", "pptx", "pdf", "vsdx", "djvu", "png", "unknown"):
         assert formats.ooxml_target(ext) is None
     assert formats.can_convert("odt", "docx") and not formats.can_convert("odt", "odt")

@@ -243,16 +243,19 @@ def can_convert(ext: str, target: str) -> bool:
 
 
 def ooxml_target(ext: str) -> str | None:
-    """What "Convert to OOXML" makes of a format marked auto-convert (docx, xlsx or pptx), and
-    "Convert to PDF form" of the old form formats (docxf, oform, view-only in Docs 9); else None."""
+    """What "Convert to DOCX/XLSX/PPTX" makes of a format Docs reads but does not edit as it is
+    (those marked auto-convert, and the lossy-edit ones such as txt and csv): the OOXML format of
+    its type; "Convert to PDF form" for the old form formats (docxf, oform, view-only in Docs 9);
+    else None."""
     fmt = FORMATS.get(ext)
     if fmt is None:
         return None
     if ext in _FORM_SOURCES:
         return "pdf" if can_convert(ext, "pdf") else None
-    if "auto-convert" in fmt.actions:
-        return _OOXML.get(fmt.document_type)
-    return None
+    target = _OOXML.get(fmt.document_type)
+    if target is None or target == ext or "edit" in fmt.actions:
+        return None
+    return target if can_convert(ext, target) else None
 
 
 def mime_type(ext: str) -> str:
