@@ -333,3 +333,34 @@ def test_three_sessions_give_the_right_versions_authors_and_keys(live, emulator)
     assert len({h["key"] for h in history["history"]}) == len(history["history"])
     saved = [h for h in history["history"] if h["version"] in (3, 4)]
     assert all(h.get("changes") and h.get("serverVersion") for h in saved)
+
+
+def test_a_lossy_odt_edited_in_the_editor_comes_back_as_an_odt_with_the_edit(live, emulator):
+    """Docs edits an .odt as OOXML and saves docx; the app has it converted back by Docs."""
+    from tests.test_lossy_edit import choose_lossy
+    from tests.test_lossy_edit import odt_text
+    from tests.test_lossy_edit import odt_with
+    from tests.test_lossy_edit import upload
+
+    choose_lossy(live, "odt")
+    doc = upload(live, "Minutes.odt", odt_with("Agreed: ship on Friday"))
+    live.set_level(doc["id"], "bob", "edit")
+    config = config_for(live, doc["id"], "bob")
+    assert config["document"]["fileType"] == "odt" and config["editorConfig"]["mode"] == "edit"
+    key, bob = config["document"]["key"], str(live.user_ids["bob"])
+
+    assert emulator.open_session(config)["error"] == 0
+    emulator.append(key, bob, "Added in the editor")
+    converted_before = sum(d["purpose"] == "convert" for d in emulator.downloads())
+    emulator.leave(key, bob)
+    emulator.wait_idle(60)
+    # The save came as docx and Docs converted it back: it fetched its own result to convert it.
+    assert sum(d["purpose"] == "convert" for d in emulator.downloads()) == converted_before + 1
+
+    [final] = [c for c in emulator.callbacks(key=key, status=2) if c["ok"]]
+    file = live.file(doc["id"])
+    assert file.version == 2 and file.title == "Minutes.odt"
+    stored = live.head_bytes(doc["id"])
+    assert stored.startswith(b"PK") and b"application/vnd.oasis.opendocument.text" in stored[:100]
+    text = odt_text(stored)
+    assert "Agreed: ship on Friday" in text and "Added in the editor" in text
