@@ -196,6 +196,8 @@ class Cluster:
             "COEDIT_DOCS_JWT_SECRET": SECRET,
             "COEDIT_APP_URL_FOR_DOCS": f"http://127.0.0.1:{proxy_port}",
             "COEDIT_PROXY_HOPS": "1",
+            # No preview jobs: their conversions would take the Docs faults these tests arm for saves.
+            "COEDIT_PREVIEWS": "false",
             "COEDIT_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
         self.flask("db", "upgrade")  # once, before any instance starts
