@@ -180,3 +180,24 @@ def test_guest_expired_link_even_for_a_signed_in_member(site, page, width):
     assert "This link has expired" in text and "ask the person who sent you the link" in text
     assert "Go to your spaces" not in text and page.locator("nav a, main a").count() == 0
     check_page(page, f"a11y-guest-expired-{width}")
+
+
+@pytest.mark.parametrize(
+    "name,path,user",
+    [
+        ("sign-in", "/auth/login", None),
+        ("spaces", "/", "alice"),
+        ("thread", "/files/{file}/thread", "alice"),
+        ("not-found", "/files/999999", "alice"),
+        ("admin-status", "/admin/status", "alice"),
+        ("admin-audit", "/admin/audit", "alice"),
+        ("admin-forgotten", "/admin/forgotten", "alice"),
+    ],
+)
+def test_other_pages(site, page, width, name, path, user):
+    page.set_viewport_size(WIDTHS[width])
+    doc = site.create_document("alice", "Talk")
+    if user:
+        sign_in(page, site, user)
+    page.goto(site.url + path.format(file=doc["id"]))
+    check_page(page, f"a11y-{name}-{width}")
