@@ -72,6 +72,15 @@ def test_file_page(site, page, width):
     sign_in(page, site, "alice")
     page.goto(f"{site.url}/files/{doc['id']}")
     check_page(page, f"a11y-file-{width}")
+    for dialog, opener in (("rights-modal", "#change-rights"), ("delete-modal", "[data-bs-target='#delete-modal']")):
+        page.click(opener)
+        page.wait_for_selector(f"#{dialog}.show")
+        assert page.get_attribute(f"#{dialog}", "aria-labelledby") == f"{dialog}-title"
+        focused_in(page, f"!!document.activeElement.closest('#{dialog}')")  # focus moved into the dialog
+        check_page(page, f"a11y-file-{dialog}-{width}")
+        page.keyboard.press("Escape")
+        page.wait_for_selector(f"#{dialog}", state="hidden")
+        focused_in(page, f"document.activeElement.matches({opener!r})")  # ...and back to its opener
 
 
 def test_editor_page_and_its_calm_close(site, page, width):
