@@ -16,10 +16,11 @@
   }
 
   // A calm end: the editor goes, a note says where to go next (or, for a guest, that the tab can close).
-  function closed() {
+  function closed(ended) {
     if (window.docEditor && typeof window.docEditor.destroyEditor === "function") { window.docEditor.destroyEditor(); }
     message.classList.add("d-none");
     document.querySelector(".editor-frame").classList.add("d-none");
+    if (ended) { document.getElementById("editor-closed-why").classList.remove("d-none"); }
     var box = document.getElementById("editor-closed");
     box.classList.remove("d-none");
     box.focus();
@@ -42,6 +43,9 @@
     },
     onError: function (event) {
       var data = event && event.data ? event.data : {};
+      // -100: the session was ended from the server (a drop: revoked link, changed rights, a
+      // deleted file). Nothing went wrong on the reader's side, so it ends as a close does.
+      if (data.errorCode === -100) { unsaved = false; closed(true); return; }
       show("The editor reported an error (" + data.errorCode + "): " + (data.errorDescription || "unknown error"));
     }
   };

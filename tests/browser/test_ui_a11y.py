@@ -210,3 +210,23 @@ def test_other_pages(site, page, width, name, path, user):
         sign_in(page, site, user)
     page.goto(site.url + path.format(file=doc["id"]))
     check_page(page, f"a11y-{name}-{width}")
+
+
+def test_a_guest_whose_link_is_revoked_meanwhile_sees_a_calm_end(site, page, width):
+    page.set_viewport_size(WIDTHS[width])
+    doc = site.create_document("alice", "Joint draft")
+    url, link_id = share(site, doc["id"], "edit")
+    page.goto(url)
+    page.fill("input[name=name]", "Gina Guest")
+    page.click("input[type=submit]")
+    page.wait_for_url(url + "/open")
+    wait_for_editor(page)
+    response = site.client().delete(f"/api/v1/files/{doc['id']}/links/{link_id}", headers=site.api("alice"))
+    assert response.status_code == 204
+
+    page.wait_for_selector("#editor-closed", state="visible")  # the Docs drop ends the session
+    text = page.inner_text("#editor-closed")
+    assert "ended the editing session" in text and "You can close this tab" in text
+    assert not page.locator("#editor-message").is_visible()  # not a red error
+    check_page(page, f"a11y-guest-dropped-{width}")
+    assert page.js_errors == []
