@@ -40,6 +40,13 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 	fi
 
+# axe-core (pinned in package.json) checks every page's accessibility in the browser tests; npm
+# (Debian's package) installs it into node_modules, which is never served.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
 # LibreOffice (Debian's headless packages) does the emulator's real conversions and the OOXML form of
 # lossy-edit files (docs_emulator/conversion.py); poppler-utils' pdftoppm renders its thumbnails and
 # pdftotext reads converted PDFs in the tests.
@@ -128,7 +135,7 @@ run: $(VENV)/.installed
 
 # The whole suite on SQLite, then again on PostgreSQL (tests/databases.py); both run, and either
 # failing fails the target.
-test: lint browser libreoffice services promtool
+test: lint browser node_modules/.installed libreoffice services promtool
 	@mkdir -p test-output
 	failed=0
 	$(PY) -m pytest -q --junitxml=test-output/junit-sqlite.xml || failed=1
@@ -140,4 +147,4 @@ bench: $(VENV)/.dev-installed
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) test-output .pytest_cache
+	rm -rf $(VENV) node_modules test-output .pytest_cache

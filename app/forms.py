@@ -1,10 +1,28 @@
 """Forms shared by several blueprints."""
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import SubmitField
+from wtforms.widgets import HiddenInput
 
 
 class ConfirmForm(FlaskForm):
     """Only a CSRF token and a button: for POST actions such as delete or sign out."""
 
     submit = SubmitField("Confirm")
+
+
+def _hidden_tag_without_ids(self, *fields):
+    """Flask-WTF's hidden_tag, without ids: a page holding several forms would repeat `csrf_token`
+    and `folder` as ids, and nothing refers to a hidden input by its id."""
+    chosen = fields or self
+    hidden = []
+    for f in chosen:
+        if isinstance(f, str):
+            f = getattr(self, f, None)
+        if f is not None and isinstance(f.widget, HiddenInput):
+            hidden.append(f(id=False))
+    return Markup("\n".join(str(h) for h in hidden))
+
+
+FlaskForm.hidden_tag = _hidden_tag_without_ids

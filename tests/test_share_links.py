@@ -609,8 +609,14 @@ def test_guest_edit_through_docs_stores_version_two(live, emulator):
     file = live.file(doc["id"])
     assert file.version == 2 and file.editors == []
     assert live.versions(doc["id"])[1].author_id is None  # a guest is no user
+    assert live.versions(doc["id"])[1].guest_name == "Gina Guest"  # ...but the version names them
     assert "Written by a guest" in docx_text(live.head_bytes(doc["id"]))
     assert live.query(lambda: share_links.guest_name(guest)) == "Gina Guest"
+    page = live.client("alice").get(f"/files/{doc['id']}").get_data(as_text=True)
+    versions = page[page.index('id="versions"') :]
+    assert "Gina Guest" in versions and "(guest)" in versions
+    listed = live.client().get(f"/api/v1/files/{doc['id']}/versions", headers=live.api("alice")).get_json()
+    assert [(v["author"], v["guest_name"]) for v in listed["versions"]] == [("alice", None), (None, "Gina Guest")]
 
 
 def test_view_guest_sends_no_callbacks(live, emulator):

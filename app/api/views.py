@@ -179,6 +179,7 @@ def versions(file_id: int):
                 "size": v.size,
                 "sha256": v.sha256,
                 "author": v.author.username if v.author else None,
+                "guest_name": v.guest_name,
                 "created_at": v.created_at.isoformat(),
                 "source": v.source,
                 "key": v.doc_key,

@@ -98,6 +98,8 @@ class FileVersion(Base):
     size: so.Mapped[int]
     sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
     author_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    # A version Docs saved for a guest of a share link: the name the guest gave (guests have no user row).
+    guest_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     # create | upload | save | forcesave | restore
     source: so.Mapped[str] = so.mapped_column(sa.String(16))

@@ -179,6 +179,7 @@ def store_version(
     session_key: str = "",
     history_json: str | None = None,
     becomes_head: bool = True,
+    guest_name: str | None = None,
 ) -> FileVersion:
     """Move the finished temporary file into storage and stage a version row for it.
 
@@ -195,6 +196,7 @@ def store_version(
         size=size,
         sha256=sha,
         author=author,
+        guest_name=guest_name if author is None else None,
         source=source,
         history_json=history_json,
         is_conflict=not becomes_head,

@@ -21,6 +21,7 @@ from app.pages import render_editor_page
 from app.services import share_links
 from app.services.docs import editor_config
 from app.services.exceptions import BadRequestError
+from app.services.exceptions import NotFoundError
 from app.services.share_links import LinkExpiredError
 from app.share import bp
 from app.share.forms import GuestForm
@@ -53,6 +54,12 @@ def _guest_entry(link: ShareLink) -> dict | None:
 @bp.errorhandler(LinkExpiredError)
 def link_expired(error: LinkExpiredError):
     return render_template("share/expired.html", message=error.message), 410
+
+
+@bp.errorhandler(NotFoundError)
+def link_not_found(error: NotFoundError):
+    # Written for a guest: what happened and whom to ask, without the members' error page.
+    return render_template("share/revoked.html"), 404
 
 
 @bp.after_request

@@ -15,6 +15,19 @@
     return;
   }
 
+  // A calm end: the editor goes, a note says where to go next (or, for a guest, that the tab can close).
+  function closed(ended) {
+    if (window.docEditor && typeof window.docEditor.destroyEditor === "function") { window.docEditor.destroyEditor(); }
+    message.classList.add("d-none");
+    document.querySelector(".editor-frame").classList.add("d-none");
+    if (ended) { document.getElementById("editor-closed-why").classList.remove("d-none"); }
+    var box = document.getElementById("editor-closed");
+    box.classList.remove("d-none");
+    box.focus();
+    document.getElementById("editor-mode").textContent = "Closed";
+    document.body.dataset.editorClosed = "true";
+  }
+
   var config = JSON.parse(document.getElementById("docs-config").textContent);
   var unsaved = false;
 
@@ -23,10 +36,16 @@
     onDocumentReady: function () { document.body.dataset.documentReady = "true"; },
     onDocumentStateChange: function (event) { unsaved = !!event.data; },
     onRequestClose: function () {
-      if (links.back) { window.location.href = links.back; } else { window.docEditor.destroyEditor(); show("The document is closed. You can close this tab."); }
+      // The editor itself asked to close, after its own warning about unsaved changes: no second one.
+      unsaved = false;
+      closed();
+      if (links.back) { window.location.href = links.back; }
     },
     onError: function (event) {
       var data = event && event.data ? event.data : {};
+      // -100: the session was ended from the server (a drop: revoked link, changed rights, a
+      // deleted file). Nothing went wrong on the reader's side, so it ends as a close does.
+      if (data.errorCode === -100) { unsaved = false; closed(true); return; }
       show("The editor reported an error (" + data.errorCode + "): " + (data.errorDescription || "unknown error"));
     }
   };

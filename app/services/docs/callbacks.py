@@ -281,12 +281,17 @@ def _authorised(file: File, data: dict) -> bool:
     return not named or any(rights.may_change(rights.participant_level(file, person)) for person in named)
 
 
+def _guest(data: dict) -> str | None:
+    """The name the guest who made the save gave on the share page, if a guest made it."""
+    ids = _user_ids(data)
+    return share_links.guest_name(ids[0]) if ids else None
+
+
 def _author_name(author: User | None, data: dict) -> str:
     """Who to name in the notice: the member, or the guest by the name they gave on the share page."""
     if author is not None:
         return author.display_name
-    ids = _user_ids(data)
-    guest = share_links.guest_name(ids[0]) if ids else None
+    guest = _guest(data)
     return f"{guest} (guest)" if guest else "someone"
 
 
@@ -505,6 +510,7 @@ def _commit_save(
         session_key=key,
         history_json=json.dumps(history) if isinstance(history, dict) else None,
         becomes_head=current and authorised,
+        guest_name=None if author is not None else _guest(data),
     )
     if current and not authorised and kind == FINAL:
         keys.rotate(file)  # the session is over: the next opener must not land on its old key

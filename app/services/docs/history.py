@@ -48,7 +48,9 @@ def refresh_history(file: File) -> dict:
             "created": version.created_at.strftime("%Y-%m-%d %H:%M"),
             "user": {
                 "id": str(version.author_id) if version.author_id else "",
-                "name": version.author.display_name if version.author else "Unknown",
+                "name": version.author.display_name
+                if version.author
+                else (f"{version.guest_name} (guest)" if version.guest_name else "Unknown"),
             },
         }
         history = json.loads(version.history_json) if version.history_json else None
