@@ -339,3 +339,40 @@ def _names_of(ids: set[str]) -> dict[str, str]:
         return {}
     rows = db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(numeric))).all()
     return {str(uid): name for uid, name in rows}
+
+
+def folder_path(folder: Folder) -> str:
+    return " / ".join(f.name for f in _trail(folder))
+
+
+def destinations(user: User) -> list[tuple[str, str]]:
+    """Where user may put files, as (value, label): each of their spaces and its live folders."""
+    places = []
+    for space in spaces_of(user):
+        places.append((str(space.id), space.name))
+        folders = db.session.scalars(
+            sa.select(Folder).where(Folder.space_id == space.id, Folder.trashed_at.is_(None))
+        ).all()
+        labelled = sorted(((folder_path(f), f) for f in folders), key=lambda pair: pair[0].casefold())
+        places.extend((f"{space.id}:{f.id}", f"{space.name} / {path}") for path, f in labelled)
+    return places
+
+
+def place(value: str, user: User) -> tuple[Space, Folder | None]:
+    """The space and folder a destination value names, where user may add files (any member may).
+
+    :raise NotFoundError: not a member there, or no such live space or folder.
+    """
+    space_id, _, folder_id = (value or "").partition(":")
+    if not space_id.isdigit():
+        raise NotFoundError("Choose where the file goes.")
+    space, _ = rights.get_space_or_404(int(space_id), user)
+    return space, folder_of(space, folder_id or None)
+
+
+def page_members(space: Space) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            sa.select(Membership).where(Membership.space_id == space.id).join(User).order_by(User.display_name, User.id)
+        )
+    )
