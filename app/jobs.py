@@ -243,8 +243,19 @@ def apply_retention() -> None:
 
 @task
 def purge_trash() -> None:
-    """Remove for good the files, folders and spaces deleted more than TRASH_DAYS ago."""
-    removed = trash.purge()
+    """Remove for good the files, folders and spaces deleted more than TRASH_DAYS ago.
+
+    One file per transaction: each holds its transition lock until its commit, and a failure
+    leaves the others purged."""
+    removed = 0
+    for file_id in trash.expired_file_ids():
+        file = db.session.get(File, file_id)
+        if file is None:
+            continue
+        trash.purge_file(file)
+        transaction.commit()
+        removed += 1
+    trash.purge_folders_and_spaces()
     transaction.commit()
     if removed:
         log.info("trash purge removed %s file(s)", removed)

@@ -156,6 +156,9 @@ def restore_file(file: File, actor: User) -> None:
 
 def restore_folder(folder: Folder, actor: User) -> None:
     """Stage taking a folder out of the trash with everything that went with it."""
+    files = list(db.session.scalars(sa.select(File).where(File.trashed_with == folder.id)))
+    for file in files:  # locks first: nothing may be staged before (SQLite's lock store writes apart)
+        file_service._hold(file, "restore")
     parent = _live_folder(folder.parent_id, folder.space_id)
     folder.parent_id = parent.id if parent else None
     folder.name = _unique_folder_name(folder.space_id, folder.parent_id, folder.name, folder.id)
@@ -163,8 +166,7 @@ def restore_folder(folder: Folder, actor: User) -> None:
     for sub in db.session.scalars(sa.select(Folder).where(Folder.trashed_with == folder.id)):
         sub.trashed_at = sub.trashed_by = sub.trashed_with = None
     db.session.flush()
-    for file in db.session.scalars(sa.select(File).where(File.trashed_with == folder.id)):
-        file_service._hold(file, "restore")
+    for file in files:
         _untrash(file)
     audit.record(
         "folder.untrashed",
@@ -257,25 +259,42 @@ def trashed_folder(space: Space, folder_id: int, member: Membership) -> Folder:
     return folder
 
 
-def _purge_files(query) -> int:
-    count = 0
-    for file in list(db.session.scalars(query)):
-        # The trash refused files Docs owed a save, so nothing is overridden here; a save that
-        # still comes finds the DeletedFile tombstone and its owner is told, as after a delete.
-        file_service.delete(file, None, force=True, action="file.purged")
-        count += 1
-    return count
+def _cutoff(now: datetime | None) -> datetime:
+    return (now or utcnow()) - timedelta(days=days())
 
 
-def purge(now: datetime | None = None) -> int:
-    """Stage removing for good what has been in the trash longer than TRASH_DAYS, and the spaces
-    deleted that long ago (blobs go after the commit); returns how many files went."""
-    cutoff = (now or utcnow()) - timedelta(days=days())
-    removed = _purge_files(sa.select(File).where(File.trashed_at.is_not(None), File.trashed_at < cutoff))
+def expired_file_ids(now: datetime | None = None) -> list[int]:
+    """Files in the trash longer than TRASH_DAYS, and every file of spaces deleted that long ago."""
+    cutoff = _cutoff(now)
+    gone_spaces = sa.select(Space.id).where(Space.deleted_at.is_not(None), Space.deleted_at < cutoff)
+    return list(
+        db.session.scalars(
+            sa.select(File.id)
+            .where(
+                sa.or_(sa.and_(File.trashed_at.is_not(None), File.trashed_at < cutoff), File.space_id.in_(gone_spaces))
+            )
+            .order_by(File.id)
+        )
+    )
+
+
+def purge_file(file: File) -> None:
+    """Stage removing a file for good (blobs after the commit, a DeletedFile tombstone stays).
+
+    The trash refused files Docs owed a save, so nothing is overridden; a save that still comes
+    finds the tombstone and the owner is told, as after a delete.
+    """
+    file_service.delete(file, None, force=True, action="file.purged")
+
+
+def purge_folders_and_spaces(now: datetime | None = None) -> None:
+    """Stage removing the folders trashed, and the spaces deleted, longer than TRASH_DAYS ago (their
+    files went first, one by one: purge_file)."""
+    cutoff = _cutoff(now)
     for folder in list(
         db.session.scalars(sa.select(Folder).where(Folder.trashed_at.is_not(None), Folder.trashed_at < cutoff))
     ):
-        # Files restored out of it meanwhile live on at the top level (their folder_id is reset).
+        # What was restored out of it meanwhile lives on at the top level.
         db.session.execute(sa.update(File).where(File.folder_id == folder.id).values(folder_id=None))
         db.session.execute(sa.update(Folder).where(Folder.parent_id == folder.id).values(parent_id=None))
         audit.record(
@@ -290,7 +309,8 @@ def purge(now: datetime | None = None) -> int:
     for space in list(
         db.session.scalars(sa.select(Space).where(Space.deleted_at.is_not(None), Space.deleted_at < cutoff))
     ):
-        removed += _purge_files(sa.select(File).where(File.space_id == space.id))
+        if db.session.scalar(sa.select(File.id).where(File.space_id == space.id).limit(1)) is not None:
+            continue  # a file could not be purged this time (busy): the next run takes both
         audit.record(
             "space.purged",
             actor=None,
@@ -300,4 +320,3 @@ def purge(now: datetime | None = None) -> int:
             space_id=space.id,
         )
         db.session.delete(space)
-    return removed
