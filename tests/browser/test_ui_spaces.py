@@ -25,6 +25,18 @@ def test_space_settings_and_trash(site, browser, page):
     _fits(page)
     shoot(page, "70-space-settings")
 
+    page.goto(f"{site.url}/spaces/{site.space_id}")
+    page.click("text=New folder")
+    page.fill("#folder-modal input[name=name]", "Minutes")
+    page.click("#folder-modal button[type=submit], #folder-modal input[type=submit]")
+    page.click("summary:has-text('Folder actions')")
+    page.fill("input[id^=folder-name-]", "Minutes 2027")
+    page.click("text=Rename")
+    assert page.locator("a", has_text="Minutes 2027").count() == 1
+    page.click("summary:has-text('Folder actions')")
+    shoot(page, "75-space-folder-actions")
+    _fits(page)
+
     page.goto(f"{site.url}/files/{doc['id']}")
     page.click("#trash-file")
     page.wait_for_url(f"{site.url}/spaces/{site.space_id}*")
@@ -42,8 +54,8 @@ def test_space_settings_and_trash(site, browser, page):
     _fits(small)
     shoot(small, "72-space-settings-phone")
     small.goto(f"{site.url}/spaces/{site.space_id}")
-    _fits(small)
     shoot(small, "74-space-page-phone")
+    _fits(small)
     small.goto(f"{site.url}/spaces/{site.space_id}/trash")
     _fits(small)
     shoot(small, "73-space-trash-phone")
