@@ -306,3 +306,15 @@ def test_the_purge_removes_what_stayed_longer_than_trash_days(world):
     assert old["id"] in tombstones and doomed["id"] in tombstones
     assert not set(keys) & set(world.blob_keys())
     assert {"file.purged", "space.purged"} <= set(_actions(world))
+
+
+def test_the_trash_shows_members_only_what_they_could_see(world):
+    hidden = world.create_document("alice", "Salaries")
+    world.client().put(f"/api/v1/files/{hidden['id']}/rights", json={"default": "none"}, headers=world.api("alice"))
+    shown = world.create_document("alice", "Menu")
+    for doc in (hidden, shown):
+        assert world.client("alice").post(f"/files/{doc['id']}/trash").status_code == 302
+    bob_trash = world.client("bob").get(f"/spaces/{world.space_id}/trash").get_data(as_text=True)
+    assert "Menu.docx" in bob_trash and "Salaries" not in bob_trash
+    assert "Salaries.docx" in world.client("alice").get(f"/spaces/{world.space_id}/trash").get_data(as_text=True)
+    assert world.client("bob").post(f"/spaces/{world.space_id}/trash/files/{hidden['id']}/restore").status_code == 404
