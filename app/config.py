@@ -118,6 +118,12 @@ SETTINGS = (
         "Days the audit log keeps its entries; older ones are pruned with the version retention (the job "
         "schedule, or `purge-versions --apply`). 0 keeps them forever.",
     ),
+    Setting(
+        "TRASH_DAYS",
+        30,
+        "Days deleted files, folders and spaces stay in the trash, restorable; then the job schedule "
+        "(every RETENTION_SCHEDULE_SECONDS) removes them for good.",
+    ),
     # The Document Server (the admin page edits these unless they are given here).
     Setting("DOCS_URL", None, "Public address of ONLYOFFICE Docs, as browsers reach it."),
     Setting("DOCS_INTERNAL_URL", None, "Address this server uses to reach Docs (default: the public one)."),

@@ -47,6 +47,7 @@ from app.ops import metrics
 from app.services import audit
 from app.services import retention
 from app.services import settings
+from app.services import trash
 from app.services.docs import client
 from app.services.exceptions import DocsError
 from app.services.exceptions import DocsUnreachableError
@@ -167,7 +168,12 @@ def make_celery(app: Flask) -> Celery:
         broker_connection_timeout=2,
         task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1},
         beat_schedule=(
-            {"apply-retention": {"task": job_name(apply_retention), "schedule": float(every)}} if every > 0 else {}
+            {
+                "apply-retention": {"task": job_name(apply_retention), "schedule": float(every)},
+                "purge-trash": {"task": job_name(purge_trash), "schedule": float(every)},
+            }
+            if every > 0
+            else {}
         ),
         beat_schedule_filename=os.path.join(app.instance_path, "celerybeat-schedule"),
         timezone="UTC",
@@ -233,6 +239,26 @@ def apply_retention() -> None:
         log.info("retention removed %s old version(s)", removed)
     if pruned:
         log.info("retention removed %s audit log entries", pruned)
+
+
+@task
+def purge_trash() -> None:
+    """Remove for good the files, folders and spaces deleted more than TRASH_DAYS ago.
+
+    One file per transaction: each holds its transition lock until its commit, and a failure
+    leaves the others purged."""
+    removed = 0
+    for file_id in trash.expired_file_ids():
+        file = db.session.get(File, file_id)
+        if file is None:
+            continue
+        trash.purge_file(file)
+        transaction.commit()
+        removed += 1
+    trash.purge_folders_and_spaces()
+    transaction.commit()
+    if removed:
+        log.info("trash purge removed %s file(s)", removed)
 
 
 def _command(file: File, command: str, key: str, **params) -> None:

@@ -276,7 +276,10 @@ def test_the_retention_schedule_purges_what_the_cli_would(world, tmp_path):
 
 def test_retention_is_scheduled_daily_by_default_and_does_nothing_while_it_keeps_all(world, tmp_path):
     schedule = world.app.extensions["celery"].conf.beat_schedule
-    assert schedule == {"apply-retention": {"task": "coedit.apply_retention", "schedule": 86400.0}}
+    assert schedule == {
+        "apply-retention": {"task": "coedit.apply_retention", "schedule": 86400.0},
+        "purge-trash": {"task": "coedit.purge_trash", "schedule": 86400.0},
+    }
     (tmp_path / "off").mkdir()
     off = build_app(tmp_path / "off", RETENTION_SCHEDULE_SECONDS=0)
     assert off.extensions["celery"].conf.beat_schedule == {}

@@ -128,6 +128,19 @@ RULES = {
     "spaces.upload": "space",
     "spaces.add_member": "space",
     "spaces.create_document": "space",
+    # Space settings, members, folders and the trash: members (owners and admins for settings,
+    # members and folders: tests/test_spaces_trash.py).
+    "spaces.settings_page": "space",
+    "spaces.change_role": "space",
+    "spaces.remove_member": "space",
+    "spaces.delete_space": "space",
+    "spaces.rename_folder": "space",
+    "spaces.delete_folder": "space",
+    "spaces.trash": "space",
+    "spaces.restore_file": "space",
+    "spaces.restore_folder": "space",
+    "spaces.deleted_spaces": "admin",
+    "spaces.restore_space": "admin",
     "api.add_member": "space",
     "api.upload": "space",
     "api.create_document": "space",
@@ -136,6 +149,8 @@ RULES = {
     "files.thread": "file:read",
     "files.rename": "file:manage",
     "files.delete": "file:manage",
+    "files.trash": "file:manage",
+    "files.place": "file:download",  # copy: may download; move: may manage (tests/test_spaces_trash.py)
     "files.change_rights": "file:manage",
     "files.upload_version": "file:edit",
     "files.restore_version": "file:edit",
@@ -183,6 +198,8 @@ def _probe(world, client, rule, doc_id, headers=None):
         "user_id": 1,
         "session_id": 1,
         "job_id": 1,
+        "membership_id": 1,
+        "folder_id": 1,
     }
     url = rule.rule
     for name, value in values.items():

@@ -93,3 +93,11 @@ class ConvertForm(FlaskForm):
     target = HiddenField()
     password = PasswordField("Password of the file", validators=[Optional(), Length(max=255)])
     submit = SubmitField("Convert")
+
+
+class PlaceForm(FlaskForm):
+    """Where a file is moved or copied to: "<space id>" or "<space id>:<folder id>"."""
+
+    target = SelectField("Destination", choices=[], validate_choice=False, id="place-target")
+    move = SubmitField("Move", id="place-move")
+    copy = SubmitField("Copy", id="place-copy")

@@ -18,6 +18,7 @@ from app.files import bp
 from app.files.forms import CommentForm
 from app.files.forms import ConvertForm
 from app.files.forms import LinkForm
+from app.files.forms import PlaceForm
 from app.files.forms import RenameForm
 from app.files.forms import RightsForm
 from app.files.forms import VersionUploadForm
@@ -33,6 +34,8 @@ from app.services import posts
 from app.services import rights
 from app.services import settings
 from app.services import share_links
+from app.services import spaces as space_service
+from app.services import trash as trash_service
 from app.services.exceptions import BadRequestError
 from app.services.exceptions import CoeditError
 from app.services.exceptions import ConflictError
@@ -68,6 +71,8 @@ def show(file_id: int):
         **share_links_context(file),
         version_form=VersionUploadForm(),
         confirm_form=ConfirmForm(),
+        place_form=_place_form(file),
+        trash_days=trash_service.days(),
         **conversion_context(file, level),
     )
 
@@ -334,3 +339,53 @@ def revoke_link(file_id: int, link_id: int):
     transaction.commit()
     flash("The link is revoked: it no longer opens the file.", "success")
     return _back_to_links(file)
+
+
+def _place_form(file: File) -> PlaceForm:
+    form = PlaceForm()
+    form.target.choices = space_service.destinations(current_user)
+    form.target.data = f"{file.space_id}:{file.folder_id}" if file.folder_id else str(file.space_id)
+    return form
+
+
+@bp.route("/<int:file_id>/trash", methods=("POST",))
+@login_required
+def trash(file_id: int):
+    """Move to the trash (owner and space admins); restorable from the space's trash."""
+    file, _ = rights.require(file_id, current_user, "manage")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        trash_service.trash_file(file, current_user)
+    except ConflictError as exc:
+        flash(exc.message, "warning")
+        return redirect(url_for("files.show", file_id=file_id, _anchor="delete"))
+    transaction.commit()
+    flash(f"{file.title} moved to the trash.", "success")
+    return redirect(url_for("spaces.show", space_id=file.space_id, folder=file.folder_id))
+
+
+@bp.route("/<int:file_id>/place", methods=("POST",))
+@login_required
+def place(file_id: int):
+    """Move (owner and space admins) or copy (whoever may download it) the file into a folder or
+    space where the person may add files."""
+    copying = "copy" in request.form
+    file, _ = rights.require(file_id, current_user, "download" if copying else "manage")
+    form = PlaceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    space, folder = space_service.place(form.target.data, current_user)
+    try:
+        if copying:
+            result = file_service.copy(file, current_user, space, folder)
+        else:
+            file_service.move(file, current_user, space, folder)
+            result = file
+    except (BadRequestError, ConflictError) as exc:
+        flash(exc.message, "warning")
+        return redirect(url_for("files.show", file_id=file_id))
+    transaction.commit()
+    where = space.name + (" / " + space_service.folder_path(folder) if folder else "")
+    flash(f"{'Copied' if copying else 'Moved'} to {where} as {result.title}.", "success")
+    return redirect(url_for("files.show", file_id=result.id))

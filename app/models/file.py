@@ -25,6 +25,11 @@ class Folder(Base):
     parent_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("folder.id", ondelete="CASCADE"))
     name: so.Mapped[str] = so.mapped_column(sa.String(255))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    # In the trash since (None: not); trashed_with names the trashed folder it went with.
+    # Plain ids, no foreign keys: the person may be gone and the folder purged meanwhile.
+    trashed_at: so.Mapped[Optional[datetime]] = so.mapped_column(index=True)
+    trashed_by: so.Mapped[Optional[int]]
+    trashed_with: so.Mapped[Optional[int]]
 
     space: so.Mapped[Space] = so.relationship()
     parent: so.Mapped[Optional["Folder"]] = so.relationship(remote_side=[id])
@@ -60,6 +65,11 @@ class File(Base):
     # Rights of space members without an override, and whether readers may download.
     default_level: so.Mapped[str] = so.mapped_column(sa.String(16), default="read")
     allow_download: so.Mapped[bool] = so.mapped_column(default=True)
+
+    # In the trash since (None: not): invisible everywhere until restored or purged.
+    trashed_at: so.Mapped[Optional[datetime]] = so.mapped_column(index=True)
+    trashed_by: so.Mapped[Optional[int]]
+    trashed_with: so.Mapped[Optional[int]]  # the trashed folder it went with, if any
 
     space: so.Mapped[Space] = so.relationship()
     folder: so.Mapped[Optional[Folder]] = so.relationship()

@@ -21,6 +21,10 @@ class Space(Base):
     name: so.Mapped[str] = so.mapped_column(sa.String(128))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    # Deleted (soft) since: hidden from its members; site admins may restore it until the
+    # trash purge removes it for good, TRASH_DAYS later.
+    deleted_at: so.Mapped[Optional[datetime]]
+    deleted_by: so.Mapped[Optional[int]]
 
     memberships: so.Mapped[list["Membership"]] = so.relationship(back_populates="space", cascade="all, delete-orphan")
 

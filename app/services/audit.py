@@ -25,6 +25,12 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
 - ``file.downloaded_as`` (version, target format, purpose): a person's download converted by Docs
 - ``file.converted`` (version, target, the new file's id, the job): a conversion into a new file
   (which also has its own ``file.created``, source convert)
+- ``file.moved`` (from and to space and folder), ``file.copied`` (the source file and version; the
+  copy also has its ``file.created``, source copy), ``file.trashed``, ``file.untrashed``,
+  ``file.purged`` (the trash purge, after TRASH_DAYS)
+- ``folder.renamed``, ``folder.trashed``, ``folder.untrashed``, ``folder.purged``
+- ``space.renamed``, ``space.description_changed``, ``space.role_changed`` (user, old → new),
+  ``space.member_removed``, ``space.deleted``, ``space.restored``, ``space.purged``
 - ``share_link.created``, ``share_link.used``, ``share_link.revoked``
 - ``settings.changed`` (which settings; old → new only for those that are not secret)
 - ``admin.user_disabled``, ``admin.user_enabled``, ``admin.sessions_ended``, and from the command
@@ -80,6 +86,22 @@ ACTIONS = (
     "file.renamed",
     "file.deleted",
     "file.rights_changed",
+    "file.moved",
+    "file.copied",
+    "file.trashed",
+    "file.untrashed",
+    "file.purged",
+    "folder.renamed",
+    "folder.trashed",
+    "folder.untrashed",
+    "folder.purged",
+    "space.renamed",
+    "space.description_changed",
+    "space.role_changed",
+    "space.member_removed",
+    "space.deleted",
+    "space.restored",
+    "space.purged",
     "share_link.created",
     "share_link.used",
     "share_link.revoked",

@@ -224,6 +224,7 @@ def _titles_taken(space: Space, folder: Folder | None, ignore_id: int | None = N
     query = sa.select(File.title).where(
         File.space_id == space.id,
         File.folder_id == folder.id if folder else File.folder_id.is_(None),
+        File.trashed_at.is_(None),  # a trashed file gets a name of its own again when restored
     )
     if ignore_id:
         query = query.where(File.id != ignore_id)
@@ -287,6 +288,8 @@ def _new_file(space: Space, folder: Folder | None, owner: User, title: str, path
     audit.record("file.created", actor=owner, file=file, details={"source": source, "version": file.version})
     if source == "convert":
         text = f"{owner.display_name} converted a file into {title}"
+    elif source == "copy":
+        text = f"{owner.display_name} copied a file here as {title}"
     else:
         text = f"{owner.display_name} {'created' if source == 'create' else 'uploaded'} {title}"
     transaction.after_commit(lambda: posts.notice(file, text, owner))
@@ -402,22 +405,32 @@ def save_on_its_way(file: File) -> bool:
     )
 
 
-def delete(file: File, actor: User, force: bool = False) -> None:
+def refuse_if_save_owed(file: File) -> None:
+    """Refuse to take a file away (delete, trash, move to another space) while Docs owes it a save.
+
+    :raise ConflictError: someone is editing it, or a save from the editor has not arrived yet.
+    """
+    if file.editors:
+        raise ConflictError(f"{file.title} is being edited; try again when everyone has closed it.")
+    if save_on_its_way(file):
+        raise ConflictError(
+            f"The last changes to {file.title} are still on their way from the editor; try again in a minute."
+        )
+
+
+def delete(file: File, actor: User | None, force: bool = False, action: str = "file.deleted") -> None:
     """Stage the deletion of the file with all its versions (their blobs go once it is committed).
 
     Not while someone edits it or its last session's save is still on its way: that save would
     find no file and only survive as a forgotten file in Docs. ``force`` (site administrators)
     deletes anyway; a save that still arrives is then reported to the owner (DeletedFile).
+    The trash purge deletes with ``actor`` None (the system) and its own ``action``.
     :raise ConflictError: someone is editing it, or a save from the editor has not arrived yet.
     :raise locks.Busy: a save (or another action) is moving it right now.
     """
     _hold(file, "delete")
-    if not force and file.editors:
-        raise ConflictError(f"{file.title} is being edited; try again when everyone has closed it.")
-    if not force and save_on_its_way(file):
-        raise ConflictError(
-            f"The last changes to {file.title} are still on their way from the editor; try again in a minute."
-        )
+    if not force:
+        refuse_if_save_owed(file)
     blobs = [
         key
         for row in db.session.execute(
@@ -436,24 +449,79 @@ def delete(file: File, actor: User, force: bool = False) -> None:
             title=file.title,
             space_id=file.space_id,
             owner_id=file.owner_id,
-            deleted_by=actor.id,
+            deleted_by=actor.id if actor else None,
             keys_json=json.dumps(sorted(set(doc_keys) | {file.doc_key})),
         )
     )
     # Forced only if it overrode something: an administrator's delete of an idle file is a delete.
     forced = force and (bool(file.editors) or save_on_its_way(file))
     audit.record(
-        "admin.file_force_deleted" if forced else "file.deleted",
+        "admin.file_force_deleted" if forced else action,
         actor=actor,
         file=file,
         details={"versions": file.version, "owner_id": file.owner_id},
     )
-    if rights.readable_by_every_member(file):  # else the notice would name it to those it was hidden from
+    # else the notice would name it to those it was hidden from; a trashed file was announced already
+    if actor is not None and file.trashed_at is None and rights.readable_by_every_member(file):
         posts.space_notice(file.space_id, f"{actor.display_name} deleted {file.title}", actor)
     # Its thread, notifications, rights, links and their use log go with it (ON DELETE CASCADE).
     db.session.delete(file)
     for key in blobs:
         transaction.delete_blob_after_commit(key)
+
+
+def move(file: File, actor: User, space: Space, folder: Folder | None) -> None:
+    """Stage moving the file, with its history, rights and thread, into another folder or space.
+
+    Not to another space while it is being edited or Docs owes it a save: the editors' session
+    and the save belong to the space they were opened in, and the save would land where its
+    editors may have no access. Within a space the save follows the file, so that is allowed.
+    :raise ConflictError: as said. :raise locks.Busy: a save is moving it right now.
+    """
+    _hold(file, "move")
+    if space.id != file.space_id:
+        refuse_if_save_owed(file)
+    if file.space_id == space.id and file.folder_id == (folder.id if folder else None):
+        return
+    title = unique_title(space, folder, file.title)
+    audit.record(
+        "file.moved",
+        actor=actor,
+        file=file,
+        details={
+            "from_space": file.space_id,
+            "from_folder": file.folder_id,
+            "to_space": space.id,
+            "to_folder": folder.id if folder else None,
+            "title": title,
+        },
+    )
+    if space.id != file.space_id:
+        from app.models import Post
+
+        # Its thread goes with it: the comments are about the file, not the old space.
+        db.session.execute(sa.update(Post).where(Post.file_id == file.id).values(space_id=space.id))
+    file.space_id = space.id
+    file.folder_id = folder.id if folder else None
+    file.title = title
+    db.session.flush()
+    db.session.expire(file, ["space", "folder"])
+
+
+def copy(file: File, actor: User, space: Space, folder: Folder | None) -> File:
+    """Stage a new file, owned by actor, holding the head version's bytes (the caller checked that
+    actor may download the source and add files where it goes)."""
+    head = head_version(file)
+    handle, path = get_storage().temp_file()
+    try:
+        with handle, get_storage().open(head.storage_key) as source, writing():
+            while chunk := source.read(CHUNK):
+                handle.write(chunk)
+        new = _new_file(space, folder, actor, file.title, path, "copy")
+    finally:
+        remove_leftovers(path)
+    audit.record("file.copied", actor=actor, file=new, details={"from_file": file.id, "from_version": head.number})
+    return new
 
 
 def head_version(file: File) -> FileVersion:

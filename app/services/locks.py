@@ -62,6 +62,8 @@ DOING = {
     "rename": "The document is being renamed",
     "delete": "The document is being deleted",
     "convert": "The document is being converted",
+    "trash": "The document is being moved to the trash",
+    "move": "The document is being moved",
 }
 
 

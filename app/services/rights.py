@@ -65,7 +65,7 @@ def get_space_or_404(space_id: int, user: User) -> tuple[Space, Membership]:
     """
     member = membership(space_id, user)
     space = db.session.get(Space, space_id) if member else None
-    if space is None:
+    if space is None or space.deleted_at is not None:  # a deleted space waits for the purge, unseen
         raise NotFoundError("No such space.")
     return space, member
 
@@ -118,7 +118,9 @@ _FILE_WITH_ACCESS = (
     )
     .outerjoin(Membership, sa.and_(Membership.space_id == File.space_id, Membership.user_id == sa.bindparam("user_id")))
     .outerjoin(FileRight, sa.and_(FileRight.file_id == File.id, FileRight.user_id == sa.bindparam("user_id")))
-    .where(File.id == sa.bindparam("file_id"))
+    .join(Space, Space.id == File.space_id)
+    # Trashed files and the files of deleted spaces are nobody's: not found, for every entry point.
+    .where(File.id == sa.bindparam("file_id"), File.trashed_at.is_(None), Space.deleted_at.is_(None))
 )
 
 

@@ -200,9 +200,14 @@ def resolve(secret: str) -> ShareLink:
         raise NotFoundError("No such link.")
     if is_expired(link):
         raise LinkExpiredError("This link has expired.")
-    if not _creator_keeps_right(link):
+    if not _creator_keeps_right(link) or not file_is_live(link.file):
         raise NotFoundError("No such link.")
     return link
+
+
+def file_is_live(file: File) -> bool:
+    """Not in the trash, nor in a deleted space: its links work again once it is restored."""
+    return file.trashed_at is None and file.space.deleted_at is None
 
 
 def check_password(link: ShareLink, password: str | None) -> bool:

@@ -13,22 +13,180 @@ from app.models import Membership
 from app.models import Post
 from app.models import Space
 from app.models import User
+from app.models.base import utcnow
+from app.models.space import ROLES
+from app.services import audit
 from app.services import formats
 from app.services import posts
 from app.services import rights
 from app.services import settings
+from app.services.exceptions import BadRequestError
+from app.services.exceptions import ConflictError
+from app.services.exceptions import ForbiddenError
 from app.services.exceptions import NotFoundError
 
 STREAM_LENGTH = 50
 
 
+def clean_name(name: str) -> str:
+    """A space's name as kept: trimmed, inner runs of white space made one space.
+
+    :raise BadRequestError: nothing is left.
+    """
+    name = " ".join((name or "").split())
+    if not name:
+        raise BadRequestError("Give the space a name.")
+    return name[:128]
+
+
+def name_taken(name: str, ignore_id: int | None = None) -> bool:
+    """Whether a live space has this name, case and surrounding spaces aside (folded here: the
+    databases' lower() disagree beyond ASCII)."""
+    query = sa.select(Space.name).where(Space.deleted_at.is_(None))
+    if ignore_id:
+        query = query.where(Space.id != ignore_id)
+    wanted = clean_name(name).casefold()
+    return any(" ".join(other.split()).casefold() == wanted for other in db.session.scalars(query))
+
+
+def _refuse_taken(name: str, ignore_id: int | None = None) -> None:
+    if name_taken(name, ignore_id):
+        raise BadRequestError(f"A space named {name} already exists; choose another name.")
+
+
 def create_space(name: str, owner: User, description: str = "") -> Space:
-    """Stage a new space owned by owner."""
-    space = Space(name=name.strip(), description=description)
+    """Stage a new space owned by owner.
+
+    :raise BadRequestError: no name, or another space has it.
+    """
+    name = clean_name(name)
+    _refuse_taken(name)
+    space = Space(name=name, description=description)
     db.session.add(space)
     db.session.add(Membership(space=space, user=owner, role="owner"))
     db.session.flush()
     return space
+
+
+def _space_audit(action: str, space: Space, actor: User, **details) -> None:
+    audit.record(
+        action,
+        actor=actor,
+        object_type="space",
+        object_id=space.id,
+        object_name=space.name,
+        space_id=space.id,
+        details=details,
+    )
+
+
+def update_space(space: Space, name: str, description: str, actor: User) -> None:
+    """Stage a new name and description.
+
+    :raise BadRequestError: no name, or another space has it.
+    """
+    name = clean_name(name)
+    _refuse_taken(name, ignore_id=space.id)
+    description = (description or "").strip()
+    if name != space.name:
+        _space_audit("space.renamed", space, actor, old=space.name, new=name)
+        posts.space_notice(space.id, f"{actor.display_name} renamed the space to {name}", actor)
+        space.name = name
+    if description != (space.description or ""):
+        _space_audit("space.description_changed", space, actor)
+        space.description = description
+
+
+def owners(space: Space) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Membership.id)).where(Membership.space_id == space.id, Membership.role == "owner")
+    )
+
+
+def member_of(space: Space, membership_id) -> Membership:
+    """:raise NotFoundError: no such membership in this space."""
+    member = db.session.get(Membership, int(membership_id)) if str(membership_id).isdigit() else None
+    if member is None or member.space_id != space.id:
+        raise NotFoundError("No such member.")
+    return member
+
+
+def set_role(space: Space, member: Membership, role: str, actor: User, actor_member: Membership) -> None:
+    """Stage a member's new role. Only owners make or unmake owners; a space keeps one owner.
+
+    :raise BadRequestError: unknown role, or the last owner would go. :raise ForbiddenError: not an owner.
+    """
+    if role not in ROLES:
+        raise BadRequestError("Choose owner, space admin or member.")
+    if role == member.role:
+        return
+    if "owner" in (role, member.role) and actor_member.role != "owner":
+        raise ForbiddenError("Only an owner of the space makes or unmakes owners.")
+    if member.role == "owner" and owners(space) <= 1:
+        raise BadRequestError("The space needs an owner: make someone else owner first.")
+    _space_audit("space.role_changed", space, actor, user=member.user.username, old=member.role, new=role)
+    member.role = role
+
+
+def remove_member(space: Space, member: Membership, actor: User, actor_member: Membership) -> None:
+    """Stage removing someone from the space (their files stay, owned by them).
+
+    :raise BadRequestError: they are its last owner. :raise ForbiddenError: an admin removing an owner.
+    """
+    if member.role == "owner" and actor_member.role != "owner":
+        raise ForbiddenError("Only an owner of the space removes an owner.")
+    if member.role == "owner" and owners(space) <= 1:
+        raise BadRequestError("The space needs an owner: make someone else owner first.")
+    _space_audit("space.member_removed", space, actor, user=member.user.username, role=member.role)
+    posts.space_notice(space.id, f"{actor.display_name} removed {member.user.display_name}", actor)
+    db.session.delete(member)
+
+
+def busy_file(space: Space) -> File | None:
+    """A file of the space being edited or owed a save by Docs (it keeps the space from going)."""
+    from app.services import files as file_service
+
+    for file in db.session.scalars(sa.select(File).where(File.space_id == space.id, File.trashed_at.is_(None))):
+        if file.editors or file_service.save_on_its_way(file):
+            return file
+    return None
+
+
+def delete_space(space: Space, actor: User) -> None:
+    """Stage a soft delete: the space and everything in it disappear for its members; site
+    administrators may restore it until the trash purge removes it TRASH_DAYS later.
+
+    :raise ConflictError: a file of it is being edited or its save is on its way.
+    """
+    busy = busy_file(space)
+    if busy is not None:
+        raise ConflictError(
+            f"{busy.title} is being edited or its last changes are still on their way from the editor; "
+            "try again when everyone has closed it."
+        )
+    space.deleted_at = utcnow()
+    space.deleted_by = actor.id
+    _space_audit("space.deleted", space, actor)
+
+
+def restore_space(space: Space, actor: User) -> None:
+    """Stage bringing a deleted space back as it was (renamed when its name was taken meanwhile)."""
+    if space.deleted_at is None:
+        return
+    if name_taken(space.name, ignore_id=space.id):
+        space.name = f"{space.name} (restored {space.deleted_at:%Y-%m-%d})"[:128]
+    space.deleted_at = None
+    space.deleted_by = None
+    _space_audit("space.restored", space, actor)
+
+
+def deleted_spaces() -> list[Space]:
+    return list(db.session.scalars(sa.select(Space).where(Space.deleted_at.is_not(None)).order_by(Space.deleted_at)))
+
+
+def manager_or_403(member: Membership) -> None:
+    if not member.manages_space:
+        raise ForbiddenError("Only the space's owners and admins may do this.")
 
 
 def add_member(space: Space, user: User, role: str, actor: User) -> tuple[Membership, bool]:
@@ -46,7 +204,10 @@ def spaces_of(user: User) -> list[Space]:
     """The spaces user belongs to, by name."""
     return list(
         db.session.scalars(
-            sa.select(Space).join(Membership).where(Membership.user_id == user.id).order_by(Space.name, Space.id)
+            sa.select(Space)
+            .join(Membership)
+            .where(Membership.user_id == user.id, Space.deleted_at.is_(None))
+            .order_by(Space.name, Space.id)
         )
     )
 
@@ -59,7 +220,7 @@ def folder_of(space: Space, folder_id) -> Folder | None:
     if folder_id in (None, ""):
         return None
     folder = db.session.get(Folder, int(folder_id)) if str(folder_id).isdigit() else None
-    if folder is None or folder.space_id != space.id:
+    if folder is None or folder.space_id != space.id or folder.trashed_at is not None:
         raise NotFoundError("No such folder.")
     return folder
 
@@ -111,11 +272,13 @@ def page(space: Space, member: Membership, user: User, folder: Folder | None) ->
     folder_id = folder.id if folder else None
     folders = db.session.scalars(
         sa.select(Folder)
-        .where(Folder.space_id == space.id, Folder.parent_id == folder_id)
+        .where(Folder.space_id == space.id, Folder.parent_id == folder_id, Folder.trashed_at.is_(None))
         .order_by(Folder.name, Folder.id)
     ).all()
     files = db.session.scalars(
-        sa.select(File).where(File.space_id == space.id, File.folder_id == folder_id).order_by(File.title, File.id)
+        sa.select(File)
+        .where(File.space_id == space.id, File.folder_id == folder_id, File.trashed_at.is_(None))
+        .order_by(File.title, File.id)
     ).all()
     levels = rights.levels(files, user, member)
     heads = {
@@ -144,7 +307,10 @@ def page(space: Space, member: Membership, user: User, folder: Folder | None) ->
     names = _names_of({uid for entry in entries for uid in entry.editors})
     for entry in entries:
         entry.editor_names = [names.get(uid, "a guest") for uid in entry.editors]
-    hidden = rights.hidden_file_ids(space.id, user, member)
+    # Posts about trashed files go with them until they come back.
+    hidden = rights.hidden_file_ids(space.id, user, member) | set(
+        db.session.scalars(sa.select(File.id).where(File.space_id == space.id, File.trashed_at.is_not(None)))
+    )
     stream = db.session.scalars(
         sa.select(Post)
         .where(Post.space_id == space.id, Post.file_id.not_in(hidden) | Post.file_id.is_(None))
@@ -173,3 +339,40 @@ def _names_of(ids: set[str]) -> dict[str, str]:
         return {}
     rows = db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(numeric))).all()
     return {str(uid): name for uid, name in rows}
+
+
+def folder_path(folder: Folder) -> str:
+    return " / ".join(f.name for f in _trail(folder))
+
+
+def destinations(user: User) -> list[tuple[str, str]]:
+    """Where user may put files, as (value, label): each of their spaces and its live folders."""
+    places = []
+    for space in spaces_of(user):
+        places.append((str(space.id), space.name))
+        folders = db.session.scalars(
+            sa.select(Folder).where(Folder.space_id == space.id, Folder.trashed_at.is_(None))
+        ).all()
+        labelled = sorted(((folder_path(f), f) for f in folders), key=lambda pair: pair[0].casefold())
+        places.extend((f"{space.id}:{f.id}", f"{space.name} / {path}") for path, f in labelled)
+    return places
+
+
+def place(value: str, user: User) -> tuple[Space, Folder | None]:
+    """The space and folder a destination value names, where user may add files (any member may).
+
+    :raise NotFoundError: not a member there, or no such live space or folder.
+    """
+    space_id, _, folder_id = (value or "").partition(":")
+    if not space_id.isdigit():
+        raise NotFoundError("Choose where the file goes.")
+    space, _ = rights.get_space_or_404(int(space_id), user)
+    return space, folder_of(space, folder_id or None)
+
+
+def page_members(space: Space) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            sa.select(Membership).where(Membership.space_id == space.id).join(User).order_by(User.display_name, User.id)
+        )
+    )

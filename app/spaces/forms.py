@@ -50,3 +50,14 @@ class CreateDocumentForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     folder = HiddenField()
     submit = SubmitField("Create and open")
+
+
+class SpaceSettingsForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=128)], id="space-name")
+    description = TextAreaField("Description", validators=[Length(max=5000)], id="space-description")
+    submit = SubmitField("Save", id="space-save")
+
+
+class RenameFolderForm(FlaskForm):
+    name = StringField("New name", validators=[DataRequired(), Length(max=200)], id="folder-new-name")
+    submit = SubmitField("Rename", id="folder-rename-submit")

@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_login import login_required
 
 from app import transaction
+from app.extensions import db
 from app.forms import ConfirmForm
 from app.models import Folder
 from app.models import Space
@@ -19,13 +20,18 @@ from app.services import posts
 from app.services import rights
 from app.services import settings
 from app.services import spaces as space_service
+from app.services import trash as trash_service
 from app.services.exceptions import BadRequestError
+from app.services.exceptions import CoeditError
+from app.services.exceptions import ConflictError
 from app.spaces import bp
 from app.spaces.forms import CreateDocumentForm
 from app.spaces.forms import FolderForm
 from app.spaces.forms import MemberForm
 from app.spaces.forms import PostForm
+from app.spaces.forms import RenameFolderForm
 from app.spaces.forms import SpaceForm
+from app.spaces.forms import SpaceSettingsForm
 from app.spaces.forms import UploadForm
 
 
@@ -43,7 +49,11 @@ def create_space():
     if not form.validate_on_submit():
         flash("Give the space a name.", "danger")
         return redirect(url_for("spaces.index"))
-    space = space_service.create_space(form.name.data, current_user)
+    try:
+        space = space_service.create_space(form.name.data, current_user)
+    except BadRequestError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("spaces.index"))
     transaction.commit()
     flash(f"Space {space.name} created.", "success")
     return redirect(url_for("spaces.show", space_id=space.id))
@@ -74,6 +84,7 @@ def show(space_id: int):
         create_form=CreateDocumentForm(data=in_folder),
         member_form=MemberForm(),
         confirm_form=ConfirmForm(),
+        rename_folder_form=RenameFolderForm(),
         max_mb=settings.get("max_file_size_mb"),
     )
 
@@ -171,3 +182,208 @@ def create_document(space_id: int):
         return back_to(space, folder)
     transaction.commit()
     return redirect(url_for("editor.page", file_id=file.id, mode="edit"))
+
+
+# --- settings: name, description, members, deleting the space (its owners and admins) -------
+
+
+def _managed_space(space_id: int):
+    space, member = rights.get_space_or_404(space_id, current_user)
+    space_service.manager_or_403(member)
+    return space, member
+
+
+@bp.route("/spaces/<int:space_id>/settings", methods=("GET", "POST"))
+@login_required
+def settings_page(space_id: int):
+    space, member = _managed_space(space_id)
+    form = SpaceSettingsForm(obj=space)
+    if form.validate_on_submit():
+        try:
+            space_service.update_space(space, form.name.data, form.description.data, current_user)
+        except BadRequestError as exc:
+            form.name.errors = [exc.message]
+        else:
+            transaction.commit()
+            flash("Space settings saved.", "success")
+            return redirect(url_for("spaces.settings_page", space_id=space.id))
+    return render_template(
+        "spaces/settings.html",
+        space=space,
+        member=member,
+        form=form,
+        members=space_service.page_members(space),
+        roles=[("owner", "Owner"), ("admin", "Space admin"), ("member", "Member")],
+        confirm_form=ConfirmForm(),
+        trash_days=trash_service.days(),
+    ), (400 if form.errors else 200)
+
+
+@bp.route("/spaces/<int:space_id>/members/<int:membership_id>/role", methods=("POST",))
+@login_required
+def change_role(space_id: int, membership_id: int):
+    space, member = _managed_space(space_id)
+    target = space_service.member_of(space, membership_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        space_service.set_role(space, target, request.form.get("role", ""), current_user, member)
+    except BadRequestError as exc:
+        flash(exc.message, "danger")
+    else:
+        transaction.commit()
+        flash(f"{target.user.display_name} is now {target.role}.", "success")
+    return redirect(url_for("spaces.settings_page", space_id=space.id, _anchor="members"))
+
+
+@bp.route("/spaces/<int:space_id>/members/<int:membership_id>/remove", methods=("POST",))
+@login_required
+def remove_member(space_id: int, membership_id: int):
+    space, member = _managed_space(space_id)
+    target = space_service.member_of(space, membership_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    name = target.user.display_name
+    try:
+        space_service.remove_member(space, target, current_user, member)
+    except BadRequestError as exc:
+        flash(exc.message, "danger")
+    else:
+        transaction.commit()
+        flash(f"{name} is no longer a member.", "success")
+    return redirect(url_for("spaces.settings_page", space_id=space.id, _anchor="members"))
+
+
+@bp.route("/spaces/<int:space_id>/delete", methods=("POST",))
+@login_required
+def delete_space(space_id: int):
+    space, _ = _managed_space(space_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        space_service.delete_space(space, current_user)
+    except ConflictError as exc:
+        flash(exc.message, "warning")
+        return redirect(url_for("spaces.settings_page", space_id=space.id))
+    transaction.commit()
+    flash(f"Space {space.name} deleted. An administrator can restore it within {trash_service.days()} days.", "success")
+    return redirect(url_for("spaces.index"))
+
+
+@bp.route("/spaces/deleted")
+@login_required
+def deleted_spaces():
+    """Deleted spaces waiting for the purge (site administrators)."""
+    if not current_user.is_admin:
+        abort(403)
+    return render_template(
+        "spaces/deleted.html",
+        spaces=space_service.deleted_spaces(),
+        purge_date=trash_service.purge_date,
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/spaces/<int:space_id>/restore", methods=("POST",))
+@login_required
+def restore_space(space_id: int):
+    if not current_user.is_admin:
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    space = db.session.get(Space, space_id)
+    if space is None or space.deleted_at is None:
+        abort(404)
+    space_service.restore_space(space, current_user)
+    transaction.commit()
+    flash(f"Space {space.name} restored.", "success")
+    return redirect(url_for("spaces.deleted_spaces"))
+
+
+# --- folders and the trash ------------------------------------------------------------------
+
+
+@bp.route("/spaces/<int:space_id>/folders/<int:folder_id>/rename", methods=("POST",))
+@login_required
+def rename_folder(space_id: int, folder_id: int):
+    space, member = _managed_space(space_id)
+    folder = space_service.folder_of(space, folder_id)
+    form = RenameFolderForm()
+    if form.validate_on_submit():
+        try:
+            trash_service.rename_folder(folder, file_service.safe_filename(form.name.data), current_user)
+        except BadRequestError as exc:
+            flash(exc.message, "danger")
+        else:
+            transaction.commit()
+            flash(f"Folder renamed to {folder.name}.", "success")
+    else:
+        flash("Give the folder a name.", "danger")
+    return back_to(space, folder.parent)
+
+
+@bp.route("/spaces/<int:space_id>/folders/<int:folder_id>/delete", methods=("POST",))
+@login_required
+def delete_folder(space_id: int, folder_id: int):
+    space, _ = _managed_space(space_id)
+    folder = space_service.folder_of(space, folder_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    parent = folder.parent
+    try:
+        trash_service.trash_folder(folder, current_user)
+    except ConflictError as exc:
+        flash(exc.message, "warning")
+        return back_to(space, folder)
+    transaction.commit()
+    flash(f"Folder {folder.name} moved to the trash.", "success")
+    return back_to(space, parent)
+
+
+@bp.route("/spaces/<int:space_id>/trash")
+@login_required
+def trash(space_id: int):
+    """The space's trash: what its members deleted, restorable for TRASH_DAYS."""
+    space, member = rights.get_space_or_404(space_id, current_user)
+    return render_template(
+        "spaces/trash.html",
+        space=space,
+        member=member,
+        entries=trash_service.listing(space, member, current_user),
+        trash_days=trash_service.days(),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/spaces/<int:space_id>/trash/files/<int:file_id>/restore", methods=("POST",))
+@login_required
+def restore_file(space_id: int, file_id: int):
+    space, member = rights.get_space_or_404(space_id, current_user)
+    file = trash_service.trashed_file(space, file_id, current_user, member)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        trash_service.restore_file(file, current_user)
+    except CoeditError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("spaces.trash", space_id=space.id))
+    transaction.commit()
+    flash(f"{file.title} restored.", "success")
+    return redirect(url_for("spaces.show", space_id=space.id, folder=file.folder_id))
+
+
+@bp.route("/spaces/<int:space_id>/trash/folders/<int:folder_id>/restore", methods=("POST",))
+@login_required
+def restore_folder(space_id: int, folder_id: int):
+    space, member = rights.get_space_or_404(space_id, current_user)
+    folder = trash_service.trashed_folder(space, folder_id, member)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        trash_service.restore_folder(folder, current_user)
+    except CoeditError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("spaces.trash", space_id=space.id))
+    transaction.commit()
+    flash(f"Folder {folder.name} restored.", "success")
+    return redirect(url_for("spaces.show", space_id=space.id, folder=folder.id))
