@@ -108,6 +108,14 @@ RULES = {
     "admin.users_page": "admin",
     "admin.disable_user": "admin",
     "admin.sign_out_user": "admin",
+    "admin.create_user": "admin",
+    "admin.reset_password": "admin",
+    "admin.set_admin": "admin",
+    "admin.create_group": "admin",
+    "admin.rename_group": "admin",
+    "admin.delete_group": "admin",
+    "admin.add_group_member": "admin",
+    "admin.remove_group_member": "admin",
     "admin.audit_page": "admin",
     "admin.audit_export": "admin",
     "admin.status_page": "admin",
@@ -115,6 +123,9 @@ RULES = {
     "auth.account": "self",
     "auth.sign_out_everywhere": "self",
     "auth.end_session": "self",
+    "auth.update_profile": "self",
+    "auth.create_token": "self",
+    "auth.revoke_token": "self",
     "spaces.index": "self",
     "spaces.create_space": "self",
     "api.create_space": "self",
@@ -127,6 +138,7 @@ RULES = {
     "spaces.add_folder": "space",
     "spaces.upload": "space",
     "spaces.add_member": "space",
+    "spaces.add_group": "space",
     "spaces.create_document": "space",
     "api.add_member": "space",
     "api.upload": "space",
@@ -182,6 +194,8 @@ def _probe(world, client, rule, doc_id, headers=None):
         "link_id": 1,
         "user_id": 1,
         "session_id": 1,
+        "token_id": 1,
+        "group_id": 1,
         "job_id": 1,
     }
     url = rule.rule
@@ -341,6 +355,8 @@ def test_no_route_hands_a_reader_any_bytes_when_downloads_are_off(world, saved_m
                 "link_id": 1,
                 "user_id": 1,
                 "session_id": 1,
+                "token_id": 1,
+                "group_id": 1,
             }
             url = rule.rule
             for name, value in values.items():
