@@ -75,7 +75,7 @@ def test_admin_creates_an_account_with_a_generated_password_shown_once(csrf_worl
     response = post(admin, "/admin/users/new", username="erin", display_name="Erin Eve", email="erin@example.org")
     assert response.status_code == 200
     password = re.search(r'id="secret-value">([^<]+)<', text(response)).group(1)
-    assert len(password) >= 12
+    assert len(password) >= 12 and response.headers["Cache-Control"] == "no-store"
     assert password not in text(admin.get("/admin/users"))  # shown once only
     assert user_row(csrf_world, "erin")["email"] == "erin@example.org"
     login(csrf_world, "erin", password)
@@ -340,6 +340,7 @@ def test_tokens_are_made_listed_and_revoked(csrf_world):
     response = post(bob, "/auth/account/tokens", name="nightly backup")
     assert response.status_code == 200
     plain = re.search(r'id="new-token-value">([^<]+)<', text(response)).group(1)
+    assert response.headers["Cache-Control"] == "no-store"
     page = text(bob.get("/auth/account"))
     assert "nightly backup" in page and plain not in page and "never" in page
     headers = {"Authorization": "Bearer " + plain}

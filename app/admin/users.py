@@ -4,6 +4,7 @@ creating accounts, resetting passwords, administrators, and groups."""
 import sqlalchemy as sa
 from flask import abort
 from flask import flash
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import url_for
@@ -31,15 +32,20 @@ def _page(create_form: CreateUserForm | None = None, group_form: GroupForm | Non
     """The page; ``secret`` is (whose, password) to show once after a generated password."""
     people = db.session.scalars(sa.select(User).order_by(User.username_key)).all()
     all_groups = groups.all_groups()
-    return render_template(
-        "admin/users.html",
-        people=people,
-        groups=[(group, groups.members(group)) for group in all_groups],
-        editor_groups=groups.editor_group_ids(),
-        create_form=create_form or CreateUserForm(formdata=None),
-        group_form=group_form or GroupForm(formdata=None),
-        secret=secret,
+    response = make_response(
+        render_template(
+            "admin/users.html",
+            people=people,
+            groups=[(group, groups.members(group)) for group in all_groups],
+            editor_groups=groups.editor_group_ids(),
+            create_form=create_form or CreateUserForm(formdata=None),
+            group_form=group_form or GroupForm(formdata=None),
+            secret=secret,
+        )
     )
+    if secret:
+        response.headers["Cache-Control"] = "no-store"  # the password is on this page only
+    return response
 
 
 def _back(anchor: str = ""):

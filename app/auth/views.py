@@ -3,6 +3,7 @@
 from flask import abort
 from flask import flash
 from flask import g
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -78,16 +79,21 @@ def _account_page(form=None, profile=None, token_form=None, new_token=None):
         )
     profile.language.choices = [("", "Site default")] + list(accounts.LANGUAGES)
     profile.timezone.choices = [("", "Your browser's time zone")] + [(z, z) for z in accounts.timezones()]
-    return render_template(
-        "auth/account.html",
-        form=form or PasswordForm(formdata=None),
-        profile=profile,
-        token_form=token_form or TokenForm(formdata=None),
-        new_token=new_token,
-        tokens=accounts.tokens_of(current_user),
-        sessions=accounts.sessions_of(current_user),
-        current_hash=accounts.session_hash(current_user.session_token),
+    response = make_response(
+        render_template(
+            "auth/account.html",
+            form=form or PasswordForm(formdata=None),
+            profile=profile,
+            token_form=token_form or TokenForm(formdata=None),
+            new_token=new_token,
+            tokens=accounts.tokens_of(current_user),
+            sessions=accounts.sessions_of(current_user),
+            current_hash=accounts.session_hash(current_user.session_token),
+        )
     )
+    if new_token:
+        response.headers["Cache-Control"] = "no-store"  # the token is on this page only
+    return response
 
 
 @bp.route("/account", methods=("GET", "POST"))
