@@ -282,7 +282,10 @@ def timezones() -> list[str]:
     """The IANA zone names this machine knows, sorted."""
     cache = current_app.extensions.setdefault("coedit_timezones", [])
     if not cache:
-        cache.extend(sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC"))
+        # Area/City names and UTC; the old aliases ("EST5EDT", "Cuba") and the posix/ and right/
+        # copies some systems list only make the choice longer.
+        zones = zoneinfo.available_timezones()
+        cache.extend(sorted(z for z in zones if ("/" in z or z == "UTC") and not z.startswith(("posix/", "right/"))))
     return cache
 
 
