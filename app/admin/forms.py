@@ -84,8 +84,16 @@ class SettingsForm(FlaskForm):
         default="fast",
     )
     coediting_change = BooleanField("People may switch the co-editing mode in the editor")
+    # Checkboxes, one per group (choices set by the view); none checked and no usernames: everyone.
+    editor_groups = SelectMultipleField(
+        "Only members of these groups may use the editors",
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=True,
+    )
     editor_users = TextAreaField(
-        "Only these people may use the editors (one username per line; empty: everyone)",
+        "And these people (one username per line; the older setting, still honoured)",
         validators=[Optional(), Length(max=20000)],
     )
     convert_on_upload = BooleanField(
@@ -135,3 +143,36 @@ class ForgottenForm(FlaskForm):
         validators=[DataRequired(), Length(max=128), Regexp(r"^[0-9A-Za-z._=-]+$", message="Not a document key.")]
     )
     space_id = IntegerField("Recover as a new file in", validators=[Optional()])  # a <select> of spaces
+
+
+class CreateUserForm(FlaskForm):
+    """A new account; an empty password is generated and shown once."""
+
+    username = StringField("Username", validators=[DataRequired(), Length(max=64)], id="new-username")
+    display_name = StringField("Display name", validators=[Optional(), Length(max=128)], id="new-display-name")
+    email = StringField("E-mail", validators=[Optional(), Length(max=254)], id="new-email")
+    password = PasswordField(
+        "Initial password (empty: generate one)",
+        validators=[Optional(), Length(max=256)],
+        id="new-password",
+        render_kw={"autocomplete": "new-password"},
+    )
+    admin = BooleanField("Administrator", id="new-admin")
+    submit = SubmitField("Create account", id="create-user")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password (empty: generate one)", validators=[Optional(), Length(max=256)])
+
+
+class AdminFlagForm(FlaskForm):
+    admin = HiddenField(validators=[DataRequired()])  # "1" grants, "0" takes
+
+
+class GroupForm(FlaskForm):
+    name = StringField("Group name", validators=[DataRequired(), Length(max=64)], id="group-name")
+    submit = SubmitField("Create group", id="create-group")
+
+
+class GroupMemberForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=64)])

@@ -10,6 +10,7 @@ from app import transaction
 from app.admin import bp
 from app.admin.forms import SettingsForm
 from app.security import admin_required
+from app.services import groups
 from app.services import settings
 from app.services.docs import client
 
@@ -25,6 +26,7 @@ def settings_page():
     """Show and save the Document Server settings, then test the connection step by step."""
     fixed = settings.fixed_keys()
     form = SettingsForm()
+    form.editor_groups.choices = [(str(group.id), group.name) for group in groups.all_groups()]
     steps = None
     if request.method == "GET":
         for key in FORM_FIELDS:
@@ -58,9 +60,9 @@ def _keep_stored(form: SettingsForm, key: str) -> bool:
 
 
 def _shown(key: str):
-    """The stored value as its field holds it (the lossy formats are a list of checkboxes)."""
+    """The stored value as its field holds it (lossy formats and editor groups are checkboxes)."""
     value = settings.get(key)
-    return value.split() if key == "lossy_edit_formats" else value
+    return value.split() if key in ("lossy_edit_formats", "editor_groups") else value
 
 
 def _clean(value):

@@ -1,8 +1,9 @@
-"""Sign-in and password forms."""
+"""Sign-in, password, profile and API token forms."""
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import PasswordField
+from wtforms import SelectField
 from wtforms import StringField
 from wtforms import SubmitField
 from wtforms.validators import DataRequired
@@ -36,3 +37,20 @@ class PasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField("Change password")
+
+
+class ProfileForm(FlaskForm):
+    """One's own name, address, language and time zone (choices set by the view)."""
+
+    display_name = StringField("Display name", validators=[DataRequired(), Length(max=128)], id="profile-name")
+    email = StringField(
+        "E-mail", validators=[Length(max=254)], id="profile-email", render_kw={"autocomplete": "email", "type": "email"}
+    )
+    language = SelectField("Language", choices=[], id="profile-language", validate_choice=False)
+    timezone = SelectField("Time zone", choices=[], id="profile-timezone", validate_choice=False)
+    submit = SubmitField("Save profile", id="save-profile")
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=64)], id="token-name")
+    submit = SubmitField("Create token", id="create-token")

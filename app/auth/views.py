@@ -3,6 +3,7 @@
 from flask import abort
 from flask import flash
 from flask import g
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -18,6 +19,8 @@ from app import transaction
 from app.auth import bp
 from app.auth.forms import LoginForm
 from app.auth.forms import PasswordForm
+from app.auth.forms import ProfileForm
+from app.auth.forms import TokenForm
 from app.forms import ConfirmForm
 from app.security import is_safe_next_url
 from app.services import accounts
@@ -62,10 +65,42 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def _account_page(form=None, profile=None, token_form=None, new_token=None):
+    """The account page; ``new_token`` is a token just made, shown on this one answer only."""
+    if profile is None:
+        profile = ProfileForm(
+            formdata=None,
+            data={
+                "display_name": current_user.display_name,
+                "email": current_user.email or "",
+                "language": current_user.language,
+                "timezone": current_user.timezone,
+            },
+        )
+    profile.language.choices = [("", "Site default")] + list(accounts.LANGUAGES)
+    profile.timezone.choices = [("", "Your browser's time zone")] + [(z, z) for z in accounts.timezones()]
+    response = make_response(
+        render_template(
+            "auth/account.html",
+            form=form or PasswordForm(formdata=None),
+            profile=profile,
+            token_form=token_form or TokenForm(formdata=None),
+            new_token=new_token,
+            tokens=accounts.tokens_of(current_user),
+            sessions=accounts.sessions_of(current_user),
+            current_hash=accounts.session_hash(current_user.session_token),
+        )
+    )
+    if new_token:
+        response.headers["Cache-Control"] = "no-store"  # the token is on this page only
+    return response
+
+
 @bp.route("/account", methods=("GET", "POST"))
 @login_required
 def account():
-    """Change one's password (every other session ends) and see or end one's sessions."""
+    """One's profile and API tokens; change one's password (every other session ends) and see or
+    end one's sessions."""
     form = PasswordForm()
     if form.validate_on_submit():
         try:
@@ -76,12 +111,61 @@ def account():
             transaction.commit()
             flash("Password changed. You were signed out everywhere else.", "success")
             return redirect(url_for("auth.account"))
-    return render_template(
-        "auth/account.html",
-        form=form,
-        sessions=accounts.sessions_of(current_user),
-        current_hash=accounts.session_hash(current_user.session_token),
-    )
+    return _account_page(form=form if request.method == "POST" else None)
+
+
+@bp.route("/account/profile", methods=("POST",))
+@login_required
+def update_profile():
+    """Save one's display name, e-mail, language and time zone."""
+    profile = ProfileForm()
+    if profile.validate_on_submit():
+        try:
+            accounts.update_profile(
+                current_user,
+                profile.display_name.data,
+                profile.email.data,
+                profile.language.data,
+                profile.timezone.data,
+            )
+        except BadRequestError as exc:
+            flash(exc.message, "danger")
+        else:
+            transaction.commit()
+            flash("Profile saved.", "success")
+            return redirect(url_for("auth.account"))
+    else:
+        flash("Please correct the marked fields.", "danger")
+    return _account_page(profile=profile)
+
+
+@bp.route("/account/tokens", methods=("POST",))
+@login_required
+def create_token():
+    """Make a personal API token; the token is shown on this answer and never again."""
+    token_form = TokenForm()
+    if token_form.validate_on_submit():
+        try:
+            token, plain = accounts.create_token(current_user, token_form.name.data)
+        except BadRequestError as exc:
+            token_form.name.errors.append(exc.message)
+        else:
+            transaction.commit()
+            return _account_page(new_token=(token, plain))
+    return _account_page(token_form=token_form)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=("POST",))
+@login_required
+def revoke_token(token_id: int):
+    """Delete one of one's API tokens: calls made with it are refused from now on."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if not accounts.revoke_token(current_user, token_id):
+        abort(404)
+    transaction.commit()
+    flash("The token is revoked.", "success")
+    return redirect(url_for("auth.account") + "#tokens")
 
 
 @bp.route("/account/sign-out-everywhere", methods=("POST",))

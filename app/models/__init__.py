@@ -11,6 +11,8 @@ from app.models.file import FileRight
 from app.models.file import FileVersion
 from app.models.file import Folder
 from app.models.file import SaveReceipt
+from app.models.group import Group
+from app.models.group import GroupMember
 from app.models.lock import TransitionLock
 from app.models.notification import Notification
 from app.models.setting import Setting
@@ -35,6 +37,8 @@ __all__ = [
     "FileRight",
     "FileVersion",
     "Folder",
+    "Group",
+    "GroupMember",
     "Notification",
     "SaveReceipt",
     "TransitionLock",

@@ -36,6 +36,10 @@ class User(UserMixin, Base):
     email: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254))
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
     is_admin: so.Mapped[bool] = so.mapped_column(default=False)
+    # IANA zone name for showing times; empty: the browser's own zone.
+    timezone: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+    # Locale code chosen on the profile page (stored for the translations to come); empty: the site's.
+    language: so.Mapped[str] = so.mapped_column(sa.String(8), default="")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     # A disabled account signs in nowhere, its sessions and API tokens stop working, and it holds
     # no rights (Flask-Login's is_authenticated follows is_active).

@@ -6,8 +6,10 @@ account or "sign out everywhere" delete them all, so a copied cookie stops worki
 every worker and instance.
 """
 
+import re
 import secrets
 import unicodedata
+import zoneinfo
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -235,3 +237,184 @@ def end_session_by_id(user: User, session_id: int) -> bool:
         sa.delete(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id)
     )
     return result.rowcount > 0
+
+
+# --- administration and one's own profile ---------------------------------------------------
+
+EMAIL_MAX = 254
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+# Locale codes the profile offers; only stored until the translations come.
+LANGUAGES = (
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("ru", "Русский"),
+    ("zh", "中文"),
+)
+TOKEN_NAME_MAX = 64
+
+
+def clean_display_name(name: str | None) -> str:
+    """:raise BadRequestError: empty or too long."""
+    name = unicodedata.normalize("NFKC", name or "").strip()
+    if not name:
+        raise BadRequestError("Enter a display name.")
+    if len(name) > DISPLAY_NAME_MAX or any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise BadRequestError(f"A display name has at most {DISPLAY_NAME_MAX} characters, on one line.")
+    return name
+
+
+def clean_email(email: str | None) -> str | None:
+    """An e-mail address as stored (None when left empty).
+
+    :raise BadRequestError: not shaped like name@domain.tld, or too long.
+    """
+    email = (email or "").strip()
+    if not email:
+        return None
+    if len(email) > EMAIL_MAX or not _EMAIL.match(email):
+        raise BadRequestError("Enter an e-mail address such as name@example.org.")
+    return email
+
+
+def timezones() -> list[str]:
+    """The IANA zone names this machine knows, sorted."""
+    cache = current_app.extensions.setdefault("coedit_timezones", [])
+    if not cache:
+        # Area/City names and UTC; the old aliases ("EST5EDT", "Cuba") and the posix/ and right/
+        # copies some systems list only make the choice longer.
+        zones = zoneinfo.available_timezones()
+        cache.extend(sorted(z for z in zones if ("/" in z or z == "UTC") and not z.startswith(("posix/", "right/"))))
+    return cache
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def create_user(
+    username: str | None, display_name: str | None, email: str | None, password: str | None, admin: bool = False
+) -> tuple[User, str | None]:
+    """Stage a new account; returns it and the password generated for it (None if one was given).
+
+    :raise BadRequestError: a field is not acceptable, or the username is taken.
+    """
+    username = clean_username(username)
+    if find(username) is not None:
+        raise BadRequestError(f"The username {username} is taken.")
+    display_name = clean_display_name(display_name or username)
+    email = clean_email(email)
+    generated = None
+    if not password:
+        password = generated = generate_password()
+    if len(password) < PASSWORD_MIN:
+        raise BadRequestError(f"A password has at least {PASSWORD_MIN} characters.")
+    user = User(username=username, display_name=display_name, email=email, is_admin=bool(admin))
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()  # its id, for the audit entry
+    audit.record("admin.user_created", **audit.user_object(user), details={"admin": bool(admin)})  # never the password
+    return user, generated
+
+
+def reset_password(user: User, password: str | None, keep_session: str | None = None) -> str | None:
+    """An administrator's reset: a new password (generated if none given) and every session of the
+    account ends. Returns the generated password, or None.
+
+    :raise BadRequestError: the given password is too short.
+    """
+    generated = None
+    if not password:
+        password = generated = generate_password()
+    set_password(user, password, keep_session)
+    audit.record("admin.password_reset", **audit.user_object(user))
+    return generated
+
+
+def active_admins() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(User).where(User.is_admin.is_(True), User.disabled_at.is_(None))
+    )
+
+
+def set_admin(user: User, admin: bool, actor: User) -> bool:
+    """Stage granting or taking administration; False if nothing changes.
+
+    :raise BadRequestError: taking it from oneself, or from the last active administrator.
+    """
+    if user.is_admin == admin:
+        return False
+    if not admin:
+        if user.id == actor.id:
+            raise BadRequestError("You cannot take administration from yourself; ask another administrator.")
+        if user.is_active and active_admins() <= 1:
+            raise BadRequestError(f"{user.display_name} is the last administrator.")
+    user.is_admin = admin
+    audit.record("admin.admin_granted" if admin else "admin.admin_revoked", **audit.user_object(user))
+    return True
+
+
+def update_profile(user: User, display_name: str | None, email: str | None, language: str, timezone: str) -> None:
+    """Stage one's own profile.
+
+    :raise BadRequestError: an unacceptable name or address, an unknown language or time zone.
+    """
+    display_name = clean_display_name(display_name)
+    email = clean_email(email)
+    language = (language or "").strip()
+    if language and language not in dict(LANGUAGES):
+        raise BadRequestError("Choose one of the languages offered.")
+    timezone = (timezone or "").strip()
+    if timezone and timezone not in timezones():
+        raise BadRequestError("Choose a time zone from the list (such as Europe/Berlin).")
+    changed = sorted(
+        key
+        for key, old, new in (
+            ("display_name", user.display_name, display_name),
+            ("email", user.email, email),
+            ("language", user.language, language),
+            ("timezone", user.timezone, timezone),
+        )
+        if (old or "") != (new or "")
+    )
+    user.display_name, user.email, user.language, user.timezone = display_name, email, language, timezone
+    if changed:
+        audit.record("auth.profile_changed", actor=user, details={"fields": changed})
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            sa.select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def create_token(user: User, name: str | None) -> tuple[ApiToken, str]:
+    """Stage a personal API token; returns it and the plain token, to be shown once.
+
+    :raise BadRequestError: no name, or too long.
+    """
+    name = unicodedata.normalize("NFKC", name or "").strip()
+    if not name or len(name) > TOKEN_NAME_MAX:
+        raise BadRequestError(f"Name the token (at most {TOKEN_NAME_MAX} characters), so you know it later.")
+    token, plain = ApiToken.issue(user, name)
+    db.session.add(token)
+    db.session.flush()
+    audit.record("auth.api_token_created", actor=user, object_type="api_token", object_id=token.id, object_name=name)
+    return token, plain
+
+
+def revoke_token(user: User, token_id: int) -> bool:
+    """Stage deleting one of user's tokens; False if there is no such token of theirs."""
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+    if token is None:
+        return False
+    audit.record(
+        "auth.api_token_revoked", actor=user, object_type="api_token", object_id=token.id, object_name=token.name
+    )
+    db.session.delete(token)
+    return True

@@ -12,7 +12,8 @@ fact that they were set or changed.
 Actions (dotted; ``ACTIONS`` lists them for the page's filter):
 
 - ``auth.signed_in``, ``auth.sign_in_failed`` (details: the username tried), ``auth.signed_out``,
-  ``auth.signed_out_everywhere``, ``auth.password_changed``
+  ``auth.signed_out_everywhere``, ``auth.password_changed``, ``auth.profile_changed`` (details:
+  the fields changed), ``auth.api_token_created``, ``auth.api_token_revoked`` (never the token)
 - ``editor.opened`` (mode edit/view and the level; a guest with their guest id): the editor page,
   the API's editor config and share links alike
 - ``file.downloaded`` (version, purpose: download from the file page, api, api-version). Docs'
@@ -33,8 +34,11 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
   ``space.member_removed``, ``space.deleted``, ``space.restored``, ``space.purged``
 - ``share_link.created``, ``share_link.used``, ``share_link.revoked``
 - ``settings.changed`` (which settings; old → new only for those that are not secret)
-- ``admin.user_disabled``, ``admin.user_enabled``, ``admin.sessions_ended``, and from the command
-  line ``admin.user_created``, ``admin.password_reset``, ``admin.api_token_created``;
+- ``admin.user_disabled``, ``admin.user_enabled``, ``admin.sessions_ended``, ``admin.user_created``,
+  ``admin.password_reset`` (never the password), ``admin.admin_granted``, ``admin.admin_revoked``,
+  ``admin.group_created``, ``admin.group_renamed``, ``admin.group_deleted``,
+  ``admin.group_member_added``, ``admin.group_member_removed``; from the command line also
+  ``admin.api_token_created``; ``space.group_added`` (a group's members added to a space);
   ``admin.file_force_deleted``, ``admin.forgotten_recovered``, ``admin.forgotten_discarded``,
   ``admin.forgotten_downloaded``
 """
@@ -73,6 +77,9 @@ ACTIONS = (
     "auth.signed_out",
     "auth.signed_out_everywhere",
     "auth.password_changed",
+    "auth.profile_changed",
+    "auth.api_token_created",
+    "auth.api_token_revoked",
     "editor.opened",
     "file.downloaded",
     "file.downloaded_as",
@@ -112,6 +119,14 @@ ACTIONS = (
     "admin.user_created",
     "admin.password_reset",
     "admin.api_token_created",
+    "admin.admin_granted",
+    "admin.admin_revoked",
+    "admin.group_created",
+    "admin.group_renamed",
+    "admin.group_deleted",
+    "admin.group_member_added",
+    "admin.group_member_removed",
+    "space.group_added",
     "admin.file_force_deleted",
     "admin.forgotten_recovered",
     "admin.forgotten_discarded",

@@ -159,16 +159,24 @@ def require(file_id: int, user: User, need: str = "read", message: str = "") -> 
 
 
 def may_use_editors(user: User | None) -> bool:
-    """Whether the admin lets this account open the editors (an empty list lets everyone).
+    """Whether the admin lets this account open the editors: a member of a chosen group, or named
+    in the older username list (still read, so installations that set it keep their restriction).
+    Neither set lets everyone.
 
     Every way into an editor asks this: the editor page and the API for a signed-in person, and a
     share link for its creator and for whoever is signed in while opening it (else a restricted
     person could open their own edit link).
     """
+    from app.services import groups
     from app.services import settings
 
+    group_ids = groups.editor_group_ids()
     allowed = {username_key(line) for line in (settings.get("editor_users") or "").splitlines() if line.strip()}
-    return not allowed or (user is not None and getattr(user, "username_key", None) in allowed)
+    if not group_ids and not allowed:
+        return True
+    if not isinstance(user, User):
+        return False
+    return user.username_key in allowed or groups.in_any(user, group_ids)
 
 
 def may_change(level: str) -> bool:

@@ -48,7 +48,10 @@ FIELDS = {
         Field("max_file_size_mb", "MAX_FILE_SIZE_MB", "int", 100),
         Field("coediting_mode", None, "str", "fast"),
         Field("coediting_change", None, "bool", True),
-        # Usernames allowed to open the editors, one per line; empty: everyone.
+        # Groups (ids, space-separated) whose members may open the editors; with editor_users
+        # empty too: everyone.
+        Field("editor_groups", None, "str", ""),
+        # The older way: usernames allowed to open the editors, one per line; still honoured.
         Field("editor_users", None, "str", ""),
         # Convert legacy and OpenDocument uploads to DOCX/XLSX/PPTX at once (a job; the upload stays).
         Field("convert_on_upload", None, "bool", False),

@@ -200,6 +200,32 @@ def add_member(space: Space, user: User, role: str, actor: User) -> tuple[Member
     return member, True
 
 
+def add_group(space: Space, group, role: str, actor: User) -> int:
+    """Stage making every active member of a group a member of the space, in one notice; returns
+    how many joined (those already members keep their role)."""
+    from app.services import audit
+    from app.services import groups
+
+    present = set(db.session.scalars(sa.select(Membership.user_id).where(Membership.space_id == space.id)))
+    joining = [user for user in groups.members(group) if user.is_active and user.id not in present]
+    for user in joining:
+        db.session.add(Membership(space_id=space.id, user_id=user.id, role=role))
+    if joining:
+        names = ", ".join(user.display_name for user in joining[:10])
+        if len(joining) > 10:
+            names += f" and {len(joining) - 10} more"
+        posts.space_notice(space.id, f"{actor.display_name} added the group {group.name}: {names}", actor)
+    audit.record(
+        "space.group_added",
+        object_type="group",
+        object_id=group.id,
+        object_name=group.name,
+        space_id=space.id,
+        details={"role": role, "added": [user.username for user in joining]},
+    )
+    return len(joining)
+
+
 def spaces_of(user: User) -> list[Space]:
     """The spaces user belongs to, by name."""
     return list(

@@ -28,6 +28,19 @@ class MemberForm(FlaskForm):
     submit = SubmitField("Add member")
 
 
+class GroupMemberForm(FlaskForm):
+    """Every member of a group at once (choices set by the view)."""
+
+    group = SelectField("Group", choices=[], id="add-group", validate_choice=False)
+    role = SelectField(
+        "Their role",
+        choices=[SelectChoice("member", "Member"), SelectChoice("admin", "Space admin")],
+        default="member",
+        id="add-group-role",
+    )
+    submit = SubmitField("Add the group", id="add-group-submit")
+
+
 class PostForm(FlaskForm):
     body = TextAreaField("Share something with the space", validators=[DataRequired(), Length(max=5000)])
     submit = SubmitField("Post")

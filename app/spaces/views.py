@@ -16,6 +16,7 @@ from app.models import Folder
 from app.models import Space
 from app.services import accounts
 from app.services import files as file_service
+from app.services import groups
 from app.services import posts
 from app.services import rights
 from app.services import settings
@@ -27,6 +28,7 @@ from app.services.exceptions import ConflictError
 from app.spaces import bp
 from app.spaces.forms import CreateDocumentForm
 from app.spaces.forms import FolderForm
+from app.spaces.forms import GroupMemberForm
 from app.spaces.forms import MemberForm
 from app.spaces.forms import PostForm
 from app.spaces.forms import RenameFolderForm
@@ -83,6 +85,7 @@ def show(space_id: int):
         upload_form=UploadForm(data=in_folder),
         create_form=CreateDocumentForm(data=in_folder),
         member_form=MemberForm(),
+        group_form=_group_form() if member.manages_space else None,
         confirm_form=ConfirmForm(),
         rename_folder_form=RenameFolderForm(),
         max_mb=settings.get("max_file_size_mb"),
@@ -124,6 +127,32 @@ def add_member(space_id: int):
             flash(f"{user.display_name} is now a member.", "success")
         else:
             flash(f"{user.display_name} is already a member.", "info")
+    return redirect(url_for("spaces.show", space_id=space.id))
+
+
+def _group_form() -> GroupMemberForm:
+    form = GroupMemberForm()
+    form.group.choices = [(str(group.id), group.name) for group in groups.all_groups()]
+    return form
+
+
+@bp.route("/spaces/<int:space_id>/members/group", methods=("POST",))
+@login_required
+def add_group(space_id: int):
+    """Add every member of a group to the space at once, in one role (space owners and admins only)."""
+    space, member = rights.get_space_or_404(space_id, current_user)
+    if not member.manages_space:
+        abort(403)
+    form = GroupMemberForm()
+    group = groups.get(form.group.data)
+    if not form.validate_on_submit() or form.role.data not in ("member", "admin"):
+        abort(400)
+    if group is None:
+        flash("There is no such group.", "danger")
+    else:
+        added = space_service.add_group(space, group, form.role.data, current_user)
+        transaction.commit()
+        flash(f"{added} member{'' if added == 1 else 's'} of {group.name} joined the space.", "success")
     return redirect(url_for("spaces.show", space_id=space.id))
 
 
