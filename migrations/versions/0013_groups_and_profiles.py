@@ -1,7 +1,7 @@
 """groups, and profile settings of users
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-27 16:00:00
 
 group and group_member hold the groups an administrator makes (added to spaces at once, and
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """the trash: trashed files and folders, deleted spaces
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-11-27 16:00:00
 
 A file or folder in the trash keeps its row with trashed_at set (and who put it there); the
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
