@@ -27,6 +27,7 @@ def init_app(app) -> None:
         purge_versions,
         audit_export,
         print_settings,
+        reindex,
     ):
         app.cli.add_command(command)
 
@@ -266,3 +267,12 @@ def print_settings() -> None:
     from app.config import markdown_table
 
     click.echo(markdown_table())
+
+
+@click.command("reindex")
+@with_appcontext
+def reindex() -> None:
+    """Put the text of every file's current version into the search index (files from before it)."""
+    from app.services import search
+
+    click.echo(f"Indexed {_count(search.reindex_all(), 'file')}.")

@@ -297,3 +297,17 @@ def make_thumbnail(file_id: int, number: int) -> None:
     except (CoeditError, ValueError) as exc:
         db.session.rollback()
         log.info("no preview of file %s version %s: %s", file_id, number, getattr(exc, "message", exc))
+
+
+@task
+def index_text(file_id: int, number: int) -> None:
+    """Put the text of a new head version into the search index. Skipped when the file is gone or
+    has moved on (the newer version's job indexes that one); a document we cannot read stays
+    findable by its title. Never retried: the save it follows is already stored."""
+    from app.services import search
+
+    file = db.session.get(File, file_id)
+    if file is None or file.version != number:
+        return
+    search.index_file(file)
+    transaction.commit()

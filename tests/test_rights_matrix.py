@@ -116,6 +116,8 @@ RULES = {
     "auth.sign_out_everywhere": "self",
     "auth.end_session": "self",
     "spaces.index": "self",
+    "spaces.search": "self",
+    "api.search": "self",
     "spaces.create_space": "self",
     "api.create_space": "self",
     "notifications.index": "self",

@@ -17,6 +17,7 @@ from app.services import accounts
 from app.services import files as file_service
 from app.services import posts
 from app.services import rights
+from app.services import search as search_service
 from app.services import settings
 from app.services import spaces as space_service
 from app.services.exceptions import BadRequestError
@@ -34,6 +35,15 @@ from app.spaces.forms import UploadForm
 def index():
     """The spaces I belong to, and a form to start a new one."""
     return render_template("spaces/index.html", spaces=space_service.spaces_of(current_user), form=SpaceForm())
+
+
+@bp.route("/search")
+@login_required
+def search():
+    """Files the person may read whose title or text matches, with a snippet around the match."""
+    query = (request.args.get("q") or "").strip()[:200]
+    hits = search_service.search(current_user, query) if query else []
+    return render_template("spaces/search.html", query=query, hits=hits)
 
 
 @bp.route("/spaces", methods=("POST",))
