@@ -27,6 +27,7 @@ are JSON (ids, keys, lists of them), in both modes.
 import json
 import logging
 import os
+import smtplib
 import threading
 from typing import Callable
 
@@ -311,3 +312,15 @@ def index_text(file_id: int, number: int) -> None:
         return
     search.index_file(file)
     transaction.commit()
+
+
+@task
+def send_notification_email(user_id: int, text: str, url: str) -> None:
+    """Mail a notification. A mail server that refuses or cannot be reached is logged, not retried:
+    the notification itself is in the app already."""
+    from app.services import mail
+
+    try:
+        mail.send_notification(user_id, text, url)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("could not mail a notification to user %s: %s", user_id, exc)

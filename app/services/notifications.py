@@ -16,6 +16,9 @@ def notify(user: User | int, kind: str, text: str, link: str = "", file: File | 
     user_id = user if isinstance(user, int) else user.id
     entry = Notification(user_id=user_id, kind=kind, text=text, link=link, file_id=file.id if file else None)
     db.session.add(entry)
+    from app.services import mail
+
+    mail.request_notification(user_id, text, link)
     return entry
 
 

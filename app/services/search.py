@@ -299,16 +299,6 @@ def _markup(snippet: str | None) -> Markup | None:
     return Markup(escaped.replace(START, "<mark>").replace(STOP, "</mark>"))
 
 
-def reindex_all() -> int:
-    """Index the current version of every file; commits after each (CLI). Returns how many."""
-    from app import transaction
-
-    count = 0
-    for file_id in db.session.scalars(sa.select(File.id).order_by(File.id)).all():
-        file = db.session.get(File, file_id)
-        if file is None:
-            continue
-        index_file(file)
-        transaction.commit()
-        count += 1
-    return count
+def all_file_ids() -> list[int]:
+    """Every file, for the reindex command (which indexes and commits one at a time)."""
+    return list(db.session.scalars(sa.select(File.id).order_by(File.id)))

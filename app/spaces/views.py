@@ -99,7 +99,8 @@ def add_post(space_id: int):
     space, _ = rights.get_space_or_404(space_id, current_user)
     form = PostForm()
     if form.validate_on_submit():
-        posts.post(space.id, current_user, form.body.data.strip())
+        entry = posts.post(space.id, current_user, form.body.data.strip())
+        posts.notify_mentions(entry, current_user)
         transaction.commit()
     else:
         flash("Write something first (at most 5000 characters).", "danger")
