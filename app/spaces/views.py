@@ -2,6 +2,7 @@
 
 from flask import abort
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -10,6 +11,7 @@ from flask_login import current_user
 from flask_login import login_required
 
 from app import transaction
+from app.extensions import db
 from app.forms import ConfirmForm
 from app.models import Folder
 from app.models import Space
@@ -65,7 +67,9 @@ def show(space_id: int):
     """One space: its folders and files, what is being edited, and the stream."""
     space, member = rights.get_space_or_404(space_id, current_user)
     folder = space_service.folder_of(space, request.args.get("folder"))
-    listing = space_service.page(space, member, current_user, folder)
+    sort = request.args.get("sort") if request.args.get("sort") in space_service.SORTS else "name"
+    descending = request.args.get("order") == "desc"
+    listing = space_service.page(space, member, current_user, folder, sort, descending)
     in_folder = {"folder": folder.id if folder else ""}
     return render_template(
         "spaces/show.html",
@@ -75,6 +79,8 @@ def show(space_id: int):
         trail=listing.trail,
         folders=listing.folders,
         entries=listing.entries,
+        sort=sort,
+        descending=descending,
         posts=listing.posts,
         members=listing.members,
         docs_configured=settings.docs_configured(),
@@ -148,20 +154,39 @@ def add_folder(space_id: int):
 @bp.route("/spaces/<int:space_id>/upload", methods=("POST",))
 @login_required
 def upload(space_id: int):
-    """Upload a file into the space (or a folder of it)."""
+    """Upload files into the space (or a folder of it), each stored on its own.
+
+    The page's script sends one file per request and asks for JSON (``Accept: application/json``),
+    to show each file's progress and error; without script the form sends them all at once.
+    """
     space, _ = rights.get_space_or_404(space_id, current_user)
     form = UploadForm()
     folder = space_service.folder_of(space, form.folder.data)
-    if not form.validate_on_submit():
+    wants_json = request.accept_mimetypes.best == "application/json"
+    sources = [f for f in request.files.getlist("file") if f and f.filename]
+    if not form.validate_on_submit() or not sources:
+        if wants_json:
+            return jsonify(error="Choose a file to upload."), 400
         flash("Choose a file to upload.", "danger")
         return back_to(space, folder)
-    try:
-        file = file_service.upload(space, folder, current_user, form.file.data.filename, form.file.data.stream)
-    except BadRequestError as exc:
-        flash(exc.message, "danger")
-        return back_to(space, folder)
-    transaction.commit()
-    flash(f"{file.title} uploaded.", "success")
+    stored, errors = [], []
+    for source in sources:
+        try:
+            file = file_service.upload(space, folder, current_user, source.filename, source.stream)
+        except BadRequestError as exc:
+            db.session.rollback()  # what this file staged goes; those stored before stay
+            errors.append(f"{source.filename}: {exc.message}")
+            continue
+        transaction.commit()
+        stored.append(file)
+    if wants_json:
+        if errors:
+            return jsonify(error=errors[0]), 400
+        return jsonify(id=stored[0].id, title=stored[0].title), 201
+    if stored:
+        flash(", ".join(f.title for f in stored) + " uploaded.", "success")
+    for error in errors:
+        flash(error, "danger")
     return back_to(space, folder)
 
 
