@@ -66,11 +66,13 @@ def test_the_list_sorts_by_name_date_size_and_type_with_aria_sort(world):
 
 def test_a_name_opens_the_editor_by_rights_or_the_file_page(world):
     doc = upload(world, "Report.docx", docx_with("x"))["id"]
+    plain = upload(world, "data.json", b'{"a": 1}')["id"]
     world.set_level(doc, "bob", "read")
     page = world.client("bob").get(f"/spaces/{world.space_id}").get_data(as_text=True)
     assert f'href="/files/{doc}/open?mode=view" class="file-title"' in page
     page = world.client("alice").get(f"/spaces/{world.space_id}").get_data(as_text=True)
     assert f'href="/files/{doc}/open?mode=edit" class="file-title"' in page
+    assert f'href="/files/{plain}" class="file-title"' in page  # opens in no editor: its page
     assert f'href="/files/{doc}">Details' in page.replace('class="btn btn-sm btn-outline-secondary" ', "")
 
 
