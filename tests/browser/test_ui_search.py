@@ -92,6 +92,22 @@ def test_search_bell_and_upload(site, browser, width, tmp_path):
     assert "First notes.docx" in titles and "Second notes.docx" in titles
     fits(page)
 
+    # Two files dropped on the file list upload the same way.
+    with page.expect_navigation():
+        page.evaluate(
+            """() => {
+                const transfer = new DataTransfer();
+                for (const name of ["Dropped one.txt", "Dropped two.txt"]) {
+                    transfer.items.add(new File(["dropped words"], name, {type: "text/plain"}));
+                }
+                const list = document.getElementById("files");
+                list.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+                list.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+            }"""
+        )
+    titles = page.locator("#files .file-title").all_inner_texts()
+    assert "Dropped one.txt" in titles and "Dropped two.txt" in titles
+
     # A refused file says why, in plain words, beside the progress bar.
     page.click("button[data-bs-target='#upload-modal']")
     page.wait_for_selector("#upload-modal.show")
@@ -102,8 +118,8 @@ def test_search_bell_and_upload(site, browser, width, tmp_path):
     page.wait_for_selector("#upload-progress .upload-failed")
     assert page.locator("#upload-progress .upload-status").inner_text().strip()
     page.wait_for_timeout(300)
-    fits(page)
     shoot(page, f"62-upload-error-{width}")
+    fits(page)
 
     # Sorting links in the header.
     page.keyboard.press("Escape")
