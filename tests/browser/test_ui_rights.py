@@ -63,7 +63,7 @@ def test_rights_notifications_and_mentions(site, browser):
     shoot(alice, "23-alice-mentions-bob")
 
     bob.goto(f"{site.url}/notifications")
-    bob.wait_for_selector("text=Alice Archer mentioned you in Roadmap.docx")
+    bob.wait_for_selector("#notifications >> text=Alice Archer mentioned you in Roadmap.docx")
     assert "can you review the dates?" in bob.locator("#notifications").inner_text()
     shoot(bob, "24-bob-mentioned")
     for context in (alice_ctx, bob_ctx, carol_ctx):

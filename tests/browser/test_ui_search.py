@@ -101,8 +101,9 @@ def test_search_bell_and_upload(site, browser, width, tmp_path):
                     transfer.items.add(new File(["dropped words"], name, {type: "text/plain"}));
                 }
                 const list = document.getElementById("files");
-                list.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true, cancelable: true}));
-                list.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+                const options = {dataTransfer: transfer, bubbles: true, cancelable: true};
+                list.dispatchEvent(new DragEvent("dragover", options));
+                list.dispatchEvent(new DragEvent("drop", options));
             }"""
         )
     titles = page.locator("#files .file-title").all_inner_texts()
