@@ -1,6 +1,7 @@
 """Search: titles and the text of docx/xlsx/pptx/odt/pdf, only within what the person may read."""
 
 import io
+import zipfile
 
 import openpyxl
 import pptx
@@ -171,3 +172,14 @@ def test_a_broken_document_is_found_by_title_and_the_save_stands(world):
         return readable
 
     assert world.query(index_broken) is False
+
+
+def test_extraction_is_bounded_and_unreadable_documents_give_no_text():
+    huge = ("word " * 300_000).encode()
+    assert len(search.extract(huge, "txt")) <= search.MAX_TEXT_CHARS
+    assert search.extract(b"anything", "png") == ""
+    assert search.extract(b"x", "txt", seconds=0) == "x"  # the first piece is kept, then it stops
+    with pytest.raises(zipfile.BadZipFile):
+        search.extract(b"not a zip", "docx")  # index_file catches it: the file stays findable by name
+    marked = search.extract(f"a{search.START}b{search.STOP}c".encode(), "txt")
+    assert search.START not in marked and search.STOP not in marked  # only our highlights are marks
