@@ -27,6 +27,7 @@ def init_app(app) -> None:
         purge_versions,
         audit_export,
         print_settings,
+        reindex,
     ):
         app.cli.add_command(command)
 
@@ -266,3 +267,22 @@ def print_settings() -> None:
     from app.config import markdown_table
 
     click.echo(markdown_table())
+
+
+@click.command("reindex")
+@with_appcontext
+def reindex() -> None:
+    """Put the text of every file's current version into the search index (files from before it)."""
+    from app import transaction
+    from app.extensions import db
+    from app.models import File
+    from app.services import search
+
+    count = 0
+    for file_id in search.all_file_ids():
+        file = db.session.get(File, file_id)
+        if file is not None:  # deleted meanwhile
+            search.index_file(file)
+            transaction.commit()  # one file at a time: a long run holds no lock for long
+            count += 1
+    click.echo(f"Indexed {_count(count, 'file')}.")

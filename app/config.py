@@ -213,6 +213,23 @@ SETTINGS = (
     Setting("SESSION_COOKIE_SECURE", False, "Send the session cookie over https only (turn on behind https)."),
     Setting("REMEMBER_COOKIE_SECURE", False, "Send the remember-me cookie over https only (turn on behind https)."),
     Setting("WTF_CSRF_ENABLED", True, "Check the CSRF token of every form (tests may turn it off)."),
+    # E-mail about notifications (off without SMTP_HOST).
+    Setting(
+        "SMTP_HOST",
+        None,
+        "Mail server that sends each notification by e-mail to people with an e-mail address, from a job "
+        "after the commit. Unset: notifications stay in the app only.",
+    ),
+    Setting("SMTP_PORT", 587, "Port of the mail server (587 for STARTTLS, 465 for `ssl`, 25 for `none`)."),
+    Setting("SMTP_USER", None, "User name to sign in to the mail server with (none: send without signing in)."),
+    Setting("SMTP_PASSWORD", None, "Password of SMTP_USER."),
+    Setting("SMTP_FROM", "coedit@localhost", "Sender address of the e-mails."),
+    Setting(
+        "SMTP_TLS",
+        "starttls",
+        "`starttls` (upgrade the connection, refuse to send if the server cannot), `ssl` (TLS from the start) "
+        "or `none` (plain text: a mail server on the same machine or network only).",
+    ),
     # Rate limits (Flask-Limiter strings).
     Setting("RATELIMIT_STORAGE_URI", None, "Where rate limits count. Default: REDIS_URL, else each process's memory."),
     Setting("RATELIMIT_SIGN_IN_PER_ACCOUNT", "10 per 5 minutes", "Failed sign-ins of one account."),

@@ -27,6 +27,7 @@ are JSON (ids, keys, lists of them), in both modes.
 import json
 import logging
 import os
+import smtplib
 import threading
 from typing import Callable
 
@@ -323,3 +324,29 @@ def make_thumbnail(file_id: int, number: int) -> None:
     except (CoeditError, ValueError) as exc:
         db.session.rollback()
         log.info("no preview of file %s version %s: %s", file_id, number, getattr(exc, "message", exc))
+
+
+@task
+def index_text(file_id: int, number: int) -> None:
+    """Put the text of a new head version into the search index. Skipped when the file is gone or
+    has moved on (the newer version's job indexes that one); a document we cannot read stays
+    findable by its title. Never retried: the save it follows is already stored."""
+    from app.services import search
+
+    file = db.session.get(File, file_id)
+    if file is None or file.version != number:
+        return
+    search.index_file(file)
+    transaction.commit()
+
+
+@task
+def send_notification_email(user_id: int, text: str, url: str) -> None:
+    """Mail a notification. A mail server that refuses or cannot be reached is logged, not retried:
+    the notification itself is in the app already."""
+    from app.services import mail
+
+    try:
+        mail.send_notification(user_id, text, url)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("could not mail a notification to user %s: %s", user_id, exc)

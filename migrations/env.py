@@ -93,6 +93,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from app.models.search import not_ours
+
+        conf_args.setdefault("include_name", not_ours)  # the search index is made by hand (0015)
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

@@ -24,6 +24,13 @@ def _count(world, model, **where) -> int:
     return world.query(count)
 
 
+def space_page(world, who: str) -> str:
+    """The space's page below the navigation bar (whose bell lists the person's own notifications,
+    such as being told their access to a file changed)."""
+    html = world.client(who).get(f"/spaces/{world.space_id}").get_data(as_text=True)
+    return html[html.index("<main") :]
+
+
 def test_deleting_a_restricted_file_leaves_nothing_of_it_in_the_space(world):
     from app.models import Notification
     from app.models import Post
@@ -50,12 +57,12 @@ def test_deleting_a_restricted_file_leaves_nothing_of_it_in_the_space(world):
         f"/files/{doc['id']}/mentions", json={"emails": ["alice@users.coedit"], "message": "look at this"}
     )
     assert mention.status_code == 200
-    bob_stream = world.client("bob").get(f"/spaces/{world.space_id}").get_data(as_text=True)
+    bob_stream = space_page(world, "bob")
     assert "sales team" not in bob_stream and "Layoffs" not in bob_stream
 
     assert alice.post(f"/files/{doc['id']}/delete").status_code == 302
 
-    bob_stream = world.client("bob").get(f"/spaces/{world.space_id}").get_data(as_text=True)
+    bob_stream = space_page(world, "bob")
     assert "sales team" not in bob_stream  # the thread went with the file
     assert "Layoffs" not in bob_stream  # not even its name, which bob was never shown
     assert _count(world, Post, file_id=doc["id"]) == 0

@@ -50,9 +50,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from wsgi import app
 from app.extensions import db
+from app.models.search import not_ours
 with app.app_context():
     with db.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": not_ours})
+        diff = compare_metadata(context, db.metadata)
 print(repr(diff))
 """,
         ],

@@ -194,8 +194,12 @@ def test_metrics_of_two_workers_add_up_after_known_traffic(traffic):
     assert histogram_count(requests_family, endpoint="backend.track", status="503") == 1
     assert histogram_count(requests_family, endpoint="backend.track", status="422") == len(REJECTED_CONTENT)
     assert histogram_count(requests_family, endpoint="ops.metrics", status="200") == 1  # the scrape before
-    # Alice left while bob stayed: a force-save was asked for, as one job.
-    assert samples(metrics["coedit_jobs_queued"], "_total") == {(("task", "coedit.forcesave"),): 1.0}
+    # Alice left while bob stayed: a force-save was asked for, as one job; each stored version's
+    # text goes to the search index in a job of its own.
+    assert samples(metrics["coedit_jobs_queued"], "_total") == {
+        (("task", "coedit.forcesave"),): 1.0,
+        (("task", "coedit.index_text"),): 3.0,
+    }
     assert "coedit_jobs_failed" not in metrics  # Docs refusing the command (404 here) is no failure
     [(labels, value)] = samples(metrics["coedit_build_info"]).items()
     assert dict(labels)["version"] and value == 1.0

@@ -127,6 +127,8 @@ RULES = {
     "auth.create_token": "self",
     "auth.revoke_token": "self",
     "spaces.index": "self",
+    "spaces.search": "self",
+    "api.search": "self",
     "spaces.create_space": "self",
     "api.create_space": "self",
     "notifications.index": "self",

@@ -19,6 +19,7 @@ from app.services import files as file_service
 from app.services import formats
 from app.services import notifications
 from app.services import rights
+from app.services import search as search_service
 from app.services import spaces
 from app.services.docs import editor_config
 from app.services.exceptions import BadRequestError
@@ -230,22 +231,47 @@ def put_rights(file_id: int):
     return jsonify(rights.describe(file))
 
 
+@bp.route("/search")
+def search():
+    """Files you may read whose title or text holds every word of ``q``; the snippet is HTML
+    (escaped, with <mark> around the matches)."""
+    query = (request.args.get("q") or "").strip()[:200]
+    hits = search_service.search(current_user, query) if query else []
+    return jsonify(
+        query=query,
+        results=[
+            {
+                "id": hit.file.id,
+                "title": hit.file.title,
+                "space": hit.file.space_id,
+                "folder": hit.file.folder_id,
+                "title_match": hit.title_match,
+                "snippet": str(hit.snippet) if hit.snippet else None,
+                "url": url_for("files.show", file_id=hit.file.id),
+            }
+            for hit in hits
+        ],
+    )
+
+
 @bp.route("/notifications")
 def list_notifications():
-    items = notifications.latest(current_user, 100)
+    """Newest first (``limit``, default 100); a file you can no longer open comes without its link."""
+    limit = min(max(request.args.get("limit", 100, type=int), 1), 100)
     return jsonify(
         unread=notifications.unread_count(current_user),
         notifications=[
             {
-                "id": n.id,
-                "kind": n.kind,
-                "text": n.text,
-                "link": n.link,
-                "file": n.file_id,
-                "created_at": n.created_at.isoformat(),
-                "read": n.read_at is not None,
+                "id": e.item.id,
+                "kind": e.item.kind,
+                "text": e.item.text,
+                "link": e.link,
+                "file": e.item.file_id,
+                "accessible": e.accessible,
+                "created_at": e.item.created_at.isoformat(),
+                "read": e.item.read_at is not None,
             }
-            for n in items
+            for e in notifications.entries(current_user, limit)
         ],
     )
 

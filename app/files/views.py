@@ -267,7 +267,8 @@ def thread(file_id: int):
     file, _ = rights.get_file_or_404(file_id, current_user)
     form = CommentForm()
     if form.validate_on_submit():
-        posts.comment(file, current_user, form.body.data.strip())
+        entry = posts.comment(file, current_user, form.body.data.strip())
+        posts.notify_mentions(entry, current_user)
         transaction.commit()
         return redirect(url_for("files.thread", file_id=file.id) + "#end")
     return render_template("files/thread.html", file=file, posts=posts.thread(file), form=form)

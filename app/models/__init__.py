@@ -1,5 +1,6 @@
 """Every model, imported here so Alembic sees them all."""
 
+from app.models import search as _search  # noqa: F401  (registers the search index's DDL)
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.conversion import ConversionJob

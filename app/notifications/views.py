@@ -13,6 +13,8 @@ from app.notifications import bp
 from app.security import is_safe_next_url
 from app.services import notifications
 
+DROPDOWN_LENGTH = 8
+
 
 @bp.app_context_processor
 def unread_notifications():
@@ -23,14 +25,20 @@ def unread_notifications():
             return notifications.unread_count(current_user)
         return 0
 
-    return {"unread_count": unread_count}
+    def latest_notifications() -> list[notifications.Entry]:
+        """The bell's dropdown: the latest few, unread marked."""
+        if current_user.is_authenticated and hasattr(current_user, "username"):
+            return notifications.entries(current_user, DROPDOWN_LENGTH)
+        return []
+
+    return {"unread_count": unread_count, "latest_notifications": latest_notifications}
 
 
 @bp.route("/notifications")
 @login_required
 def index():
     return render_template(
-        "notifications/index.html", items=notifications.latest(current_user, 100), form=ConfirmForm()
+        "notifications/index.html", items=notifications.entries(current_user, 100), form=ConfirmForm()
     )
 
 

@@ -209,9 +209,11 @@ def store_version(
             keys.rotate(file)
     version.doc_key = file.doc_key if becomes_head else session_key
     if becomes_head:
+        from app.services import search
         from app.services import thumbnails
 
         thumbnails.request(file, version.number)
+        search.request(file, version.number)
     return version
 
 
@@ -464,7 +466,11 @@ def delete(file: File, actor: User | None, force: bool = False, action: str = "f
     # else the notice would name it to those it was hidden from; a trashed file was announced already
     if actor is not None and file.trashed_at is None and rights.readable_by_every_member(file):
         posts.space_notice(file.space_id, f"{actor.display_name} deleted {file.title}", actor)
-    # Its thread, notifications, rights, links and their use log go with it (ON DELETE CASCADE).
+    # Its thread, notifications, rights, links and their use log go with it (ON DELETE CASCADE);
+    # its text is no foreign key's child on SQLite, and SQLite may give its id to a new file.
+    from app.services import search
+
+    search.forget(file.id)
     db.session.delete(file)
     for key in blobs:
         transaction.delete_blob_after_commit(key)

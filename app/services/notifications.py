@@ -1,5 +1,7 @@
 """Tell people what happened: in-app notifications (the bell)."""
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -14,6 +16,9 @@ def notify(user: User | int, kind: str, text: str, link: str = "", file: File | 
     user_id = user if isinstance(user, int) else user.id
     entry = Notification(user_id=user_id, kind=kind, text=text, link=link, file_id=file.id if file else None)
     db.session.add(entry)
+    from app.services import mail
+
+    mail.request_notification(user_id, text, link)
     return entry
 
 
@@ -45,3 +50,29 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     if notification_id is not None:
         query = query.where(Notification.id == notification_id)
     return db.session.execute(query.values(read_at=utcnow())).rowcount
+
+
+NO_ACCESS = "You no longer have access to this file."
+
+
+@dataclass
+class Entry:
+    """A notification as its person sees it: a file they can no longer open gets no link."""
+
+    item: Notification
+    accessible: bool
+
+    @property
+    def link(self) -> str:
+        return self.item.link if self.accessible else ""
+
+
+def entries(user: User, limit: int = 50) -> list[Entry]:
+    """The latest notifications, each told whether its file can still be opened by this person."""
+    from app.services import rights
+
+    items = latest(user, limit)
+    file_ids = {n.file_id for n in items if n.file_id}
+    files = {f.id: f for f in db.session.scalars(sa.select(File).where(File.id.in_(file_ids)))} if file_ids else {}
+    open_ = {fid: rights.file_level(file, user) != "none" for fid, file in files.items()}
+    return [Entry(n, open_.get(n.file_id, False) if n.file_id else True) for n in items]

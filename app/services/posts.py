@@ -3,11 +3,14 @@
 Everything here is staged; the caller commits.
 """
 
+import re
+
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import File
 from app.models import Post
+from app.models import Space
 from app.models import User
 
 
@@ -42,3 +45,54 @@ def comment(file: File, author: User, body: str) -> Post:
 def thread(file: File) -> list[Post]:
     """The file's thread, oldest first."""
     return list(db.session.scalars(sa.select(Post).where(Post.file_id == file.id).order_by(Post.created_at, Post.id)))
+
+
+MENTION = re.compile(r"(?<![\w@.])@([\w][\w.\-]{0,63})")
+MAX_MENTIONS = 20
+
+
+def mentioned(body: str) -> list[str]:
+    """The usernames written as @username in a post, in order, each once."""
+    names: list[str] = []
+    for name in MENTION.findall(body or ""):
+        name = name.rstrip(".-")
+        if name and name not in names:
+            names.append(name)
+    return names[:MAX_MENTIONS]
+
+
+def notify_mentions(entry: Post, author: User) -> list[User]:
+    """Stage a notification for each person @mentioned in a post who may see it: members of the
+    space for the stream, people who may read the file for its thread. Anyone else is passed over
+    without a word, as with mentions in the editor: nobody learns who exists outside their spaces.
+    Returns those notified."""
+    from flask import url_for
+
+    from app.services import accounts
+    from app.services import notifications
+    from app.services import rights
+
+    db.session.flush()  # the post's id, for the link
+    file = db.session.get(File, entry.file_id) if entry.file_id else None
+    if file is not None:
+        link = url_for("files.thread", file_id=file.id, _anchor=f"post-{entry.id}")
+        where = file.title
+    else:
+        link = url_for("spaces.show", space_id=entry.space_id, _anchor=f"post-{entry.id}")
+        space = db.session.get(Space, entry.space_id)
+        where = space.name if space is not None else "the stream"
+    excerpt = entry.body if len(entry.body) <= 200 else entry.body[:199] + "…"
+    told = []
+    for name in mentioned(entry.body):
+        user = accounts.find(name)
+        if user is None or user.id == author.id or user in told or user.disabled_at is not None:
+            continue
+        if rights.membership(entry.space_id, user) is None:
+            continue
+        if file is not None and rights.file_level(file, user) == "none":
+            continue
+        notifications.notify(
+            user, "mention", f"{author.display_name} mentioned you in {where}: “{excerpt}”", link, file
+        )
+        told.append(user)
+    return told

@@ -2,6 +2,7 @@
 
 from flask import abort
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -19,6 +20,7 @@ from app.services import files as file_service
 from app.services import groups
 from app.services import posts
 from app.services import rights
+from app.services import search as search_service
 from app.services import settings
 from app.services import spaces as space_service
 from app.services import trash as trash_service
@@ -44,6 +46,15 @@ def index():
     return render_template("spaces/index.html", spaces=space_service.spaces_of(current_user), form=SpaceForm())
 
 
+@bp.route("/search")
+@login_required
+def search():
+    """Files the person may read whose title or text matches, with a snippet around the match."""
+    query = (request.args.get("q") or "").strip()[:200]
+    hits = search_service.search(current_user, query) if query else []
+    return render_template("spaces/search.html", query=query, hits=hits)
+
+
 @bp.route("/spaces", methods=("POST",))
 @login_required
 def create_space():
@@ -67,7 +78,9 @@ def show(space_id: int):
     """One space: its folders and files, what is being edited, and the stream."""
     space, member = rights.get_space_or_404(space_id, current_user)
     folder = space_service.folder_of(space, request.args.get("folder"))
-    listing = space_service.page(space, member, current_user, folder)
+    sort = request.args.get("sort") if request.args.get("sort") in space_service.SORTS else "name"
+    descending = request.args.get("order") == "desc"
+    listing = space_service.page(space, member, current_user, folder, sort, descending)
     in_folder = {"folder": folder.id if folder else ""}
     return render_template(
         "spaces/show.html",
@@ -77,6 +90,8 @@ def show(space_id: int):
         trail=listing.trail,
         folders=listing.folders,
         entries=listing.entries,
+        sort=sort,
+        descending=descending,
         posts=listing.posts,
         members=listing.members,
         docs_configured=settings.docs_configured(),
@@ -103,7 +118,8 @@ def add_post(space_id: int):
     space, _ = rights.get_space_or_404(space_id, current_user)
     form = PostForm()
     if form.validate_on_submit():
-        posts.post(space.id, current_user, form.body.data.strip())
+        entry = posts.post(space.id, current_user, form.body.data.strip())
+        posts.notify_mentions(entry, current_user)
         transaction.commit()
     else:
         flash("Write something first (at most 5000 characters).", "danger")
@@ -177,20 +193,39 @@ def add_folder(space_id: int):
 @bp.route("/spaces/<int:space_id>/upload", methods=("POST",))
 @login_required
 def upload(space_id: int):
-    """Upload a file into the space (or a folder of it)."""
+    """Upload files into the space (or a folder of it), each stored on its own.
+
+    The page's script sends one file per request and asks for JSON (``Accept: application/json``),
+    to show each file's progress and error; without script the form sends them all at once.
+    """
     space, _ = rights.get_space_or_404(space_id, current_user)
     form = UploadForm()
     folder = space_service.folder_of(space, form.folder.data)
-    if not form.validate_on_submit():
+    wants_json = request.accept_mimetypes.best == "application/json"
+    sources = [f for f in request.files.getlist("file") if f and f.filename]
+    if not form.validate_on_submit() or not sources:
+        if wants_json:
+            return jsonify(error="Choose a file to upload."), 400
         flash("Choose a file to upload.", "danger")
         return back_to(space, folder)
-    try:
-        file = file_service.upload(space, folder, current_user, form.file.data.filename, form.file.data.stream)
-    except BadRequestError as exc:
-        flash(exc.message, "danger")
-        return back_to(space, folder)
-    transaction.commit()
-    flash(f"{file.title} uploaded.", "success")
+    stored, errors = [], []
+    for source in sources:
+        try:
+            file = file_service.upload(space, folder, current_user, source.filename, source.stream)
+        except BadRequestError as exc:
+            db.session.rollback()  # what this file staged goes; those stored before stay
+            errors.append(f"{source.filename}: {exc.message}")
+            continue
+        transaction.commit()
+        stored.append(file)
+    if wants_json:
+        if errors:
+            return jsonify(error=errors[0]), 400
+        return jsonify(id=stored[0].id, title=stored[0].title), 201
+    if stored:
+        flash(", ".join(f.title for f in stored) + " uploaded.", "success")
+    for error in errors:
+        flash(error, "danger")
     return back_to(space, folder)
 
 

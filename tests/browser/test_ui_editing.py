@@ -53,7 +53,9 @@ def test_create_edit_close_makes_version_two(site, page):
     notice = page.locator("#stream-list", has_text="Meeting notes.docx was updated by Alice Archer: version 2")
     notice.wait_for()
     shoot(page, "06-stream-after-save")
-    page.click("text=Meeting notes.docx")
+    # The name opens the editor now; the file page with its versions is behind Details.
+    page.locator(f"tr[data-file-id='{file_id}']").get_by_role("link", name="Details").click()
+    page.wait_for_url(f"{site.url}/files/{file_id}")
     assert page.locator("#versions tbody tr").count() == 2
     shoot(page, "07-file-versions")
     assert page.js_errors == []

@@ -29,7 +29,11 @@ def test_rights_notifications_and_mentions(site, browser):
 
     bob_ctx, bob = person("bob")
     assert bob.locator("#unread-count").inner_text() == "1"
-    bob.click("#bell")
+    bob.click("#bell")  # the dropdown of the latest; its "See all" leads to the page
+    bob.wait_for_selector("#bell-dropdown.show")
+    assert "Roadmap.docx" in bob.locator("#bell-items .bell-item.unread").first.inner_text()
+    bob.click("#bell-see-all")
+    bob.wait_for_url("**/notifications")
     assert "Alice Archer changed your access to Roadmap.docx: Edit" in bob.locator("#notifications").inner_text()
     shoot(bob, "21-bob-notifications")
     bob.click("#notifications button:has-text('Open')")
@@ -59,7 +63,7 @@ def test_rights_notifications_and_mentions(site, browser):
     shoot(alice, "23-alice-mentions-bob")
 
     bob.goto(f"{site.url}/notifications")
-    bob.wait_for_selector("text=Alice Archer mentioned you in Roadmap.docx")
+    bob.wait_for_selector("#notifications >> text=Alice Archer mentioned you in Roadmap.docx")
     assert "can you review the dates?" in bob.locator("#notifications").inner_text()
     shoot(bob, "24-bob-mentioned")
     for context in (alice_ctx, bob_ctx, carol_ctx):
