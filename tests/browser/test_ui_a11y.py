@@ -201,6 +201,12 @@ def test_guest_expired_link_even_for_a_signed_in_member(site, page, width):
         ("admin-status", "/admin/status", "alice"),
         ("admin-audit", "/admin/audit", "alice"),
         ("admin-forgotten", "/admin/forgotten", "alice"),
+        ("admin-users", "/admin/users", "alice"),
+        ("profile", "/auth/account", "bob"),
+        ("space-settings", "/spaces/{space}/settings", "alice"),
+        ("trash", "/spaces/{space}/trash", "bob"),
+        ("deleted-spaces", "/spaces/deleted", "alice"),
+        ("search", "/search?q=Talk", "bob"),
     ],
 )
 def test_other_pages(site, page, width, name, path, user):
@@ -208,8 +214,20 @@ def test_other_pages(site, page, width, name, path, user):
     doc = site.create_document("alice", "Talk")
     if user:
         sign_in(page, site, user)
-    page.goto(site.url + path.format(file=doc["id"]))
+    trashed = site.create_document("alice", "Old minutes")
+    site.query(lambda: trash_as_alice(site, trashed["id"]))
+    page.goto(site.url + path.format(file=doc["id"], space=site.space_id))
     check_page(page, f"a11y-{name}-{width}")
+
+
+def trash_as_alice(site, file_id: int) -> None:
+    from app.extensions import db
+    from app.models import File
+    from app.models import User
+    from app.services import trash
+
+    trash.trash_file(db.session.get(File, file_id), db.session.get(User, site.user_ids["alice"]))
+    db.session.commit()
 
 
 def test_a_guest_whose_link_is_revoked_meanwhile_sees_a_calm_end(site, page, width):
