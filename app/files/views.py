@@ -53,6 +53,7 @@ def show(file_id: int):
         file=file,
         level=level,
         versions=versions,
+        version_authors=file_service.version_authors(versions),
         can_edit=rights.at_least(level, "edit") and formats.edit_mode_possible(file.ext, settings.lossy_formats()),
         can_open=formats.opens_in_editor(file.ext),
         icon=formats.icon(file.ext),

@@ -21,6 +21,9 @@ class Space(Base):
     name: so.Mapped[str] = so.mapped_column(sa.String(128))
     description: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    # The level members get on files created here from now on (each file keeps its own default,
+    # changed per file). Teams co-edit: members edit, as in HumHub and Nextcloud group folders.
+    default_level: so.Mapped[str] = so.mapped_column(sa.String(16), default="edit", server_default="edit")
 
     memberships: so.Mapped[list["Membership"]] = so.relationship(back_populates="space", cascade="all, delete-orphan")
 

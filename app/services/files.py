@@ -179,6 +179,8 @@ def store_version(
     session_key: str = "",
     history_json: str | None = None,
     becomes_head: bool = True,
+    coauthors: list[str] | None = None,
+    restored_from: int | None = None,
 ) -> FileVersion:
     """Move the finished temporary file into storage and stage a version row for it.
 
@@ -198,6 +200,8 @@ def store_version(
         source=source,
         history_json=history_json,
         is_conflict=not becomes_head,
+        coauthors_json=json.dumps(coauthors) if coauthors else None,
+        restored_from=restored_from,
     )
     db.session.add(version)
     if becomes_head:
@@ -262,7 +266,12 @@ def add_file(beside: File, owner: User | None, title: str, path: str) -> File:
     """Stage a new file next to another one, from a finished temporary file (the caller commits)."""
     title = unique_title(beside.space, beside.folder, safe_filename(title))
     file = File(
-        space_id=beside.space_id, folder_id=beside.folder_id, title=title, ext=formats.extension_of(title), owner=owner
+        space_id=beside.space_id,
+        folder_id=beside.folder_id,
+        title=title,
+        ext=formats.extension_of(title),
+        owner=owner,
+        default_level=beside.space.default_level,
     )
     db.session.add(file)
     db.session.flush()
@@ -278,6 +287,7 @@ def _new_file(space: Space, folder: Folder | None, owner: User, title: str, path
         title=title,
         ext=formats.extension_of(title),
         owner=owner,
+        default_level=space.default_level,  # the space's choice for new files; changed per file later
     )
     db.session.add(file)
     db.session.flush()  # the id names the key and the storage prefix
@@ -461,6 +471,35 @@ def head_version(file: File) -> FileVersion:
     return version
 
 
+def version_authors(versions: list[FileVersion]) -> dict[int, list[str]]:
+    """The names of everyone whose work each version holds, by version id: the author, then the
+    co-editors a save from Docs named (members by their name, guests as "name (guest)")."""
+    from app.services import share_links
+
+    listed = {v.id: json.loads(v.coauthors_json or "[]") for v in versions}
+    user_ids = {int(p) for people in listed.values() for p in people if isinstance(p, str) and p.isdigit()}
+    names = (
+        dict(db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(user_ids))).all())
+        if user_ids
+        else {}
+    )
+    result = {}
+    for v in versions:
+        shown = [v.author.display_name] if v.author else []
+        for person in listed[v.id]:
+            if not isinstance(person, str):
+                continue
+            if person.isdigit():
+                name = names.get(int(person))
+            else:
+                guest = share_links.guest_name(person)
+                name = f"{guest} (guest)" if guest else None
+            if name and name not in shown:
+                shown.append(name)
+        result[v.id] = shown
+    return result
+
+
 def get_version(file: File, number: int) -> FileVersion | None:
     return db.session.scalar(file.versions_select().where(FileVersion.number == number))
 
@@ -483,7 +522,7 @@ def restore(file: File, number: int, actor: User) -> FileVersion:
             while chunk := source.read(CHUNK):
                 handle.write(chunk)
         lock(file)
-        version = store_version(file, path, actor, "restore")
+        version = store_version(file, path, actor, "restore", restored_from=number)
         audit.record("file.restored", actor=actor, file=file, details={"from": number, "version": version.number})
         text = f"{actor.display_name} restored version {number} of {file.title} as version {version.number}"
         transaction.after_commit(lambda: posts.notice(file, text, actor))

@@ -6,6 +6,7 @@ from dataclasses import field
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.models import LEVELS
 from app.models import File
 from app.models import FileVersion
 from app.models import Folder
@@ -17,6 +18,8 @@ from app.services import formats
 from app.services import posts
 from app.services import rights
 from app.services import settings
+from app.services.exceptions import BadRequestError
+from app.services.exceptions import ForbiddenError
 from app.services.exceptions import NotFoundError
 
 STREAM_LENGTH = 50
@@ -29,6 +32,21 @@ def create_space(name: str, owner: User, description: str = "") -> Space:
     db.session.add(Membership(space=space, user=owner, role="owner"))
     db.session.flush()
     return space
+
+
+def set_default_level(space: Space, member: Membership, level: str) -> bool:
+    """Stage the level members get on the space's new files; returns whether it changed.
+
+    Files that exist keep their own default: changing it here grants nobody anything on them.
+    :raise ForbiddenError: not a space admin. :raise BadRequestError: unknown level.
+    """
+    if not member.manages_space:
+        raise ForbiddenError("Only the space's admins choose what members may do with new files.")
+    if level not in LEVELS:
+        raise BadRequestError(f"Unknown level {level!r}; use one of {', '.join(LEVELS)}.")
+    changed = space.default_level != level
+    space.default_level = level
+    return changed
 
 
 def add_member(space: Space, user: User, role: str, actor: User) -> tuple[Membership, bool]:

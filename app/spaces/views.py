@@ -20,11 +20,13 @@ from app.services import rights
 from app.services import settings
 from app.services import spaces as space_service
 from app.services.exceptions import BadRequestError
+from app.services.exceptions import CoeditError
 from app.spaces import bp
 from app.spaces.forms import CreateDocumentForm
 from app.spaces.forms import FolderForm
 from app.spaces.forms import MemberForm
 from app.spaces.forms import PostForm
+from app.spaces.forms import SpaceDefaultForm
 from app.spaces.forms import SpaceForm
 from app.spaces.forms import UploadForm
 
@@ -73,6 +75,8 @@ def show(space_id: int):
         upload_form=UploadForm(data=in_folder),
         create_form=CreateDocumentForm(data=in_folder),
         member_form=MemberForm(),
+        default_form=SpaceDefaultForm(default_level=space.default_level),
+        level_labels=rights.LEVEL_LABELS,
         confirm_form=ConfirmForm(),
         max_mb=settings.get("max_file_size_mb"),
     )
@@ -113,6 +117,27 @@ def add_member(space_id: int):
             flash(f"{user.display_name} is now a member.", "success")
         else:
             flash(f"{user.display_name} is already a member.", "info")
+    return redirect(url_for("spaces.show", space_id=space.id))
+
+
+@bp.route("/spaces/<int:space_id>/default-level", methods=("POST",))
+@login_required
+def set_default_level(space_id: int):
+    """The space's admins choose what members may do with new files."""
+    space, member = rights.get_space_or_404(space_id, current_user)
+    form = SpaceDefaultForm()
+    if not form.validate_on_submit():
+        flash("Choose one of the levels.", "danger")
+        return redirect(url_for("spaces.show", space_id=space.id))
+    try:
+        changed = space_service.set_default_level(space, member, form.default_level.data)
+    except CoeditError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("spaces.show", space_id=space.id))
+    transaction.commit()
+    if changed:
+        label = rights.LEVEL_LABELS[space.default_level]
+        flash(f"Members now get “{label}” on new files; existing files keep their own access.", "success")
     return redirect(url_for("spaces.show", space_id=space.id))
 
 

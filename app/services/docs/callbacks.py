@@ -505,6 +505,7 @@ def _commit_save(
         session_key=key,
         history_json=json.dumps(history) if isinstance(history, dict) else None,
         becomes_head=current and authorised,
+        coauthors=_user_ids(data)[:50],  # Docs lists each co-editor once; a bound for a forged list
     )
     if current and not authorised and kind == FINAL:
         keys.rotate(file)  # the session is over: the next opener must not land on its old key
