@@ -127,6 +127,7 @@ RULES = {
     "spaces.add_folder": "space",
     "spaces.upload": "space",
     "spaces.add_member": "space",
+    "spaces.set_default_level": "space",
     "spaces.create_document": "space",
     "api.add_member": "space",
     "api.upload": "space",
