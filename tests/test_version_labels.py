@@ -27,16 +27,16 @@ def test_a_save_by_several_co_editors_names_them_all(world, fake_docs, doc):  # 
 
 
 def test_the_restored_version_says_which_version_it_restored(world):
-    doc = world.create_document("alice", "Story")
+    story = world.create_document("alice", "Story")
     world.client().post(
-        f"/api/v1/files/{doc['id']}/versions",
+        f"/api/v1/files/{story['id']}/versions",
         headers=world.api("alice"),
         data={"file": (io.BytesIO(docx_with("two")), "x.docx")},
     )
-    response = world.client("alice").post(f"/files/{doc['id']}/versions/1/restore")
+    response = world.client("alice").post(f"/files/{story['id']}/versions/1/restore")
     assert response.status_code == 302
-    versions = world.versions(doc["id"])
+    versions = world.versions(story["id"])
     assert versions[-1].number == 3 and versions[-1].restored_from == 1
-    table = versions_table(world, doc["id"])
+    table = versions_table(world, story["id"])
     row = table[table.index('data-version="3"') :]
     assert "restored from version 1" in row[: row.index("</tr>")]
