@@ -182,7 +182,7 @@ def rename(file_id: int):
             flash(exc.message, "danger")
         else:
             transaction.commit()
-            flash(f"Renamed to {file.title}.", "success")
+            flash(file_service.name_note(form.title.data, file.title) or f"Renamed to {file.title}.", "success")
     return redirect(url_for("files.show", file_id=file.id))
 
 

@@ -52,6 +52,9 @@ WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10
 VALIDATED = frozenset("docx docm dotx dotm xlsx xlsm xltx xltm pptx pptm potx potm ppsx ppsm odt ods odp pdf".split())
 
 
+MAX_NAME = 200  # characters of a file name (the forms say so)
+
+
 def safe_filename(name: str) -> str:
     """A file name safe to show and store: no paths, control or bidi characters, sane length.
 
@@ -70,18 +73,53 @@ def safe_filename(name: str) -> str:
     if stem.split(".", 1)[0].rstrip(" ").lower() in WINDOWS_RESERVED:
         stem = "_" + stem
     ext = ext[:16]
-    stem = stem[: 200 - len(ext)].strip()
+    stem = stem[: MAX_NAME - len(ext)].strip()
     if not stem:
         raise BadRequestError("Please give the file a name.")
     return f"{stem}.{ext}" if ext else stem
 
 
-def titled(name: str, ext: str) -> str:
-    """A safe file name that ends in .ext.
+# What replaces a path separator in a name a person typed: "Q1/Q2 plan" stays readable as
+# "Q1-Q2 plan" rather than losing "Q1/" as a folder would.
+SEPARATOR_STAND_IN = "-"
+
+
+def typed_name(name: str) -> str:
+    """A name a person typed (a new document, a rename, a folder), kept as typed as far as a file
+    system and a download can carry it: path separators become "-", control and bidi characters
+    go, Windows device names get a "_" (safe_filename).
+
+    Names that come from elsewhere (uploads, Docs' Save copy as) go through safe_filename alone,
+    where a path keeps only its last part.
+    :raise BadRequestError: nothing usable is left.
+    """
+    name = (name or "").replace("/", SEPARATOR_STAND_IN).replace("\\", SEPARATOR_STAND_IN)
+    return safe_filename(name)
+
+
+def name_note(typed: str, stored: str) -> str | None:
+    """What to tell the person when the name stored is not the one they typed, else None."""
+    typed = re.sub(r"\s+", " ", unicodedata.normalize("NFC", typed or "")).strip()
+    if stored == typed or stored.rpartition(".")[0] == typed:
+        return None  # as typed (perhaps with the type's extension added)
+    changed = []
+    if "/" in typed or "\\" in typed:
+        changed.append(f"a file name cannot hold / or \\, so they became {SEPARATOR_STAND_IN}")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in typed):
+        changed.append("invisible control and direction characters were removed")
+    if len(typed) > MAX_NAME:
+        changed.append(f"names are at most {MAX_NAME} characters")
+    if not changed:
+        changed.append("a file name cannot hold it exactly as typed (or the name is taken here)")
+    return f"Saved as “{stored}”: " + "; ".join(changed) + "."
+
+
+def titled(name: str, ext: str, typed: bool = False) -> str:
+    """A safe file name that ends in .ext; ``typed``: a name a person typed (typed_name).
 
     :raise BadRequestError: nothing usable is left of the name.
     """
-    name = safe_filename(name)
+    name = typed_name(name) if typed else safe_filename(name)
     return name if formats.extension_of(name) == ext else f"{name}.{ext}"
 
 
@@ -314,7 +352,7 @@ def create_document(space: Space, folder: Folder | None, owner: User, name: str,
     """
     if ext not in blanks.BLANK_TYPES:
         raise BadRequestError("Choose Document, Spreadsheet, Presentation or PDF form.")
-    name = titled(name, ext)
+    name = titled(name, ext, typed=True)
     handle, path = get_storage().temp_file()
     try:
         with handle, writing():
@@ -366,7 +404,7 @@ def rename(file: File, new_title: str) -> None:
 
     :raise BadRequestError: empty name or taken in this folder.
     """
-    title = titled(new_title, file.ext)
+    title = titled(new_title, file.ext, typed=True)
     _hold(file, "rename")
     if title_in_use(file.space, file.folder, title, ignore_id=file.id):
         raise BadRequestError(f"A file named {title} already exists here.")

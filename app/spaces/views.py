@@ -149,13 +149,15 @@ def add_folder(space_id: int):
     parent = space_service.folder_of(space, form.folder.data)
     if form.validate_on_submit():
         try:
-            name = file_service.safe_filename(form.name.data)
+            name = file_service.typed_name(form.name.data)
         except BadRequestError as exc:
             flash(exc.message, "danger")
             return back_to(space, parent)
         space_service.add_folder(space, parent, name)
         transaction.commit()
         flash(f"Folder {name} created.", "success")
+        if note := file_service.name_note(form.name.data, name):
+            flash(note.replace("file name", "folder name"), "info")
     return back_to(space, parent)
 
 
@@ -195,4 +197,6 @@ def create_document(space_id: int):
         flash(exc.message, "danger")
         return back_to(space, folder)
     transaction.commit()
+    if note := file_service.name_note(form.name.data, file.title):
+        flash(note, "info")
     return redirect(url_for("editor.page", file_id=file.id, mode="edit"))
