@@ -3,11 +3,13 @@
 (function () {
   var zone = document.documentElement.dataset.timezone || undefined;
   var lang = document.documentElement.lang || undefined;
+  // dateStyle cannot be combined with timeZoneName, hence the parts one by one.
+  var parts = { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
   var exact;
   try {
-    exact = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short", timeZone: zone, timeZoneName: "short" });
+    exact = new Intl.DateTimeFormat(lang, Object.assign({ timeZone: zone }, parts));
   } catch (e) { // an unknown zone name: the browser's own
-    exact = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short", timeZoneName: "short" });
+    exact = new Intl.DateTimeFormat(lang, parts);
   }
   var relative = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(lang, { numeric: "auto" }) : null;
   var steps = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
