@@ -60,6 +60,17 @@ def test_the_space_admin_changes_the_default_and_an_override_still_wins(world):
     assert level_of(world, before, "bob") == "read"
     assert level_of(world, after, "alice") == "edit"  # the owner always edits
 
+    def audited():
+        import sqlalchemy as sa
+
+        from app.extensions import db
+        from app.models import AuditEvent
+
+        entry = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "space.default_level_changed"))
+        return entry.actor_name, entry.space_id, entry.details_json
+
+    assert world.query(audited) == ("alice", space_id, '{"new": "read", "old": "edit"}')
+
 
 def test_only_the_space_admins_change_the_default(world):
     _, space_id = new_team(world)

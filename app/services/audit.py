@@ -80,6 +80,7 @@ ACTIONS = (
     "file.renamed",
     "file.deleted",
     "file.rights_changed",
+    "space.default_level_changed",
     "share_link.created",
     "share_link.used",
     "share_link.revoked",

@@ -14,6 +14,7 @@ from app.models import Membership
 from app.models import Post
 from app.models import Space
 from app.models import User
+from app.services import audit
 from app.services import formats
 from app.services import posts
 from app.services import rights
@@ -44,9 +45,18 @@ def set_default_level(space: Space, member: Membership, level: str) -> bool:
         raise ForbiddenError("Only the space's admins choose what members may do with new files.")
     if level not in LEVELS:
         raise BadRequestError(f"Unknown level {level!r}; use one of {', '.join(LEVELS)}.")
-    changed = space.default_level != level
+    old = space.default_level
     space.default_level = level
-    return changed
+    if old != level:  # who may do what is audited, this choice included
+        audit.record(
+            "space.default_level_changed",
+            object_type="space",
+            object_id=space.id,
+            object_name=space.name,
+            space_id=space.id,
+            details={"old": old, "new": level},
+        )
+    return old != level
 
 
 def add_member(space: Space, user: User, role: str, actor: User) -> tuple[Membership, bool]:
