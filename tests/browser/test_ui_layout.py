@@ -53,4 +53,8 @@ def test_long_names_wrap_and_buttons_stay_reachable(site, page, width):
     assert fits(page), page.evaluate("document.documentElement.scrollWidth")
     assert reachable(page, page.locator("#versions button", has_text="Restore").first)
     assert reachable(page, page.locator("#share-link-list button", has_text="Revoke").first)
+    for path in (f"/files/{long_id}/thread", "/notifications", "/"):
+        page.goto(site.url + path)
+        assert fits(page), (path, page.evaluate("document.documentElement.scrollWidth"))
+    shoot(page, f"62-spaces-{width}")
     assert page.js_errors == []
