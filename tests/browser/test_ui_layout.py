@@ -58,3 +58,17 @@ def test_long_names_wrap_and_buttons_stay_reachable(site, page, width):
         assert fits(page), (path, page.evaluate("document.documentElement.scrollWidth"))
     shoot(page, f"62-spaces-{width}")
     assert page.js_errors == []
+
+
+def test_the_create_dialog_is_titled_by_the_type_chosen(site, page):
+    sign_in(page, site, "alice")
+    page.goto(f"{site.url}/spaces/{site.space_id}")
+    page.click("#create-document")
+    page.click("[data-bs-target='#create-modal'][data-kind='pdf']")
+    title = page.locator("#create-modal-title")
+    title.wait_for()
+    assert title.inner_text() == "New PDF form"
+    page.select_option("#create-modal select[name=kind]", "xlsx")
+    assert title.inner_text() == "New spreadsheet"
+    shoot(page, "63-create-dialog")
+    assert page.js_errors == []
