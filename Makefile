@@ -106,7 +106,27 @@ run: $(VENV)/.installed
 	$(PY) -m flask --app wsgi db upgrade
 	$(PY) -m flask --app wsgi seed-demo
 	pids=()
-	trap 'kill $${pids[@]} 2>/dev/null || true; wait 2>/dev/null || true; echo "Stopped."' EXIT INT TERM
+	# One stop for every way out: Ctrl-C and TERM end the recipe with success (stopping is what was
+	# asked); a process that dies on its own still fails it. The traps are cleared first so the EXIT
+	# trap does not stop (and say so) a second time. Each server runs in a process group of its own
+	# (setsid): Ctrl-C reaches only this shell, which stops each group with TERM, so gunicorn does
+	# not see its workers die of the Ctrl-C and start new ones while stopping; whatever is left
+	# 10 s later is killed, workers included.
+	stop() {
+		trap - EXIT INT TERM
+		for pid in "$${pids[@]}"; do kill -TERM -- "-$$pid" 2>/dev/null || true; done
+		for _ in $$(seq 50); do
+			alive=0
+			for pid in "$${pids[@]}"; do kill -0 -- "-$$pid" 2>/dev/null && alive=1; done
+			[ "$$alive" = 0 ] && break
+			sleep 0.2
+		done
+		for pid in "$${pids[@]}"; do kill -KILL -- "-$$pid" 2>/dev/null || true; done
+		wait 2>/dev/null || true
+		echo "Stopped."
+	}
+	trap 'stop; exit 0' INT TERM
+	trap stop EXIT
 	if [ -z "$${COEDIT_DOCS_URL:-}" ]; then
 		secret_file="$$COEDIT_INSTANCE_PATH/dev-docs-secret"
 		[ -s "$$secret_file" ] || $(PY) -c 'import secrets; print(secrets.token_hex(24))' > "$$secret_file"
@@ -114,22 +134,22 @@ run: $(VENV)/.installed
 		export COEDIT_DOCS_JWT_SECRET="$$(cat "$$secret_file")"
 		export COEDIT_APP_URL_FOR_DOCS=http://127.0.0.1:$(APP_PORT)
 		echo "Starting the Document Server emulator (a test double, not an editor) on $$COEDIT_DOCS_URL"
-		DOCS_EMULATOR_JWT_SECRET="$$COEDIT_DOCS_JWT_SECRET" $(PY) -m docs_emulator --host 127.0.0.1 --port $(DOCS_PORT) &
+		DOCS_EMULATOR_JWT_SECRET="$$COEDIT_DOCS_JWT_SECRET" setsid $(PY) -m docs_emulator --host 127.0.0.1 --port $(DOCS_PORT) &
 		pids+=($$!)
 	fi
 	# Jobs (app/jobs.py): with a broker, a worker runs them and beat schedules retention, each a
 	# process of its own as in production; without one they run inside the app's processes.
 	if [ -n "$${COEDIT_BROKER_URL:-}$${COEDIT_REDIS_URL:-}" ]; then
 		echo "Starting a job worker and the job schedule (celery beat) on the configured broker"
-		$(VENV)/bin/celery -A wsgi:celery worker --loglevel INFO &
+		setsid $(VENV)/bin/celery -A wsgi:celery worker --loglevel INFO &
 		pids+=($$!)
-		$(VENV)/bin/celery -A wsgi:celery beat --loglevel INFO &
+		setsid $(VENV)/bin/celery -A wsgi:celery beat --loglevel INFO &
 		pids+=($$!)
 	else
 		echo "No broker (COEDIT_BROKER_URL or COEDIT_REDIS_URL): jobs run in-process, no worker started"
 	fi
 	echo "Coedit on http://127.0.0.1:$(APP_PORT)  (sign in as admin / demo-password, or bob / demo-password)"
-	$(VENV)/bin/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(APP_PORT) --access-logfile - wsgi:app &
+	setsid $(VENV)/bin/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(APP_PORT) --access-logfile - wsgi:app &
 	pids+=($$!)
 	wait -n
 

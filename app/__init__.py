@@ -31,6 +31,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     load_config(app, config)
     init_extensions(app)
     register_blueprints(app)
+    from app import times
+
+    times.register(app)
     from app import errors
     from app import security
 

@@ -110,7 +110,9 @@ class World:
                 user.set_password("pw-" + name)
                 db.session.add(user)
                 users[name] = user
-            space = Space(name="Team")
+            # The suite's rights expectations were written when members read new files by default;
+            # this space keeps that (new spaces default to edit: tests/test_space_default.py).
+            space = Space(name="Team", default_level="read")
             db.session.add(space)
             db.session.add(Membership(space=space, user=users["alice"], role="owner"))
             db.session.add(Membership(space=space, user=users["bob"], role="member"))

@@ -68,7 +68,7 @@ def test_rename_from_the_editor(world):
     doc = world.create_document("alice", "Draft")
     assert world.client("bob").post(f"/files/{doc['id']}/rename-from-editor", json={"title": "Mine"}).status_code == 403
     answer = world.client("alice").post(f"/files/{doc['id']}/rename-from-editor", json={"title": "Final"})
-    assert answer.status_code == 200 and answer.get_json() == {"title": "Final.docx"}
+    assert answer.status_code == 200 and answer.get_json() == {"title": "Final.docx", "name_changed": None}
     assert world.file(doc["id"]).title == "Final.docx"
 
 

@@ -141,6 +141,7 @@ RULES = {
     "spaces.upload": "space",
     "spaces.add_member": "space",
     "spaces.add_group": "space",
+    "spaces.set_default_level": "space",
     "spaces.create_document": "space",
     # Space settings, members, folders and the trash: members (owners and admins for settings,
     # members and folders: tests/test_spaces_trash.py).

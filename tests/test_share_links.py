@@ -519,8 +519,16 @@ def test_partial_lists_links_and_shows_a_new_url_once(world):
     table = re.search(r'<table[^>]*id="share-link-list".*?</table>', html, re.S).group(0)
     row_view = re.search(rf'<tr data-link-id="{view["id"]}" data-state="revoked".*?</tr>', table, re.S).group(0)
     row_edit = re.search(rf'<tr data-link-id="{edit["id"]}" data-state="active".*?</tr>', table, re.S).group(0)
-    assert "Can view" in row_view and "<td>yes</td>" in row_view and "Revoke</button>" not in row_view
-    assert "Can edit" in row_edit and "<td>no</td>" in row_edit and "<td>1</td>" in row_edit
+    assert (
+        "Can view" in row_view
+        and '<td data-label="Password">yes</td>' in row_view
+        and "Revoke</button>" not in row_view
+    )
+    assert (
+        "Can edit" in row_edit
+        and '<td data-label="Password">no</td>' in row_edit
+        and '<td data-label="Uses">1</td>' in row_edit
+    )
     assert "2999-05-06" in row_edit and "Alice Archer" in row_edit
     assert f'action="/files/{doc["id"]}/links/{edit["id"]}/revoke"' in row_edit and "csrf_token" in row_edit
     assert f'action="/files/{doc["id"]}/links"' in html and 'name="mode"' in html and 'type="date"' in html

@@ -133,6 +133,7 @@ class SettingsForm(FlaskForm):
         default="convert",
         validate_choice=True,
     )
+    save_anyway = BooleanField("Save anyway, although the connection test failed")
     submit = SubmitField("Save and test the connection")
 
 

@@ -28,6 +28,7 @@ def settings_page():
     form = SettingsForm()
     form.editor_groups.choices = [(str(group.id), group.name) for group in groups.all_groups()]
     steps = None
+    confirm = False
     if request.method == "GET":
         for key in FORM_FIELDS:
             getattr(form, key).data = _shown(key)
@@ -35,18 +36,40 @@ def settings_page():
         values = {key: _clean(getattr(form, key).data) for key in FORM_FIELDS if not _keep_stored(form, key)}
         if form.jwt_secret.data:
             values["jwt_secret"] = form.jwt_secret.data
-        settings.save(values)
-        transaction.commit()
-        flash("Settings saved.", "success")
-        steps = client.check_connection(request.scheme)
+        if settings.connection_changes(values) and not form.save_anyway.data:
+            # Test what was typed before it replaces what works; save only if it passes.
+            with settings.trial(values):
+                steps = client.check_connection(request.scheme)
+                address = client.failed_address(steps)
+            failed = next((step for step in steps if not step.ok), None)
+            if failed is not None:
+                confirm = True
+                where = f" with {address}" if address else ""
+                flash(
+                    f"Not saved: the connection test failed at “{failed.name}”{where}. Correct the address, "
+                    "or tick “Save anyway” and save again.",
+                    "danger",
+                )
+        if not confirm:
+            settings.save(values)
+            transaction.commit()
+            flash("Settings saved.", "success")
+            if steps is None:
+                steps = client.check_connection(request.scheme)
     else:
         flash("Please correct the marked fields.", "danger")
     for key in fixed:  # show the value that is in force, not what was posted
         if key != "jwt_secret":
             getattr(form, key).data = _shown(key)
     form.jwt_secret.data = ""  # write-only: never sent back to the browser
+    form.save_anyway.data = False  # each confirmation is for the test just shown
     return render_template(
-        "admin/settings.html", form=form, fixed=fixed, steps=steps, secret_set=bool(settings.get("jwt_secret"))
+        "admin/settings.html",
+        form=form,
+        fixed=fixed,
+        steps=steps,
+        confirm=confirm,
+        secret_set=bool(settings.get("jwt_secret")),
     )
 
 

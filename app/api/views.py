@@ -106,9 +106,11 @@ def create_document(space_id: int):
     kind = data.get("type")
     if kind not in ("docx", "xlsx", "pptx", "pdf"):
         raise BadRequestError("'type' is one of docx, xlsx, pptx, pdf.")
-    file = file_service.create_document(space, None, current_user, _text(data, "title"), kind)
+    typed = _text(data, "title")
+    file = file_service.create_document(space, None, current_user, typed, kind)
     transaction.commit()
-    return jsonify(file_json(file)), 201
+    # name_changed: why the title is not what was sent (a / replaced, ...), or null.
+    return jsonify({**file_json(file), "name_changed": file_service.name_note(typed, file.title)}), 201
 
 
 @bp.route("/files/<int:file_id>")

@@ -187,7 +187,7 @@ def rename_from_editor(file_id: int):
         abort(400, "Send the new title.")
     file_service.rename(file, title)
     transaction.commit()
-    return jsonify(title=file.title)
+    return jsonify(title=file.title, name_changed=file_service.name_note(title, file.title))
 
 
 @bp.route("/files/<int:file_id>/save-as", methods=("POST",))

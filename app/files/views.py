@@ -56,6 +56,7 @@ def show(file_id: int):
         file=file,
         level=level,
         versions=versions,
+        version_authors=file_service.version_authors(versions),
         can_edit=rights.at_least(level, "edit") and formats.edit_mode_possible(file.ext, settings.lossy_formats()),
         can_open=formats.opens_in_editor(file.ext),
         icon=formats.icon(file.ext),
@@ -186,7 +187,7 @@ def rename(file_id: int):
             flash(exc.message, "danger")
         else:
             transaction.commit()
-            flash(f"Renamed to {file.title}.", "success")
+            flash(file_service.name_note(form.title.data, file.title) or f"Renamed to {file.title}.", "success")
     return redirect(url_for("files.show", file_id=file.id))
 
 

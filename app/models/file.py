@@ -123,6 +123,11 @@ class FileVersion(Base):
     # The first page as a PNG, made by Docs' conversion service after the version was stored
     # (None until then, or when Docs could not make one: the type's icon is shown instead).
     thumbnail_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
+    # Saves from Docs: everyone whose changes the save holds, as Docs names them (the callback's
+    # ``users``: member ids, guest ids), the author first; a JSON list, None for other versions.
+    coauthors_json: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    # Restores: the number of the version whose content this one repeats.
+    restored_from: so.Mapped[Optional[int]]
 
     author: so.Mapped[Optional[User]] = so.relationship(lazy="joined")  # always shown with the version
 

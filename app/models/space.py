@@ -25,6 +25,9 @@ class Space(Base):
     # trash purge removes it for good, TRASH_DAYS later.
     deleted_at: so.Mapped[Optional[datetime]]
     deleted_by: so.Mapped[Optional[int]]
+    # The level members get on files created here from now on (each file keeps its own default,
+    # changed per file). Teams co-edit: members edit, as in HumHub and Nextcloud group folders.
+    default_level: so.Mapped[str] = so.mapped_column(sa.String(16), default="edit", server_default="edit")
 
     memberships: so.Mapped[list["Membership"]] = so.relationship(back_populates="space", cascade="all, delete-orphan")
 

@@ -109,6 +109,7 @@ ACTIONS = (
     "space.deleted",
     "space.restored",
     "space.purged",
+    "space.default_level_changed",
     "share_link.created",
     "share_link.used",
     "share_link.revoked",

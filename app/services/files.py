@@ -52,6 +52,9 @@ WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10
 VALIDATED = frozenset("docx docm dotx dotm xlsx xlsm xltx xltm pptx pptm potx potm ppsx ppsm odt ods odp pdf".split())
 
 
+MAX_NAME = 200  # characters of a file name (the forms say so)
+
+
 def safe_filename(name: str) -> str:
     """A file name safe to show and store: no paths, control or bidi characters, sane length.
 
@@ -70,18 +73,53 @@ def safe_filename(name: str) -> str:
     if stem.split(".", 1)[0].rstrip(" ").lower() in WINDOWS_RESERVED:
         stem = "_" + stem
     ext = ext[:16]
-    stem = stem[: 200 - len(ext)].strip()
+    stem = stem[: MAX_NAME - len(ext)].strip()
     if not stem:
         raise BadRequestError("Please give the file a name.")
     return f"{stem}.{ext}" if ext else stem
 
 
-def titled(name: str, ext: str) -> str:
-    """A safe file name that ends in .ext.
+# What replaces a path separator in a name a person typed: "Q1/Q2 plan" stays readable as
+# "Q1-Q2 plan" rather than losing "Q1/" as a folder would.
+SEPARATOR_STAND_IN = "-"
+
+
+def typed_name(name: str) -> str:
+    """A name a person typed (a new document, a rename, a folder), kept as typed as far as a file
+    system and a download can carry it: path separators become "-", control and bidi characters
+    go, Windows device names get a "_" (safe_filename).
+
+    Names that come from elsewhere (uploads, Docs' Save copy as) go through safe_filename alone,
+    where a path keeps only its last part.
+    :raise BadRequestError: nothing usable is left.
+    """
+    name = (name or "").replace("/", SEPARATOR_STAND_IN).replace("\\", SEPARATOR_STAND_IN)
+    return safe_filename(name)
+
+
+def name_note(typed: str, stored: str) -> str | None:
+    """What to tell the person when the name stored is not the one they typed, else None."""
+    typed = re.sub(r"\s+", " ", unicodedata.normalize("NFC", typed or "")).strip()
+    if stored == typed or stored.rpartition(".")[0] == typed:
+        return None  # as typed (perhaps with the type's extension added)
+    changed = []
+    if "/" in typed or "\\" in typed:
+        changed.append(f"a file name cannot hold / or \\, so they became {SEPARATOR_STAND_IN}")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in typed):
+        changed.append("invisible control and direction characters were removed")
+    if len(typed) > MAX_NAME:
+        changed.append(f"names are at most {MAX_NAME} characters")
+    if not changed:
+        changed.append("a file name cannot hold it exactly as typed (or the name is taken here)")
+    return f"Saved as “{stored}”: " + "; ".join(changed) + "."
+
+
+def titled(name: str, ext: str, typed: bool = False) -> str:
+    """A safe file name that ends in .ext; ``typed``: a name a person typed (typed_name).
 
     :raise BadRequestError: nothing usable is left of the name.
     """
-    name = safe_filename(name)
+    name = typed_name(name) if typed else safe_filename(name)
     return name if formats.extension_of(name) == ext else f"{name}.{ext}"
 
 
@@ -180,6 +218,8 @@ def store_version(
     history_json: str | None = None,
     becomes_head: bool = True,
     guest_name: str | None = None,
+    coauthors: list[str] | None = None,
+    restored_from: int | None = None,
 ) -> FileVersion:
     """Move the finished temporary file into storage and stage a version row for it.
 
@@ -200,6 +240,8 @@ def store_version(
         source=source,
         history_json=history_json,
         is_conflict=not becomes_head,
+        coauthors_json=json.dumps(coauthors) if coauthors else None,
+        restored_from=restored_from,
     )
     db.session.add(version)
     if becomes_head:
@@ -267,7 +309,12 @@ def add_file(beside: File, owner: User | None, title: str, path: str) -> File:
     """Stage a new file next to another one, from a finished temporary file (the caller commits)."""
     title = unique_title(beside.space, beside.folder, safe_filename(title))
     file = File(
-        space_id=beside.space_id, folder_id=beside.folder_id, title=title, ext=formats.extension_of(title), owner=owner
+        space_id=beside.space_id,
+        folder_id=beside.folder_id,
+        title=title,
+        ext=formats.extension_of(title),
+        owner=owner,
+        default_level=beside.space.default_level,
     )
     db.session.add(file)
     db.session.flush()
@@ -283,6 +330,7 @@ def _new_file(space: Space, folder: Folder | None, owner: User, title: str, path
         title=title,
         ext=formats.extension_of(title),
         owner=owner,
+        default_level=space.default_level,  # the space's choice for new files; changed per file later
     )
     db.session.add(file)
     db.session.flush()  # the id names the key and the storage prefix
@@ -311,7 +359,7 @@ def create_document(space: Space, folder: Folder | None, owner: User, name: str,
     """
     if ext not in blanks.BLANK_TYPES:
         raise BadRequestError("Choose Document, Spreadsheet, Presentation or PDF form.")
-    name = titled(name, ext)
+    name = titled(name, ext, typed=True)
     handle, path = get_storage().temp_file()
     try:
         with handle, writing():
@@ -363,7 +411,7 @@ def rename(file: File, new_title: str) -> None:
 
     :raise BadRequestError: empty name or taken in this folder.
     """
-    title = titled(new_title, file.ext)
+    title = titled(new_title, file.ext, typed=True)
     _hold(file, "rename")
     if title_in_use(file.space, file.folder, title, ignore_id=file.id):
         raise BadRequestError(f"A file named {title} already exists here.")
@@ -537,6 +585,38 @@ def head_version(file: File) -> FileVersion:
     return version
 
 
+def version_authors(versions: list[FileVersion]) -> dict[int, list[str]]:
+    """The names of everyone whose work each version holds, by version id: the author, then the
+    co-editors a save from Docs named (members by their name, guests as "name (guest)")."""
+    from app.services import share_links
+
+    listed = {v.id: json.loads(v.coauthors_json or "[]") for v in versions}
+    user_ids = {int(p) for people in listed.values() for p in people if isinstance(p, str) and p.isdigit()}
+    names = (
+        dict(db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(user_ids))).all())
+        if user_ids
+        else {}
+    )
+    result = {}
+    for v in versions:
+        if v.author:
+            shown = [v.author.display_name]
+        else:  # a guest's save keeps the name they gave then (guest_name)
+            shown = [f"{v.guest_name} (guest)"] if v.guest_name else []
+        for person in listed[v.id]:
+            if not isinstance(person, str):
+                continue
+            if person.isdigit():
+                name = names.get(int(person))
+            else:
+                guest = share_links.guest_name(person)
+                name = f"{guest} (guest)" if guest else None
+            if name and name not in shown:
+                shown.append(name)
+        result[v.id] = shown
+    return result
+
+
 def get_version(file: File, number: int) -> FileVersion | None:
     return db.session.scalar(file.versions_select().where(FileVersion.number == number))
 
@@ -559,7 +639,7 @@ def restore(file: File, number: int, actor: User) -> FileVersion:
             while chunk := source.read(CHUNK):
                 handle.write(chunk)
         lock(file)
-        version = store_version(file, path, actor, "restore")
+        version = store_version(file, path, actor, "restore", restored_from=number)
         audit.record("file.restored", actor=actor, file=file, details={"from": number, "version": version.number})
         text = f"{actor.display_name} restored version {number} of {file.title} as version {version.number}"
         transaction.after_commit(lambda: posts.notice(file, text, actor))

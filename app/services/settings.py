@@ -7,11 +7,13 @@ a test) is fixed: the admin page shows it read-only and cannot change it.
 import ipaddress
 import re
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
+from flask import g
 
 from app import transaction
 from app.extensions import db
@@ -114,8 +116,41 @@ def get(key: str):
         configured = current_app.config.get(field.config_key)
         if configured not in (None, ""):
             return _decode(field, configured) if isinstance(configured, str) else configured
+    trial = g.get("_coedit_settings_trial") if g else None
+    if trial and key in trial:
+        return trial[key]
     raw = _stored().get(key)
     return field.default if raw is None else _decode(field, raw)
+
+
+# The settings the connection test depends on: changing one asks for a passing test (or a
+# confirmation) before it is saved.
+CONNECTION_KEYS = ("docs_url", "docs_internal_url", "app_url_for_docs", "jwt_secret", "jwt_header")
+
+
+def connection_changes(values: dict) -> bool:
+    """Whether these values (a form's) change how Coedit and Docs reach each other."""
+    locked = fixed_keys()
+    return any(
+        key in values and key not in locked and _encode(get(key)) != _encode(values[key]) for key in CONNECTION_KEYS
+    )
+
+
+@contextmanager
+def trial(values: dict):
+    """Within this request, read these values as if saved (nothing is stored): the connection
+    test runs on what the administrator typed before it replaces what works."""
+    locked = fixed_keys()
+    previous = g.get("_coedit_settings_trial")
+    g._coedit_settings_trial = {k: v for k, v in values.items() if k in FIELDS and k not in locked}
+    try:
+        yield
+    finally:
+        g._coedit_settings_trial = previous
+
+
+def in_trial() -> bool:
+    return bool(g.get("_coedit_settings_trial")) if g else False
 
 
 def all_values() -> dict:

@@ -7,6 +7,7 @@ from dataclasses import field
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.models import LEVELS
 from app.models import File
 from app.models import FileVersion
 from app.models import Folder
@@ -201,6 +202,30 @@ def deleted_spaces() -> list[Space]:
 def manager_or_403(member: Membership) -> None:
     if not member.manages_space:
         raise ForbiddenError("Only the space's owners and admins may do this.")
+
+
+def set_default_level(space: Space, member: Membership, level: str) -> bool:
+    """Stage the level members get on the space's new files; returns whether it changed.
+
+    Files that exist keep their own default: changing it here grants nobody anything on them.
+    :raise ForbiddenError: not a space admin. :raise BadRequestError: unknown level.
+    """
+    if not member.manages_space:
+        raise ForbiddenError("Only the space's admins choose what members may do with new files.")
+    if level not in LEVELS:
+        raise BadRequestError(f"Unknown level {level!r}; use one of {', '.join(LEVELS)}.")
+    old = space.default_level
+    space.default_level = level
+    if old != level:  # who may do what is audited, this choice included
+        audit.record(
+            "space.default_level_changed",
+            object_type="space",
+            object_id=space.id,
+            object_name=space.name,
+            space_id=space.id,
+            details={"old": old, "new": level},
+        )
+    return old != level
 
 
 def add_member(space: Space, user: User, role: str, actor: User) -> tuple[Membership, bool]:

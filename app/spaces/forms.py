@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
 from app.services.formats import CREATABLE
+from app.services.rights import LEVEL_LABELS
 
 
 class SpaceForm(FlaskForm):
@@ -74,3 +75,13 @@ class SpaceSettingsForm(FlaskForm):
 class RenameFolderForm(FlaskForm):
     name = StringField("New name", validators=[DataRequired(), Length(max=200)], id="folder-new-name")
     submit = SubmitField("Rename", id="folder-rename-submit")
+
+
+class SpaceDefaultForm(FlaskForm):
+    """What members may do with the space's new files (the space's admins choose)."""
+
+    default_level = SelectField(
+        "Members' access to new files",
+        choices=[SelectChoice(value, label) for value, label in LEVEL_LABELS.items()],
+    )
+    submit = SubmitField("Save default")

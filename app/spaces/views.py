@@ -34,6 +34,7 @@ from app.spaces.forms import GroupMemberForm
 from app.spaces.forms import MemberForm
 from app.spaces.forms import PostForm
 from app.spaces.forms import RenameFolderForm
+from app.spaces.forms import SpaceDefaultForm
 from app.spaces.forms import SpaceForm
 from app.spaces.forms import SpaceSettingsForm
 from app.spaces.forms import UploadForm
@@ -101,6 +102,8 @@ def show(space_id: int):
         create_form=CreateDocumentForm(data=in_folder),
         member_form=MemberForm(),
         group_form=_group_form() if member.manages_space else None,
+        default_form=SpaceDefaultForm(default_level=space.default_level),
+        level_labels=rights.LEVEL_LABELS,
         confirm_form=ConfirmForm(),
         rename_folder_form=RenameFolderForm(),
         max_mb=settings.get("max_file_size_mb"),
@@ -169,6 +172,26 @@ def add_group(space_id: int):
         added = space_service.add_group(space, group, form.role.data, current_user)
         transaction.commit()
         flash(f"{added} member{'' if added == 1 else 's'} of {group.name} joined the space.", "success")
+
+
+@bp.route("/spaces/<int:space_id>/default-level", methods=("POST",))
+@login_required
+def set_default_level(space_id: int):
+    """The space's admins choose what members may do with new files."""
+    space, member = rights.get_space_or_404(space_id, current_user)
+    form = SpaceDefaultForm()
+    if not form.validate_on_submit():
+        flash("Choose one of the levels.", "danger")
+        return redirect(url_for("spaces.show", space_id=space.id))
+    try:
+        changed = space_service.set_default_level(space, member, form.default_level.data)
+    except CoeditError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("spaces.show", space_id=space.id))
+    transaction.commit()
+    if changed:
+        label = rights.LEVEL_LABELS[space.default_level]
+        flash(f"Members now get “{label}” on new files; existing files keep their own access.", "success")
     return redirect(url_for("spaces.show", space_id=space.id))
 
 
@@ -180,13 +203,15 @@ def add_folder(space_id: int):
     parent = space_service.folder_of(space, form.folder.data)
     if form.validate_on_submit():
         try:
-            name = file_service.safe_filename(form.name.data)
+            name = file_service.typed_name(form.name.data)
         except BadRequestError as exc:
             flash(exc.message, "danger")
             return back_to(space, parent)
         space_service.add_folder(space, parent, name)
         transaction.commit()
         flash(f"Folder {name} created.", "success")
+        if note := file_service.name_note(form.name.data, name):
+            flash(note.replace("file name", "folder name"), "info")
     return back_to(space, parent)
 
 
@@ -245,6 +270,8 @@ def create_document(space_id: int):
         flash(exc.message, "danger")
         return back_to(space, folder)
     transaction.commit()
+    if note := file_service.name_note(form.name.data, file.title):
+        flash(note, "info")
     return redirect(url_for("editor.page", file_id=file.id, mode="edit"))
 
 

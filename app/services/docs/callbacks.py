@@ -511,6 +511,7 @@ def _commit_save(
         history_json=json.dumps(history) if isinstance(history, dict) else None,
         becomes_head=current and authorised,
         guest_name=None if author is not None else _guest(data),
+        coauthors=_user_ids(data)[:50],  # Docs lists each co-editor once; a bound for a forged list
     )
     if current and not authorised and kind == FINAL:
         keys.rotate(file)  # the session is over: the next opener must not land on its old key

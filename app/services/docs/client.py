@@ -160,6 +160,18 @@ class Step:
     detail: str
 
 
+def failed_address(steps: list[Step]) -> str | None:
+    """The address the first failed step of a connection test could not use, to name it."""
+    failed = next((step for step in steps if not step.ok), None)
+    if failed is None or failed.name == "Settings":
+        return None
+    if failed.name == "Mixed content":
+        return settings.get("docs_url")
+    if failed.name == "Conversion round trip" and "fetch the converted file" not in failed.detail:
+        return settings.get("app_url_for_docs") or None  # Docs fetches from the app there
+    return settings.docs_internal_url()
+
+
 def check_connection(app_scheme: str = "", budget: float | None = None) -> list[Step]:
     """Each step of the connection test, in plain words; stops at the first failure.
 
@@ -216,7 +228,9 @@ def check_connection(app_scheme: str = "", budget: float | None = None) -> list[
     try:
         from app.services.docs.editor_config import docs_facing_url
 
-        token = links.sign("check", n=secrets.token_hex(4))
+        # A test of values not saved yet: Docs signs its fetch with the secret being tried, which
+        # the app's other requests do not know; the link (ours, signed, minutes long) marks it.
+        token = links.sign("check", n=secrets.token_hex(4), **({"trial": 1} if settings.in_trial() else {}))
         source = docs_facing_url("backend.blank", token=token)
         left = deadline - time.monotonic()
         if left <= 0:

@@ -1,0 +1,45 @@
+"""Times on pages: UTC in the markup (readable without script), the reader's zone by static/js/times.js.
+
+Every time goes through the ``when`` macro (templates/_macros.html), which uses these filters.
+"""
+
+import re
+from datetime import datetime
+from datetime import timezone
+
+from flask import Flask
+from flask_login import current_user
+
+# An IANA zone name as Intl.DateTimeFormat takes it ("Europe/Berlin", "UTC"); anything else is
+# left out and the browser's zone is used.
+_ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Aware UTC; naive values are UTC (SQLite hands them back without their zone)."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def utc_iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, as <time datetime> and Date.parse take it."""
+    return as_utc(moment).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def utc_text(moment: datetime) -> str:
+    """The exact time for readers without script: UTC, and said to be."""
+    return as_utc(moment).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def reader_timezone() -> str:
+    """The zone the person chose on their profile, or "" (the browser's zone then).
+
+    The profile's time zone may not exist on User yet; a missing attribute is no choice.
+    """
+    zone = getattr(current_user, "timezone", None) if getattr(current_user, "is_authenticated", False) else None
+    return zone if isinstance(zone, str) and _ZONE.match(zone) else ""
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(utc_iso)
+    app.add_template_filter(utc_text)
+    app.context_processor(lambda: {"reader_timezone": reader_timezone()})

@@ -1,0 +1,36 @@
+"""Times: <time datetime> in UTC with a UTC fallback text; the reader's zone handed to the script."""
+
+import re
+
+import pytest
+
+
+def test_times_are_time_elements_in_utc_with_a_readable_fallback(world):
+    doc = world.create_document("alice", "Timed")
+    for path in (f"/files/{doc['id']}", f"/spaces/{world.space_id}"):
+        page = world.client("alice").get(path).get_data(as_text=True)
+        stamps = re.findall(r'<time class="when" datetime="([^"]+)" title="([^"]+)">([^<]+)</time>', page)
+        assert stamps, path
+        for iso, title, text in stamps:
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", iso)
+            assert title == text and text.endswith(" UTC") and text.startswith(iso[:10])
+        assert "/static/js/times.js" in page
+    assert 'rel="icon" href="/static/favicon.svg"' in page
+    assert world.client().get("/static/favicon.svg").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "zone,shown", [("Europe/Berlin", True), ("America/Argentina/Buenos_Aires", True), ('x" onload="', False)]
+)
+def test_the_profile_zone_is_handed_to_the_script(world, monkeypatch, zone, shown):
+    from app.models import User
+
+    monkeypatch.setattr(User, "timezone", zone, raising=False)  # the profile's column, once it exists
+    page = world.client("alice").get(f"/spaces/{world.space_id}").get_data(as_text=True)
+    assert (f'<html lang="en" data-timezone="{zone}">' in page) is shown
+    assert "onload" not in page
+
+
+def test_without_a_profile_zone_the_browser_zone_is_used(world):
+    page = world.client("alice").get(f"/spaces/{world.space_id}").get_data(as_text=True)
+    assert "data-timezone" not in page
