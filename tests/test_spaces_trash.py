@@ -314,7 +314,8 @@ def test_the_trash_shows_members_only_what_they_could_see(world):
     shown = world.create_document("alice", "Menu")
     for doc in (hidden, shown):
         assert world.client("alice").post(f"/files/{doc['id']}/trash").status_code == 302
-    bob_trash = world.client("bob").get(f"/spaces/{world.space_id}/trash").get_data(as_text=True)
+    bob_page = world.client("bob").get(f"/spaces/{world.space_id}/trash").get_data(as_text=True)
+    bob_trash = bob_page.split("<main", 1)[1]  # the bell above may name the file: Bob was told he lost it
     assert "Menu.docx" in bob_trash and "Salaries" not in bob_trash
     assert "Salaries.docx" in world.client("alice").get(f"/spaces/{world.space_id}/trash").get_data(as_text=True)
     assert world.client("bob").post(f"/spaces/{world.space_id}/trash/files/{hidden['id']}/restore").status_code == 404

@@ -172,6 +172,7 @@ def add_group(space_id: int):
         added = space_service.add_group(space, group, form.role.data, current_user)
         transaction.commit()
         flash(f"{added} member{'' if added == 1 else 's'} of {group.name} joined the space.", "success")
+    return redirect(url_for("spaces.show", space_id=space.id))
 
 
 @bp.route("/spaces/<int:space_id>/default-level", methods=("POST",))
