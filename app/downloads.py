@@ -59,6 +59,20 @@ def record(file: File, version: FileVersion, purpose: str) -> None:
     transaction.commit()
 
 
+def send_download(file: File, version: FileVersion, level: str, user, target: str, purpose: str) -> Response:
+    """A person's download of a version, as it is or converted by Docs into ``target`` (Download
+    as), recorded before the bytes go out. Rights are the caller's: may download."""
+    from app.services import conversions
+
+    if target and target != file.ext:
+        path = conversions.download_as(file, version, level, user, target)
+        conversions.record_download_as(file, version, target, purpose)
+        transaction.commit()
+        return send_converted(file, path, target)
+    record(file, version, purpose)
+    return send_version(file, version, as_attachment=True)
+
+
 def send_version(file: File, version: FileVersion, as_attachment: bool = False) -> Response:
     """Stream the version's bytes; the file name is RFC 5987 encoded by send_file."""
     return send_blob(

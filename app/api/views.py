@@ -126,13 +126,7 @@ def content(file_id: int):
     file, level = rights.require(file_id, current_user, "download")
     version = file_service.head_version(file)
     target = request.args.get("format", "").strip().lower()
-    if target and target != file.ext:
-        path = conversions.download_as(file, version, level, current_user, target)
-        conversions.record_download_as(file, version, target, "api")
-        transaction.commit()
-        return downloads.send_converted(file, path, target)
-    downloads.record(file, version, "api")
-    return downloads.send_version(file, version, as_attachment=True)
+    return downloads.send_download(file, version, level, current_user, target, "api")
 
 
 @bp.route("/files/<int:file_id>/convert", methods=("POST",))

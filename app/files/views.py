@@ -146,13 +146,7 @@ def download(file_id: int):
     if version is None:
         abort(404)
     target = request.args.get("format", "").strip().lower()
-    if target and target != file.ext:
-        path = conversions.download_as(file, version, level, current_user, target)
-        conversions.record_download_as(file, version, target, "download")
-        transaction.commit()
-        return downloads.send_converted(file, path, target)
-    downloads.record(file, version, "download")
-    return downloads.send_version(file, version, as_attachment=True)
+    return downloads.send_download(file, version, level, current_user, target, "download")
 
 
 @bp.route("/<int:file_id>/convert", methods=("POST",))
