@@ -191,7 +191,6 @@ MACRO_ENABLED = frozenset(f.ext for f in FORMATS.values() if any("macroenabled" 
 # Extension -> documentType, for the formats an editor opens.
 EXTENSION_TYPES = {f.ext: f.document_type for f in FORMATS.values() if f.document_type}
 # Opened for editing (natively); lossy-edit formats only when the admin chose them.
-EDITABLE = frozenset(f.ext for f in FORMATS.values() if "edit" in f.actions) - MACRO_ENABLED
 LOSSY_EDITABLE = tuple(f.ext for f in FORMATS.values() if "lossy-edit" in f.actions)
 # What each type is served as (never active content).
 MIME_TYPES = {f.ext: f.mimes[0] for f in FORMATS.values() if f.mimes and f.mimes[0] not in ACTIVE_CONTENT}
@@ -221,7 +220,7 @@ def opens_in_editor(ext: str) -> bool:
 
 def is_editable(ext: str) -> bool:
     """Whether the editors edit the format natively (without possible loss)."""
-    return ext in EDITABLE
+    return edit_mode_possible(ext, frozenset())
 
 
 def edit_mode_possible(ext: str, lossy_allowed: set[str] | frozenset[str]) -> bool:

@@ -67,6 +67,18 @@ def _subfolders(folder: Folder) -> list[Folder]:
     return found
 
 
+def _folder_audit(action: str, folder: Folder, actor: User | None, **details) -> None:
+    audit.record(
+        action,
+        actor=actor,
+        object_type="folder",
+        object_id=folder.id,
+        object_name=folder.name,
+        space_id=folder.space_id,
+        details=details,
+    )
+
+
 def trash_folder(folder: Folder, actor: User) -> int:
     """Stage moving a folder with everything in it to the trash; returns how many files went.
 
@@ -83,15 +95,7 @@ def trash_folder(folder: Folder, actor: User) -> int:
         item.trashed_at = now
         item.trashed_by = actor.id
         item.trashed_with = folder.id if item is not folder else None
-    audit.record(
-        "folder.trashed",
-        actor=actor,
-        object_type="folder",
-        object_id=folder.id,
-        object_name=folder.name,
-        space_id=folder.space_id,
-        details={"files": len(files), "folders": len(folders) - 1},
-    )
+    _folder_audit("folder.trashed", folder, actor, files=len(files), folders=len(folders) - 1)
     posts.space_notice(folder.space_id, f"{actor.display_name} moved the folder {folder.name} to the trash", actor)
     return len(files)
 
@@ -100,15 +104,7 @@ def rename_folder(folder: Folder, name: str, actor: User) -> None:
     """Stage a folder's new name (already cleaned by files.safe_filename)."""
     if name == folder.name:
         return
-    audit.record(
-        "folder.renamed",
-        actor=actor,
-        object_type="folder",
-        object_id=folder.id,
-        object_name=name,
-        space_id=folder.space_id,
-        details={"old": folder.name, "new": name},
-    )
+    _folder_audit("folder.renamed", folder, actor, old=folder.name, new=name)
     folder.name = name
 
 
@@ -168,14 +164,7 @@ def restore_folder(folder: Folder, actor: User) -> None:
     db.session.flush()
     for file in files:
         _untrash(file)
-    audit.record(
-        "folder.untrashed",
-        actor=actor,
-        object_type="folder",
-        object_id=folder.id,
-        object_name=folder.name,
-        space_id=folder.space_id,
-    )
+    _folder_audit("folder.untrashed", folder, actor)
 
 
 @dataclass
@@ -297,14 +286,7 @@ def purge_folders_and_spaces(now: datetime | None = None) -> None:
         # What was restored out of it meanwhile lives on at the top level.
         db.session.execute(sa.update(File).where(File.folder_id == folder.id).values(folder_id=None))
         db.session.execute(sa.update(Folder).where(Folder.parent_id == folder.id).values(parent_id=None))
-        audit.record(
-            "folder.purged",
-            actor=None,
-            object_type="folder",
-            object_id=folder.id,
-            object_name=folder.name,
-            space_id=folder.space_id,
-        )
+        _folder_audit("folder.purged", folder, None)
         db.session.delete(folder)
     for space in list(
         db.session.scalars(sa.select(Space).where(Space.deleted_at.is_not(None), Space.deleted_at < cutoff))
