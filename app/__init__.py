@@ -2,9 +2,11 @@
 
 import os
 import secrets
+import time
 
 import sqlalchemy as sa
 from flask import Flask
+from flask import request as current_request  # "request" is also our submodule app.request
 
 from app.config import FIXED
 from app.config import Config
@@ -76,14 +78,15 @@ def load_config(app: Flask, config: dict | None) -> None:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
     if not app.config["RATELIMIT_STORAGE_URI"]:
-        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+        from app import limits  # registers the storage scheme coedit-memory
+
+        app.config["RATELIMIT_STORAGE_URI"] = (
+            app.config["REDIS_URL"] or limits.ProcessMemoryStorage.STORAGE_SCHEME[0] + "://"
+        )
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Concurrent saves wait for SQLite's write lock instead of failing at once.
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
-    else:
-        # A database server that restarted or failed over leaves dead connections in the pool.
-        options.setdefault("pool_pre_ping", True)
 
 
 def _instance_secret(app: Flask) -> str:
@@ -114,6 +117,9 @@ def init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    # Docs' routes and the operations endpoints have no limits (app/limits.py): skip the limiter's
+    # look-ups altogether there; Docs calls on every join, leave and save of every session.
+    limiter.request_filter(lambda: current_request.blueprint in UNLIMITED_BLUEPRINTS)
     bootstrap.init_app(app)
     storage.init_app(app)
     transaction.init_app(app)
@@ -121,6 +127,12 @@ def init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+        else:
+            sa.event.listen(db.engine, "checkin", _note_last_use)
+            sa.event.listen(db.engine, "checkout", _ping_if_idle)
+
+
+UNLIMITED_BLUEPRINTS = frozenset({"backend", "ops"})
 
 
 def _sqlite_pragmas(connection, _record) -> None:
@@ -130,6 +142,36 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+# A database server that restarted or failed over leaves dead connections in the pool. Pinging
+# at every checkout (pool_pre_ping) would cost a round trip on every request; a connection used
+# within the last seconds is alive, so only one idle longer is pinged (SQLAlchemy's custom
+# pessimistic disconnect handling). One that dies in between fails its request with a 503, and
+# SQLAlchemy then replaces every connection of the pool.
+IDLE_PING_SECONDS = 5.0
+
+
+def _note_last_use(_dbapi_connection, record) -> None:
+    record.info["coedit_last_use"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+    last_use = record.info.get("coedit_last_use")
+    if last_use is None or time.monotonic() - last_use < IDLE_PING_SECONDS:
+        return  # just connected, or used a moment ago
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+        dbapi_connection.rollback()  # end the transaction the ping began; the request begins its own
+    except Exception as exc:
+        # The pool throws this connection away and checks out another (SQLAlchemy retries).
+        raise sa.exc.DisconnectionError() from exc
+    finally:
+        try:
+            cursor.close()
+        except Exception:
+            pass
 
 
 def register_blueprints(app: Flask) -> None:

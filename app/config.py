@@ -250,7 +250,9 @@ FIXED = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-    "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on every 429
+    # No X-RateLimit headers on every response (each costs a look-up in the limits storage); the
+    # 429 handler (errors.py) sets Retry-After itself.
+    "RATELIMIT_HEADERS_ENABLED": False,
     "RATELIMIT_KEY_PREFIX": "coedit",
 }
 

@@ -14,12 +14,13 @@ import uuid
 from datetime import datetime
 from datetime import timezone
 
+import sqlalchemy as sa
 from flask import Flask
 from flask import g
 from flask import has_request_context
 from flask import request
-from flask_login import current_user
 
+from app.models import User
 from app.ops import metrics
 from app.ops.access_log import redact
 
@@ -135,8 +136,11 @@ def _record(status: int) -> None:
 
 
 def _user_id() -> str | None:
-    # The user's id, never get_id(): that is the session token, a credential.
-    try:
-        return str(current_user.id) if current_user and current_user.is_authenticated else None
-    except Exception:  # the user could not be loaded (database down): the line still goes out
+    # The id of the user this request identified, never get_id() (the session token, a
+    # credential). Read from what Flask-Login loaded, without loading anyone for the log's sake
+    # and without touching the user's attributes: after a commit they would be read again.
+    user = g.get("_login_user")
+    if not isinstance(user, User):
         return None
+    identity = sa.inspect(user).identity  # the primary key as loaded; no query even when expired
+    return str(identity[0]) if identity else None

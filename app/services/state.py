@@ -10,6 +10,8 @@ import os
 import secrets
 
 from flask import current_app
+from flask import g
+from flask import has_app_context
 
 
 def redis():
@@ -26,13 +28,22 @@ def redis():
 
 
 def _path(name: str) -> str:
-    folder = os.path.join(current_app.instance_path, "state")
-    os.makedirs(folder, exist_ok=True)
-    return os.path.join(folder, name)
+    return os.path.join(current_app.instance_path, "state", name)
 
 
 def generation(name: str):
-    """An opaque value that changes whenever ``bump(name)`` is called anywhere."""
+    """An opaque value that changes whenever ``bump(name)`` is called anywhere.
+
+    Read once per request (or job) and kept for the rest of it: a request sees one consistent
+    state, and reading settings ten times costs one look-up, not ten.
+    """
+    seen = g.setdefault("_coedit_generations", {}) if has_app_context() else {}
+    if name not in seen:
+        seen[name] = _read_generation(name)
+    return seen[name]
+
+
+def _read_generation(name: str):
     client = redis()
     if client is not None:
         return client.get(f"coedit:generation:{name}")
@@ -48,8 +59,11 @@ def bump(name: str) -> None:
     client = redis()
     if client is not None:
         client.incr(f"coedit:generation:{name}")
-        return
-    path = _path(name)
-    with open(path + ".new", "w") as handle:
-        handle.write(secrets.token_hex(8))
-    os.replace(path + ".new", path)
+    else:
+        path = _path(name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + ".new", "w") as handle:
+            handle.write(secrets.token_hex(8))
+        os.replace(path + ".new", path)
+    if has_app_context():
+        g.pop("_coedit_generations", None)  # this request's own change is seen by the rest of it
