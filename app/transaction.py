@@ -54,6 +54,18 @@ def commit() -> None:
             )
 
 
+def read(statement, params: dict):
+    """Rows of a Core select, run on the session's connection in its transaction.
+
+    For the hot paths' one-row reads: without the ORM's per-statement machinery, several times
+    cheaper than session.execute. What the session has staged is flushed first, as autoflush would.
+    """
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection().execute(statement, params)
+
+
 def after_commit(follow_up: Callable[[], None]) -> None:
     """Run follow_up once the current transaction is committed (never if it is not)."""
     session = db.session()

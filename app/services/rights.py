@@ -13,6 +13,7 @@ from flask import g
 from flask import url_for
 
 from app import jobs
+from app import transaction
 from app.extensions import db
 from app.models import LEVELS
 from app.models import File
@@ -70,10 +71,10 @@ def get_space_or_404(space_id: int, user: User) -> tuple[Space, Membership]:
     return space, member
 
 
-def _level(file: File, user: User, role: str | None, override: str | None) -> str:
+def _level(file: File, user_id: int, role: str | None, override: str | None) -> str:
     if role is None:  # not a member of the space
         return "none"
-    if file.owner_id == user.id or role in MANAGER_ROLES:
+    if file.owner_id == user_id or role in MANAGER_ROLES:
         return "edit"
     return override or file.default_level
 
@@ -86,7 +87,7 @@ def file_level(file: File, user: User | None, member: Membership | None = None) 
     override = db.session.scalar(
         sa.select(FileRight.level).where(FileRight.file_id == file.id, FileRight.user_id == user.id)
     )
-    return _level(file, user, member.role, override)
+    return _level(file, user.id, member.role, override)
 
 
 def levels(files: list[File], user: User, member: Membership) -> dict[int, str]:
@@ -102,7 +103,7 @@ def levels(files: list[File], user: User, member: Membership) -> dict[int, str]:
         if files
         else {}
     )
-    return {f.id: _level(f, user, member.role, overrides.get(f.id)) for f in files}
+    return {f.id: _level(f, user.id, member.role, overrides.get(f.id)) for f in files}
 
 
 def at_least(level: str, needed: str) -> bool:
@@ -130,7 +131,7 @@ def get_file_or_404(file_id: int, user: User, need: str = "read") -> tuple[File,
     :raise NotFoundError: no such file, or the user's level is below ``need``.
     """
     row = db.session.execute(_FILE_WITH_ACCESS, {"file_id": file_id, "user_id": user.id}).first()
-    level = _level(row[0], user, row[1], row[2]) if row else "none"
+    level = _level(row[0], user.id, row[1], row[2]) if row else "none"
     if row is not None:  # later checks in this request (can_manage_file) need no query
         g.setdefault("_coedit_roles", {})[(row[0].space_id, user.id)] = row[1]
     if row is None or not at_least(level, need):
@@ -202,14 +203,38 @@ def participant_level(file: File, participant: str) -> str:
 
     Live, from the database: links handed to Docs and sessions in the editor outlast rights.
     """
+    return participant_levels(file, [participant]).get(participant, "none")
+
+
+# Built once: status 1 asks it on every join, leave and reconnect of every co-editor.
+_PARTICIPANTS = (
+    sa.select(User.id, Membership.role, FileRight.level)
+    .outerjoin(Membership, sa.and_(Membership.user_id == User.id, Membership.space_id == sa.bindparam("space_id")))
+    .outerjoin(FileRight, sa.and_(FileRight.user_id == User.id, FileRight.file_id == sa.bindparam("file_id")))
+    .where(User.id.in_(sa.bindparam("user_ids", expanding=True)))
+)
+
+
+def participant_levels(file: File, participants) -> dict[str, str]:
+    """participant_level of each of these participants: the users' in one query, whatever their number."""
     from app.services import share_links
 
-    if isinstance(participant, str) and participant.isdigit():
-        user = db.session.get(User, int(participant))
-        return file_level(file, user) if user is not None else "none"
-    if isinstance(participant, str) and participant.startswith(share_links.GUEST_PREFIX):
-        return share_links.guest_level(participant, file)
-    return "none"
+    found = {}
+    user_ids = {int(p) for p in participants if isinstance(p, str) and p.isdigit() and len(p) < 19}
+    if user_ids:
+        rows = transaction.read(
+            _PARTICIPANTS, {"space_id": file.space_id, "file_id": file.id, "user_ids": list(user_ids)}
+        )
+        found = {str(user_id): _level(file, user_id, role, override) for user_id, role, override in rows}
+    levels = {}
+    for participant in participants:
+        if not isinstance(participant, str):
+            continue
+        if participant.startswith(share_links.GUEST_PREFIX):
+            levels[participant] = share_links.guest_level(participant, file)
+        else:
+            levels[participant] = found.get(participant, "none")
+    return levels
 
 
 def can_manage_file(file: File, user: User, member: Membership | None = None) -> bool:
@@ -280,7 +305,7 @@ def members_with_levels(file: File) -> list[tuple[User, Membership, str, str | N
         .where(Membership.space_id == file.space_id)
         .order_by(User.display_name, User.id)
     ).all()
-    return [(user, member, _level(file, user, member.role, override), override) for user, member, override in rows]
+    return [(user, member, _level(file, user.id, member.role, override), override) for user, member, override in rows]
 
 
 def set_rights(

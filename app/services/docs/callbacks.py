@@ -90,7 +90,7 @@ def receive(file_id: int, link_token: str, stream, content_length: int | None, h
     data: dict = {}
     claims: dict = {}
     try:
-        claims, _ = links.linked_file("track", link_token, file_id)
+        claims = links.verify_for_file("track", link_token, file_id)
         # Read at most one byte past the limit, whatever Content-Length says (or if it is chunked).
         raw = stream.read(MAX_BODY_BYTES + 1)
         if len(raw) > MAX_BODY_BYTES or (content_length or 0) > MAX_BODY_BYTES:
@@ -102,7 +102,7 @@ def receive(file_id: int, link_token: str, stream, content_length: int | None, h
         if not isinstance(body, dict):
             raise BadRequestError("body is not a JSON object")
         data = tokens.verified_payload(headers, body)
-        outcome = process(file_id, data)
+        outcome = process(file_id, data, claims.get("s", ""))
     except _ANSWERED as exc:
         return _failed(file_id, claims, data, exc), str(data.get("status", "?"))
     log.info("callback for file %s status %s: %s", file_id, data.get("status"), outcome)
@@ -137,10 +137,26 @@ def _failed(file_id: int, claims: dict, data: dict, exc: Exception) -> int:
     return status
 
 
-def process(file_id: int, data: dict) -> str:
+# What a status 1 needs of the file, in one statement built once: Docs sends status 1 on every
+# join, leave and reconnect of every co-editor, and most change nothing, so they are decided
+# from these columns without loading the file; only a change loads it to write.
+_EDITING_STATE = sa.select(
+    File.id,
+    File.key_salt,
+    File.doc_key,
+    File.editors_json,
+    File.editing_since,
+    File.space_id,
+    File.owner_id,
+    File.default_level,
+).where(File.id == sa.bindparam("file_id"))
+
+
+def process(file_id: int, data: dict, salt: str) -> str:
     """Act on the verified callback body; returns a word for the log.
 
-    The file is looked up by the id the signed link names; the key must be one it has had.
+    The file is the one the signed link names (its id and the random salt it was created with:
+    SQLite may give a deleted file's id to a new one); the key must be one it has had.
 
     :raise BadRequestError: malformed body. :raise NotFoundError: the file is gone.
     :raise SaveRejectedError: refused for good. :raise SaveFailedError: Docs should retry.
@@ -148,8 +164,11 @@ def process(file_id: int, data: dict) -> str:
     status, key = data.get("status"), data.get("key")
     if not isinstance(status, int) or isinstance(status, bool) or not isinstance(key, str):
         raise BadRequestError("status and key are required")
-    file = db.session.get(File, file_id)
-    if file is None:
+    if status == 1:
+        file = transaction.read(_EDITING_STATE, {"file_id": file_id}).first()
+    else:
+        file = db.session.get(File, file_id)
+    if file is None or file.key_salt != salt:
         raise NotFoundError("file no longer exists")
     if not keys.belongs_to(file, key):
         raise SaveRejectedError("key does not belong to this file", 403)
@@ -168,32 +187,38 @@ def _user_ids(data: dict) -> list[str]:
     return [u for u in users if isinstance(u, str)] if isinstance(users, list) else []
 
 
-def _editing(file: File, key: str, data: dict) -> str:
-    if key != file.doc_key:
+def _editing(state, key: str, data: dict) -> str:
+    """Status 1, decided from the file's editing state (_EDITING_STATE); the file is loaded only to change it."""
+    if key != state.doc_key:
         # A session on a retired key still owes us its save (a conflict copy): keep the file.
-        _session_seen(file, key)
+        _session_seen(db.session.get(File, state.id), key)
         transaction.commit()
         return "stale session"
     if not get_storage().writable():
         # A non-zero answer makes Docs warn the editors now, before they invest edits we cannot keep.
         raise SaveFailedError("storage is not writable")
     editors = _user_ids(data)
-    refused = [user for user in _joined(data) if not rights.may_change(rights.participant_level(file, user))]
+    joined = _joined(data)
+    levels = rights.participant_levels(state, joined) if joined else {}
+    refused = [user for user in joined if not rights.may_change(levels[user])]
     if refused:
         # Rights are live, not what a config still held in a browser says: someone who lost the
         # right to change the file (or whose share link was revoked) and opens the editor again
         # with the old config is disconnected at once. Anything they managed to send is caught
         # when the save is stored (_authorised).
-        log.warning("file %s: %s joined without the right to change it; dropping them", file.id, refused)
-        jobs.enqueue(jobs.drop_from_editor, file.id, key, refused)
-    if _someone_left(data, editors):
+        log.warning("file %s: %s joined without the right to change it; dropping them", state.id, refused)
+        jobs.enqueue(jobs.drop_from_editor, state.id, key, refused)
+    left = _someone_left(data, editors)
+    if left:
         # The others stay, so no final save comes yet: store the leaver's work now.
-        jobs.enqueue(jobs.forcesave, file.id, key)
-    if editors == file.editors and bool(editors) == (file.editing_since is not None):
-        # Nothing new: no write (Docs repeats status 1 on every join and reconnect). The commit
+        jobs.enqueue(jobs.forcesave, state.id, key)
+    if editors == json.loads(state.editors_json or "[]") and bool(editors) == (state.editing_since is not None):
+        # Nothing new: no write (Docs repeats status 1 on every join and reconnect). A commit
         # only sends the jobs above on their way.
-        transaction.commit()
+        if refused or left:
+            transaction.commit()
         return "editing"
+    file = db.session.get(File, state.id)
     file.editors = editors
     file.editing_since = (file.editing_since or utcnow()) if editors else None
     _session_seen(file, key)  # the first status 1 opens it; every join or leave keeps it fresh
@@ -278,7 +303,7 @@ def _authorised(file: File, data: dict) -> bool:
     named = set(_user_ids(data)) | {
         a["userid"] for a in actions if isinstance(a, dict) and isinstance(a.get("userid"), str)
     }
-    return not named or any(rights.may_change(rights.participant_level(file, person)) for person in named)
+    return not named or any(rights.may_change(level) for level in rights.participant_levels(file, named).values())
 
 
 def _guest(data: dict) -> str | None:

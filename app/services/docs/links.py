@@ -48,6 +48,17 @@ def verify(purpose: str, token: str, max_age: int | None = None) -> dict:
     return claims
 
 
+def verify_for_file(purpose: str, token: str, file_id: int, max_age: int | None = None) -> dict:
+    """The claims of a valid link for this purpose and file id (the file itself is not looked up).
+
+    :raise ForbiddenError: the link is not valid, for this purpose or for this file id.
+    """
+    claims = verify(purpose, token, max_age)
+    if claims.get("f") != file_id:
+        raise ForbiddenError("This link is for another file.")
+    return claims
+
+
 def linked_file(purpose: str, token: str, file_id: int, max_age: int | None = None) -> tuple[dict, File | None]:
     """The claims of a valid link for this file id, and the file it names.
 
@@ -55,8 +66,6 @@ def linked_file(purpose: str, token: str, file_id: int, max_age: int | None = No
     out a deleted file's id again; the link carries the old file's random salt).
     :raise ForbiddenError: the link is not valid, for this purpose or for this file id.
     """
-    claims = verify(purpose, token, max_age)
-    if claims.get("f") != file_id:
-        raise ForbiddenError("This link is for another file.")
+    claims = verify_for_file(purpose, token, file_id, max_age)
     file = db.session.get(File, file_id)
     return claims, file if file is not None and claims.get("s", "") == file.key_salt else None
