@@ -84,8 +84,10 @@ class Databases:
     def end_test(self) -> None:
         """Close the test's apps' connections and drop the databases of their folders."""
         from app.extensions import db
+        from app.ops import audit_writer
 
         for app in self._apps:
+            audit_writer.flush(app)  # what the app's writer still holds, while its database exists
             with app.app_context():
                 db.engine.dispose()
         self._apps.clear()

@@ -24,8 +24,10 @@ def entries(world, action: str | None = None) -> list[dict]:
     """The log's entries (of one action), oldest first, as plain dicts."""
     from app.extensions import db
     from app.models import AuditEvent
+    from app.ops import audit_writer
 
     def read():
+        audit_writer.flush(world.app)  # the openings this process handed to its writer
         query = sa.select(AuditEvent).order_by(AuditEvent.id)
         if action:
             query = query.where(AuditEvent.action == action)

@@ -195,7 +195,6 @@ def get_editor_config(file_id: int):
     config = editor_config.open_for(
         file, current_user, level, request.args.get("mode", "edit"), request.headers.get("User-Agent", "")
     )
-    transaction.commit()  # the audit entry of the opening
     return jsonify(config)
 
 

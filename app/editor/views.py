@@ -49,7 +49,6 @@ def page(file_id: int):
         return render_template(
             "editor/unavailable.html", file=file, reason=exc.reason, missing=settings.missing_docs_settings()
         ), exc.http_status
-    transaction.commit()  # the audit entry of the opening
     return render_editor_page(
         file,
         config,

@@ -15,7 +15,8 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
   ``auth.signed_out_everywhere``, ``auth.password_changed``, ``auth.profile_changed`` (details:
   the fields changed), ``auth.api_token_created``, ``auth.api_token_revoked`` (never the token)
 - ``editor.opened`` (mode edit/view and the level; a guest with their guest id): the editor page,
-  the API's editor config and share links alike
+  the API's editor config and share links alike. Written by each process within a quarter of a
+  second, in batches (``record_opening``, app/ops/audit_writer.py), not in the opening's request
 - ``file.downloaded`` (version, purpose: download from the file page, api, api-version). Docs'
   own fetches of a document (to open it in an editor, or an old version for the history viewer)
   are not recorded: they are not a person's download, and the person they serve is recorded
@@ -186,25 +187,29 @@ def event(
     details: dict | None = None,
 ) -> AuditEvent:
     """A new entry (not staged). ``file`` fills in the object (unless given), file and space."""
+    return AuditEvent(**_values(action, actor, file, object_type, object_id, object_name, space_id, details))
+
+
+def _values(action, actor, file, object_type, object_id, object_name, space_id, details) -> dict:
     actor_id, actor_name = _actor(actor)
     if file is not None:
         object_type = object_type or "file"
         object_id = object_id or file.id
         object_name = object_name or file.title
         space_id = space_id or file.space_id
-    return AuditEvent(
-        at=utcnow(),
-        action=action,
-        actor_id=actor_id,
-        actor_name=(actor_name or "")[:128],
-        object_type=object_type,
-        object_id=str(object_id if object_id is not None else "")[:128],
-        object_name=(object_name or "")[:255],
-        file_id=file.id if file is not None else None,
-        space_id=space_id,
-        ip=((request.remote_addr or "") if has_request_context() else "")[:64],
-        details_json=json.dumps(details or {}, sort_keys=True, default=str),
-    )
+    return {
+        "at": utcnow(),
+        "action": action,
+        "actor_id": actor_id,
+        "actor_name": (actor_name or "")[:128],
+        "object_type": object_type,
+        "object_id": str(object_id if object_id is not None else "")[:128],
+        "object_name": (object_name or "")[:255],
+        "file_id": file.id if file is not None else None,
+        "space_id": space_id,
+        "ip": ((request.remote_addr or "") if has_request_context() else "")[:64],
+        "details_json": json.dumps(details or {}, sort_keys=True, default=str),
+    }
 
 
 def record(action: str, **fields) -> AuditEvent:
@@ -212,6 +217,15 @@ def record(action: str, **fields) -> AuditEvent:
     entry = event(action, **fields)
     db.session.add(entry)
     return entry
+
+
+def record_opening(file: File, person, details: dict) -> None:
+    """The entry of an editor opening, written shortly after by this process (ops/audit_writer.py):
+    an opening changes nothing, and its answer need not wait for a write transaction."""
+    from app.ops import audit_writer
+
+    values = _values("editor.opened", person, file, "", "", "", None, details)
+    audit_writer.writer(current_app._get_current_object()).add(values)
 
 
 def record_failure(action: str, **fields) -> None:
@@ -313,6 +327,9 @@ def parse_moment(text: str | None, end: bool = False) -> datetime | None:
 
 
 def _select(filters: Filters) -> sa.Select:
+    from app.ops import audit_writer
+
+    audit_writer.flush(current_app._get_current_object())  # this process's openings, so they show at once
     query = sa.select(AuditEvent)
     user = filters.user.strip()
     if user:

@@ -127,5 +127,4 @@ def open_link(secret: str):
         )
     except editor_config.EditorUnavailableError as exc:
         return render_template("share/unavailable.html", file=file, reason=exc.reason), exc.http_status
-    transaction.commit()  # the audit entry of the opening
     return render_editor_page(file, config, back_url=None)

@@ -43,8 +43,15 @@ def download_url(file: File, version: int, who: str) -> str:
 
 
 def callback_url(file: File) -> str:
-    # No expiry: Docs may send the final save long after the page was opened.
-    token = links.sign("track", f=file.id, s=file.key_salt)
+    # No expiry: Docs may send the final save long after the page was opened. The token depends
+    # on the file alone, so each process signs it once per file (and per secret).
+    cache = current_app.extensions.setdefault("coedit_callback_tokens", {})
+    key = (file.id, file.key_salt, current_app.config["SECRET_KEY"])
+    token = cache.get(key)
+    if token is None:
+        if len(cache) > 10_000:
+            cache.clear()
+        token = cache[key] = links.sign("track", f=file.id, s=file.key_salt)
     return docs_facing_url("backend.track", file_id=file.id, token=token)
 
 
@@ -123,7 +130,7 @@ def open_for(
     details = {"mode": config["editorConfig"]["mode"], "level": level}
     if isinstance(person, Guest):
         details["guest_id"] = person.docs_id
-    audit.record("editor.opened", actor=person, file=file, details=details)  # the caller commits it
+    audit.record_opening(file, person, details)
     return config
 
 
