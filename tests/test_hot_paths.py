@@ -1,0 +1,167 @@
+"""The hot paths stay lean: what a repeated status 1 and an editor opening cost in statements.
+
+Docs sends status 1 on every join, leave and reconnect of every co-editor, and people open editors
+all day: these count the SQL statements each sends, so a change that adds a query, a write or a
+commit to them fails here (their speed is measured by `make bench`, not timed in tests).
+"""
+
+import threading
+import time
+from contextlib import contextmanager
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from tests.databases import ENGINE
+from tests.helpers import signed_callback
+
+
+@contextmanager
+def statements(world):
+    """The SQL statements the app's engine runs meanwhile (the test's server runs in this process)."""
+    from app.extensions import db
+
+    seen = []
+    with world.app.app_context():
+        engine = db.engine
+
+    def note(_conn, _cursor, statement, _params, _context, _many):
+        seen.append(" ".join(statement.split()).upper())
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+
+
+def writes(seen) -> list[str]:
+    return [s for s in seen if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+@pytest.fixture
+def opened(world):
+    """A docx of alice's that bob may edit, with bob's editor config and a first status 1 (he joined)."""
+    file = world.create_document("alice", "Report")
+    world.set_level(file["id"], "bob", "edit")
+    config = world.client().get(f"/api/v1/files/{file['id']}/editor-config", headers=world.api("bob")).get_json()
+    bob = str(world.user_ids["bob"])
+    joined = {"key": config["document"]["key"], "status": 1, "users": [bob], "actions": [{"type": 1, "userid": bob}]}
+    callback = config["editorConfig"]["callbackUrl"]
+    assert post(callback, joined).json() == {"error": 0}
+    return {"id": file["id"], "callback": callback, "joined": joined, "bob": bob}
+
+
+def post(url, body):
+    signed, _ = signed_callback(body)
+    return requests.post(url, json=signed, timeout=10)
+
+
+def test_a_repeated_status_1_reads_two_rows_and_writes_nothing(world, opened):
+    """The same editors again (a reconnect): the file's editing state and the joined people's rights
+    are read, in one statement each; nothing is written and nothing committed."""
+    with statements(world) as seen:
+        assert post(opened["callback"], opened["joined"]).json() == {"error": 0}
+    selects = [s for s in seen if s.startswith("SELECT")]
+    assert len(selects) == 2, seen
+    assert writes(seen) == [] and not any(s.startswith("COMMIT") for s in seen), seen
+    assert world.file(opened["id"]).editors == [opened["bob"]]
+
+
+def test_more_co_editors_joining_cost_no_more_statements(world, opened):
+    """Rights of every joined person come in one statement, whatever their number."""
+    alice = str(world.user_ids["alice"])
+    both = {**opened["joined"], "users": [opened["bob"], alice], "actions": [{"type": 1, "userid": alice}]}
+    assert post(opened["callback"], both).json() == {"error": 0}  # alice joins: the editors change
+    again = {**both, "actions": [{"type": 1, "userid": opened["bob"]}, {"type": 1, "userid": alice}]}
+    with statements(world) as seen:
+        assert post(opened["callback"], again).json() == {"error": 0}
+    assert len([s for s in seen if s.startswith("SELECT")]) == 2 and writes(seen) == [], seen
+
+
+def test_a_status_1_that_changes_the_editors_still_writes_them(world, opened):
+    left = {**opened["joined"], "users": [], "actions": [{"type": 0, "userid": opened["bob"]}]}
+    with statements(world) as seen:
+        assert post(opened["callback"], left).json() == {"error": 0}
+    assert any(s.startswith("UPDATE FILE ") for s in writes(seen)), seen
+    assert world.file(opened["id"]).editors == []
+
+
+def test_a_repeated_status_1_still_drops_someone_who_lost_the_right(world, opened):
+    """No write for a repeat, yet rights are live: bob, now a reader, is refused on his next reconnect."""
+    world.set_level(opened["id"], "bob", "read")
+    dropped = threading.Event()
+    from app import jobs
+
+    original = jobs.drop_from_editor
+
+    def watch(*args):
+        dropped.set()
+
+    jobs.drop_from_editor = watch
+    try:
+        assert post(opened["callback"], opened["joined"]).json() == {"error": 0}
+    finally:
+        jobs.drop_from_editor = original
+    # The job runs in-process after the commit that hands it over.
+    assert dropped.wait(5)
+
+
+def test_opening_the_editor_reads_the_token_and_the_file_and_writes_its_entry_shortly_after(world, opened):
+    """The opening's answer waits for no write: its audit entry is written by the process's writer
+    within a moment (without anyone asking it to flush), in a transaction of its own."""
+    from app.extensions import db
+    from app.models import AuditEvent
+    from app.ops import audit_writer
+
+    def count():
+        return world.query(
+            lambda: db.session.scalar(
+                sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "editor.opened")
+            )
+        )
+
+    audit_writer.flush(world.app)  # the fixture's opening
+    before = count()
+    with statements(world) as seen:
+        response = world.client().get(f"/api/v1/files/{opened['id']}/editor-config", headers=world.api("bob"))
+    assert response.status_code == 200
+    assert writes(seen) == [], seen
+    assert len([s for s in seen if s.startswith("SELECT")]) == 2, seen  # the token's user, the file with rights
+    deadline = time.monotonic() + 5
+    while count() == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert count() == before + 1
+
+
+def test_the_rate_limit_counts_in_memory_without_starting_threads(world):
+    """The per-process limit storage sweeps as requests come, instead of a timer thread per 10 ms."""
+    client = world.client()
+    client.get("/api/v1/formats", headers=world.api("bob"))
+    started = threading.active_count()
+    for _ in range(50):
+        assert client.get("/api/v1/formats", headers=world.api("bob")).status_code == 200
+        time.sleep(0.012)  # longer than the original's timer: each call would start another
+    assert threading.active_count() <= started + 1  # the audit writer may start once
+
+
+@pytest.mark.skipif(ENGINE != "postgresql", reason="pooled server connections exist on PostgreSQL only")
+def test_a_connection_the_server_ended_while_idle_is_replaced_before_use(world, opened, monkeypatch):
+    """No ping on every checkout; a connection idle longer than IDLE_PING_SECONDS is pinged, and one
+    the server ended (a restart, a failover) is replaced instead of failing the request."""
+    import app as application
+    from app.extensions import db
+
+    client = world.client()
+    assert client.get(f"/api/v1/files/{opened['id']}", headers=world.api("bob")).status_code == 200
+    with world.app.app_context():
+        with db.engine.connect() as admin:
+            admin.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    monkeypatch.setattr(application, "IDLE_PING_SECONDS", 0.0)
+    assert client.get(f"/api/v1/files/{opened['id']}", headers=world.api("bob")).status_code == 200
