@@ -44,7 +44,9 @@ class Table:
     def at_most(self, name: str, value: float, unit: str, limit: float, baseline_name: str = "", baseline=None) -> Row:
         """A figure that must stay at or under an absolute limit (a memory growth, a time ratio)."""
         ratio = value / baseline if baseline else None
-        return self._add(Row(self.section, name, value, unit, baseline_name, baseline, ratio, f"<= {limit:g}", value <= limit))
+        return self._add(
+            Row(self.section, name, value, unit, baseline_name, baseline, ratio, f"<= {limit:g}", value <= limit)
+        )
 
     def note(self, name: str, value: float, unit: str) -> Row:
         """A figure reported without a target."""
@@ -55,7 +57,10 @@ class Table:
         baseline = f"{row.baseline_name:<30} {row.baseline:10.1f}" if row.baseline is not None else f"{'':<41}"
         ratio = f"{row.ratio:6.2f}x" if row.ratio is not None else f"{'':7}"
         verdict = "" if row.ok is None else ("ok  " if row.ok else "MISS")
-        print(f"{row.name:<44} {row.value:10.1f} {row.unit:<6} | {baseline} | {ratio} {row.target:<9} {verdict}", flush=True)
+        print(
+            f"{row.name:<44} {row.value:10.1f} {row.unit:<6} | {baseline} | {ratio} {row.target:<9} {verdict}",
+            flush=True,
+        )
         return row
 
     def failed(self) -> list[Row]:
