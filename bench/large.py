@@ -10,7 +10,6 @@ download link and by a person through the API. The spreadsheet's validation runs
 its own, measured the same way.
 """
 
-import io
 import json
 import os
 import shutil
@@ -18,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import jwt
@@ -30,6 +28,7 @@ from bench.__main__ import Gunicorn
 from bench.__main__ import big_docx
 from bench.table import Table
 from tests.helpers import FakeDocsFiles
+from tests.helpers import write_large_xlsx
 from tests.storage_servers import AWS_ENVIRONMENT
 from tests.storage_servers import BACKENDS
 from tests.storage_servers import SERVERS
@@ -210,43 +209,6 @@ started = time.time()
 validation.validate_document(path, "xlsx", validation.Limits(max_bytes=1 << 30))
 print(json.dumps({"growth_kib": kib("VmHWM") - before, "seconds": time.time() - started}))
 """
-
-
-def write_large_xlsx(path: str, rows: int) -> int:
-    """A real xlsx whose one sheet has `rows` rows of three cells; returns the sheet part's size."""
-    from app.services.blanks import make_blank
-
-    with zipfile.ZipFile(io.BytesIO(make_blank("xlsx"))) as source:
-        parts = {info.filename: source.read(info) for info in source.infolist()}
-    sheet = next(name for name in parts if name.startswith("xl/worksheets/") and name.endswith(".xml"))
-    head, _, rest = parts.pop(sheet).decode("utf-8").partition("<sheetData")
-    _, _, tail = rest.partition("</sheetData>")
-    if not tail:  # an empty <sheetData/>
-        tail = rest.partition("/>")[2]
-    written = 0
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as target:
-        for name, data in parts.items():
-            target.writestr(name, data)
-        with target.open(sheet, "w", force_zip64=True) as member:
-
-            def put(text: str) -> None:
-                nonlocal written
-                data = text.encode("utf-8")
-                member.write(data)
-                written += len(data)
-
-            put(head + "<sheetData>")
-            block = []
-            for row in range(1, rows + 1):
-                block.append(
-                    f'<row r="{row}"><c r="A{row}"><v>{row}</v></c><c r="B{row}"><v>{row * 7 % 1000}</v></c>'
-                    f'<c r="C{row}" t="inlineStr"><is><t>r{row}</t></is></c></row>'
-                )
-                if len(block) == 10_000:
-                    put("".join(block))
-                    block.clear()
-            put("".join(block) + "</sheetData>" + tail)
-    return written
 
 
 def measure_xlsx(table: Table) -> None:
