@@ -1,13 +1,14 @@
 """Large documents: a 100 MB save and a 100 MB download in bounded memory on every storage backend,
-and the validation of a large spreadsheet. `python -m bench.large`, or `run(table)` from the bench.
+and large parts validated and read for search. `python -m bench.large`, or `run(table)` from the bench.
 
 For each backend (local disk, S3 served by moto, SFTP served by a throwaway sshd, as the tests
 start them) Coedit runs under gunicorn with one worker. The figure is the growth of that worker's
 peak resident memory (VmHWM, reset through /proc/PID/clear_refs before each step, proc(5)) while
 Docs saves a 100 MB docx (a signed status-6 callback: Coedit fetches the file from a fake Docs,
 validates, hashes and stores it) and while the version is downloaded, by Docs through its signed
-download link and by a person through the API. The spreadsheet's validation runs in a process of
-its own, measured the same way.
+download link and by a person through the API. The validation of a spreadsheet with a 100 MiB sheet
+and of a document with a 100 MiB document.xml, and that document's search text, run in a process of
+their own, measured the same way.
 """
 
 import json
@@ -29,6 +30,7 @@ from bench.__main__ import big_docx
 from bench.table import Table
 from tests.helpers import FakeDocsFiles
 from tests.helpers import write_large_xlsx
+from tests.helpers import write_wordy_docx
 from tests.storage_servers import AWS_ENVIRONMENT
 from tests.storage_servers import BACKENDS
 from tests.storage_servers import SERVERS
@@ -37,7 +39,8 @@ MIB = 1024 * 1024
 SAVE_BYTES = 100 * 1000 * 1000  # "100 MB", within the default 100 MiB limit on documents
 RSS_LIMIT_MIB = 32
 FOR_DOCS = "http://127.0.0.1:9"
-XLSX_ROWS = int(os.environ.get("BENCH_XLSX_ROWS", "800000"))  # a sheet part of about 100 MiB
+XLSX_ROWS = 800_000  # a sheet part of about 100 MiB
+DOCX_PARAGRAPHS = 300_000  # a document.xml of about 100 MiB
 
 
 def status_kib(pid: int, field: str) -> int:
@@ -189,10 +192,11 @@ def measure_backend(table: Table, backend: str, docs: FakeDocsFiles, document: b
         shutil.rmtree(work, ignore_errors=True)
 
 
-# The validation of a large spreadsheet, in a process of its own (the worker's figure would mix in
-# the fetch and the store).
-VALIDATE = """
-import json, os, sys, time
+# A step on a large file in a process of its own (the worker's figure would mix in the fetch and the
+# store): done once first (imports, caches), then measured.
+STEP = """
+import json, sys, time
+from app.services import search
 from app.services import validation
 
 def kib(field):
@@ -200,38 +204,60 @@ def kib(field):
         if line.startswith(field + ":"):
             return int(line.split()[1])
 
-path = sys.argv[1]
-validation.validate_document(path, "xlsx", validation.Limits(max_bytes=1 << 30))  # warm up: imports, caches
+step, path, ext = sys.argv[1:]
+
+def once():
+    if step == "validate":
+        validation.validate_document(path, ext, validation.Limits(max_bytes=1 << 30))
+    else:
+        with open(path, "rb") as source:
+            search.extract(source, ext)
+
+once()
 with open("/proc/self/clear_refs", "w") as handle:
-    handle.write("5")
+    handle.write("5")  # resets VmHWM to the current RSS (Linux, proc(5))
 before = kib("VmRSS")
 started = time.time()
-validation.validate_document(path, "xlsx", validation.Limits(max_bytes=1 << 30))
+once()
 print(json.dumps({"growth_kib": kib("VmHWM") - before, "seconds": time.time() - started}))
 """
 
 
-def measure_xlsx(table: Table) -> None:
-    work = tempfile.mkdtemp(prefix="coedit-bench-xlsx-")
+def _step(step: str, path: str, ext: str) -> dict:
+    run = subprocess.run(
+        [sys.executable, "-c", STEP, step, path, ext],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def measure_large_parts(table: Table) -> None:
+    """Validation of a spreadsheet with a sheet of about 100 MiB, and validation and search text of
+    a document whose document.xml is about as large."""
+    table.begin("Large documents: validation and search text, RSS growth of a process of its own")
+    work = tempfile.mkdtemp(prefix="coedit-bench-parts-")
     try:
-        path = os.path.join(work, "large.xlsx")
-        sheet_bytes = write_large_xlsx(path, XLSX_ROWS)
-        run = subprocess.run(
-            [sys.executable, "-c", VALIDATE, path],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": ROOT},
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=True,
-        )
-        figures = json.loads(run.stdout.strip().splitlines()[-1])
-        table.note(
-            f"xlsx validated: sheet {sheet_bytes / MIB:.0f} MiB, file {os.path.getsize(path) / MIB:.0f} MiB",
-            figures["seconds"],
-            "s",
-        )
+        xlsx = os.path.join(work, "large.xlsx")
+        sheet = write_large_xlsx(xlsx, XLSX_ROWS)
+        figures = _step("validate", xlsx, "xlsx")
+        table.note("large xlsx: its sheet part", sheet / MIB, "MiB")
         table.at_most("large xlsx validation: RSS growth", figures["growth_kib"] / 1024, "MiB", RSS_LIMIT_MIB)
+        table.note("large xlsx validation: time", figures["seconds"], "s")
+
+        docx = os.path.join(work, "long.docx")
+        part = write_wordy_docx(docx, DOCX_PARAGRAPHS)
+        table.note("long docx: its document.xml", part / MIB, "MiB")
+        figures = _step("validate", docx, "docx")
+        table.at_most("long docx validation: RSS growth", figures["growth_kib"] / 1024, "MiB", RSS_LIMIT_MIB)
+        table.note("long docx validation: time", figures["seconds"], "s")
+        figures = _step("search", docx, "docx")
+        table.at_most("long docx search text: RSS growth", figures["growth_kib"] / 1024, "MiB", RSS_LIMIT_MIB)
+        table.note("long docx search text: time", figures["seconds"], "s")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -247,7 +273,7 @@ def run(table: Table) -> None:
     finally:
         docs.stop()
         SERVERS.stop()
-    measure_xlsx(table)
+    measure_large_parts(table)
 
 
 def main() -> None:

@@ -174,17 +174,19 @@ def _docx(archive: zipfile.ZipFile, budget: _Budget) -> None:
 
 class _SheetEvents(_TextEvents):
     """A worksheet's cell values: numbers and inline strings; shared strings (t="s", an index into
-    sharedStrings.xml, read whole before) are skipped here."""
+    sharedStrings.xml, read before) are skipped here."""
+
+    shared = False  # whether the open cell's value is a shared string's index
 
     def startElementNS(self, name, qname, attrs) -> None:
         if name[1] == "c":
             self.shared = attrs.get((None, "t")) == "s"
-        elif name[1] == "v" and not getattr(self, "shared", False):
+        elif name[1] == "v" and not self.shared:
             self.inside += 1
         super().startElementNS(name, qname, attrs)
 
     def endElementNS(self, name, qname) -> None:
-        if name[1] == "v" and not getattr(self, "shared", False):
+        if name[1] == "v" and not self.shared:
             self.inside -= 1
         super().endElementNS(name, qname)
 
