@@ -4,15 +4,22 @@ the search text of a long document, each measured as the peak RSS growth of a pr
 downloads 100 MB through gunicorn on each).
 """
 
+import io
 import json
 import os
 import random
 import subprocess
 import sys
 import time
+import zipfile
 
+import defusedxml
+import docx
 import jwt
+import openpyxl
+import pytest
 
+from app.services import search
 from tests.helpers import SECRET
 from tests.helpers import docx_with
 from tests.helpers import write_large_xlsx
@@ -92,9 +99,6 @@ print(json.dumps(figures))
 
 def _docx_of_size(size: int) -> bytes:
     """A real docx carrying an incompressible media part, size bytes in all (about)."""
-    import io
-    import zipfile
-
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(docx_with("large")), "r") as source, zipfile.ZipFile(out, "w") as target:
         for item in source.infolist():
@@ -185,3 +189,29 @@ def test_a_large_save_a_large_spreadsheet_and_a_long_documents_text_take_bounded
     assert figures["save_kib"] < RSS_LIMIT_MB * 1024, figures
     assert figures["xlsx_kib"] < RSS_LIMIT_MB * 1024, figures
     assert figures["search_kib"] < RSS_LIMIT_MB * 1024, figures
+
+
+def test_the_search_text_read_as_a_stream_keeps_words_apart_and_refuses_dtds():
+    document = docx.Document()
+    document.add_paragraph("Hello\tworld")
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "heron", "egret"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert search.extract(buffer.getvalue(), "docx").split("\n") == ["Hello world", "heron", "egret"]
+
+    book = openpyxl.Workbook()
+    book.active.title = "Birds"
+    book.active.append(["crane", 42, 2.5])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    # The shared string once (not its index), the numbers as written.
+    assert search.extract(buffer.getvalue(), "xlsx").split("\n") == ["Birds", "crane", "42", "2.5"]
+
+    bomb = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">]><d>&a;&a;</d>'
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx_with("x"))) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, bomb if item.filename == "word/document.xml" else source.read(item))
+    with pytest.raises(defusedxml.DefusedXmlException):
+        search.extract(out.getvalue(), "docx")  # index_file catches it: the file stays findable by name

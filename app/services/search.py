@@ -191,18 +191,15 @@ class _SheetEvents(_TextEvents):
         super().endElementNS(name, qname)
 
 
-class _SheetNames(xml.sax.handler.ContentHandler):
+class _SheetNames(_TextEvents):
+    """The workbook's sheet names (the name attributes of its sheet elements)."""
+
     def __init__(self, budget: _Budget):
-        super().__init__()
-        self.budget = budget
-        self.done = False
+        super().__init__(budget, set(), set())
 
     def startElementNS(self, name, qname, attrs) -> None:
         if name[1] == "sheet" and not self.done:
             self.done = not self.budget.add(attrs.get((None, "name")))
-
-    def flush(self) -> None:
-        pass
 
 
 def _xlsx(archive: zipfile.ZipFile, budget: _Budget) -> None:
