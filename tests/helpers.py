@@ -254,3 +254,88 @@ def csrf_token(html: str) -> str:
     )
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+def write_large_xlsx(path: str, rows: int) -> int:
+    """Write a real xlsx whose one sheet has ``rows`` rows of three cells (two numbers and an
+    inline string); returns the sheet part's uncompressed size. Written as a stream."""
+    import io
+    import zipfile
+
+    from app.services.blanks import make_blank
+
+    with zipfile.ZipFile(io.BytesIO(make_blank("xlsx"))) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    head, _, rest = parts.pop(sheet).decode("utf-8").partition("<sheetData>")
+    tail = rest.partition("</sheetData>")[2]
+    head = head.replace('<dimension ref="A1:A1"/>', f'<dimension ref="A1:C{max(rows, 1)}"/>')
+    written = 0
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+        with target.open(sheet, "w", force_zip64=True) as member:
+
+            def put(text: str) -> None:
+                nonlocal written
+                data = text.encode("utf-8")
+                member.write(data)
+                written += len(data)
+
+            put(head + "<sheetData>")
+            row = (
+                '<row r="%d"><c r="A%d"><v>%d</v></c><c r="B%d"><v>%d</v></c>'
+                '<c r="C%d" t="inlineStr"><is><t>row %d</t></is></c></row>'
+            )
+            for start in range(1, rows + 1, 10_000):
+                put(
+                    "".join(
+                        [
+                            row % (n, n, n, n, n * 7919 % 100_003, n, n)
+                            for n in range(start, min(start + 10_000, rows + 1))
+                        ]
+                    )
+                )
+            put("</sheetData>" + tail)
+    return written
+
+
+def write_wordy_docx(path: str, paragraphs: int) -> int:
+    """Write a real docx of many formatted paragraphs (a large document.xml, as a long report has);
+    returns document.xml's uncompressed size."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(docx_with("wordy"))) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    head, _, rest = parts.pop("word/document.xml").decode("utf-8").partition("<w:body>")
+    tail = "<w:body>" + rest
+    written = 0
+    run = (
+        '<w:r><w:rPr><w:rFonts w:ascii="Calibri" w:hAnsi="Calibri"/><w:b/><w:sz w:val="24"/></w:rPr>'
+        '<w:t xml:space="preserve">{}</w:t></w:r>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+        with target.open("word/document.xml", "w", force_zip64=True) as member:
+
+            def put(text: str) -> None:
+                nonlocal written
+                data = text.encode("utf-8")
+                member.write(data)
+                written += len(data)
+
+            put(head + "<w:body>")
+            for start in range(0, paragraphs, 5_000):
+                put(
+                    "".join(
+                        '<w:p><w:pPr><w:spacing w:after="120"/></w:pPr>'
+                        + run.format(f"Paragraph {n} of the report, ")
+                        + run.format(f"with its own words {n * 7919 % 100_003}.")
+                        + "</w:p>"
+                        for n in range(start, min(start + 5_000, paragraphs))
+                    )
+                )
+            put(tail.removeprefix("<w:body>"))
+    return written

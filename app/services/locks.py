@@ -119,7 +119,10 @@ class Lock:
         while not stop.wait(self.ttl / 3):
             try:
                 if not self.renew():
-                    log.warning("lock of file %s (%s) was lost before its release", self.file_id, self.action)
+                    # A renewal that waited (SQLite's write lock, during a long save) may find the
+                    # lock already released by its holder: that is no loss.
+                    if not stop.is_set():
+                        log.warning("lock of file %s (%s) was lost before its release", self.file_id, self.action)
                     return
             except Exception:  # a store that is away for a moment: the next round tries again
                 log.warning("could not renew the lock of file %s", self.file_id, exc_info=True)

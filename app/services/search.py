@@ -15,11 +15,13 @@ import io
 import logging
 import re
 import time
+import xml.sax.handler
 import zipfile
 from dataclasses import dataclass
+from typing import BinaryIO
 
+import defusedxml.sax
 import sqlalchemy as sa
-from defusedxml import ElementTree
 from markupsafe import Markup
 
 from app.extensions import db
@@ -38,6 +40,7 @@ MAX_TEXT_CHARS = 500_000
 SECONDS = 20.0
 MAX_TERMS = 8
 RESULTS = 50
+_PIECE = 64 * 1024  # what an archive member is read and parsed in
 # Highlight marks the engines put around matches: private-use characters, removed from indexed
 # text, so after HTML-escaping the snippet they can only be ours.
 START, STOP = "\ue000", "\ue001"
@@ -63,89 +66,185 @@ class _Budget:
             text = text[: self.chars]
             self.parts.append(text)
             self.chars -= len(text)
-        return self.chars > 0 and time.monotonic() < self.deadline
+        return not self.spent()
+
+    def spent(self) -> bool:
+        return self.chars <= 0 or time.monotonic() >= self.deadline
 
     def text(self) -> str:
         return "\n".join(self.parts).replace(START, " ").replace(STOP, " ")
 
 
-def extract(data: bytes, ext: str, seconds: float = SECONDS) -> str:
-    """The plain text of a document (empty for formats without text we read)."""
+def extract(source: bytes | BinaryIO, ext: str, seconds: float = SECONDS) -> str:
+    """The plain text of a document (empty for formats without text we read).
+
+    ``source`` is the document's bytes or a seekable binary stream of them. Archives are read
+    member by member and their XML parsed as a stream of events, never as a tree, so memory stays
+    bounded whatever the document's size: what is kept is the budget's text.
+    """
+    if isinstance(source, (bytes, bytearray)):
+        source = io.BytesIO(source)
     budget = _Budget(seconds)
     ext = ext.lower()
-    if ext == "docx":
-        _docx(data, budget)
-    elif ext == "xlsx":
-        _xlsx(data, budget)
-    elif ext == "pptx":
-        _pptx(data, budget)
-    elif ext in ODF_EXTS:
-        _odf(data, budget)
+    if ext in _ARCHIVES:
+        with zipfile.ZipFile(source) as archive:
+            _ARCHIVES[ext](archive, budget)
     elif ext == "pdf":
-        _pdf(data, budget)
+        _pdf(source, budget)
     elif ext in TEXT_EXTS:
-        budget.add(data[: MAX_TEXT_CHARS * 4].decode("utf-8", errors="replace"))
+        budget.add(source.read(MAX_TEXT_CHARS * 4).decode("utf-8", errors="replace"))
     return budget.text()
 
 
-def _docx(data: bytes, budget: _Budget) -> None:
-    import docx
+class _TextEvents(xml.sax.handler.ContentHandler):
+    """Collects the character data of text elements, one piece of text per block element.
 
-    document = docx.Document(io.BytesIO(data))
-    for paragraph in document.paragraphs:
-        if not budget.add(paragraph.text):
+    ``texts`` are the local names whose character data is text (every element inside them too);
+    a block (a paragraph, a cell) ending hands what was collected to the budget; ``breaks`` (a tab,
+    a line break) separate words. Only the current block's text is held, cut at what the budget
+    still takes.
+    """
+
+    def __init__(self, budget: _Budget, texts: set[str], blocks: set[str], breaks: frozenset = frozenset()):
+        super().__init__()
+        self.budget = budget
+        self.texts, self.blocks, self.breaks = texts, blocks, breaks
+        self.inside = 0  # depth of open text elements
+        self.parts: list[str] = []
+        self.held = 0
+        self.done = False
+
+    def startElementNS(self, name, qname, attrs) -> None:
+        local = name[1]
+        if local in self.texts:
+            self.inside += 1
+        elif local in self.breaks and self.parts:
+            self.parts.append(" ")  # a tab or line break between runs still separates their words
+            self.held += 1
+
+    def characters(self, content: str) -> None:
+        if self.inside and self.held < self.budget.chars:
+            self.parts.append(content)
+            self.held += len(content)
+
+    def endElementNS(self, name, qname) -> None:
+        local = name[1]
+        if local in self.texts:
+            self.inside -= 1
+        if local in self.blocks:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts and not self.done:
+            self.done = not self.budget.add("".join(self.parts))
+        self.parts, self.held = [], 0
+
+
+def _stream_part(archive: zipfile.ZipFile, name: str, handler: _TextEvents) -> bool:
+    """Feed one member of the archive through the handler in pieces; False once the budget is spent.
+
+    defusedxml's parser refuses DTDs and entity declarations, as validation does.
+    """
+    parser = defusedxml.sax.make_parser()
+    parser.forbid_dtd = True
+    parser.setFeature(xml.sax.handler.feature_namespaces, True)
+    parser.setContentHandler(handler)
+    with archive.open(name) as member:
+        while chunk := member.read(_PIECE):
+            parser.feed(chunk)
+            if handler.done or handler.budget.spent():
+                handler.done = True
+                return False
+    parser.close()
+    handler.flush()
+    return not handler.done
+
+
+def _numbered(archive: zipfile.ZipFile, folder: str, stem: str) -> list[str]:
+    """The members folder/stemN.xml in the order of N (slide2 before slide10)."""
+    pattern = re.compile(re.escape(f"{folder}/{stem}") + r"(\d+)\.xml")
+    found = [(int(m.group(1)), name) for name in archive.namelist() if (m := pattern.fullmatch(name))]
+    return [name for _, name in sorted(found)]
+
+
+def _docx(archive: zipfile.ZipFile, budget: _Budget) -> None:
+    # Paragraphs (w:p) of the body and its tables, in document order; w:t holds the text.
+    _stream_part(archive, "word/document.xml", _TextEvents(budget, {"t"}, {"p"}, frozenset({"tab", "br", "cr"})))
+
+
+class _SheetEvents(_TextEvents):
+    """A worksheet's cell values: numbers and inline strings; shared strings (t="s", an index into
+    sharedStrings.xml, read before) are skipped here."""
+
+    shared = False  # whether the open cell's value is a shared string's index
+
+    def startElementNS(self, name, qname, attrs) -> None:
+        if name[1] == "c":
+            self.shared = attrs.get((None, "t")) == "s"
+        elif name[1] == "v" and not self.shared:
+            self.inside += 1
+        super().startElementNS(name, qname, attrs)
+
+    def endElementNS(self, name, qname) -> None:
+        if name[1] == "v" and not self.shared:
+            self.inside -= 1
+        super().endElementNS(name, qname)
+
+
+class _SheetNames(_TextEvents):
+    """The workbook's sheet names (the name attributes of its sheet elements)."""
+
+    def __init__(self, budget: _Budget):
+        super().__init__(budget, set(), set())
+
+    def startElementNS(self, name, qname, attrs) -> None:
+        if name[1] == "sheet" and not self.done:
+            self.done = not self.budget.add(attrs.get((None, "name")))
+
+
+def _xlsx(archive: zipfile.ZipFile, budget: _Budget) -> None:
+    names = set(archive.namelist())
+    if "xl/workbook.xml" in names and not _stream_part(archive, "xl/workbook.xml", _SheetNames(budget)):
+        return
+    if "xl/sharedStrings.xml" in names:
+        # Each string item (si) is one piece; its runs (r/t) and phonetic hints (rPh/t) are text.
+        if not _stream_part(archive, "xl/sharedStrings.xml", _TextEvents(budget, {"t"}, {"si"})):
             return
-    for table in document.tables:
-        for row in table.rows:
-            for cell in row.cells:
-                if not budget.add(cell.text):
-                    return
-
-
-def _xlsx(data: bytes, budget: _Budget) -> None:
-    import openpyxl
-
-    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        for sheet in workbook.worksheets:
-            budget.add(sheet.title)
-            for row in sheet.iter_rows(values_only=True):
-                for value in row:
-                    if value is not None and not budget.add(value):
-                        return
-    finally:
-        workbook.close()
-
-
-def _pptx(data: bytes, budget: _Budget) -> None:
-    import pptx
-
-    for slide in pptx.Presentation(io.BytesIO(data)).slides:
-        for shape in slide.shapes:
-            if shape.has_text_frame and not budget.add(shape.text_frame.text):
-                return
-
-
-def _odf(data: bytes, budget: _Budget) -> None:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        info = archive.getinfo("content.xml")
-        if info.file_size > MAX_SOURCE_BYTES:
-            return
-        root = ElementTree.fromstring(archive.read(info))
-    text_ns = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
-    # Paragraphs and headings keep their words together; itertext joins the spans inside.
-    for element in root.iter():
-        if element.tag in (text_ns + "p", text_ns + "h") and not budget.add("".join(element.itertext())):
+    for sheet in _numbered(archive, "xl/worksheets", "sheet"):
+        if not _stream_part(archive, sheet, _SheetEvents(budget, {"t"}, {"c"})):
             return
 
 
-def _pdf(data: bytes, budget: _Budget) -> None:
+def _pptx(archive: zipfile.ZipFile, budget: _Budget) -> None:
+    for slide in _numbered(archive, "ppt/slides", "slide"):
+        # DrawingML paragraphs (a:p) of every shape; a:t holds the text.
+        if not _stream_part(archive, slide, _TextEvents(budget, {"t"}, {"p"}, frozenset({"br", "tab"}))):
+            return
+
+
+def _odf(archive: zipfile.ZipFile, budget: _Budget) -> None:
+    # Paragraphs and headings keep their words together, spans inside them included.
+    _stream_part(
+        archive, "content.xml", _TextEvents(budget, {"p", "h"}, {"p", "h"}, frozenset({"tab", "s", "line-break"}))
+    )
+
+
+def _pdf(source: BinaryIO, budget: _Budget) -> None:
     import pypdf
 
-    reader = pypdf.PdfReader(io.BytesIO(data))
+    # pypdf reads a stream's objects where the cross-reference table says, page by page.
+    reader = pypdf.PdfReader(source)
     for page in reader.pages:
         if not budget.add(page.extract_text()):
             return
+
+
+_ARCHIVES = {
+    "docx": _docx,
+    "xlsx": _xlsx,
+    "pptx": _pptx,
+    **dict.fromkeys(ODF_EXTS, _odf),
+}
 
 
 # --- the index --------------------------------------------------------------------------------
@@ -174,14 +273,18 @@ def index_file(file: File, version: FileVersion | None = None) -> bool:
     readable = True
     if version.size <= MAX_SOURCE_BYTES:
         try:
-            with get_storage().open(version.storage_key) as source:
-                data = source.read(MAX_SOURCE_BYTES + 1)
-            text = extract(data, file.ext)
+            with _buffered(get_storage().open(version.storage_key)) as source:
+                text = extract(source, file.ext)
         except Exception as exc:  # any broken document: title only
             log.info("no text from file %s version %s: %s", file.id, version.number, exc)
             readable = False
     _store(file.id, version.number, text)
     return readable
+
+
+def _buffered(stream: BinaryIO) -> BinaryIO:
+    """A remote blob's raw stream read in larger pieces (zipfile reads and seeks in small ones)."""
+    return io.BufferedReader(stream, _PIECE) if isinstance(stream, io.RawIOBase) else stream
 
 
 def _store(file_id: int, number: int, text: str) -> None:

@@ -25,8 +25,8 @@ What is checked, by family (the ``_CHECKERS`` table maps extensions to these):
   wrong file; text has no other structure to check.
 
 Any other extension is refused: a file that cannot be checked is not accepted.
-XML is parsed with defusedxml with DTDs forbidden, so entity expansion (the
-"billion laughs") and external entities never get a chance to run.
+XML is parsed by expat with defusedxml's guards and DTDs forbidden, so entity
+expansion (the "billion laughs") and external entities never get a chance to run.
 """
 
 from __future__ import annotations
@@ -44,11 +44,12 @@ from typing import Callable
 from typing import Iterator
 from typing import Optional
 from urllib.parse import unquote
-from xml.etree.ElementTree import Element
-from xml.etree.ElementTree import ParseError
+from xml.parsers import expat
 
 import defusedxml
-import defusedxml.ElementTree as safe_etree
+from defusedxml import DTDForbidden
+from defusedxml import EntitiesForbidden
+from defusedxml import ExternalReferenceForbidden
 
 _CHUNK = 64 * 1024
 _MIB = 1024 * 1024
@@ -155,15 +156,15 @@ def _ooxml_main_part(zf: zipfile.ZipFile, names: set[str]) -> str:
     if _PACKAGE_RELS in names:
         targets: list[str] = []
 
-        def collect(elem: Element) -> None:
+        def collect(local_name: str, attrs: dict[str, str]) -> None:
             # Transitional and Strict OOXML use different namespace URIs, but
             # both relationship types end in /officeDocument.
             if (
-                _local_name(elem.tag) == "Relationship"
-                and elem.get("Type", "").endswith("/officeDocument")
-                and elem.get("TargetMode", "Internal") != "External"
+                local_name == "Relationship"
+                and attrs.get("Type", "").endswith("/officeDocument")
+                and attrs.get("TargetMode", "Internal") != "External"
             ):
-                targets.append(elem.get("Target", ""))
+                targets.append(attrs.get("Target", ""))
 
         _scan_xml(zf, _PACKAGE_RELS, collect)
         if targets:
@@ -445,40 +446,62 @@ def _local_name(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _scan_xml(zf: zipfile.ZipFile, name: str, on_end: Optional[Callable[[Element], None]] = None) -> str:
+def _scan_xml(zf: zipfile.ZipFile, name: str, on_start: Optional[Callable[[str, dict[str, str]], None]] = None) -> str:
     """Stream-parse member ``name`` and return its root element's local name.
 
-    ``on_end`` sees each element when it is complete. Elements are then
-    emptied and detached from their parent, so memory holds only the path from
-    the root to the current element, whatever the size of the part. Raise
-    InvalidDocument if the part is not well-formed or has a DTD.
+    ``on_start`` sees each element's local name and attributes as it opens. Nothing of the tree
+    is kept, so memory does not grow with the size of the part. Without ``on_start`` no Python
+    code runs past the root element: expat checks the rest for well-formedness at its own speed
+    (a word-processing document's main part can be hundreds of megabytes). Raise InvalidDocument
+    if the part is not well-formed or has a DTD.
     """
-    root: Optional[str] = None
-    open_elements: list[Element] = []
+    root: list[str] = []
+    parser = expat.ParserCreate(namespace_separator="}")
+    # defusedxml's guards for expat, with DTDs forbidden: the DOCTYPE itself is refused, so
+    # neither entity bombs nor external entities are ever declared; no Office or ODF part needs
+    # a DTD.
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_entity
+    parser.UnparsedEntityDeclHandler = _refuse_unparsed_entity
+    parser.ExternalEntityRefHandler = _refuse_external_reference
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        if not root:
+            root.append(_local_name(tag))
+            if on_start is None:
+                parser.StartElementHandler = None  # the rest only needs to be well-formed
+                return
+        on_start(_local_name(tag), attrs)
+
+    parser.StartElementHandler = start
     try:
         with _archive_errors(), zf.open(name) as stream:
-            # forbid_dtd refuses the DOCTYPE itself, so neither entity bombs
-            # nor external entities are ever declared; no Office or ODF part
-            # needs a DTD.
-            for event, elem in safe_etree.iterparse(stream, events=("start", "end"), forbid_dtd=True):
-                if event == "start":
-                    if root is None:
-                        root = _local_name(elem.tag)
-                    open_elements.append(elem)
-                    continue
-                open_elements.pop()
-                if on_end is not None:
-                    on_end(elem)
-                elem.clear()
-                if open_elements:
-                    open_elements[-1].remove(elem)
+            while chunk := stream.read(_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
     except defusedxml.DefusedXmlException as exc:
         raise InvalidDocument(f"{name} declares a DTD or entities, which are refused.", XML_DTD) from exc
-    except ParseError as exc:
+    except expat.ExpatError as exc:
         raise InvalidDocument(f"{name} is not well-formed XML ({exc}).", XML_WELLFORMEDNESS) from exc
-    if root is None:  # iterparse raises on empty input; kept as a guard
+    if not root:  # expat refuses a part without an element; kept as a guard
         raise InvalidDocument(f"{name} has no root element.")
-    return root
+    return root[0]
+
+
+def _refuse_dtd(name, sysid, pubid, has_internal_subset):
+    raise DTDForbidden(name, sysid, pubid)
+
+
+def _refuse_entity(name, is_parameter_entity, value, base, sysid, pubid, notation_name):
+    raise EntitiesForbidden(name, value, base, sysid, pubid, notation_name)
+
+
+def _refuse_unparsed_entity(name, base, sysid, pubid, notation_name):
+    raise EntitiesForbidden(name, None, base, sysid, pubid, notation_name)
+
+
+def _refuse_external_reference(context, base, sysid, pubid):
+    raise ExternalReferenceForbidden(context, base, sysid, pubid)
 
 
 # --- Dispatch ---------------------------------------------------------------
