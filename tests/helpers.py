@@ -254,3 +254,37 @@ def csrf_token(html: str) -> str:
     )
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+class QueryCounter:
+    """Counts the SQL statements an app's engine runs while it is active (``with QueryCounter(app) as q``).
+
+    Listens to SQLAlchemy's ``before_cursor_execute`` on the app's engine; ``statements`` keeps them
+    for the assertion message.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.statements: list[str] = []
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __enter__(self):
+        import sqlalchemy as sa
+
+        from app.extensions import db
+
+        with self.app.app_context():
+            self.engine = db.engine
+        sa.event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        import sqlalchemy as sa
+
+        sa.event.remove(self.engine, "before_cursor_execute", self._record)

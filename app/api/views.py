@@ -8,10 +8,10 @@ from flask import url_for
 from flask_login import current_user
 
 from app import downloads
+from app import pagination
 from app import transaction
 from app.api import bp
 from app.extensions import csrf
-from app.extensions import db
 from app.models import FileVersion
 from app.services import accounts
 from app.services import conversions
@@ -167,8 +167,9 @@ def thumbnail(file_id: int):
 
 @bp.route("/files/<int:file_id>/versions")
 def versions(file_id: int):
+    """The file's versions, oldest first, a page at a time (``page``, ``per_page``)."""
     file, _ = rights.get_file_or_404(file_id, current_user)
-    rows = db.session.scalars(file.versions_select().order_by(FileVersion.number)).all()
+    listed = pagination.of_select(file.versions_select().order_by(FileVersion.number), *pagination.requested())
     return jsonify(
         versions=[
             {
@@ -183,8 +184,9 @@ def versions(file_id: int):
                 "conflict": v.is_conflict,
                 "current": v.number == file.version,
             }
-            for v in rows
-        ]
+            for v in listed.items
+        ],
+        **listed.meta(),
     )
 
 
@@ -252,8 +254,10 @@ def search():
 
 @bp.route("/notifications")
 def list_notifications():
-    """Newest first (``limit``, default 100); a file you can no longer open comes without its link."""
-    limit = min(max(request.args.get("limit", 100, type=int), 1), 100)
+    """Newest first, a page at a time (``page``, ``per_page``; ``limit`` is the older name of
+    ``per_page``); a file you can no longer open comes without its link."""
+    number, per_page = pagination.requested(per_page=request.args.get("limit", pagination.PER_PAGE, type=int))
+    listed = notifications.page(current_user, number, per_page)
     return jsonify(
         unread=notifications.unread_count(current_user),
         notifications=[
@@ -267,8 +271,9 @@ def list_notifications():
                 "created_at": e.item.created_at.isoformat(),
                 "read": e.item.read_at is not None,
             }
-            for e in notifications.entries(current_user, limit)
+            for e in listed.items
         ],
+        **listed.meta(),
     )
 
 

@@ -12,8 +12,8 @@ from flask_login import current_user
 from flask_login import login_required
 
 from app import downloads
+from app import pagination
 from app import transaction
-from app.extensions import db
 from app.files import bp
 from app.files.forms import CommentForm
 from app.files.forms import ConvertForm
@@ -48,7 +48,10 @@ NEW_LINK_KEY = "share_new_link"  # the secret URL of a link just created, shown 
 def show(file_id: int):
     """The file with its versions and what the user may do with it."""
     file, level = rights.get_file_or_404(file_id, current_user)
-    versions = db.session.scalars(file.versions_select().order_by(FileVersion.number.desc())).all()
+    listed = pagination.of_select(
+        file.versions_select().order_by(FileVersion.number.desc()), *pagination.requested(), anchor="versions"
+    )
+    versions = listed.items
     manages = rights.can_manage_file(file, current_user)
     members = rights.members_with_levels(file) if manages else []
     return render_template(
@@ -56,6 +59,7 @@ def show(file_id: int):
         file=file,
         level=level,
         versions=versions,
+        versions_page=listed,
         version_authors=file_service.version_authors(versions),
         can_edit=rights.at_least(level, "edit") and formats.edit_mode_possible(file.ext, settings.lossy_formats()),
         can_open=formats.opens_in_editor(file.ext),

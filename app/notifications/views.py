@@ -7,6 +7,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
+from app import pagination
 from app import transaction
 from app.forms import ConfirmForm
 from app.notifications import bp
@@ -37,9 +38,8 @@ def unread_notifications():
 @bp.route("/notifications")
 @login_required
 def index():
-    return render_template(
-        "notifications/index.html", items=notifications.entries(current_user, 100), form=ConfirmForm()
-    )
+    listed = notifications.page(current_user, *pagination.requested())
+    return render_template("notifications/index.html", items=listed.items, listed=listed, form=ConfirmForm())
 
 
 @bp.route("/notifications/read", methods=("POST",))

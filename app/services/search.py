@@ -28,6 +28,7 @@ from app.models import FileVersion
 from app.models import Membership
 from app.models import Space
 from app.models import User
+from app.models.space import MANAGER_ROLES
 from app.services import rights
 from app.services.storage import get_storage
 
@@ -231,18 +232,14 @@ def visible_files(user: User) -> sa.ColumnElement[bool]:
     """The condition on File for what the person may find: files of their live spaces, not in the
     trash and not hidden from them. The one place every search query takes it from.
     """
-    members = db.session.scalars(
-        sa.select(Membership)
+    spaces = (
+        sa.select(Membership.space_id)
         .join(Space, Space.id == Membership.space_id)
         .where(Membership.user_id == user.id, Space.deleted_at.is_(None))
-    ).all()
-    hidden: set[int] = set()
-    for member in members:
-        hidden |= rights.hidden_file_ids(member.space_id, user, member)
-    condition = File.space_id.in_([m.space_id for m in members]) & File.trashed_at.is_(None)
-    if hidden:
-        condition = condition & File.id.not_in(hidden)
-    return condition
+    )
+    managed = spaces.where(Membership.role.in_(MANAGER_ROLES))
+    # One condition for every space (not one hidden-files query per space).
+    return File.space_id.in_(spaces) & File.trashed_at.is_(None) & rights.not_hidden(user, managed)
 
 
 def search(user: User, query: str, limit: int = RESULTS) -> list[Hit]:
