@@ -70,6 +70,49 @@ def create_space():
     return jsonify(id=space.id, name=space.name), 201
 
 
+@bp.route("/spaces", methods=("GET",))
+def list_spaces():
+    """The spaces you belong to, by name, a page at a time (``page``, ``per_page``)."""
+    listed = spaces.spaces_page(current_user, *pagination.requested())
+    return jsonify(
+        spaces=[{"id": space.id, "name": space.name, "role": role} for space, role in listed.items],
+        **listed.meta(),
+    )
+
+
+@bp.route("/spaces/<int:space_id>/files", methods=("GET",))
+def list_files(space_id: int):
+    """A folder's subfolders, then the files you may see, as the space page lists them: ``folder``
+    (none: the top level), ``sort`` (name, date, size, type), ``order=desc``, ``page``, ``per_page``."""
+    space, member = rights.get_space_or_404(space_id, current_user)
+    folder = spaces.folder_of(space, request.args.get("folder"))
+    sort = request.args.get("sort") if request.args.get("sort") in spaces.SORTS else "name"
+    listed = spaces.folder_listing(
+        space, member, current_user, folder, sort, request.args.get("order") == "desc", *pagination.requested()
+    )
+    entries = {entry.file.id: entry for entry in listed.entries}
+    return jsonify(
+        folder=folder.id if folder else None,
+        items=[
+            {"type": "folder", "id": row.id, "name": row.name}
+            if kind == "folder"
+            else {
+                "type": "file",
+                "id": row.id,
+                "title": row.title,
+                "version": entries[row.id].file.version,
+                "size": entries[row.id].size,
+                "updated_at": entries[row.id].file.updated_at.isoformat(),
+                "editors": entries[row.id].editors,
+                "can_edit": entries[row.id].can_edit,
+            }
+            for kind, row in listed.listing.items
+            if kind == "folder" or row.id in entries
+        ],
+        **listed.listing.meta(),
+    )
+
+
 @bp.route("/spaces/<int:space_id>/members", methods=("POST",))
 def add_member(space_id: int):
     space, member = rights.get_space_or_404(space_id, current_user)

@@ -19,6 +19,7 @@ import zipfile
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from defusedxml import ElementTree
 from markupsafe import Markup
 
@@ -250,13 +251,19 @@ def search(user: User, query: str, limit: int = RESULTS) -> list[Hit]:
     visible = visible_files(user)
     title_condition = sa.and_(*(sa.func.lower(File.title).contains(w.lower(), autoescape=True) for w in words))
     by_title = db.session.scalars(
-        sa.select(File).where(visible, title_condition).order_by(File.updated_at.desc(), File.id.desc()).limit(limit)
+        sa.select(File)
+        .options(so.joinedload(File.space))  # the results name each file's space
+        .where(visible, title_condition)
+        .order_by(File.updated_at.desc(), File.id.desc())
+        .limit(limit)
     ).all()
     snippets = dict(_text_matches(visible, words, limit))
     found = {file.id: file for file in by_title}
     missing = [fid for fid in snippets if fid not in found]
     if missing:
-        for file in db.session.scalars(sa.select(File).where(File.id.in_(missing), visible)):
+        for file in db.session.scalars(
+            sa.select(File).options(so.joinedload(File.space)).where(File.id.in_(missing), visible)
+        ):
             found[file.id] = file
     hits = [Hit(file, True, _markup(snippets.get(file.id))) for file in by_title]
     hits += [

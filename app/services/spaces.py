@@ -281,6 +281,19 @@ def spaces_of(user: User) -> list[Space]:
     )
 
 
+def spaces_page(user: User, number: int = 1, per_page: int = pagination.PER_PAGE) -> Page:
+    """One page of the spaces user belongs to, by name, as (space, role) rows."""
+    return pagination.of_select(
+        sa.select(Space, Membership.role)
+        .join(Membership)
+        .where(Membership.user_id == user.id, Space.deleted_at.is_(None))
+        .order_by(Space.name, Space.id),
+        number,
+        per_page,
+        scalars=False,
+    )
+
+
 def folder_of(space: Space, folder_id) -> Folder | None:
     """The folder of this space named by a form or query value, or None for the top level.
 
@@ -351,6 +364,60 @@ def _sorted_rows(rows: list, by: str, descending: bool) -> list:
     return sorted(by_name, key=_SORT_KEYS[by], reverse=descending)  # stable, also reversed: ties stay by name
 
 
+@dataclass
+class FolderListing:
+    """One page of a folder: its subfolders first, then the files the member may see."""
+
+    listing: Page  # of ("folder", row) and ("file", row), in the order shown
+    folders: list  # the subfolders on this page (id, name)
+    entries: list[FileEntry]  # the files on this page
+
+
+def folder_listing(
+    space: Space,
+    member: Membership,
+    user: User,
+    folder: Folder | None,
+    sort: str = "name",
+    descending: bool = False,
+    number: int = 1,
+    per_page: int = pagination.PER_PAGE,
+) -> FolderListing:
+    """One page of the folder's subfolders and the files the member may see, in the order asked for.
+
+    A fixed number of queries whatever the folder holds: the names, types, dates and sizes of all
+    its entries in two (the order is by name as people read it, name_key, done here), then the
+    full rows of the page's files only.
+    """
+    folder_id = folder.id if folder else None
+    folder_rows = db.session.execute(
+        sa.select(Folder.id, Folder.name).where(
+            Folder.space_id == space.id, Folder.parent_id == folder_id, Folder.trashed_at.is_(None)
+        )
+    ).all()
+    file_rows = db.session.execute(
+        sa.select(File.id, File.title, File.ext, File.updated_at, FileVersion.size)
+        .outerjoin(FileVersion, sa.and_(FileVersion.file_id == File.id, FileVersion.number == File.version))
+        .where(
+            File.space_id == space.id,
+            File.folder_id == folder_id,
+            File.trashed_at.is_(None),
+            rights.visible_to_member(user, member),
+        )
+    ).all()
+    listing = pagination.of_list(
+        [("folder", row) for row in sorted(folder_rows, key=lambda row: name_key(row.name))]
+        + [("file", row) for row in _sorted_rows(file_rows, sort, descending)],
+        number,
+        per_page,
+    )
+    return FolderListing(
+        listing=listing,
+        folders=[row for kind, row in listing.items if kind == "folder"],
+        entries=_entries([row.id for kind, row in listing.items if kind == "file"], user, member),
+    )
+
+
 def page(
     space: Space,
     member: Membership,
@@ -363,39 +430,20 @@ def page(
     stream_number: int = 1,
     members_number: int = 1,
 ) -> SpacePage:
-    """One page of the folder's subfolders and the files the member may see (in the order asked
-    for), the stream without posts about files hidden from them, and the members.
-
-    A fixed number of queries whatever the folder holds: the names, types, dates and sizes of all
-    its entries in two (the order is by name as people read it, done here), then the full rows of
-    the page's files only.
-    """
-    folder_id = folder.id if folder else None
-    visible = rights.visible_to_member(user, member)
-    folder_rows = db.session.execute(
-        sa.select(Folder.id, Folder.name).where(
-            Folder.space_id == space.id, Folder.parent_id == folder_id, Folder.trashed_at.is_(None)
-        )
-    ).all()
-    file_rows = db.session.execute(
-        sa.select(File.id, File.title, File.ext, File.updated_at, FileVersion.size)
-        .outerjoin(FileVersion, sa.and_(FileVersion.file_id == File.id, FileVersion.number == File.version))
-        .where(File.space_id == space.id, File.folder_id == folder_id, File.trashed_at.is_(None), visible)
-    ).all()
-    listing = pagination.of_list(
-        [("folder", row) for row in sorted(folder_rows, key=lambda row: name_key(row.name))]
-        + [("file", row) for row in _sorted_rows(file_rows, sort, descending)],
-        number,
-        per_page,
-    )
-    entries = _entries([row.id for kind, row in listing.items if kind == "file"], user, member)
+    """One page of the folder (``folder_listing``), of the stream without posts about files
+    hidden from the member, and of the members."""
+    listed = folder_listing(space, member, user, folder, sort, descending, number, per_page)
     stream = pagination.of_select(
         sa.select(Post)
         .where(
             Post.space_id == space.id,
             # Posts about hidden files are not shown, nor those about trashed files until they come back.
             Post.file_id.is_(None)
-            | Post.file_id.in_(sa.select(File.id).where(File.space_id == space.id, File.trashed_at.is_(None), visible)),
+            | Post.file_id.in_(
+                sa.select(File.id).where(
+                    File.space_id == space.id, File.trashed_at.is_(None), rights.visible_to_member(user, member)
+                )
+            ),
         )
         .order_by(Post.created_at.desc(), Post.id.desc()),
         stream_number,
@@ -405,9 +453,9 @@ def page(
     )
     return SpacePage(
         trail=_trail(folder),
-        listing=listing,
-        folders=[row for kind, row in listing.items if kind == "folder"],
-        entries=entries,
+        listing=listed.listing,
+        folders=listed.folders,
+        entries=listed.entries,
         posts=stream,
         members=members_page(space, members_number, MEMBERS_SHOWN, param="members_page", anchor="members"),
     )
