@@ -47,14 +47,15 @@ class Seeded:
 
         self.folder_id, self.history_file_id = world.query(start)
 
-    def grow(self, n: int) -> None:
+    def grow(self, n: int) -> int:
         """n more of everything: top-level folders and files, files in the big folder, members,
-        versions of one file, notifications for alice and bob, posts, trashed files and folders."""
+        versions of one file, notifications for alice and bob, posts, trashed files and folders.
+        Returns the tag in the new rows' names."""
+        tag = next(_serial)
 
         def add():
             now = utcnow()
             space = self.space_id
-            tag = next(_serial)
             db.session.execute(
                 sa.insert(Folder),
                 [{"space_id": space, "name": f"Folder {tag}-{i}"} for i in range(max(1, n // 3))]
@@ -173,6 +174,7 @@ class Seeded:
             db.session.commit()
 
         self.world.query(add)
+        return tag
 
 
 def pages(seeded: Seeded, manager: bool) -> dict[str, str]:
@@ -315,3 +317,35 @@ def test_pages_show_fifty_rows_and_links_that_keep_the_order(world):
     assert alice.get("/notifications").get_data(as_text=True).count('data-kind="mention"') == 50
     assert alice.get(f"/spaces/{seeded.space_id}/trash").get_data(as_text=True).count("trash-entry") == 50
     assert alice.get(f"/spaces/{seeded.space_id}/settings").get_data(as_text=True).count("member-row") == 50
+
+
+def test_the_rights_dialog_of_a_large_space_lists_who_has_a_level_and_takes_anyone_by_name(world, monkeypatch):
+    import app.files.views
+
+    monkeypatch.setattr(app.files.views, "RIGHTS_LISTED", 10)
+    seeded = Seeded(world)
+    seeded.grow(SMALL)
+    alice = world.client("alice")
+    file_id = seeded.history_file_id
+    small = alice.get(f"/files/{file_id}").get_data(as_text=True)
+    assert 'id="rights-someone-else"' not in small and small.count('<tr data-username="person') == SMALL
+    tag = seeded.grow(LARGE)
+    world.set_level(file_id, "bob", "comment")
+    page = alice.get(f"/files/{file_id}").get_data(as_text=True)
+    assert 'id="rights-someone-else"' in page and '<tr data-username="person' not in page
+    assert 'value="bob"' in page  # bob has a level of his own: listed
+    someone = re.search(r'id="(people-\d+)-username" name="people-\d+-username" maxlength', page).group(1)
+    answer = alice.post(
+        f"/files/{file_id}/rights",
+        data={
+            "default": "read",
+            "people-0-username": "bob",
+            "people-0-level": "comment",
+            f"{someone}-username": f"PERSON{tag}-5",
+            f"{someone}-level": "edit",
+            "allow_download": "y",
+        },
+    )
+    assert answer.status_code == 302
+    described = world.client().get(f"/api/v1/files/{file_id}/rights", headers=world.api("alice")).get_json()
+    assert described["users"][f"person{tag}-5"] == "edit" and described["users"]["bob"] == "comment"

@@ -314,16 +314,29 @@ def describe(file: File) -> dict:
     }
 
 
-def members_with_levels(file: File) -> list[tuple[User, Membership, str, str | None]]:
-    """Every member of the file's space: (user, membership, effective level, override or None)."""
+def members_with_levels(file: File, *conditions) -> list[tuple[User, Membership, str, str | None]]:
+    """Every member of the file's space (or those meeting ``conditions`` on User, Membership and
+    FileRight): (user, membership, effective level, override or None)."""
     rows = db.session.execute(
         sa.select(User, Membership, FileRight.level)
         .join(Membership, Membership.user_id == User.id)
         .outerjoin(FileRight, sa.and_(FileRight.file_id == file.id, FileRight.user_id == User.id))
-        .where(Membership.space_id == file.space_id)
+        .where(Membership.space_id == file.space_id, *conditions)
         .order_by(User.display_name, User.id)
     ).all()
     return [(user, member, _level(file, user, member.role, override), override) for user, member, override in rows]
+
+
+def members_for_dialog(file: File, limit: int) -> tuple[list[tuple[User, Membership, str, str | None]], bool]:
+    """The members the rights dialog lists, and whether that is fewer than all: every member in a
+    space of at most ``limit``; in a larger one only the owner, the space's admins and those with a
+    level of their own (anyone else is named by username), so the file page stays as quick as in a
+    small space."""
+    count = db.session.scalar(sa.select(sa.func.count(Membership.id)).where(Membership.space_id == file.space_id))
+    if count <= limit:
+        return members_with_levels(file), False
+    notable = sa.or_(User.id == file.owner_id, Membership.role.in_(MANAGER_ROLES), FileRight.level.is_not(None))
+    return members_with_levels(file, notable), True
 
 
 def set_rights(
