@@ -75,7 +75,13 @@ def _entries(user: User, items: list[Notification]) -> list[Entry]:
     from app.services import rights
 
     file_ids = {n.file_id for n in items if n.file_id}
-    files = list(db.session.scalars(sa.select(File).where(File.id.in_(file_ids)))) if file_ids else []
+    files = (
+        db.session.execute(
+            sa.select(File.id, File.space_id, File.owner_id, File.default_level).where(File.id.in_(file_ids))
+        ).all()
+        if file_ids
+        else []
+    )
     levels = rights.levels_anywhere(files, user)
     open_ = {fid: level != "none" for fid, level in levels.items()}
     return [Entry(n, open_.get(n.file_id, False) if n.file_id else True) for n in items]

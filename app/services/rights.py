@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import g
 from flask import url_for
+from werkzeug.local import LocalProxy
 
 from app import jobs
 from app.extensions import db
@@ -106,9 +107,14 @@ def levels(files: list[File], user: User, member: Membership) -> dict[int, str]:
 
 
 def levels_anywhere(files: list[File], user: User) -> dict[int, str]:
-    """The user's level on files of any spaces: one query for their roles, one for the overrides."""
+    """The user's level on files of any spaces: one query for their roles, one for the overrides.
+
+    ``files`` need only id, space_id, owner_id and default_level (rows of those columns will do).
+    """
     if not files:
         return {}
+    if isinstance(user, LocalProxy):  # current_user: resolved once, not once per file
+        user = user._get_current_object()
     roles = dict(
         db.session.execute(
             sa.select(Membership.space_id, Membership.role).where(

@@ -1,5 +1,6 @@
 """Spaces, their members, folders, and what a member sees on a space's page."""
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 from dataclasses import field
@@ -35,6 +36,7 @@ MEMBERS_SHOWN = 50  # on the space page; its settings list them all, a page at a
 SORTS = ("name", "date", "size", "type")
 
 
+@functools.lru_cache(maxsize=65536)  # a folder's names are sorted on every view of it
 def name_key(name: str) -> tuple[str, str]:
     """Sort key for names as people expect them, in every process alike: case-insensitive
     (casefold), accents second ("Äpfel" right beside "Apfel"), then the exact spelling to break ties.
