@@ -1,5 +1,6 @@
 """List notifications and mark them read."""
 
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -22,9 +23,11 @@ def unread_notifications():
     """The bell's count, counted only by pages that show the bell (the editor page does not)."""
 
     def unread_count() -> int:
-        if current_user.is_authenticated and hasattr(current_user, "username"):
-            return notifications.unread_count(current_user)
-        return 0
+        """Counted once per request, however many places of the page show it."""
+        if "unread_count" not in g:
+            signed_in = current_user.is_authenticated and hasattr(current_user, "username")
+            g.unread_count = notifications.unread_count(current_user) if signed_in else 0
+        return g.unread_count
 
     def latest_notifications() -> list[notifications.Entry]:
         """The bell's dropdown: the latest few, unread marked."""
