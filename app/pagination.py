@@ -34,6 +34,7 @@ class Page:
     param: str = "page"
     anchor: str | None = field(default=None)
     endpoint: str | None = field(default=None)
+    exact: bool = True  # False: total counts this page and whether one more follows, no further
 
     @property
     def pages(self) -> int:
@@ -61,7 +62,7 @@ class Page:
         return {
             "page": self.number,
             "per_page": self.per_page,
-            "total": self.total,
+            "total": self.total if self.exact else None,
             "pages": self.pages,
             "next": self.url(self.number + 1, per_page=self.per_page) if self.has_next else None,
         }
@@ -79,8 +80,19 @@ def _clamped(number: int, per_page: int, total: int) -> int:
     return min(number, max(1, math.ceil(total / per_page)))
 
 
-def of_select(statement: sa.Select, number: int, per_page: int, scalars: bool = True, **named) -> Page:
-    """One page of an ordered SELECT: a count, then the page's rows (LIMIT/OFFSET)."""
+def of_select(
+    statement: sa.Select, number: int, per_page: int, scalars: bool = True, count: bool = True, **named
+) -> Page:
+    """One page of an ordered SELECT: a count, then the page's rows (LIMIT/OFFSET).
+
+    ``count=False`` for lists whose count would cost as much as reading them all (a filter checked
+    row by row): one row more than the page tells whether another page follows.
+    """
+    if not count:
+        paged = statement.limit(per_page + 1).offset((number - 1) * per_page)
+        rows = list(db.session.scalars(paged).all() if scalars else db.session.execute(paged).all())
+        total = (number - 1) * per_page + len(rows)
+        return Page(rows[:per_page], number, per_page, total, exact=False, **named)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())) or 0
     number = _clamped(number, per_page, total)
     paged = statement.limit(per_page).offset((number - 1) * per_page)

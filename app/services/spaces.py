@@ -440,16 +440,16 @@ def page(
         .where(
             Post.space_id == space.id,
             # Posts about hidden files are not shown, nor those about trashed files until they come back.
+            # Checked per post as the index hands them out newest first, not by listing the space's files.
             Post.file_id.is_(None)
-            | Post.file_id.in_(
-                sa.select(File.id).where(
-                    File.space_id == space.id, File.trashed_at.is_(None), rights.visible_to_member(user, member)
-                )
+            | sa.exists().where(
+                File.id == Post.file_id, File.trashed_at.is_(None), rights.visible_to_member(user, member)
             ),
         )
         .order_by(Post.created_at.desc(), Post.id.desc()),
         stream_number,
         STREAM_LENGTH,
+        count=False,
         param="stream_page",
         anchor="stream",
     )
