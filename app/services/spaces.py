@@ -397,16 +397,17 @@ def folder_listing(
             Folder.space_id == space.id, Folder.parent_id == folder_id, Folder.trashed_at.is_(None)
         )
     ).all()
-    file_rows = db.session.execute(
-        sa.select(File.id, File.title, File.ext, File.updated_at, FileVersion.size)
-        .outerjoin(FileVersion, sa.and_(FileVersion.file_id == File.id, FileVersion.number == File.version))
-        .where(
-            File.space_id == space.id,
-            File.folder_id == folder_id,
-            File.trashed_at.is_(None),
-            rights.visible_to_member(user, member),
+    statement = sa.select(File.id, File.title, File.ext, File.updated_at).where(
+        File.space_id == space.id,
+        File.folder_id == folder_id,
+        File.trashed_at.is_(None),
+        rights.visible_to_member(user, member),
+    )
+    if sort == "size":  # the head versions' sizes, joined only when they set the order
+        statement = statement.add_columns(FileVersion.size).outerjoin(
+            FileVersion, sa.and_(FileVersion.file_id == File.id, FileVersion.number == File.version)
         )
-    ).all()
+    file_rows = db.session.execute(statement).all()
     listing = pagination.of_list(
         [("folder", row) for row in sorted(folder_rows, key=lambda row: name_key(row.name))]
         + [("file", row) for row in _sorted_rows(file_rows, sort, descending)],
