@@ -169,6 +169,17 @@ class Seeded:
                         "created_at": now - timedelta(seconds=i),
                     }
                     for i, fid in enumerate(new_files[:n])
+                ]
+                + [  # comments in the long history's thread
+                    {
+                        "space_id": space,
+                        "author_id": people[i],
+                        "file_id": self.history_file_id,
+                        "kind": "post",
+                        "body": f"Comment {tag}-{i}",
+                        "created_at": now - timedelta(seconds=i),
+                    }
+                    for i in range(n)
                 ],
             )
             db.session.commit()
@@ -192,6 +203,7 @@ def pages(seeded: Seeded, manager: bool) -> dict[str, str]:
         "file": f"/files/{file}",
         "file, older versions": f"/files/{file}?page=2",
         "thread": f"/files/{file}/thread",
+        "thread, earlier comments": f"/files/{file}/thread?page=2",
         "notifications": "/notifications",
         "notifications page 2": "/notifications?page=2",
         "api spaces": "/api/v1/spaces",
@@ -296,7 +308,7 @@ def test_the_api_pages_cover_every_row_once_and_only_what_the_person_may_see(wor
 
 def test_pages_show_fifty_rows_and_links_that_keep_the_order(world):
     seeded = Seeded(world)
-    seeded.grow(LARGE)
+    tag = seeded.grow(LARGE)
     alice = world.client("alice")
     html = alice.get(f"/spaces/{seeded.space_id}?folder={seeded.folder_id}&sort=size&order=desc").get_data(as_text=True)
     assert html.count("data-file-id=") == 50
@@ -315,6 +327,10 @@ def test_pages_show_fifty_rows_and_links_that_keep_the_order(world):
     file_page = alice.get(f"/files/{seeded.history_file_id}").get_data(as_text=True)
     assert file_page.count("data-version=") == 50 and f'data-version="{LARGE}"' in file_page
     assert alice.get("/notifications").get_data(as_text=True).count('data-kind="mention"') == 50
+    thread = alice.get(f"/files/{seeded.history_file_id}/thread").get_data(as_text=True)
+    bodies = re.findall(r'class="post-body">([^<]+)<', thread)
+    assert len(bodies) == 50 and "Earlier comments" in thread
+    assert bodies[-1] == f"Comment {tag}-0" and bodies[0] == f"Comment {tag}-49"  # the latest, oldest first
     assert alice.get(f"/spaces/{seeded.space_id}/trash").get_data(as_text=True).count("trash-entry") == 50
     assert alice.get(f"/spaces/{seeded.space_id}/settings").get_data(as_text=True).count("member-row") == 50
 

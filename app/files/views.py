@@ -292,7 +292,8 @@ def thread(file_id: int):
         posts.notify_mentions(entry, current_user)
         transaction.commit()
         return redirect(url_for("files.thread", file_id=file.id) + "#end")
-    return render_template("files/thread.html", file=file, posts=posts.thread(file), form=form)
+    listed = posts.thread_page(file, *pagination.requested())
+    return render_template("files/thread.html", file=file, posts=listed.items, listed=listed, form=form)
 
 
 @bp.route("/<int:file_id>/versions/<int:number>/restore", methods=("POST",))
