@@ -45,7 +45,10 @@ from app.spaces.forms import UploadForm
 @login_required
 def index():
     """The spaces I belong to, and a form to start a new one."""
-    return render_template("spaces/index.html", spaces=space_service.spaces_of(current_user), form=SpaceForm())
+    listed = space_service.spaces_page(current_user, *pagination.requested())
+    return render_template(
+        "spaces/index.html", spaces=[space for space, _ in listed.items], listed=listed, form=SpaceForm()
+    )
 
 
 @bp.route("/search")
