@@ -339,3 +339,37 @@ def write_wordy_docx(path: str, paragraphs: int) -> int:
                 )
             put(tail.removeprefix("<w:body>"))
     return written
+
+
+class QueryCounter:
+    """Counts the SQL statements an app's engine runs while it is active (``with QueryCounter(app) as q``).
+
+    Listens to SQLAlchemy's ``before_cursor_execute`` on the app's engine; ``statements`` keeps them
+    for the assertion message.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.statements: list[str] = []
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __enter__(self):
+        import sqlalchemy as sa
+
+        from app.extensions import db
+
+        with self.app.app_context():
+            self.engine = db.engine
+        sa.event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        import sqlalchemy as sa
+
+        sa.event.remove(self.engine, "before_cursor_execute", self._record)

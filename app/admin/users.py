@@ -11,6 +11,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
+from app import pagination
 from app import transaction
 from app.admin import bp
 from app.admin.forms import AdminFlagForm
@@ -30,13 +31,20 @@ from app.services.exceptions import BadRequestError
 
 def _page(create_form: CreateUserForm | None = None, group_form: GroupForm | None = None, secret=None):
     """The page; ``secret`` is (whose, password) to show once after a generated password."""
-    people = db.session.scalars(sa.select(User).order_by(User.username_key)).all()
+    people = pagination.of_select(
+        sa.select(User).order_by(User.username_key),
+        *pagination.requested(),
+        anchor="people",
+        endpoint="admin.users_page",
+    )
     all_groups = groups.all_groups()
+    members = groups.members_of_all(all_groups)
     response = make_response(
         render_template(
             "admin/users.html",
-            people=people,
-            groups=[(group, groups.members(group)) for group in all_groups],
+            people=people.items,
+            people_page=people,
+            groups=[(group, members[group.id]) for group in all_groups],
             editor_groups=groups.editor_group_ids(),
             create_form=create_form or CreateUserForm(formdata=None),
             group_form=group_form or GroupForm(formdata=None),

@@ -1,5 +1,6 @@
 """JSON API views. Errors are JSON; a file or space outside your reach is 404."""
 
+import sqlalchemy as sa
 from flask import abort
 from flask import g
 from flask import jsonify
@@ -8,11 +9,12 @@ from flask import url_for
 from flask_login import current_user
 
 from app import downloads
+from app import pagination
 from app import transaction
 from app.api import bp
 from app.extensions import csrf
-from app.extensions import db
 from app.models import FileVersion
+from app.models import User
 from app.services import accounts
 from app.services import conversions
 from app.services import files as file_service
@@ -68,6 +70,49 @@ def create_space():
     space = spaces.create_space(_text(_json(), "name", 128), current_user)
     transaction.commit()
     return jsonify(id=space.id, name=space.name), 201
+
+
+@bp.route("/spaces", methods=("GET",))
+def list_spaces():
+    """The spaces you belong to, by name, a page at a time (``page``, ``per_page``)."""
+    listed = spaces.spaces_page(current_user, *pagination.requested())
+    return jsonify(
+        spaces=[{"id": space.id, "name": space.name, "role": role} for space, role in listed.items],
+        **listed.meta(),
+    )
+
+
+@bp.route("/spaces/<int:space_id>/files", methods=("GET",))
+def list_files(space_id: int):
+    """A folder's subfolders, then the files you may see, as the space page lists them: ``folder``
+    (none: the top level), ``sort`` (name, date, size, type), ``order=desc``, ``page``, ``per_page``."""
+    space, member = rights.get_space_or_404(space_id, current_user)
+    folder = spaces.folder_of(space, request.args.get("folder"))
+    sort = request.args.get("sort") if request.args.get("sort") in spaces.SORTS else "name"
+    listed = spaces.folder_listing(
+        space, member, current_user, folder, sort, request.args.get("order") == "desc", *pagination.requested()
+    )
+    entries = {entry.file.id: entry for entry in listed.entries}
+    return jsonify(
+        folder=folder.id if folder else None,
+        items=[
+            {"type": "folder", "id": row.id, "name": row.name}
+            if kind == "folder"
+            else {
+                "type": "file",
+                "id": row.id,
+                "title": row.title,
+                "version": entries[row.id].file.version,
+                "size": entries[row.id].size,
+                "updated_at": entries[row.id].file.updated_at.isoformat(),
+                "editors": entries[row.id].editors,
+                "can_edit": entries[row.id].can_edit,
+            }
+            for kind, row in listed.listing.items
+            if kind == "folder" or row.id in entries
+        ],
+        **listed.listing.meta(),
+    )
 
 
 @bp.route("/spaces/<int:space_id>/members", methods=("POST",))
@@ -167,15 +212,33 @@ def thumbnail(file_id: int):
 
 @bp.route("/files/<int:file_id>/versions")
 def versions(file_id: int):
+    """The file's versions, oldest first, a page at a time (``page``, ``per_page``)."""
     file, _ = rights.get_file_or_404(file_id, current_user)
-    rows = db.session.scalars(file.versions_select().order_by(FileVersion.number)).all()
+    # Columns, not objects: a page of a long history costs little more than a short one.
+    statement = (
+        sa.select(
+            FileVersion.number,
+            FileVersion.size,
+            FileVersion.sha256,
+            User.username.label("author"),
+            FileVersion.guest_name,
+            FileVersion.created_at,
+            FileVersion.source,
+            FileVersion.doc_key,
+            FileVersion.is_conflict,
+        )
+        .outerjoin(User, User.id == FileVersion.author_id)
+        .where(FileVersion.file_id == file.id)
+        .order_by(FileVersion.number)
+    )
+    listed = pagination.of_select(statement, *pagination.requested(), scalars=False)
     return jsonify(
         versions=[
             {
                 "number": v.number,
                 "size": v.size,
                 "sha256": v.sha256,
-                "author": v.author.username if v.author else None,
+                "author": v.author,
                 "guest_name": v.guest_name,
                 "created_at": v.created_at.isoformat(),
                 "source": v.source,
@@ -183,8 +246,9 @@ def versions(file_id: int):
                 "conflict": v.is_conflict,
                 "current": v.number == file.version,
             }
-            for v in rows
-        ]
+            for v in listed.items
+        ],
+        **listed.meta(),
     )
 
 
@@ -251,8 +315,10 @@ def search():
 
 @bp.route("/notifications")
 def list_notifications():
-    """Newest first (``limit``, default 100); a file you can no longer open comes without its link."""
-    limit = min(max(request.args.get("limit", 100, type=int), 1), 100)
+    """Newest first, a page at a time (``page``, ``per_page``; ``limit`` is the older name of
+    ``per_page``); a file you can no longer open comes without its link."""
+    number, per_page = pagination.requested(per_page=request.args.get("limit", pagination.PER_PAGE, type=int))
+    listed = notifications.page(current_user, number, per_page)
     return jsonify(
         unread=notifications.unread_count(current_user),
         notifications=[
@@ -266,8 +332,9 @@ def list_notifications():
                 "created_at": e.item.created_at.isoformat(),
                 "read": e.item.read_at is not None,
             }
-            for e in notifications.entries(current_user, limit)
+            for e in listed.items
         ],
+        **listed.meta(),
     )
 
 

@@ -42,9 +42,10 @@ class VersionUploadForm(FlaskForm):
 
 
 class PersonLevelForm(Form):
-    """One member's own level; empty follows the file's default."""
+    """One member's own level; empty follows the file's default. The username may be left empty in
+    the dialog's "someone else" row of a large space (nothing changes then)."""
 
-    username = HiddenField(validators=[DataRequired(), Length(max=64)])
+    username = HiddenField(validators=[Length(max=64)])
     level = SelectField("Access", choices=[SelectChoice("", "Default")] + LEVEL_CHOICES)
 
 

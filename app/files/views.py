@@ -10,10 +10,11 @@ from flask import session
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
+from markupsafe import Markup
 
 from app import downloads
+from app import pagination
 from app import transaction
-from app.extensions import db
 from app.files import bp
 from app.files.forms import CommentForm
 from app.files.forms import ConvertForm
@@ -26,6 +27,7 @@ from app.files.forms import end_of_day
 from app.forms import ConfirmForm
 from app.models import File
 from app.models import FileVersion
+from app.models.user import username_key
 from app.services import conversions
 from app.services import files as file_service
 from app.services import formats
@@ -40,6 +42,9 @@ from app.services.exceptions import BadRequestError
 from app.services.exceptions import CoeditError
 from app.services.exceptions import ConflictError
 
+# The rights dialog lists every member of a space up to this many; beyond, those with a level of
+# their own, and a field to name anyone else.
+RIGHTS_LISTED = 100
 NEW_LINK_KEY = "share_new_link"  # the secret URL of a link just created, shown once on the file page
 
 
@@ -48,14 +53,18 @@ NEW_LINK_KEY = "share_new_link"  # the secret URL of a link just created, shown 
 def show(file_id: int):
     """The file with its versions and what the user may do with it."""
     file, level = rights.get_file_or_404(file_id, current_user)
-    versions = db.session.scalars(file.versions_select().order_by(FileVersion.number.desc())).all()
+    listed = pagination.of_select(
+        file.versions_select().order_by(FileVersion.number.desc()), *pagination.requested(), anchor="versions"
+    )
+    versions = listed.items
     manages = rights.can_manage_file(file, current_user)
-    members = rights.members_with_levels(file) if manages else []
+    members, abridged = rights.members_for_dialog(file, RIGHTS_LISTED) if manages else ([], False)
     return render_template(
         "files/show.html",
         file=file,
         level=level,
         versions=versions,
+        versions_page=listed,
         version_authors=file_service.version_authors(versions),
         can_edit=rights.at_least(level, "edit") and formats.edit_mode_possible(file.ext, settings.lossy_formats()),
         can_open=formats.opens_in_editor(file.ext),
@@ -66,7 +75,10 @@ def show(file_id: int):
         docs_configured=settings.docs_configured(),
         save_pending=file_service.save_on_its_way(file),
         rename_form=RenameForm(title=file.stem),
-        rights_form=_rights_form(file, members),
+        rights_form=_rights_form(file),
+        people=_rights_people(file, members),
+        rights_abridged=abridged,
+        level_options=_level_options(file),
         members={user.username: (user, membership, effective) for user, membership, effective, _ in members},
         level_labels=rights.LEVEL_LABELS,
         **share_links_context(file),
@@ -100,18 +112,32 @@ def conversion_context(file: File, level: str) -> dict:
     }
 
 
-def _rights_form(file: File, members: list) -> RightsForm:
-    """The rights dialog filled in: one entry per member who may get a level of their own."""
-    people = [
-        {"username": user.username, "level": override or ""}
+def _rights_form(file: File) -> RightsForm:
+    """The rights dialog's default and download switch; its people are ``_rights_people``."""
+    return RightsForm(data={"default": file.default_level, "allow_download": file.allow_download})
+
+
+def _level_options(file: File) -> dict[str | None, Markup]:
+    """The options of a person's level in the rights dialog, made once for each level chosen
+    (None: following the file's default) rather than once per member."""
+    choices = [("", f"Default ({rights.LEVEL_LABELS[file.default_level]})"), *rights.LEVEL_LABELS.items()]
+    option = Markup('<option {}value="{}">{}</option>')
+    return {
+        chosen: Markup("").join(
+            option.format(Markup("selected ") if value == (chosen or "") else "", value, label)
+            for value, label in choices
+        )
+        for chosen in (None, *rights.LEVEL_LABELS)
+    }
+
+
+def _rights_people(file: File, members: list) -> list:
+    """The members who may get a level of their own, as (user, membership, override or None)."""
+    return [
+        (user, membership, override)
         for user, membership, _, override in members
         if user.id != file.owner_id and not membership.manages_space
     ]
-    form = RightsForm(data={"default": file.default_level, "allow_download": file.allow_download, "people": people})
-    following = ("", f"Default ({rights.LEVEL_LABELS[file.default_level]})")
-    for entry in form.people:
-        entry.level.choices = [following] + entry.level.choices[1:]
-    return form
 
 
 def share_links_context(file: File) -> dict:
@@ -239,12 +265,12 @@ def change_rights(file_id: int):
     if not form.validate_on_submit():
         flash("Choose a level for the space's members.", "danger")
         return redirect(url_for("files.show", file_id=file.id))
-    overrides = {user.username: override for user, _, _, override in rights.members_with_levels(file)}
-    users = {
-        entry["username"]: entry["level"] or None
-        for entry in form.people.data
-        if entry["username"] in overrides and (entry["level"] or None) != overrides[entry["username"]]
+    # By username_key: a large space's dialog has people named by hand ("Bob" for bob).
+    members = {
+        user.username_key: (user.username, override) for user, _, _, override in rights.members_with_levels(file)
     }
+    named = [(members.get(username_key(entry["username"])), entry["level"] or None) for entry in form.people.data]
+    users = {member[0]: level for member, level in named if member is not None and level != member[1]}
     try:
         rights.change_rights(file, current_user, form.default.data, users, form.allow_download.data)
     except BadRequestError as exc:
@@ -266,7 +292,8 @@ def thread(file_id: int):
         posts.notify_mentions(entry, current_user)
         transaction.commit()
         return redirect(url_for("files.thread", file_id=file.id) + "#end")
-    return render_template("files/thread.html", file=file, posts=posts.thread(file), form=form)
+    listed = posts.thread_page(file, *pagination.requested())
+    return render_template("files/thread.html", file=file, posts=listed.items, listed=listed, form=form)
 
 
 @bp.route("/<int:file_id>/versions/<int:number>/restore", methods=("POST",))

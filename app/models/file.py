@@ -19,6 +19,11 @@ LEVELS = ("none", "read", "fill", "comment", "review", "edit")
 
 class Folder(Base):
     __tablename__ = "folder"
+    __table_args__ = (
+        # A folder's subfolders (the space page), and the space's trash.
+        sa.Index("ix_folder_space_parent", "space_id", "parent_id"),
+        sa.Index("ix_folder_space_trashed", "space_id", "trashed_at"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     space_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("space.id", ondelete="CASCADE"), index=True)
@@ -37,6 +42,13 @@ class Folder(Base):
 
 class File(Base):
     __tablename__ = "file"
+    __table_args__ = (
+        # A folder's files (the space page, the API's file list), the space's trash, and the
+        # files that went to the trash with a folder.
+        sa.Index("ix_file_space_folder", "space_id", "folder_id"),
+        sa.Index("ix_file_space_trashed", "space_id", "trashed_at"),
+        sa.Index("ix_file_trashed_with", "trashed_with"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     space_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("space.id", ondelete="CASCADE"), index=True)

@@ -12,6 +12,11 @@ from app.models.base import utcnow
 
 class Notification(Base):
     __tablename__ = "notification"
+    __table_args__ = (
+        # A person's notifications newest first (the page, the bell, the API), and their unread count.
+        sa.Index("ix_notification_user_created", "user_id", "created_at", "id"),
+        sa.Index("ix_notification_user_read", "user_id", "read_at"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)

@@ -54,6 +54,11 @@ class Post(Base):
     """An entry of a space's stream: a member's post or a system notice about a file."""
 
     __tablename__ = "post"
+    __table_args__ = (
+        # A space's stream newest first, and a file's thread oldest first.
+        sa.Index("ix_post_space_created", "space_id", "created_at", "id"),
+        sa.Index("ix_post_file_created", "file_id", "created_at", "id"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     space_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("space.id", ondelete="CASCADE"), index=True)

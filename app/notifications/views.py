@@ -1,5 +1,6 @@
 """List notifications and mark them read."""
 
+from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -7,6 +8,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
+from app import pagination
 from app import transaction
 from app.forms import ConfirmForm
 from app.notifications import bp
@@ -21,9 +23,11 @@ def unread_notifications():
     """The bell's count, counted only by pages that show the bell (the editor page does not)."""
 
     def unread_count() -> int:
-        if current_user.is_authenticated and hasattr(current_user, "username"):
-            return notifications.unread_count(current_user)
-        return 0
+        """Counted once per request, however many places of the page show it."""
+        if "unread_count" not in g:
+            signed_in = current_user.is_authenticated and hasattr(current_user, "username")
+            g.unread_count = notifications.unread_count(current_user) if signed_in else 0
+        return g.unread_count
 
     def latest_notifications() -> list[notifications.Entry]:
         """The bell's dropdown: the latest few, unread marked."""
@@ -37,9 +41,8 @@ def unread_notifications():
 @bp.route("/notifications")
 @login_required
 def index():
-    return render_template(
-        "notifications/index.html", items=notifications.entries(current_user, 100), form=ConfirmForm()
-    )
+    listed = notifications.page(current_user, *pagination.requested())
+    return render_template("notifications/index.html", items=listed.items, listed=listed, form=ConfirmForm())
 
 
 @bp.route("/notifications/read", methods=("POST",))

@@ -4,11 +4,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from app import pagination
 from app.extensions import db
 from app.models import File
 from app.models import Notification
 from app.models import User
 from app.models.base import utcnow
+from app.pagination import Page
 
 
 def notify(user: User | int, kind: str, text: str, link: str = "", file: File | None = None) -> Notification:
@@ -67,12 +69,37 @@ class Entry:
         return self.item.link if self.accessible else ""
 
 
-def entries(user: User, limit: int = 50) -> list[Entry]:
-    """The latest notifications, each told whether its file can still be opened by this person."""
+def _entries(user: User, items: list[Notification]) -> list[Entry]:
+    """Each notification told whether its file can still be opened by this person (two queries
+    for the lot: the files, then their levels)."""
     from app.services import rights
 
-    items = latest(user, limit)
     file_ids = {n.file_id for n in items if n.file_id}
-    files = {f.id: f for f in db.session.scalars(sa.select(File).where(File.id.in_(file_ids)))} if file_ids else {}
-    open_ = {fid: rights.file_level(file, user) != "none" for fid, file in files.items()}
+    files = (
+        db.session.execute(
+            sa.select(File.id, File.space_id, File.owner_id, File.default_level).where(File.id.in_(file_ids))
+        ).all()
+        if file_ids
+        else []
+    )
+    levels = rights.levels_anywhere(files, user)
+    open_ = {fid: level != "none" for fid, level in levels.items()}
     return [Entry(n, open_.get(n.file_id, False) if n.file_id else True) for n in items]
+
+
+def entries(user: User, limit: int = 50) -> list[Entry]:
+    """The latest notifications (the bell's dropdown)."""
+    return _entries(user, latest(user, limit))
+
+
+def page(user: User, number: int, per_page: int) -> Page:
+    """One page of the person's notifications, newest first, as entries."""
+    listed = pagination.of_select(
+        sa.select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()),
+        number,
+        per_page,
+    )
+    listed.items = _entries(user, listed.items)
+    return listed

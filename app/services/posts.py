@@ -7,11 +7,13 @@ import re
 
 import sqlalchemy as sa
 
+from app import pagination
 from app.extensions import db
 from app.models import File
 from app.models import Post
 from app.models import Space
 from app.models import User
+from app.pagination import Page
 
 
 def notice(file: File, body: str, author: User | None = None) -> Post:
@@ -45,6 +47,18 @@ def comment(file: File, author: User, body: str) -> Post:
 def thread(file: File) -> list[Post]:
     """The file's thread, oldest first."""
     return list(db.session.scalars(sa.select(Post).where(Post.file_id == file.id).order_by(Post.created_at, Post.id)))
+
+
+def thread_page(file: File, number: int, per_page: int) -> Page:
+    """One page of the file's thread counted from its end (page 1: the latest), shown oldest first."""
+    listed = pagination.of_select(
+        sa.select(Post).where(Post.file_id == file.id).order_by(Post.created_at.desc(), Post.id.desc()),
+        number,
+        per_page,
+        count=False,
+    )
+    listed.items.reverse()
+    return listed
 
 
 MENTION = re.compile(r"(?<![\w@.])@([\w][\w.\-]{0,63})")

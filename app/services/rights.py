@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import g
 from flask import url_for
+from werkzeug.local import LocalProxy
 
 from app import jobs
 from app import transaction
@@ -104,6 +105,54 @@ def levels(files: list[File], user: User, member: Membership) -> dict[int, str]:
         else {}
     )
     return {f.id: _level(f, user.id, member.role, overrides.get(f.id)) for f in files}
+
+
+def levels_anywhere(files: list[File], user: User) -> dict[int, str]:
+    """The user's level on files of any spaces: one query for their roles, one for the overrides.
+
+    ``files`` need only id, space_id, owner_id and default_level (rows of those columns will do).
+    """
+    if not files:
+        return {}
+    if isinstance(user, LocalProxy):  # current_user: resolved once, not once per file
+        user = user._get_current_object()
+    roles = dict(
+        db.session.execute(
+            sa.select(Membership.space_id, Membership.role).where(
+                Membership.user_id == user.id, Membership.space_id.in_({f.space_id for f in files})
+            )
+        ).all()
+    )
+    overrides = dict(
+        db.session.execute(
+            sa.select(FileRight.file_id, FileRight.level).where(
+                FileRight.user_id == user.id, FileRight.file_id.in_([f.id for f in files])
+            )
+        ).all()
+    )
+    return {f.id: _level(f, user, roles.get(f.space_id), overrides.get(f.id)) for f in files}
+
+
+def not_hidden(user: User, managed_space_ids) -> sa.ColumnElement[bool]:
+    """The condition on File for files whose level for this member is not none, for one query
+    over a whole list (what ``_level`` decides row by row). ``managed_space_ids``: the spaces
+    (an iterable, or a SQL selection) where they are an owner or admin and see everything."""
+    override = (
+        sa.select(FileRight.level)
+        .where(FileRight.file_id == File.id, FileRight.user_id == user.id)
+        .correlate(File)
+        .scalar_subquery()
+    )
+    return sa.or_(
+        File.owner_id == user.id,
+        File.space_id.in_(managed_space_ids),
+        sa.func.coalesce(override, File.default_level) != "none",
+    )
+
+
+def visible_to_member(user: User, member: Membership) -> sa.ColumnElement[bool]:
+    """``not_hidden`` for the files of one space the member is in."""
+    return sa.true() if member.manages_space else not_hidden(user, [])
 
 
 def at_least(level: str, needed: str) -> bool:
@@ -296,16 +345,29 @@ def describe(file: File) -> dict:
     }
 
 
-def members_with_levels(file: File) -> list[tuple[User, Membership, str, str | None]]:
-    """Every member of the file's space: (user, membership, effective level, override or None)."""
+def members_with_levels(file: File, *conditions) -> list[tuple[User, Membership, str, str | None]]:
+    """Every member of the file's space (or those meeting ``conditions`` on User, Membership and
+    FileRight): (user, membership, effective level, override or None)."""
     rows = db.session.execute(
         sa.select(User, Membership, FileRight.level)
         .join(Membership, Membership.user_id == User.id)
         .outerjoin(FileRight, sa.and_(FileRight.file_id == file.id, FileRight.user_id == User.id))
-        .where(Membership.space_id == file.space_id)
+        .where(Membership.space_id == file.space_id, *conditions)
         .order_by(User.display_name, User.id)
     ).all()
     return [(user, member, _level(file, user.id, member.role, override), override) for user, member, override in rows]
+
+
+def members_for_dialog(file: File, limit: int) -> tuple[list[tuple[User, Membership, str, str | None]], bool]:
+    """The members the rights dialog lists, and whether that is fewer than all: every member in a
+    space of at most ``limit``; in a larger one only the owner, the space's admins and those with a
+    level of their own (anyone else is named by username), so the file page stays as quick as in a
+    small space."""
+    count = db.session.scalar(sa.select(sa.func.count(Membership.id)).where(Membership.space_id == file.space_id))
+    if count <= limit:
+        return members_with_levels(file), False
+    notable = sa.or_(User.id == file.owner_id, Membership.role.in_(MANAGER_ROLES), FileRight.level.is_not(None))
+    return members_with_levels(file, notable), True
 
 
 def set_rights(

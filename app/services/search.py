@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 import defusedxml.sax
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from markupsafe import Markup
 
 from app.extensions import db
@@ -30,6 +31,7 @@ from app.models import FileVersion
 from app.models import Membership
 from app.models import Space
 from app.models import User
+from app.models.space import MANAGER_ROLES
 from app.services import rights
 from app.services.storage import get_storage
 
@@ -334,18 +336,14 @@ def visible_files(user: User) -> sa.ColumnElement[bool]:
     """The condition on File for what the person may find: files of their live spaces, not in the
     trash and not hidden from them. The one place every search query takes it from.
     """
-    members = db.session.scalars(
-        sa.select(Membership)
+    spaces = (
+        sa.select(Membership.space_id)
         .join(Space, Space.id == Membership.space_id)
         .where(Membership.user_id == user.id, Space.deleted_at.is_(None))
-    ).all()
-    hidden: set[int] = set()
-    for member in members:
-        hidden |= rights.hidden_file_ids(member.space_id, user, member)
-    condition = File.space_id.in_([m.space_id for m in members]) & File.trashed_at.is_(None)
-    if hidden:
-        condition = condition & File.id.not_in(hidden)
-    return condition
+    )
+    managed = spaces.where(Membership.role.in_(MANAGER_ROLES))
+    # One condition for every space (not one hidden-files query per space).
+    return File.space_id.in_(spaces) & File.trashed_at.is_(None) & rights.not_hidden(user, managed)
 
 
 def search(user: User, query: str, limit: int = RESULTS) -> list[Hit]:
@@ -356,13 +354,19 @@ def search(user: User, query: str, limit: int = RESULTS) -> list[Hit]:
     visible = visible_files(user)
     title_condition = sa.and_(*(sa.func.lower(File.title).contains(w.lower(), autoescape=True) for w in words))
     by_title = db.session.scalars(
-        sa.select(File).where(visible, title_condition).order_by(File.updated_at.desc(), File.id.desc()).limit(limit)
+        sa.select(File)
+        .options(so.joinedload(File.space))  # the results name each file's space
+        .where(visible, title_condition)
+        .order_by(File.updated_at.desc(), File.id.desc())
+        .limit(limit)
     ).all()
     snippets = dict(_text_matches(visible, words, limit))
     found = {file.id: file for file in by_title}
     missing = [fid for fid in snippets if fid not in found]
     if missing:
-        for file in db.session.scalars(sa.select(File).where(File.id.in_(missing), visible)):
+        for file in db.session.scalars(
+            sa.select(File).options(so.joinedload(File.space)).where(File.id.in_(missing), visible)
+        ):
             found[file.id] = file
     hits = [Hit(file, True, _markup(snippets.get(file.id))) for file in by_title]
     hits += [

@@ -1,11 +1,14 @@
 """Spaces, their members, folders, and what a member sees on a space's page."""
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 from dataclasses import field
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
+from app import pagination
 from app.extensions import db
 from app.models import LEVELS
 from app.models import File
@@ -17,6 +20,7 @@ from app.models import Space
 from app.models import User
 from app.models.base import utcnow
 from app.models.space import ROLES
+from app.pagination import Page
 from app.services import audit
 from app.services import formats
 from app.services import posts
@@ -28,9 +32,11 @@ from app.services.exceptions import ForbiddenError
 from app.services.exceptions import NotFoundError
 
 STREAM_LENGTH = 50
+MEMBERS_SHOWN = 50  # on the space page; its settings list them all, a page at a time
 SORTS = ("name", "date", "size", "type")
 
 
+@functools.lru_cache(maxsize=65536)  # a folder's names are sorted on every view of it
 def name_key(name: str) -> tuple[str, str]:
     """Sort key for names as people expect them, in every process alike: case-insensitive
     (casefold), accents second ("Äpfel" right beside "Apfel"), then the exact spelling to break ties.
@@ -277,6 +283,19 @@ def spaces_of(user: User) -> list[Space]:
     )
 
 
+def spaces_page(user: User, number: int = 1, per_page: int = pagination.PER_PAGE) -> Page:
+    """One page of the spaces user belongs to, by name, as (space, role) rows."""
+    return pagination.of_select(
+        sa.select(Space, Membership.role)
+        .join(Membership)
+        .where(Membership.user_id == user.id, Space.deleted_at.is_(None))
+        .order_by(Space.name, Space.id),
+        number,
+        per_page,
+        scalars=False,
+    )
+
+
 def folder_of(space: Space, folder_id) -> Folder | None:
     """The folder of this space named by a form or query value, or None for the top level.
 
@@ -322,54 +341,144 @@ class FileEntry:
 
 @dataclass
 class SpacePage:
-    """What a member sees of a space in one folder."""
+    """What a member sees of a space in one folder, a page of each list at a time."""
 
     trail: list[Folder]  # from the top level down to the folder
-    folders: list[Folder]
-    entries: list[FileEntry]
-    posts: list[Post]
-    members: list[Membership]
+    listing: Page  # the folder's subfolders, then its files: a page of both
+    folders: list  # the subfolders on this page (id, name)
+    entries: list[FileEntry]  # the files on this page
+    posts: Page
+    members: Page
 
 
-def sort_entries(entries: list[FileEntry], by: str = "name", descending: bool = False) -> list[FileEntry]:
-    """The file list in the order asked for (``by``: name, date, size, type); ties go by name, A to Z."""
-    by_name = sorted(entries, key=lambda e: name_key(e.file.title))
-    keys = {
-        "date": lambda e: e.file.updated_at,
-        "size": lambda e: e.size,
-        "type": lambda e: name_key(e.file.ext),
-    }
-    if by not in keys:
+_SORT_KEYS = {
+    "date": lambda row: row.updated_at,
+    "size": lambda row: row.size or 0,
+    "type": lambda row: name_key(row.ext),
+}
+
+
+def _sorted_rows(rows: list, by: str, descending: bool) -> list:
+    """Rows with title, ext, updated_at and size in the order asked for; ties go by name, A to Z."""
+    by_name = sorted(rows, key=lambda row: name_key(row.title))
+    if by not in _SORT_KEYS:
         return list(reversed(by_name)) if descending else by_name
-    return sorted(by_name, key=keys[by], reverse=descending)  # stable, also reversed: ties stay by name
+    return sorted(by_name, key=_SORT_KEYS[by], reverse=descending)  # stable, also reversed: ties stay by name
+
+
+@dataclass
+class FolderListing:
+    """One page of a folder: its subfolders first, then the files the member may see."""
+
+    listing: Page  # of ("folder", row) and ("file", row), in the order shown
+    folders: list  # the subfolders on this page (id, name)
+    entries: list[FileEntry]  # the files on this page
+
+
+def folder_listing(
+    space: Space,
+    member: Membership,
+    user: User,
+    folder: Folder | None,
+    sort: str = "name",
+    descending: bool = False,
+    number: int = 1,
+    per_page: int = pagination.PER_PAGE,
+) -> FolderListing:
+    """One page of the folder's subfolders and the files the member may see, in the order asked for.
+
+    A fixed number of queries whatever the folder holds: the names, types, dates and sizes of all
+    its entries in two (the order is by name as people read it, name_key, done here), then the
+    full rows of the page's files only.
+    """
+    folder_id = folder.id if folder else None
+    folder_rows = db.session.execute(
+        sa.select(Folder.id, Folder.name).where(
+            Folder.space_id == space.id, Folder.parent_id == folder_id, Folder.trashed_at.is_(None)
+        )
+    ).all()
+    statement = sa.select(File.id, File.title, File.ext, File.updated_at).where(
+        File.space_id == space.id,
+        File.folder_id == folder_id,
+        File.trashed_at.is_(None),
+        rights.visible_to_member(user, member),
+    )
+    if sort == "size":  # the head versions' sizes, joined only when they set the order
+        statement = statement.add_columns(FileVersion.size).outerjoin(
+            FileVersion, sa.and_(FileVersion.file_id == File.id, FileVersion.number == File.version)
+        )
+    file_rows = db.session.execute(statement).all()
+    listing = pagination.of_list(
+        [("folder", row) for row in sorted(folder_rows, key=lambda row: name_key(row.name))]
+        + [("file", row) for row in _sorted_rows(file_rows, sort, descending)],
+        number,
+        per_page,
+    )
+    return FolderListing(
+        listing=listing,
+        folders=[row for kind, row in listing.items if kind == "folder"],
+        entries=_entries([row.id for kind, row in listing.items if kind == "file"], user, member),
+    )
 
 
 def page(
-    space: Space, member: Membership, user: User, folder: Folder | None, sort: str = "name", descending: bool = False
+    space: Space,
+    member: Membership,
+    user: User,
+    folder: Folder | None,
+    sort: str = "name",
+    descending: bool = False,
+    number: int = 1,
+    per_page: int = pagination.PER_PAGE,
+    stream_number: int = 1,
+    members_number: int = 1,
 ) -> SpacePage:
-    """The folder's subfolders and the files the member may see (in the order asked for), the
-    stream without posts about files hidden from them, and the members."""
-    folder_id = folder.id if folder else None
-    folders = db.session.scalars(
-        sa.select(Folder)
-        .where(Folder.space_id == space.id, Folder.parent_id == folder_id, Folder.trashed_at.is_(None))
-        .order_by(Folder.name, Folder.id)
-    ).all()
-    files = db.session.scalars(
-        sa.select(File)
-        .where(File.space_id == space.id, File.folder_id == folder_id, File.trashed_at.is_(None))
-        .order_by(File.title, File.id)
-    ).all()
+    """One page of the folder (``folder_listing``), of the stream without posts about files
+    hidden from the member, and of the members."""
+    listed = folder_listing(space, member, user, folder, sort, descending, number, per_page)
+    stream = pagination.of_select(
+        sa.select(Post)
+        .where(
+            Post.space_id == space.id,
+            # Posts about hidden files are not shown, nor those about trashed files until they come back.
+            # Checked per post as the index hands them out newest first, not by listing the space's files.
+            Post.file_id.is_(None)
+            | sa.exists().where(
+                File.id == Post.file_id, File.trashed_at.is_(None), rights.visible_to_member(user, member)
+            ),
+        )
+        .order_by(Post.created_at.desc(), Post.id.desc()),
+        stream_number,
+        STREAM_LENGTH,
+        count=False,
+        param="stream_page",
+        anchor="stream",
+    )
+    return SpacePage(
+        trail=_trail(folder),
+        listing=listed.listing,
+        folders=listed.folders,
+        entries=listed.entries,
+        posts=stream,
+        members=members_page(space, members_number, MEMBERS_SHOWN, param="members_page", anchor="members"),
+    )
+
+
+def _entries(file_ids: list[int], user: User, member: Membership) -> list[FileEntry]:
+    """The files of one page of a folder as their reader sees them, in the order of ``file_ids``."""
+    if not file_ids:
+        return []
+    files = {f.id: f for f in db.session.scalars(sa.select(File).where(File.id.in_(file_ids)))}
+    files = [files[fid] for fid in file_ids if fid in files]
     levels = rights.levels(files, user, member)
     heads = {
         file_id: (size, thumbnail_key)
         for file_id, size, thumbnail_key in db.session.execute(
             sa.select(FileVersion.file_id, FileVersion.size, FileVersion.thumbnail_key)
             .join(File, sa.and_(FileVersion.file_id == File.id, FileVersion.number == File.version))
-            .where(File.space_id == space.id, File.folder_id == folder_id)
+            .where(File.id.in_(file_ids))
         )
     }
-    sizes = {file_id: size for file_id, (size, _) in heads.items()}
     lossy = settings.lossy_formats()
     entries = [
         FileEntry(
@@ -377,34 +486,17 @@ def page(
             opens=formats.opens_in_editor(file.ext),
             can_edit=rights.at_least(levels[file.id], "edit") and formats.edit_mode_possible(file.ext, lossy),
             editors=file.editors,
-            size=sizes.get(file.id, 0),
+            size=heads.get(file.id, (0, None))[0],
             convert_to=(formats.ooxml_target(file.ext) if rights.at_least(levels[file.id], "edit") else None),
             preview=bool(heads.get(file.id, (0, None))[1]) and rights.may_download(file, levels[file.id]),
         )
         for file in files
         if levels[file.id] != "none"
     ]
-    entries = sort_entries(entries, sort, descending)
-    folders = sorted(folders, key=lambda f: name_key(f.name))
     names = _names_of({uid for entry in entries for uid in entry.editors})
     for entry in entries:
         entry.editor_names = [names.get(uid, "a guest") for uid in entry.editors]
-    # Posts about trashed files go with them until they come back.
-    hidden = rights.hidden_file_ids(space.id, user, member) | set(
-        db.session.scalars(sa.select(File.id).where(File.space_id == space.id, File.trashed_at.is_not(None)))
-    )
-    stream = db.session.scalars(
-        sa.select(Post)
-        .where(Post.space_id == space.id, Post.file_id.not_in(hidden) | Post.file_id.is_(None))
-        .order_by(Post.created_at.desc(), Post.id.desc())
-        .limit(STREAM_LENGTH)
-    ).all()
-    members = db.session.scalars(
-        sa.select(Membership).where(Membership.space_id == space.id).join(User).order_by(User.display_name, User.id)
-    ).all()
-    return SpacePage(
-        trail=_trail(folder), folders=list(folders), entries=entries, posts=list(stream), members=list(members)
-    )
+    return entries
 
 
 def _trail(folder: Folder | None) -> list[Folder]:
@@ -452,9 +544,15 @@ def place(value: str, user: User) -> tuple[Space, Folder | None]:
     return space, folder_of(space, folder_id or None)
 
 
-def page_members(space: Space) -> list[Membership]:
-    return list(
-        db.session.scalars(
-            sa.select(Membership).where(Membership.space_id == space.id).join(User).order_by(User.display_name, User.id)
-        )
+def members_page(space: Space, number: int = 1, per_page: int = pagination.PER_PAGE, **named) -> Page:
+    """One page of the space's members by name, each with their user (one query, not one per row)."""
+    return pagination.of_select(
+        sa.select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .options(so.contains_eager(Membership.user))
+        .where(Membership.space_id == space.id)
+        .order_by(User.display_name, User.id),
+        number,
+        per_page,
+        **named,
     )

@@ -87,9 +87,11 @@ def head_thumbnail_keys(files: list[File]) -> dict[int, str]:
     import sqlalchemy as sa
 
     heads = {f.id: f.version for f in files}
+    # The head versions only, by (file_id, number): not every version of a long history.
     rows = db.session.execute(
         sa.select(FileVersion.file_id, FileVersion.number, FileVersion.thumbnail_key).where(
-            FileVersion.file_id.in_(heads), FileVersion.thumbnail_key.is_not(None)
+            sa.tuple_(FileVersion.file_id, FileVersion.number).in_(list(heads.items())),
+            FileVersion.thumbnail_key.is_not(None),
         )
     )
     return {file_id: key for file_id, number, key in rows if heads.get(file_id) == number}

@@ -15,6 +15,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from app import pagination
 from app.extensions import db
 from app.models import File
 from app.models import Folder
@@ -22,6 +23,8 @@ from app.models import Membership
 from app.models import Space
 from app.models import User
 from app.models.base import utcnow
+from app.pagination import PER_PAGE
+from app.pagination import Page
 from app.services import audit
 from app.services import files as file_service
 from app.services import posts
@@ -179,49 +182,60 @@ class TrashEntry:
     files: int = 0  # in a folder
 
 
-def listing(space: Space, member: Membership, user: User) -> list[TrashEntry]:
-    """What this member sees in the space's trash, newest first: the files they could see, and
-    the folders (space admins restore folders; members see them with the count of files)."""
-    names = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
-    files = list(
-        db.session.scalars(
-            sa.select(File).where(File.space_id == space.id, File.trashed_at.is_not(None), File.trashed_with.is_(None))
-        )
+def listing(space: Space, member: Membership, user: User, number: int = 1, per_page: int = PER_PAGE) -> Page:
+    """One page of what this member sees in the space's trash, newest first: the files they could
+    see, and the folders (space admins restore folders; members see them with the count of files).
+
+    One statement for the page (files and folders together), one for the count, one for names.
+    """
+    files = sa.select(
+        sa.literal("file").label("kind"),
+        File.id,
+        File.title.label("name"),
+        File.trashed_at,
+        File.trashed_by,
+        File.owner_id,
+        sa.literal(0).label("files"),
+    ).where(
+        File.space_id == space.id,
+        File.trashed_at.is_not(None),
+        File.trashed_with.is_(None),
+        rights.visible_to_member(user, member),
     )
-    levels = rights.levels(files, user, member)
-    entries = [
+    count = sa.select(sa.func.count(File.id)).where(File.trashed_with == Folder.id).correlate(Folder).scalar_subquery()
+    folders = sa.select(
+        sa.literal("folder").label("kind"),
+        Folder.id,
+        Folder.name,
+        Folder.trashed_at,
+        Folder.trashed_by,
+        sa.null().label("owner_id"),
+        count.label("files"),
+    ).where(Folder.space_id == space.id, Folder.trashed_at.is_not(None), Folder.trashed_with.is_(None))
+    both = sa.union_all(files, folders).subquery()
+    listed = pagination.of_select(
+        sa.select(both).order_by(both.c.trashed_at.desc(), both.c.id.desc()), number, per_page, scalars=False
+    )
+    by_ids = {row.trashed_by for row in listed.items if row.trashed_by is not None}
+    names = (
+        dict(db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(by_ids))).all())
+        if by_ids
+        else {}
+    )
+    listed.items = [
         TrashEntry(
-            "file",
-            file.id,
-            file.title,
-            file.trashed_at,
-            names.get(file.trashed_by, "someone"),
-            purge_date(file.trashed_at),
-            rights.can_manage_file(file, user, member),
+            row.kind,
+            row.id,
+            row.name,
+            row.trashed_at,
+            names.get(row.trashed_by, "someone"),
+            purge_date(row.trashed_at),
+            member.manages_space or (row.kind == "file" and row.owner_id == user.id),
+            row.files or 0,
         )
-        for file in files
-        if levels[file.id] != "none"
+        for row in listed.items
     ]
-    for folder in db.session.scalars(
-        sa.select(Folder).where(
-            Folder.space_id == space.id, Folder.trashed_at.is_not(None), Folder.trashed_with.is_(None)
-        )
-    ):
-        count = db.session.scalar(sa.select(sa.func.count(File.id)).where(File.trashed_with == folder.id))
-        entries.append(
-            TrashEntry(
-                "folder",
-                folder.id,
-                folder.name,
-                folder.trashed_at,
-                names.get(folder.trashed_by, "someone"),
-                purge_date(folder.trashed_at),
-                member.manages_space,
-                count,
-            )
-        )
-    entries.sort(key=lambda e: (e.trashed_at, e.id), reverse=True)
-    return entries
+    return listed
 
 
 def trashed_file(space: Space, file_id: int, user: User, member: Membership) -> File:

@@ -10,6 +10,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
+from app import pagination
 from app import transaction
 from app.extensions import db
 from app.forms import ConfirmForm
@@ -44,7 +45,10 @@ from app.spaces.forms import UploadForm
 @login_required
 def index():
     """The spaces I belong to, and a form to start a new one."""
-    return render_template("spaces/index.html", spaces=space_service.spaces_of(current_user), form=SpaceForm())
+    listed = space_service.spaces_page(current_user, *pagination.requested())
+    return render_template(
+        "spaces/index.html", spaces=[space for space, _ in listed.items], listed=listed, form=SpaceForm()
+    )
 
 
 @bp.route("/search")
@@ -81,7 +85,19 @@ def show(space_id: int):
     folder = space_service.folder_of(space, request.args.get("folder"))
     sort = request.args.get("sort") if request.args.get("sort") in space_service.SORTS else "name"
     descending = request.args.get("order") == "desc"
-    listing = space_service.page(space, member, current_user, folder, sort, descending)
+    number, per_page = pagination.requested()
+    listing = space_service.page(
+        space,
+        member,
+        current_user,
+        folder,
+        sort,
+        descending,
+        number,
+        per_page,
+        stream_number=pagination.requested("stream_page")[0],
+        members_number=pagination.requested("members_page")[0],
+    )
     in_folder = {"folder": folder.id if folder else ""}
     return render_template(
         "spaces/show.html",
@@ -89,6 +105,7 @@ def show(space_id: int):
         member=member,
         folder=folder,
         trail=listing.trail,
+        listing=listing.listing,
         folders=listing.folders,
         entries=listing.entries,
         sort=sort,
@@ -304,7 +321,7 @@ def settings_page(space_id: int):
         space=space,
         member=member,
         form=form,
-        members=space_service.page_members(space),
+        members=space_service.members_page(space, *pagination.requested(), anchor="members"),
         roles=[("owner", "Owner"), ("admin", "Space admin"), ("member", "Member")],
         confirm_form=ConfirmForm(),
         trash_days=trash_service.days(),
@@ -437,11 +454,13 @@ def delete_folder(space_id: int, folder_id: int):
 def trash(space_id: int):
     """The space's trash: what its members deleted, restorable for TRASH_DAYS."""
     space, member = rights.get_space_or_404(space_id, current_user)
+    listed = trash_service.listing(space, member, current_user, *pagination.requested())
     return render_template(
         "spaces/trash.html",
         space=space,
         member=member,
-        entries=trash_service.listing(space, member, current_user),
+        listed=listed,
+        entries=listed.items,
         trash_days=trash_service.days(),
         confirm_form=ConfirmForm(),
     )

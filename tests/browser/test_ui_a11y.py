@@ -248,3 +248,29 @@ def test_a_guest_whose_link_is_revoked_meanwhile_sees_a_calm_end(site, page, wid
     assert not page.locator("#editor-message").is_visible()  # not a red error
     check_page(page, f"a11y-guest-dropped-{width}")
     assert page.js_errors == []
+
+
+def test_long_lists_with_their_pages(site, page, width, monkeypatch):
+    """A space past a page of everything: the pagers, and the rights dialog of a large space."""
+    import app.files.views
+    from tests.test_scale import LARGE
+    from tests.test_scale import Seeded
+
+    monkeypatch.setattr(app.files.views, "RIGHTS_LISTED", 10)
+    seeded = Seeded(site)
+    seeded.grow(LARGE)
+    page.set_viewport_size(WIDTHS[width])
+    sign_in(page, site, "alice")
+    page.goto(f"{site.url}/spaces/{site.space_id}?folder={seeded.folder_id}&sort=date")
+    assert page.locator("nav.pager").count() == 3  # the files, the stream and the members
+    check_page(page, f"a11y-space-pages-{width}")
+    page.click("nav[aria-label='Pages of files'] a[rel=next]")
+    page.wait_for_url("**page=2**")
+    assert "sort=date" in page.url
+    page.goto(f"{site.url}/files/{seeded.history_file_id}")
+    page.click("#change-rights")
+    page.wait_for_selector("#rights-modal.show")
+    assert page.locator("#rights-someone-else").count() == 1
+    check_page(page, f"a11y-file-long-{width}")
+    page.goto(f"{site.url}/notifications?page=2")
+    check_page(page, f"a11y-notifications-pages-{width}")
