@@ -8,6 +8,7 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_login import login_required
 
@@ -226,7 +227,7 @@ def upload_version(file_id: int):
             flash(exc.message, "danger")
         else:
             transaction.commit()
-            flash(f"Version {version.number} uploaded.", "success")
+            flash(gettext("Version %(number)s uploaded.", number=version.number), "success")
     return redirect(url_for("files.show", file_id=file.id))
 
 
@@ -237,7 +238,7 @@ def change_rights(file_id: int):
     file, _ = rights.require(file_id, current_user, "manage")
     form = RightsForm()
     if not form.validate_on_submit():
-        flash("Choose a level for the space's members.", "danger")
+        flash(gettext("Choose a level for the space's members."), "danger")
         return redirect(url_for("files.show", file_id=file.id))
     overrides = {user.username: override for user, _, _, override in rights.members_with_levels(file)}
     users = {
@@ -251,7 +252,7 @@ def change_rights(file_id: int):
         flash(exc.message, "danger")
     else:
         transaction.commit()
-        flash("Access rights saved.", "success")
+        flash(gettext("Access rights saved."), "success")
     return redirect(url_for("files.show", file_id=file.id))
 
 
@@ -281,7 +282,10 @@ def restore_version(file_id: int, number: int):
             flash(exc.message, "danger")
         else:
             transaction.commit()
-            flash(f"Version {number} restored as version {version.number}.", "success")
+            flash(
+                gettext("Version %(number)s restored as version %(number2)s.", number=number, number2=version.number),
+                "success",
+            )
     return redirect(url_for("files.show", file_id=file.id))
 
 
@@ -314,13 +318,15 @@ def create_link(file_id: int):
                 "url": url_for("share.landing", secret=secret, _external=True),
             }
             flash(
-                f"{'Edit' if link.mode == 'edit' else 'View'} link created. Copy it now: it is shown only this once.",
+                gettext("Edit link created. Copy it now: it is shown only this once.")
+                if link.mode == "edit"
+                else gettext("View link created. Copy it now: it is shown only this once."),
                 "success",
             )
     else:
         for name, errors in form.errors.items():
             label = getattr(form, name).label.text if hasattr(form, name) else name
-            flash(f"{label}: {errors[0]}", "danger")
+            flash(gettext("%(label)s: %(error)s", label=label, error=errors[0]), "danger")
     return _back_to_links(file)
 
 
@@ -333,7 +339,7 @@ def revoke_link(file_id: int, link_id: int):
         abort(400)
     share_links.revoke(share_links.get_link(file, link_id), current_user)
     transaction.commit()
-    flash("The link is revoked: it no longer opens the file.", "success")
+    flash(gettext("The link is revoked: it no longer opens the file."), "success")
     return _back_to_links(file)
 
 
@@ -383,5 +389,8 @@ def place(file_id: int):
         return redirect(url_for("files.show", file_id=file_id))
     transaction.commit()
     where = space.name + (" / " + space_service.folder_path(folder) if folder else "")
-    flash(f"{'Copied' if copying else 'Moved'} to {where} as {result.title}.", "success")
+    if copying:
+        flash(gettext("Copied to %(where)s as %(title)s.", where=where, title=result.title), "success")
+    else:
+        flash(gettext("Moved to %(where)s as %(title)s.", where=where, title=result.title), "success")
     return redirect(url_for("files.show", file_id=result.id))

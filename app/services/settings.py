@@ -66,6 +66,8 @@ FIELDS = {
         # A save Docs returns in OOXML for such a file: convert it back to the file's format
         # ("convert"; a new OOXML file beside it if that fails) or keep it as a new OOXML file ("keep").
         Field("lossy_save", None, "str", "convert"),
+        # The language of people whose profile and browser name none that Coedit speaks.
+        Field("default_language", None, "str", "en"),
     )
 }
 
