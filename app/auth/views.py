@@ -10,6 +10,7 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_babel import gettext
+from flask_babel import refresh
 from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
@@ -133,6 +134,7 @@ def update_profile():
             flash(exc.message, "danger")
         else:
             transaction.commit()
+            refresh()  # this answer already speaks the language just chosen
             flash(gettext("Profile saved."), "success")
             return redirect(url_for("auth.account"))
     else:

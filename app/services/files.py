@@ -30,6 +30,7 @@ from app.models.base import utcnow
 from app.services import audit
 from app.services import blanks
 from app.services import formats
+from app.services import locales
 from app.services import locks
 from app.services import posts
 from app.services import rights
@@ -102,18 +103,20 @@ def typed_name(name: str) -> str:
 def name_note(typed: str, stored: str) -> str | None:
     """What to tell the person when the name stored is not the one they typed, else None."""
     typed = re.sub(r"\s+", " ", unicodedata.normalize("NFC", typed or "")).strip()
-    if stored == typed or stored.rpartition(".")[0] == typed:
-        return None  # as typed (perhaps with the type's extension added)
+    if not typed or stored == typed or stored.rpartition(".")[0] == typed:
+        return None  # as typed (perhaps with the type's extension added), or no name typed
     changed = []
     if "/" in typed or "\\" in typed:
-        changed.append(f"a file name cannot hold / or \\, so they became {SEPARATOR_STAND_IN}")
+        changed.append(
+            gettext("a file name cannot hold / or \\, so they became %(stand_in)s", stand_in=SEPARATOR_STAND_IN)
+        )
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in typed):
-        changed.append("invisible control and direction characters were removed")
+        changed.append(gettext("invisible control and direction characters were removed"))
     if len(typed) > MAX_NAME:
-        changed.append(f"names are at most {MAX_NAME} characters")
+        changed.append(gettext("names are at most %(max)s characters", max=MAX_NAME))
     if not changed:
-        changed.append("a file name cannot hold it exactly as typed (or the name is taken here)")
-    return f"Saved as “{stored}”: " + "; ".join(changed) + "."
+        changed.append(gettext("a file name cannot hold it exactly as typed (or the name is taken here)"))
+    return gettext("Saved as “%(name)s”: %(changes)s.", name=stored, changes="; ".join(changed))
 
 
 def titled(name: str, ext: str, typed: bool = False) -> str:
@@ -375,11 +378,13 @@ def create_document(space: Space, folder: Folder | None, owner: User, name: str,
     """
     if ext not in blanks.BLANK_TYPES:
         raise BadRequestError(gettext("Choose Document, Spreadsheet, Presentation or PDF form."))
+    if not (name or "").strip():  # no name given: the type's name in the person's language
+        name = str(locales.BLANK_NAMES[ext])
     name = titled(name, ext, typed=True)
     handle, path = get_storage().temp_file()
     try:
         with handle, writing():
-            handle.write(blanks.make_blank(ext, name[: -len(ext) - 1]))
+            handle.write(blanks.make_blank(ext, name[: -len(ext) - 1], locales.document_tag(owner)))
         return _new_file(space, folder, owner, name, path, "create")
     finally:
         remove_leftovers(path)

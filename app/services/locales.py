@@ -108,6 +108,19 @@ def editor_locale(user, accept_languages) -> tuple[str, str]:
     return lang, region
 
 
+def editor_language(person) -> dict:
+    """editorConfig's lang and region for the person opening an editor (a guest: the browser's)."""
+    accept_languages = request.accept_languages if has_request_context() else None
+    lang, region = editor_locale(person, accept_languages)
+    return {"lang": lang, "region": region}
+
+
+def document_tag(person) -> str:
+    """The locale a person's new blank documents are made for (de-DE, zh-CN): paper, language tag."""
+    accept_languages = request.accept_languages if has_request_context() else None
+    return editor_locale(person, accept_languages)[1]
+
+
 def user_language(user) -> str:
     """The language to write to a person in when they are not in front of us (notifications,
     e-mail): their profile's, else the site default."""
@@ -225,6 +238,15 @@ JS_MESSAGES = (
     translatable("Saved a copy as %(title)s."),
     translatable("The copy could not be saved: %(error)s"),
 )
+
+
+# A new document's name when none is given ("Neues Dokument.docx").
+BLANK_NAMES = {
+    "docx": translatable("New document"),
+    "xlsx": translatable("New spreadsheet"),
+    "pptx": translatable("New presentation"),
+    "pdf": translatable("New PDF form"),
+}
 
 
 def js_messages() -> dict[str, str]:

@@ -16,7 +16,7 @@ class GuestForm(FlaskForm):
 
     name = StringField(
         lazy_gettext("Your name"),
-        validators=[DataRequired("Please enter a name."), Length(max=NAME_MAX)],
+        validators=[DataRequired(lazy_gettext("Please enter a name.")), Length(max=NAME_MAX)],
         render_kw={"autocomplete": "name", "maxlength": NAME_MAX},
     )
     submit = SubmitField(lazy_gettext("Open the document"))
@@ -27,6 +27,6 @@ class GuestPasswordForm(GuestForm):
 
     password = PasswordField(
         lazy_gettext("Password of the link"),
-        validators=[DataRequired("Please enter the password.")],
+        validators=[DataRequired(lazy_gettext("Please enter the password."))],
         render_kw={"autocomplete": "off"},
     )

@@ -12,6 +12,7 @@ from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
+from wtforms.validators import Optional
 
 from app.services.formats import CREATABLE
 from app.services.rights import LEVEL_LABELS
@@ -64,7 +65,8 @@ class UploadForm(FlaskForm):
 
 class CreateDocumentForm(FlaskForm):
     kind = SelectField(lazy_gettext("Type"), choices=[SelectChoice(ext, label) for label, ext in CREATABLE])
-    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=200)])
+    # Empty: the type's name in the person's language ("Neues Dokument").
+    name = StringField(lazy_gettext("Name"), validators=[Optional(), Length(max=200)])
     folder = HiddenField()
     submit = SubmitField(lazy_gettext("Create and open"))
 
