@@ -38,11 +38,12 @@ format: $(VENV)/.dev-installed
 	@$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Debian's Chromium drives the browser tests (Playwright never downloads a browser here).
+# Debian's Chromium drives the browser tests (Playwright never downloads a browser here), with a
+# font for Chinese pages (WenQuanYi Micro Hei) so their screenshots show characters, not boxes.
 browser:
-	@if ! command -v chromium >/dev/null; then
+	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh | grep -q .; then
 		$(SUDO) apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei
 	fi
 
 # axe-core (pinned in package.json) checks every page's accessibility in the browser tests; npm
