@@ -8,8 +8,6 @@ import json
 from dataclasses import dataclass
 from dataclasses import field
 
-from babel import Locale
-from flask import current_app
 from flask import has_request_context
 from flask import request
 from flask_babel import force_locale
@@ -258,13 +256,3 @@ def js_messages() -> dict[str, str]:
 
 def language_choices() -> list[tuple[str, str]]:
     return [(code, LANGUAGE_NAMES[code]) for code in SHIPPED_LANGUAGES]
-
-
-def babel_locale() -> Locale:
-    return Locale.parse(str(get_locale() or SOURCE_LANGUAGE))
-
-
-def translations_folder() -> str:
-    import os
-
-    return os.path.join(current_app.root_path, "translations")
