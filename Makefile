@@ -23,7 +23,7 @@ $(VENV)/.installed: requirements.txt
 # The catalogues' compiled form (app/translations/*/LC_MESSAGES/messages.mo), which the app reads;
 # built from the .po files, never committed.
 translations: $(VENV)/.installed
-	@$(VENV)/bin/pybabel compile -q -d app/translations
+	@$(VENV)/bin/pybabel -q compile -d app/translations
 
 $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 	@$(PY) -m pip install --quiet -r requirements-dev.txt
