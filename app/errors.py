@@ -52,7 +52,10 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return error_response(error.code, error.description, error.name)
+        message = error.description
+        if error.code in (403, 404) and message == type(error).description and not wants_json():
+            message = None  # Werkzeug's own English words: the page says it in the reader's
+        return error_response(error.code, message, error.name)
 
     @app.errorhandler(CoeditError)
     def domain_error(error: CoeditError):

@@ -45,6 +45,7 @@ from app.services.exceptions import BadRequestError
 from app.services.exceptions import DocsError
 from app.services.exceptions import SaveFailedError
 from app.services.exceptions import SaveRejectedError
+from app.services.locales import Translatable
 from app.services.locales import translatable
 from app.services.storage import remove_leftovers
 
@@ -85,16 +86,15 @@ class Item:
         return self.deleted.title if self.deleted is not None else None
 
 
-def _command(c: str, doing: str, **params) -> dict:
-    """Run one command-service command, turning Docs failures into a plain sentence."""
+def _command(c: str, failure: Translatable, **params) -> dict:
+    """Run one command-service command, turning Docs failures into a plain sentence (``failure``,
+    given Docs' reason as %(message)s)."""
     if not settings.docs_configured():
         raise RecoveryError(gettext("ONLYOFFICE Docs is not configured, so there are no forgotten files to manage."))
     try:
         return client.command(c, **params)
     except DocsError as exc:
-        raise RecoveryError(
-            gettext("Docs could not %(doing)s: %(message)s.", doing=doing, message=exc.message)
-        ) from None
+        raise RecoveryError(Translatable(failure.msgid, {"message": exc.message}).render()) from None
 
 
 def _check_key(key: str) -> str:
@@ -112,7 +112,7 @@ def list_forgotten() -> list[Item]:
 
     :raise RecoveryError: Docs is not configured, unreachable or answered with an error.
     """
-    answer = _command("getForgottenList", "list its forgotten files")
+    answer = _command("getForgottenList", translatable("Docs could not list its forgotten files: %(message)s."))
     keys = answer.get("keys")
     if not isinstance(keys, list):
         raise RecoveryError(gettext("Docs answered the request for its forgotten files with something unexpected."))
@@ -443,7 +443,7 @@ def discard(key: str) -> None:
     :raise RecoveryError: Docs has no such file, or failed.
     """
     key = _check_key(key)
-    _command("deleteForgotten", "delete the forgotten file", key=key)
+    _command("deleteForgotten", translatable("Docs could not delete the forgotten file: %(message)s."), key=key)
     log.info("forgotten file of key %s discarded", key)
 
 
