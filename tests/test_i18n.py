@@ -14,6 +14,8 @@ import pptx
 import pytest
 from babel.messages import checkers
 from babel.messages.catalog import TranslationError
+from babel.messages.extract import DEFAULT_KEYWORDS
+from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.messages.pofile import write_po
@@ -74,6 +76,23 @@ def catalogue_problems(path: str) -> list[str]:
     compiled.seek(0)
     Translations(fp=compiled)  # raises on a catalogue gettext cannot read
     return problems
+
+
+def test_the_catalogue_template_holds_every_text_of_the_sources():
+    """A text wrapped for translation but never extracted (README: pybabel extract) would reach
+    no translator, and no completeness check would notice."""
+    keywords = dict(DEFAULT_KEYWORDS, lazy_gettext=None, translatable=None)
+    methods = [("**.py", "python"), ("**.html", "jinja2.ext:babel_extract")]
+    in_sources = {
+        message if isinstance(message, str) else message[0]
+        for folder in ("app", "templates")
+        for _name, _line, message, _comments, _context in extract_from_dir(
+            f"{ROOT}/{folder}", methods, keywords=keywords
+        )
+    }
+    with open(TRANSLATIONS + "/messages.pot", "rb") as handle:
+        in_template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+    assert in_sources == in_template
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
