@@ -109,7 +109,7 @@ def _rights_form(file: File, members: list) -> RightsForm:
         if user.id != file.owner_id and not membership.manages_space
     ]
     form = RightsForm(data={"default": file.default_level, "allow_download": file.allow_download, "people": people})
-    following = ("", f"Default ({rights.LEVEL_LABELS[file.default_level]})")
+    following = ("", gettext("Default (%(level)s)", level=rights.LEVEL_LABELS[file.default_level]))
     for entry in form.people:
         entry.level.choices = [following] + entry.level.choices[1:]
     return form
@@ -182,7 +182,11 @@ def rename(file_id: int):
             flash(exc.message, "danger")
         else:
             transaction.commit()
-            flash(file_service.name_note(form.title.data, file.title) or f"Renamed to {file.title}.", "success")
+            flash(
+                file_service.name_note(form.title.data, file.title)
+                or gettext("Renamed to %(title)s.", title=file.title),
+                "success",
+            )
     return redirect(url_for("files.show", file_id=file.id))
 
 

@@ -423,9 +423,10 @@ def _delete_quietly(key: str) -> str:
         client.command("deleteForgotten", key=key)
     except DocsError as exc:
         log.warning("forgotten file of key %s recovered but not deleted from Docs: %s", key, exc.message)
-        return (
-            f"The changes were recovered, but Docs did not delete its copy ({exc.message}); "
-            "discard it from the list once it is no longer needed."
+        return gettext(
+            "The changes were recovered, but Docs did not delete its copy (%(message)s); "
+            "discard it from the list once it is no longer needed.",
+            message=exc.message,
         )
     return ""
 
