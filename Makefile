@@ -11,7 +11,7 @@ DOCS_PORT ?= 8090
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export COEDIT_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint format browser libreoffice services promtool bench clean
+.PHONY: run test lint format browser libreoffice services promtool bench clean translations
 
 # The runtime requirements for `make run`; the development ones on top for tests, lint and bench.
 $(VENV)/.installed: requirements.txt
@@ -19,6 +19,11 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
+
+# The catalogues' compiled form (app/translations/*/LC_MESSAGES/messages.mo), which the app reads;
+# built from the .po files, never committed.
+translations: $(VENV)/.installed
+	@$(VENV)/bin/pybabel -q compile -d app/translations
 
 $(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
 	@$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -33,11 +38,12 @@ format: $(VENV)/.dev-installed
 	@$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Debian's Chromium drives the browser tests (Playwright never downloads a browser here).
+# Debian's Chromium drives the browser tests (Playwright never downloads a browser here), with a
+# font for Chinese pages (WenQuanYi Micro Hei) so their screenshots show characters, not boxes.
 browser:
-	@if ! command -v chromium >/dev/null; then
+	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh | grep -q .; then
 		$(SUDO) apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei
 	fi
 
 # axe-core (pinned in package.json) checks every page's accessibility in the browser tests; npm
@@ -101,7 +107,7 @@ services:
 		for _ in $$(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && break; sleep 0.1; done
 	fi
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed translations
 	@mkdir -p "$$COEDIT_INSTANCE_PATH"
 	$(PY) -m flask --app wsgi db upgrade
 	$(PY) -m flask --app wsgi seed-demo
@@ -155,7 +161,7 @@ run: $(VENV)/.installed
 
 # The whole suite on SQLite, then again on PostgreSQL (tests/databases.py); both run, and either
 # failing fails the target.
-test: lint browser node_modules/.installed libreoffice services promtool
+test: lint translations browser node_modules/.installed libreoffice services promtool
 	@mkdir -p test-output
 	failed=0
 	$(PY) -m pytest -q --junitxml=test-output/junit-sqlite.xml || failed=1

@@ -104,12 +104,14 @@ def _instance_secret(app: Flask) -> str:
 def init_extensions(app: Flask) -> None:
     from app import jobs
     from app import transaction
+    from app.extensions import babel
     from app.extensions import bootstrap
     from app.extensions import csrf
     from app.extensions import db
     from app.extensions import limiter
     from app.extensions import login_manager
     from app.extensions import migrate
+    from app.services import locales
     from app.services import storage
 
     db.init_app(app)
@@ -121,6 +123,8 @@ def init_extensions(app: Flask) -> None:
     # look-ups altogether there; Docs calls on every join, leave and save of every session.
     limiter.request_filter(lambda: current_request.blueprint in UNLIMITED_BLUEPRINTS)
     bootstrap.init_app(app)
+    babel.init_app(app, locale_selector=locales.select_locale)
+    locales.register(app)
     storage.init_app(app)
     transaction.init_app(app)
     jobs.init_app(app)

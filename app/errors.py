@@ -3,6 +3,8 @@
 from flask import jsonify
 from flask import render_template
 from flask import request
+from flask_babel import gettext
+from flask_babel import ngettext
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -35,14 +37,25 @@ def register_error_handlers(app) -> None:
 
         wait = retry_after()
         response = app.make_response(
-            error_response(429, f"Too many attempts. Please wait {wait} seconds and try again.", error.name)
+            error_response(
+                429,
+                ngettext(
+                    "Too many attempts. Please wait %(num)d second and try again.",
+                    "Too many attempts. Please wait %(num)d seconds and try again.",
+                    wait,
+                ),
+                error.name,
+            )
         )
         response.headers["Retry-After"] = str(wait)
         return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return error_response(error.code, error.description, error.name)
+        message = error.description
+        if error.code in (403, 404) and message == type(error).description and not wants_json():
+            message = None  # Werkzeug's own English words: the page says it in the reader's
+        return error_response(error.code, message, error.name)
 
     @app.errorhandler(CoeditError)
     def domain_error(error: CoeditError):
@@ -50,8 +63,11 @@ def register_error_handlers(app) -> None:
             app.logger.error("storage failed on %s: %s", request.path, error.message)
             return error_response(
                 503,
-                f"The storage failed ({error.message}). Nothing was changed; please try again later.",
-                "Service Unavailable",
+                gettext(
+                    "The storage failed (%(message)s). Nothing was changed; please try again later.",
+                    message=error.message,
+                ),
+                gettext("Service Unavailable"),
             )
         response = app.make_response(error_response(error.http_status, error.message))
         if getattr(error, "retry_after", None):  # a file busy for a moment (services/locks.py)
@@ -74,5 +90,5 @@ def register_error_handlers(app) -> None:
             # A 5xx makes Docs retry a save rather than drop it.
             return jsonify(error=1), 500
         if wants_json():
-            return jsonify(error="Internal error", status=500), 500
+            return jsonify(error=gettext("Internal error"), status=500), 500
         return render_template("errors/error.html", status=500, name="", message=None), 500

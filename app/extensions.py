@@ -1,5 +1,6 @@
 """Extension objects, created unbound and bound to the app in create_app."""
 
+from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -15,5 +16,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+babel = Babel()
 # No default limits: only the routes app/limits.py names are limited (never Docs' callbacks).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

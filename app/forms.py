@@ -1,5 +1,6 @@
 """Forms shared by several blueprints."""
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import SubmitField
@@ -9,7 +10,7 @@ from wtforms.widgets import HiddenInput
 class ConfirmForm(FlaskForm):
     """Only a CSRF token and a button: for POST actions such as delete or sign out."""
 
-    submit = SubmitField("Confirm")
+    submit = SubmitField(lazy_gettext("Confirm"))
 
 
 def _hidden_tag_without_ids(self, *fields):

@@ -8,6 +8,8 @@ from datetime import datetime
 from datetime import timezone
 
 from flask import Flask
+from flask_babel import format_date
+from flask_babel import format_time
 from flask_login import current_user
 
 # An IANA zone name as Intl.DateTimeFormat takes it ("Europe/Berlin", "UTC"); anything else is
@@ -26,8 +28,10 @@ def utc_iso(moment: datetime) -> str:
 
 
 def utc_text(moment: datetime) -> str:
-    """The exact time for readers without script: UTC, and said to be."""
-    return as_utc(moment).strftime("%Y-%m-%d %H:%M UTC")
+    """The exact time for readers without script, in the reader's locale (CLDR's date and time
+    patterns, by Babel): UTC, and said to be."""
+    moment = as_utc(moment)
+    return f"{format_date(moment, 'medium')} {format_time(moment, 'short')} UTC"
 
 
 def reader_timezone() -> str:

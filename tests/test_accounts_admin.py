@@ -307,6 +307,8 @@ def test_profile_updates_and_refusals(csrf_world):
         "de",
         "Europe/Berlin",
     )
+    # Back to the site's language (English), in which the refusals below are read.
+    post(bob, "/auth/account/profile", display_name="Robert Baker", email="", language="", timezone="Europe/Berlin")
     for data, message in (
         ({"email": "bob@"}, "e-mail address"),
         ({"timezone": "Mars/Olympus"}, "time zone"),

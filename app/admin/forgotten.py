@@ -9,6 +9,7 @@ from flask import render_template
 from flask import request
 from flask import send_file
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_login import login_required
 
@@ -51,7 +52,7 @@ def _valid_form() -> ForgottenForm | None:
     form = ForgottenForm()
     if form.validate_on_submit():
         return form
-    flash("The request was not valid; reload the page and try again.", "danger")
+    flash(gettext("The request was not valid; reload the page and try again."), "danger")
     return None
 
 
@@ -67,7 +68,7 @@ def forgotten_recover():
     if form.space_id.data:
         space = db.session.get(Space, form.space_id.data)
         if space is None:
-            flash("That space no longer exists.", "danger")
+            flash(gettext("That space no longer exists."), "danger")
             return _back()
     warnings: list[str] = []
     try:
@@ -77,9 +78,21 @@ def forgotten_recover():
         return _back()
     if isinstance(result, FileVersion):
         file = db.session.get(File, result.file_id)
-        flash(f"The unsaved changes are now version {result.number} of {file.title}.", "success")
+        flash(
+            gettext(
+                "The unsaved changes are now version %(number)s of %(title)s.", number=result.number, title=file.title
+            ),
+            "success",
+        )
     else:
-        flash(f"The unsaved changes are now a new file, {result.title}, in {result.space.name}.", "success")
+        flash(
+            gettext(
+                "The unsaved changes are now a new file, %(title)s, in %(name)s.",
+                title=result.title,
+                name=result.space.name,
+            ),
+            "success",
+        )
     for warning in warnings:
         flash(warning, "warning")
     return _back()
@@ -100,7 +113,7 @@ def forgotten_delete():
     else:
         forgotten.record("admin.forgotten_discarded", form.key.data)
         transaction.commit()
-        flash("The forgotten file was deleted from Docs.", "success")
+        flash(gettext("The forgotten file was deleted from Docs."), "success")
     return _back()
 
 

@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import render_template
+from flask_babel import lazy_gettext
 from flask_login import login_required
 
 from app.admin import bp
@@ -16,16 +17,16 @@ from app.services import locks
 from app.services import status
 
 COMPONENT_NAMES = {
-    "database": "Database",
-    "storage": "File storage",
-    "onlyoffice": "ONLYOFFICE Docs",
-    "redis": "Redis",
-    "queue": "Job queue",
+    "database": lazy_gettext("Database"),
+    "storage": lazy_gettext("File storage"),
+    "onlyoffice": lazy_gettext("ONLYOFFICE Docs"),
+    "redis": lazy_gettext("Redis"),
+    "queue": lazy_gettext("Job queue"),
 }
 CHARTS = (
-    ("file.saved", "Saves stored", "saves"),
-    ("file.save_failed", "Saves failed", "failures"),
-    ("file.save_rejected", "Saves rejected", "rejections"),
+    ("file.saved", lazy_gettext("Saves stored"), "saves"),
+    ("file.save_failed", lazy_gettext("Saves failed"), "failures"),
+    ("file.save_rejected", lazy_gettext("Saves rejected"), "rejections"),
 )
 
 

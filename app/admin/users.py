@@ -8,6 +8,7 @@ from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_login import login_required
 
@@ -74,7 +75,7 @@ def create_user():
     """Create an account; a generated password is shown on this one answer and nowhere else."""
     form = CreateUserForm()
     if not form.validate_on_submit():
-        flash("Please correct the marked fields.", "danger")
+        flash(gettext("Please correct the marked fields."), "danger")
         return _page(create_form=form)
     try:
         user, generated = accounts.create_user(
@@ -107,7 +108,7 @@ def disable_user(user_id: int):
     """Disable (sessions end, API tokens stop, no rights) or enable an account."""
     user, _ = _person(user_id)
     if user.id == current_user.id:
-        flash("You cannot disable your own account.", "warning")
+        flash(gettext("You cannot disable your own account."), "warning")
         return _back()
     accounts.set_disabled(user, user.is_active)
     transaction.commit()
@@ -180,9 +181,9 @@ def create_group():
             form.name.errors.append(exc.message)
         else:
             transaction.commit()
-            flash(f"Group {group.name} created.", "success")
+            flash(gettext("Group %(name)s created.", name=group.name), "success")
             return _back(f"#group-{group.id}")
-    flash("Please correct the marked fields.", "danger")
+    flash(gettext("Please correct the marked fields."), "danger")
     return _page(group_form=form)
 
 
@@ -207,7 +208,7 @@ def rename_group(group_id: int):
         flash(exc.message, "danger")
     else:
         transaction.commit()
-        flash(f"The group is now called {group.name}.", "success")
+        flash(gettext("The group is now called %(name)s.", name=group.name), "success")
     return _back(f"#group-{group.id}")
 
 
@@ -223,7 +224,7 @@ def delete_group(group_id: int):
         flash(exc.message, "warning")
         return _back(f"#group-{group.id}")
     transaction.commit()
-    flash(f"Group {name} deleted; its members keep their accounts and spaces.", "success")
+    flash(gettext("Group %(name)s deleted; its members keep their accounts and spaces.", name=name), "success")
     return _back("#groups")
 
 
@@ -234,7 +235,7 @@ def add_group_member(group_id: int):
     group, form = _group(group_id, GroupMemberForm)
     user = accounts.find(form.username.data)
     if user is None:
-        flash("There is no user with that username.", "danger")
+        flash(gettext("There is no user with that username."), "danger")
     elif groups.add_member(group, user):
         transaction.commit()
         flash(f"{user.display_name} is in {group.name} now.", "success")

@@ -3,6 +3,7 @@
 from flask import flash
 from flask import render_template
 from flask import request
+from flask_babel import gettext
 from flask_login import login_required
 
 from app import limits
@@ -46,18 +47,22 @@ def settings_page():
                 confirm = True
                 where = f" with {address}" if address else ""
                 flash(
-                    f"Not saved: the connection test failed at “{failed.name}”{where}. Correct the address, "
-                    "or tick “Save anyway” and save again.",
+                    gettext(
+                        "Not saved: the connection test failed at “%(name)s”%(where)s. "
+                        "Correct the address, or tick “Save anyway” and save again.",
+                        name=failed.name,
+                        where=where,
+                    ),
                     "danger",
                 )
         if not confirm:
             settings.save(values)
             transaction.commit()
-            flash("Settings saved.", "success")
+            flash(gettext("Settings saved."), "success")
             if steps is None:
                 steps = client.check_connection(request.scheme)
     else:
-        flash("Please correct the marked fields.", "danger")
+        flash(gettext("Please correct the marked fields."), "danger")
     for key in fixed:  # show the value that is in force, not what was posted
         if key != "jwt_secret":
             getattr(form, key).data = _shown(key)

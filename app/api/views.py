@@ -6,6 +6,7 @@ from flask import g
 from flask import jsonify
 from flask import request
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from app import downloads
@@ -39,7 +40,7 @@ def authenticate():
 def _json() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise BadRequestError("Send a JSON object.")
+        raise BadRequestError(gettext("Send a JSON object."))
     return data
 
 
@@ -119,7 +120,7 @@ def list_files(space_id: int):
 def add_member(space_id: int):
     space, member = rights.get_space_or_404(space_id, current_user)
     if not member.manages_space:
-        abort(403, "Only the space's owner and admins add members.")
+        abort(403, gettext("Only the space's owner and admins add members."))
     data = _json()
     username = _text(data, "username", 64)
     role = data.get("role", "member")
@@ -127,7 +128,7 @@ def add_member(space_id: int):
         raise BadRequestError("'role' is member or admin.")
     user = accounts.find(username)
     if user is None:
-        abort(404, "No such user.")
+        abort(404, gettext("No such user."))
     member, created = spaces.add_member(space, user, role, current_user)
     transaction.commit()
     return jsonify(space=space.id, username=user.username, role=member.role), 201 if created else 200
@@ -138,7 +139,7 @@ def upload(space_id: int):
     space, _ = rights.get_space_or_404(space_id, current_user)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise BadRequestError("Send the file as multipart field 'file'.")
+        raise BadRequestError(gettext("Send the file as multipart field 'file'."))
     file = file_service.upload(space, None, current_user, upload.filename, upload.stream)
     transaction.commit()
     return jsonify(file_json(file)), 201
@@ -206,7 +207,7 @@ def thumbnail(file_id: int):
     file, _ = rights.require(file_id, current_user, "download")
     version = file_service.head_version(file)
     if not version.thumbnail_key:
-        abort(404, "No preview yet.")
+        abort(404, gettext("No preview yet."))
     return downloads.send_blob(version.thumbnail_key, "image/png", etag=f"t{version.sha256}")
 
 
@@ -343,7 +344,7 @@ def version_content(file_id: int, number: int):
     file, _ = rights.require(file_id, current_user, "download")
     version = file_service.get_version(file, number)
     if version is None:
-        abort(404, "No such version.")
+        abort(404, gettext("No such version."))
     downloads.record(file, version, "api-version")
     return downloads.send_version(file, version, as_attachment=True)
 
@@ -351,7 +352,7 @@ def version_content(file_id: int, number: int):
 @bp.route("/files/<int:file_id>/versions/<int:number>/restore", methods=("POST",))
 def restore_version(file_id: int, number: int):
     """Restore a version as the new current one (editors only)."""
-    file, level = rights.require(file_id, current_user, "edit", "Only editors restore versions.")
+    file, level = rights.require(file_id, current_user, "edit", gettext("Only editors restore versions."))
     version = file_service.restore(file, number, current_user)
     transaction.commit()
     return jsonify(number=version.number, key=file.doc_key, restored_from=number), 201
@@ -360,10 +361,10 @@ def restore_version(file_id: int, number: int):
 @bp.route("/files/<int:file_id>/versions", methods=("POST",))
 def upload_version(file_id: int):
     """Upload a new version (multipart field 'file'; editors only); the key rotates."""
-    file, level = rights.require(file_id, current_user, "edit", "Only editors upload new versions.")
+    file, level = rights.require(file_id, current_user, "edit", gettext("Only editors upload new versions."))
     upload = request.files.get("file")
     if upload is None:
-        raise BadRequestError("Send the file as multipart field 'file'.")
+        raise BadRequestError(gettext("Send the file as multipart field 'file'."))
     version = file_service.upload_version(file, current_user, upload.stream)
     transaction.commit()
     return jsonify(number=version.number, key=file.doc_key, size=version.size), 201

@@ -1,5 +1,6 @@
 """Sign-in, password, profile and API token forms."""
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import PasswordField
@@ -15,42 +16,49 @@ from app.services.accounts import PASSWORD_MIN
 
 class LoginForm(FlaskForm):
     username = StringField(
-        "Username", validators=[DataRequired(), Length(max=64)], render_kw={"autocomplete": "username"}
+        lazy_gettext("Username"), validators=[DataRequired(), Length(max=64)], render_kw={"autocomplete": "username"}
     )
-    password = PasswordField("Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
-    remember = BooleanField("Keep me signed in")
-    submit = SubmitField("Sign in")
+    password = PasswordField(
+        lazy_gettext("Password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    remember = BooleanField(lazy_gettext("Keep me signed in"))
+    submit = SubmitField(lazy_gettext("Sign in"))
 
 
 class PasswordForm(FlaskForm):
     current = PasswordField(
-        "Current password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+        lazy_gettext("Current password"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
     )
     new = PasswordField(
-        f"New password (at least {PASSWORD_MIN} characters)",
+        lazy_gettext("New password (at least %(PASSWORD_MIN)s characters)", PASSWORD_MIN=PASSWORD_MIN),
         validators=[DataRequired(), Length(min=PASSWORD_MIN, max=256)],
         render_kw={"autocomplete": "new-password"},
     )
     repeat = PasswordField(
-        "New password again",
-        validators=[DataRequired(), EqualTo("new", "The two do not match.")],
+        lazy_gettext("New password again"),
+        validators=[DataRequired(), EqualTo("new", lazy_gettext("The two do not match."))],
         render_kw={"autocomplete": "new-password"},
     )
-    submit = SubmitField("Change password")
+    submit = SubmitField(lazy_gettext("Change password"))
 
 
 class ProfileForm(FlaskForm):
     """One's own name, address, language and time zone (choices set by the view)."""
 
-    display_name = StringField("Display name", validators=[DataRequired(), Length(max=128)], id="profile-name")
-    email = StringField(
-        "E-mail", validators=[Length(max=254)], id="profile-email", render_kw={"autocomplete": "email", "type": "email"}
+    display_name = StringField(
+        lazy_gettext("Display name"), validators=[DataRequired(), Length(max=128)], id="profile-name"
     )
-    language = SelectField("Language", choices=[], id="profile-language", validate_choice=False)
-    timezone = SelectField("Time zone", choices=[], id="profile-timezone", validate_choice=False)
-    submit = SubmitField("Save profile", id="save-profile")
+    email = StringField(
+        lazy_gettext("E-mail"),
+        validators=[Length(max=254)],
+        id="profile-email",
+        render_kw={"autocomplete": "email", "type": "email"},
+    )
+    language = SelectField(lazy_gettext("Language"), choices=[], id="profile-language", validate_choice=False)
+    timezone = SelectField(lazy_gettext("Time zone"), choices=[], id="profile-timezone", validate_choice=False)
+    submit = SubmitField(lazy_gettext("Save profile"), id="save-profile")
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired(), Length(max=64)], id="token-name")
-    submit = SubmitField("Create token", id="create-token")
+    name = StringField(lazy_gettext("Token name"), validators=[DataRequired(), Length(max=64)], id="token-name")
+    submit = SubmitField(lazy_gettext("Create token"), id="create-token")

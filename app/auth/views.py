@@ -9,6 +9,8 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
+from flask_babel import gettext
+from flask_babel import refresh
 from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
@@ -40,7 +42,7 @@ def login():
         if user is None:
             g.sign_in_failed = True  # counted by the sign-in rate limits
             accounts.record_failed_sign_in(form.username.data)
-            flash("Unknown username or wrong password.", "danger")
+            flash(gettext("Unknown username or wrong password."), "danger")
             return render_template("auth/login.html", form=form)
         accounts.start_session(user, form.remember.data, request.headers.get("User-Agent", ""), request.remote_addr)
         transaction.commit()
@@ -61,7 +63,7 @@ def logout():
         transaction.commit()
         logout_user()
         session.clear()
-        flash("You are signed out.", "info")
+        flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -77,8 +79,8 @@ def _account_page(form=None, profile=None, token_form=None, new_token=None):
                 "timezone": current_user.timezone,
             },
         )
-    profile.language.choices = [("", "Site default")] + list(accounts.LANGUAGES)
-    profile.timezone.choices = [("", "Your browser's time zone")] + [(z, z) for z in accounts.timezones()]
+    profile.language.choices = [("", gettext("Site default"))] + list(accounts.LANGUAGES)
+    profile.timezone.choices = [("", gettext("Your browser's time zone"))] + [(z, z) for z in accounts.timezones()]
     response = make_response(
         render_template(
             "auth/account.html",
@@ -109,7 +111,7 @@ def account():
             form.current.errors.append(exc.message)
         else:
             transaction.commit()
-            flash("Password changed. You were signed out everywhere else.", "success")
+            flash(gettext("Password changed. You were signed out everywhere else."), "success")
             return redirect(url_for("auth.account"))
     return _account_page(form=form if request.method == "POST" else None)
 
@@ -132,10 +134,11 @@ def update_profile():
             flash(exc.message, "danger")
         else:
             transaction.commit()
-            flash("Profile saved.", "success")
+            refresh()  # this answer already speaks the language just chosen
+            flash(gettext("Profile saved."), "success")
             return redirect(url_for("auth.account"))
     else:
-        flash("Please correct the marked fields.", "danger")
+        flash(gettext("Please correct the marked fields."), "danger")
     return _account_page(profile=profile)
 
 
@@ -164,7 +167,7 @@ def revoke_token(token_id: int):
     if not accounts.revoke_token(current_user, token_id):
         abort(404)
     transaction.commit()
-    flash("The token is revoked.", "success")
+    flash(gettext("The token is revoked."), "success")
     return redirect(url_for("auth.account") + "#tokens")
 
 
@@ -179,7 +182,7 @@ def sign_out_everywhere():
     transaction.commit()
     logout_user()
     session.clear()
-    flash("You are signed out everywhere.", "info")
+    flash(gettext("You are signed out everywhere."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -192,5 +195,5 @@ def end_session(session_id: int):
     if not accounts.end_session_by_id(current_user, session_id):
         abort(404)
     transaction.commit()
-    flash("That session is signed out.", "success")
+    flash(gettext("That session is signed out."), "success")
     return redirect(url_for("auth.account"))

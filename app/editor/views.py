@@ -8,6 +8,7 @@ from flask import jsonify
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_login import login_required
 
@@ -26,6 +27,7 @@ from app.services.docs import editor_config
 from app.services.docs import history
 from app.services.exceptions import SaveFailedError
 from app.services.exceptions import SaveRejectedError
+from app.services.locales import translatable
 
 
 @bp.route("/files/<int:file_id>/open")
@@ -125,7 +127,16 @@ def mentions(file_id: int):
             continue
         if rights.at_least(level, "read"):
             notifications.notify(
-                user, "mention", f"{current_user.display_name} mentioned you in {file.title}: “{message}”", link, file
+                user,
+                "mention",
+                translatable(
+                    "%(display_name)s mentioned you in %(title)s: “%(message)s”",
+                    display_name=current_user.display_name,
+                    title=file.title,
+                    message=message,
+                ),
+                link,
+                file,
             )
             notified.append(user.display_name)
         else:
@@ -180,10 +191,12 @@ def history_version(file_id: int, number: int):
 @login_required
 def rename_from_editor(file_id: int):
     """onRequestRename: rename (owner and space admins), then tell every open editor (command meta)."""
-    file, _ = rights.require(file_id, current_user, "manage", "Only the file's owner and space admins rename it.")
+    file, _ = rights.require(
+        file_id, current_user, "manage", gettext("Only the file's owner and space admins rename it.")
+    )
     title = (request.get_json(silent=True) or {}).get("title")
     if not isinstance(title, str):
-        abort(400, "Send the new title.")
+        abort(400, gettext("Send the new title."))
     file_service.rename(file, title)
     transaction.commit()
     return jsonify(title=file.title, name_changed=file_service.name_note(title, file.title))
@@ -196,11 +209,13 @@ def save_as(file_id: int):
 
     A copy is a download by other means: readers get one only where readers may download.
     """
-    file, _ = rights.require(file_id, current_user, "download", "Copies of this file are turned off for readers.")
+    file, _ = rights.require(
+        file_id, current_user, "download", gettext("Copies of this file are turned off for readers.")
+    )
     data = request.get_json(silent=True) or {}
     url, title, ext = data.get("url"), data.get("title"), str(data.get("fileType") or "").lower()
     if not isinstance(url, str) or not isinstance(title, str) or not ext.isalnum():
-        abort(400, "Send url, title and fileType.")
+        abort(400, gettext("Send url, title and fileType."))
     try:
         copy = file_service.save_copy(file, current_user, url, title, ext)
     except (SaveRejectedError, SaveFailedError) as exc:  # Docs' link, not the person's input, was bad

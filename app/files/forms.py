@@ -4,6 +4,8 @@ from datetime import date
 from datetime import datetime
 from datetime import timezone
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
@@ -32,13 +34,13 @@ LEVEL_CHOICES = [SelectChoice(value, label) for value, label in LEVEL_LABELS.ite
 
 
 class RenameForm(FlaskForm):
-    title = StringField("New name", validators=[DataRequired(), Length(max=200)])
-    submit = SubmitField("Rename")
+    title = StringField(lazy_gettext("New name"), validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(lazy_gettext("Rename"))
 
 
 class VersionUploadForm(FlaskForm):
-    file = FileField("New version from disk", validators=[FileRequired()])
-    submit = SubmitField("Upload new version")
+    file = FileField(lazy_gettext("New version from disk"), validators=[FileRequired()])
+    submit = SubmitField(lazy_gettext("Upload new version"))
 
 
 class PersonLevelForm(Form):
@@ -46,40 +48,42 @@ class PersonLevelForm(Form):
     the dialog's "someone else" row of a large space (nothing changes then)."""
 
     username = HiddenField(validators=[Length(max=64)])
-    level = SelectField("Access", choices=[SelectChoice("", "Default")] + LEVEL_CHOICES)
+    level = SelectField(lazy_gettext("Access"), choices=[SelectChoice("", lazy_gettext("Default"))] + LEVEL_CHOICES)
 
 
 class RightsForm(FlaskForm):
     """The Change access rights dialog: the default for members, each member's own level, reader downloads."""
 
-    default = SelectField("Space members", choices=LEVEL_CHOICES)
+    default = SelectField(lazy_gettext("Space members"), choices=LEVEL_CHOICES)
     people = FieldList(FormField(PersonLevelForm), max_entries=10_000)
-    allow_download = BooleanField("Readers may download, print and copy")
-    submit = SubmitField("Save access rights")
+    allow_download = BooleanField(lazy_gettext("Readers may download, print and copy"))
+    submit = SubmitField(lazy_gettext("Save access rights"))
 
 
 class CommentForm(FlaskForm):
-    body = TextAreaField("Comment", validators=[DataRequired(), Length(max=5000)])
-    submit = SubmitField("Comment")
+    body = TextAreaField(lazy_gettext("Comment"), validators=[DataRequired(), Length(max=5000)])
+    submit = SubmitField(lazy_gettext("Comment"))
 
 
 class LinkForm(FlaskForm):
     """Create a share link."""
 
     mode = SelectField(
-        "Access", choices=[SelectChoice("view", "Can view"), SelectChoice("edit", "Can edit")], default="view"
+        lazy_gettext("Access"),
+        choices=[SelectChoice("view", lazy_gettext("Can view")), SelectChoice("edit", lazy_gettext("Can edit"))],
+        default="view",
     )
-    expires_on = DateField("Valid until (optional)", validators=[Optional()])
+    expires_on = DateField(lazy_gettext("Valid until (optional)"), validators=[Optional()])
     link_password = PasswordField(
-        "Password (optional)",
+        lazy_gettext("Password (optional)"),
         validators=[Optional(), Length(min=PASSWORD_MIN, max=PASSWORD_MAX)],
         render_kw={"autocomplete": "new-password"},
     )
-    submit = SubmitField("Create link")
+    submit = SubmitField(lazy_gettext("Create link"))
 
     def validate_expires_on(self, field) -> None:
         if field.data is not None and field.data < datetime.now(timezone.utc).date():
-            raise ValidationError("The date must not be in the past.")
+            raise ValidationError(gettext("The date must not be in the past."))
 
 
 def end_of_day(day: date) -> datetime:
@@ -92,13 +96,13 @@ class ConvertForm(FlaskForm):
     said it needs one (the conversion API's error -5)."""
 
     target = HiddenField()
-    password = PasswordField("Password of the file", validators=[Optional(), Length(max=255)])
-    submit = SubmitField("Convert")
+    password = PasswordField(lazy_gettext("Password of the file"), validators=[Optional(), Length(max=255)])
+    submit = SubmitField(lazy_gettext("Convert"))
 
 
 class PlaceForm(FlaskForm):
     """Where a file is moved or copied to: "<space id>" or "<space id>:<folder id>"."""
 
-    target = SelectField("Destination", choices=[], validate_choice=False, id="place-target")
-    move = SubmitField("Move", id="place-move")
-    copy = SubmitField("Copy", id="place-copy")
+    target = SelectField(lazy_gettext("Destination"), choices=[], validate_choice=False, id="place-target")
+    move = SubmitField(lazy_gettext("Move"), id="place-move")
+    copy = SubmitField(lazy_gettext("Copy"), id="place-copy")

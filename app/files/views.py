@@ -8,6 +8,7 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_login import login_required
 from markupsafe import Markup
@@ -120,7 +121,10 @@ def _rights_form(file: File) -> RightsForm:
 def _level_options(file: File) -> dict[str | None, Markup]:
     """The options of a person's level in the rights dialog, made once for each level chosen
     (None: following the file's default) rather than once per member."""
-    choices = [("", f"Default ({rights.LEVEL_LABELS[file.default_level]})"), *rights.LEVEL_LABELS.items()]
+    choices = [
+        ("", gettext("Default (%(level)s)", level=rights.LEVEL_LABELS[file.default_level])),
+        *rights.LEVEL_LABELS.items(),
+    ]
     option = Markup('<option {}value="{}">{}</option>')
     return {
         chosen: Markup("").join(
@@ -207,7 +211,11 @@ def rename(file_id: int):
             flash(exc.message, "danger")
         else:
             transaction.commit()
-            flash(file_service.name_note(form.title.data, file.title) or f"Renamed to {file.title}.", "success")
+            flash(
+                file_service.name_note(form.title.data, file.title)
+                or gettext("Renamed to %(title)s.", title=file.title),
+                "success",
+            )
     return redirect(url_for("files.show", file_id=file.id))
 
 
@@ -252,7 +260,7 @@ def upload_version(file_id: int):
             flash(exc.message, "danger")
         else:
             transaction.commit()
-            flash(f"Version {version.number} uploaded.", "success")
+            flash(gettext("Version %(number)s uploaded.", number=version.number), "success")
     return redirect(url_for("files.show", file_id=file.id))
 
 
@@ -263,7 +271,7 @@ def change_rights(file_id: int):
     file, _ = rights.require(file_id, current_user, "manage")
     form = RightsForm()
     if not form.validate_on_submit():
-        flash("Choose a level for the space's members.", "danger")
+        flash(gettext("Choose a level for the space's members."), "danger")
         return redirect(url_for("files.show", file_id=file.id))
     # By username_key: a large space's dialog has people named by hand ("Bob" for bob).
     members = {
@@ -277,7 +285,7 @@ def change_rights(file_id: int):
         flash(exc.message, "danger")
     else:
         transaction.commit()
-        flash("Access rights saved.", "success")
+        flash(gettext("Access rights saved."), "success")
     return redirect(url_for("files.show", file_id=file.id))
 
 
@@ -308,7 +316,10 @@ def restore_version(file_id: int, number: int):
             flash(exc.message, "danger")
         else:
             transaction.commit()
-            flash(f"Version {number} restored as version {version.number}.", "success")
+            flash(
+                gettext("Version %(number)s restored as version %(number2)s.", number=number, number2=version.number),
+                "success",
+            )
     return redirect(url_for("files.show", file_id=file.id))
 
 
@@ -341,13 +352,15 @@ def create_link(file_id: int):
                 "url": url_for("share.landing", secret=secret, _external=True),
             }
             flash(
-                f"{'Edit' if link.mode == 'edit' else 'View'} link created. Copy it now: it is shown only this once.",
+                gettext("Edit link created. Copy it now: it is shown only this once.")
+                if link.mode == "edit"
+                else gettext("View link created. Copy it now: it is shown only this once."),
                 "success",
             )
     else:
         for name, errors in form.errors.items():
             label = getattr(form, name).label.text if hasattr(form, name) else name
-            flash(f"{label}: {errors[0]}", "danger")
+            flash(gettext("%(label)s: %(error)s", label=label, error=errors[0]), "danger")
     return _back_to_links(file)
 
 
@@ -360,7 +373,7 @@ def revoke_link(file_id: int, link_id: int):
         abort(400)
     share_links.revoke(share_links.get_link(file, link_id), current_user)
     transaction.commit()
-    flash("The link is revoked: it no longer opens the file.", "success")
+    flash(gettext("The link is revoked: it no longer opens the file."), "success")
     return _back_to_links(file)
 
 
@@ -410,5 +423,8 @@ def place(file_id: int):
         return redirect(url_for("files.show", file_id=file_id))
     transaction.commit()
     where = space.name + (" / " + space_service.folder_path(folder) if folder else "")
-    flash(f"{'Copied' if copying else 'Moved'} to {where} as {result.title}.", "success")
+    if copying:
+        flash(gettext("Copied to %(where)s as %(title)s.", where=where, title=result.title), "success")
+    else:
+        flash(gettext("Moved to %(where)s as %(title)s.", where=where, title=result.title), "success")
     return redirect(url_for("files.show", file_id=result.id))

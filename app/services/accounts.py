@@ -15,6 +15,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
+from flask_babel import gettext
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
@@ -26,6 +27,7 @@ from app.models import UserSession
 from app.models.base import utcnow
 from app.models.user import username_key
 from app.services import audit
+from app.services import locales
 from app.services.exceptions import BadRequestError
 
 USERNAME_MAX = 64
@@ -42,12 +44,12 @@ def clean_username(name: str | None) -> str:
     """
     name = unicodedata.normalize("NFKC", name or "").strip()
     if not name:
-        raise BadRequestError("Enter a username.")
+        raise BadRequestError(gettext("Enter a username."))
     # Case folding can lengthen a name ("ß" is "ss"), and its folded form is stored too.
     if len(name) > USERNAME_MAX or len(username_key(name)) > USERNAME_MAX:
-        raise BadRequestError(f"A username has at most {USERNAME_MAX} characters.")
+        raise BadRequestError(gettext("A username has at most %(USERNAME_MAX)s characters.", USERNAME_MAX=USERNAME_MAX))
     if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in name):
-        raise BadRequestError("A username has no spaces or control characters.")
+        raise BadRequestError(gettext("A username has no spaces or control characters."))
     return name
 
 
@@ -181,7 +183,9 @@ def set_password(user: User, password: str, keep_session: str | None = None) -> 
     :raise BadRequestError: shorter than PASSWORD_MIN characters.
     """
     if not isinstance(password, str) or len(password) < PASSWORD_MIN:
-        raise BadRequestError(f"A password has at least {PASSWORD_MIN} characters.")
+        raise BadRequestError(
+            gettext("A password has at least %(PASSWORD_MIN)s characters.", PASSWORD_MIN=PASSWORD_MIN)
+        )
     user.set_password(password)
     end_all_sessions(user, keep=keep_session)
 
@@ -192,7 +196,7 @@ def change_password(user: User, current: str, new: str, keep_session: str | None
     :raise BadRequestError: the current password is wrong, or the new one is too short.
     """
     if not check_password_hash(user.password_hash, current or ""):
-        raise BadRequestError("The current password is not right.")
+        raise BadRequestError(gettext("The current password is not right."))
     set_password(user, new, keep_session)
     audit.record("auth.password_changed", actor=user)
 
@@ -244,14 +248,7 @@ def end_session_by_id(user: User, session_id: int) -> bool:
 EMAIL_MAX = 254
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 # Locale codes the profile offers; only stored until the translations come.
-LANGUAGES = (
-    ("en", "English"),
-    ("de", "Deutsch"),
-    ("fr", "Français"),
-    ("es", "Español"),
-    ("ru", "Русский"),
-    ("zh", "中文"),
-)
+LANGUAGES = tuple(locales.language_choices())
 TOKEN_NAME_MAX = 64
 
 
@@ -259,9 +256,14 @@ def clean_display_name(name: str | None) -> str:
     """:raise BadRequestError: empty or too long."""
     name = unicodedata.normalize("NFKC", name or "").strip()
     if not name:
-        raise BadRequestError("Enter a display name.")
+        raise BadRequestError(gettext("Enter a display name."))
     if len(name) > DISPLAY_NAME_MAX or any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise BadRequestError(f"A display name has at most {DISPLAY_NAME_MAX} characters, on one line.")
+        raise BadRequestError(
+            gettext(
+                "A display name has at most %(DISPLAY_NAME_MAX)s characters, on one line.",
+                DISPLAY_NAME_MAX=DISPLAY_NAME_MAX,
+            )
+        )
     return name
 
 
@@ -274,7 +276,7 @@ def clean_email(email: str | None) -> str | None:
     if not email:
         return None
     if len(email) > EMAIL_MAX or not _EMAIL.match(email):
-        raise BadRequestError("Enter an e-mail address such as name@example.org.")
+        raise BadRequestError(gettext("Enter an e-mail address such as name@example.org."))
     return email
 
 
@@ -302,14 +304,16 @@ def create_user(
     """
     username = clean_username(username)
     if find(username) is not None:
-        raise BadRequestError(f"The username {username} is taken.")
+        raise BadRequestError(gettext("The username %(username)s is taken.", username=username))
     display_name = clean_display_name(display_name or username)
     email = clean_email(email)
     generated = None
     if not password:
         password = generated = generate_password()
     if len(password) < PASSWORD_MIN:
-        raise BadRequestError(f"A password has at least {PASSWORD_MIN} characters.")
+        raise BadRequestError(
+            gettext("A password has at least %(PASSWORD_MIN)s characters.", PASSWORD_MIN=PASSWORD_MIN)
+        )
     user = User(username=username, display_name=display_name, email=email, is_admin=bool(admin))
     user.set_password(password)
     db.session.add(user)
@@ -347,7 +351,7 @@ def set_admin(user: User, admin: bool, actor: User) -> bool:
         return False
     if not admin:
         if user.id == actor.id:
-            raise BadRequestError("You cannot take administration from yourself; ask another administrator.")
+            raise BadRequestError(gettext("You cannot take administration from yourself; ask another administrator."))
         if user.is_active and active_admins() <= 1:
             raise BadRequestError(f"{user.display_name} is the last administrator.")
     user.is_admin = admin
@@ -364,10 +368,10 @@ def update_profile(user: User, display_name: str | None, email: str | None, lang
     email = clean_email(email)
     language = (language or "").strip()
     if language and language not in dict(LANGUAGES):
-        raise BadRequestError("Choose one of the languages offered.")
+        raise BadRequestError(gettext("Choose one of the languages offered."))
     timezone = (timezone or "").strip()
     if timezone and timezone not in timezones():
-        raise BadRequestError("Choose a time zone from the list (such as Europe/Berlin).")
+        raise BadRequestError(gettext("Choose a time zone from the list (such as Europe/Berlin)."))
     changed = sorted(
         key
         for key, old, new in (
@@ -400,7 +404,12 @@ def create_token(user: User, name: str | None) -> tuple[ApiToken, str]:
     """
     name = unicodedata.normalize("NFKC", name or "").strip()
     if not name or len(name) > TOKEN_NAME_MAX:
-        raise BadRequestError(f"Name the token (at most {TOKEN_NAME_MAX} characters), so you know it later.")
+        raise BadRequestError(
+            gettext(
+                "Name the token (at most %(TOKEN_NAME_MAX)s characters), so you know it later.",
+                TOKEN_NAME_MAX=TOKEN_NAME_MAX,
+            )
+        )
     token, plain = ApiToken.issue(user, name)
     db.session.add(token)
     db.session.flush()

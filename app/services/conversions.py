@@ -11,6 +11,9 @@ result is in and sound: a failed conversion leaves no file row and no blob.
 import hashlib
 from dataclasses import dataclass
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
+
 from app.extensions import db
 from app.models import ConversionJob
 from app.models import File
@@ -39,27 +42,29 @@ PASSWORD_REQUIRED = -5
 
 # The conversion API's error codes in the words people read on the file page and in the API.
 PLAIN_ERRORS = {
-    -1: "Docs could not convert the file (unknown error).",
-    -2: "The conversion took too long and was stopped.",
-    -3: "Docs could not convert the file: it may be damaged or in a form Docs cannot read.",
-    -4: "Docs could not download the file from Coedit.",
-    -5: "The file is protected by a password: give its password to convert it (or the password was wrong).",
-    -6: "Docs' conversion database failed; try again later.",
-    -7: "Docs refused the conversion request (input error).",
-    -8: "Docs refused the conversion request's signature (the JWT secret does not match).",
-    -9: "Docs could not tell the file's format.",
-    -10: "The file is too large for Docs to convert.",
+    -1: lazy_gettext("Docs could not convert the file (unknown error)."),
+    -2: lazy_gettext("The conversion took too long and was stopped."),
+    -3: lazy_gettext("Docs could not convert the file: it may be damaged or in a form Docs cannot read."),
+    -4: lazy_gettext("Docs could not download the file from Coedit."),
+    -5: lazy_gettext(
+        "The file is protected by a password: give its password to convert it (or the password was wrong)."
+    ),
+    -6: lazy_gettext("Docs' conversion database failed; try again later."),
+    -7: lazy_gettext("Docs refused the conversion request (input error)."),
+    -8: lazy_gettext("Docs refused the conversion request's signature (the JWT secret does not match)."),
+    -9: lazy_gettext("Docs could not tell the file's format."),
+    -10: lazy_gettext("The file is too large for Docs to convert."),
 }
 
 
 def plain_error(exc: CoeditError) -> str:
     code = getattr(exc, "code", None)
     if code in PLAIN_ERRORS:
-        return PLAIN_ERRORS[code]
+        return str(PLAIN_ERRORS[code])
     message = getattr(exc, "message", "") or str(exc)
     if "did not finish" in message:
-        return PLAIN_ERRORS[-2]
-    return f"The conversion failed: {message}."
+        return str(PLAIN_ERRORS[-2])
+    return gettext("The conversion failed: %(message)s.", message=message)
 
 
 def source_url(file: File, version: FileVersion, who: str) -> str:
@@ -80,7 +85,7 @@ def conversion_key(version: FileVersion, target: str, attempt: str = "") -> str:
 
 def _require_docs() -> None:
     if not settings.docs_configured():
-        raise ConflictError("ONLYOFFICE Docs is not set up, so files cannot be converted.")
+        raise ConflictError(gettext("ONLYOFFICE Docs is not set up, so files cannot be converted."))
 
 
 # --- Convert to OOXML (and other targets) into a new file -----------------------------------------
@@ -100,12 +105,14 @@ def start(file: File, level: str, user: User, target: str | None = None) -> Conv
     :raise ConflictError: Docs is not set up.
     """
     if not may_convert(file, level, user):
-        raise ForbiddenError("Only people who may edit this file and add files to its space convert it.")
+        raise ForbiddenError(gettext("Only people who may edit this file and add files to its space convert it."))
     target = (target or formats.ooxml_target(file.ext) or "").lower()
     if not target:
         raise BadRequestError(f".{file.ext} files have no format to convert to; say which with 'to'.")
     if target != formats.ooxml_target(file.ext) and not formats.can_convert(file.ext, target):
-        raise BadRequestError(f"A .{file.ext} file cannot be converted to .{target}.")
+        raise BadRequestError(
+            gettext("A .%(ext)s file cannot be converted to .%(target)s.", ext=file.ext, target=target)
+        )
     _require_docs()
     job = ConversionJob(owner_id=user.id, file_id=file.id, version=file.version, target=target)
     db.session.add(job)
@@ -128,7 +135,7 @@ def job_for(job_id: int, user: User) -> ConversionJob:
     """The job, for its owner only. :raise NotFoundError: no such job, or someone else's."""
     job = db.session.get(ConversionJob, job_id)
     if job is None or job.owner_id != user.id:
-        raise NotFoundError("No such job.")
+        raise NotFoundError(gettext("No such job."))
     return job
 
 
@@ -151,12 +158,12 @@ def begin(job_id: int) -> Work | None:
     file = db.session.get(File, job.file_id)
     user = db.session.get(User, job.owner_id)
     if file is None or user is None:
-        raise NotFoundError("The file no longer exists.")
+        raise NotFoundError(gettext("The file no longer exists."))
     if not may_convert(file, rights.file_level(file, user), user):
-        raise ForbiddenError("You may no longer edit this file.")
+        raise ForbiddenError(gettext("You may no longer edit this file."))
     version = files.get_version(file, job.version)
     if version is None:
-        raise NotFoundError("That version of the file no longer exists.")
+        raise NotFoundError(gettext("That version of the file no longer exists."))
     job.status = "running"
     job.percent = 0
     job.updated_at = utcnow()
@@ -237,7 +244,7 @@ def job_json(job: ConversionJob, file_json=None) -> dict:
         if result is not None and file_json is not None:
             data["file"] = file_json(result)
     if job.status == "failed":
-        data["error"] = job.error or "The conversion failed."
+        data["error"] = job.error or gettext("The conversion failed.")
         data["needs_password"] = job.needs_password
     return data
 
@@ -254,10 +261,12 @@ def download_as(file: File, version: FileVersion, level: str, user: User, target
     :raise DocsError: the conversion failed (plain words in the message).
     """
     if not rights.may_download(file, level):
-        raise ForbiddenError(rights.DOWNLOADS_OFF)
+        raise ForbiddenError(str(rights.DOWNLOADS_OFF))
     target = (target or "").lower()
     if not formats.can_convert(file.ext, target):
-        raise BadRequestError(f"A .{file.ext} file cannot be downloaded as .{target}.")
+        raise BadRequestError(
+            gettext("A .%(ext)s file cannot be downloaded as .%(target)s.", ext=file.ext, target=target)
+        )
     _require_docs()
     try:
         url = client.convert(

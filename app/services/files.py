@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 
 from app import transaction
 from app.extensions import db
@@ -29,6 +30,7 @@ from app.models.base import utcnow
 from app.services import audit
 from app.services import blanks
 from app.services import formats
+from app.services import locales
 from app.services import locks
 from app.services import posts
 from app.services import rights
@@ -42,6 +44,7 @@ from app.services.exceptions import ConflictError
 from app.services.exceptions import DocsError
 from app.services.exceptions import NotFoundError
 from app.services.exceptions import StorageError
+from app.services.locales import translatable
 from app.services.storage import get_storage
 from app.services.storage import remove_leftovers
 from app.services.storage.base import writing
@@ -75,7 +78,7 @@ def safe_filename(name: str) -> str:
     ext = ext[:16]
     stem = stem[: MAX_NAME - len(ext)].strip()
     if not stem:
-        raise BadRequestError("Please give the file a name.")
+        raise BadRequestError(gettext("Please give the file a name."))
     return f"{stem}.{ext}" if ext else stem
 
 
@@ -100,18 +103,20 @@ def typed_name(name: str) -> str:
 def name_note(typed: str, stored: str) -> str | None:
     """What to tell the person when the name stored is not the one they typed, else None."""
     typed = re.sub(r"\s+", " ", unicodedata.normalize("NFC", typed or "")).strip()
-    if stored == typed or stored.rpartition(".")[0] == typed:
-        return None  # as typed (perhaps with the type's extension added)
+    if not typed or stored == typed or stored.rpartition(".")[0] == typed:
+        return None  # as typed (perhaps with the type's extension added), or no name typed
     changed = []
     if "/" in typed or "\\" in typed:
-        changed.append(f"a file name cannot hold / or \\, so they became {SEPARATOR_STAND_IN}")
+        changed.append(
+            gettext("a file name cannot hold / or \\, so they became %(stand_in)s", stand_in=SEPARATOR_STAND_IN)
+        )
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in typed):
-        changed.append("invisible control and direction characters were removed")
+        changed.append(gettext("invisible control and direction characters were removed"))
     if len(typed) > MAX_NAME:
-        changed.append(f"names are at most {MAX_NAME} characters")
+        changed.append(gettext("names are at most %(max)s characters", max=MAX_NAME))
     if not changed:
-        changed.append("a file name cannot hold it exactly as typed (or the name is taken here)")
-    return f"Saved as “{stored}”: " + "; ".join(changed) + "."
+        changed.append(gettext("a file name cannot hold it exactly as typed (or the name is taken here)"))
+    return gettext("Saved as “%(name)s”: %(changes)s.", name=stored, changes="; ".join(changed))
 
 
 def titled(name: str, ext: str, typed: bool = False) -> str:
@@ -145,7 +150,11 @@ def spool(source: BinaryIO, limit: int) -> str:
             while chunk := source.read(CHUNK):
                 written += len(chunk)
                 if written > limit:
-                    raise BadRequestError(f"The file is larger than the limit of {limit // (1024 * 1024)} MB.")
+                    raise BadRequestError(
+                        gettext(
+                            "The file is larger than the limit of %(megabytes)s MB.", megabytes=limit // (1024 * 1024)
+                        )
+                    )
                 handle.write(chunk)
     except BaseException:
         os.unlink(path)
@@ -170,7 +179,9 @@ def check_content(path: str, ext: str) -> None:
         try:
             sound_document(path, ext)
         except validation.InvalidDocument as exc:
-            raise BadRequestError(f"This is not a valid .{ext} file: {exc.reason}") from None
+            raise BadRequestError(
+                gettext("This is not a valid .%(ext)s file: %(reason)s", ext=ext, reason=exc.reason)
+            ) from None
 
 
 def lock(file: File) -> None:
@@ -199,7 +210,7 @@ def _hold(file: File, action: str) -> None:
     try:
         db.session.refresh(file)
     except sa.exc.InvalidRequestError:
-        raise NotFoundError("The file no longer exists.") from None
+        raise NotFoundError(gettext("The file no longer exists.")) from None
 
 
 def next_number(file: File) -> int:
@@ -291,7 +302,7 @@ def unique_title(space: Space, folder: Folder | None, title: str) -> str:
         candidate = f"{stem} ({n}).{ext}" if ext else f"{stem} ({n})"
         if candidate.casefold() not in taken:
             return candidate
-    raise BadRequestError("Too many files with this name.")
+    raise BadRequestError(gettext("Too many files with this name."))
 
 
 def is_member(file: File, user: User) -> bool:
@@ -337,11 +348,19 @@ def _new_file(space: Space, folder: Folder | None, owner: User, title: str, path
     store_version(file, path, owner, source)
     audit.record("file.created", actor=owner, file=file, details={"source": source, "version": file.version})
     if source == "convert":
-        text = f"{owner.display_name} converted a file into {title}"
+        text = translatable(
+            "%(display_name)s converted a file into %(title)s", display_name=owner.display_name, title=title
+        )
     elif source == "copy":
-        text = f"{owner.display_name} copied a file here as {title}"
+        text = translatable(
+            "%(display_name)s copied a file here as %(title)s", display_name=owner.display_name, title=title
+        )
     else:
-        text = f"{owner.display_name} {'created' if source == 'create' else 'uploaded'} {title}"
+        text = (
+            translatable("%(display_name)s created %(title)s", display_name=owner.display_name, title=title)
+            if source == "create"
+            else translatable("%(display_name)s uploaded %(title)s", display_name=owner.display_name, title=title)
+        )
     transaction.after_commit(lambda: posts.notice(file, text, owner))
     return file
 
@@ -358,12 +377,14 @@ def create_document(space: Space, folder: Folder | None, owner: User, name: str,
     :raise BadRequestError: unknown type or unusable name.
     """
     if ext not in blanks.BLANK_TYPES:
-        raise BadRequestError("Choose Document, Spreadsheet, Presentation or PDF form.")
+        raise BadRequestError(gettext("Choose Document, Spreadsheet, Presentation or PDF form."))
+    if not (name or "").strip():  # no name given: the type's name in the person's language
+        name = str(locales.BLANK_NAMES[ext])
     name = titled(name, ext, typed=True)
     handle, path = get_storage().temp_file()
     try:
         with handle, writing():
-            handle.write(blanks.make_blank(ext, name[: -len(ext) - 1]))
+            handle.write(blanks.make_blank(ext, name[: -len(ext) - 1], locales.document_tag(owner)))
         return _new_file(space, folder, owner, name, path, "create")
     finally:
         remove_leftovers(path)
@@ -399,7 +420,12 @@ def upload_version(file: File, author: User, source: BinaryIO) -> FileVersion:
         lock(file)
         version = store_version(file, path, author, "upload")
         audit.record("file.version_uploaded", actor=author, file=file, details={"version": version.number})
-        text = f"{file.title} was updated by {author.display_name}: version {version.number}"
+        text = translatable(
+            "%(title)s was updated by %(display_name)s: version %(number)s",
+            title=file.title,
+            display_name=author.display_name,
+            number=version.number,
+        )
         transaction.after_commit(lambda: posts.notice(file, text, author))
         return version
     finally:
@@ -414,7 +440,7 @@ def rename(file: File, new_title: str) -> None:
     title = titled(new_title, file.ext, typed=True)
     _hold(file, "rename")
     if title_in_use(file.space, file.folder, title, ignore_id=file.id):
-        raise BadRequestError(f"A file named {title} already exists here.")
+        raise BadRequestError(gettext("A file named %(title)s already exists here.", title=title))
     if title != file.title:
         audit.record("file.renamed", file=file, object_name=title, details={"old": file.title, "new": title})
     file.title = title
@@ -464,7 +490,10 @@ def refuse_if_save_owed(file: File) -> None:
         raise ConflictError(f"{file.title} is being edited; try again when everyone has closed it.")
     if save_on_its_way(file):
         raise ConflictError(
-            f"The last changes to {file.title} are still on their way from the editor; try again in a minute."
+            gettext(
+                "The last changes to %(title)s are still on their way from the editor; try again in a minute.",
+                title=file.title,
+            )
         )
 
 
@@ -513,7 +542,11 @@ def delete(file: File, actor: User | None, force: bool = False, action: str = "f
     )
     # else the notice would name it to those it was hidden from; a trashed file was announced already
     if actor is not None and file.trashed_at is None and rights.readable_by_every_member(file):
-        posts.space_notice(file.space_id, f"{actor.display_name} deleted {file.title}", actor)
+        posts.space_notice(
+            file.space_id,
+            translatable("%(display_name)s deleted %(title)s", display_name=actor.display_name, title=file.title),
+            actor,
+        )
     # Its thread, notifications, rights, links and their use log go with it (ON DELETE CASCADE);
     # its text is no foreign key's child on SQLite, and SQLite may give its id to a new file.
     from app.services import search
@@ -630,9 +663,9 @@ def restore(file: File, number: int, actor: User) -> FileVersion:
     _hold(file, "restore")
     old = get_version(file, number)
     if old is None:
-        raise BadRequestError(f"There is no version {number}.")
+        raise BadRequestError(gettext("There is no version %(number)s.", number=number))
     if old.number == file.version:
-        raise BadRequestError(f"Version {number} is already the current version.")
+        raise BadRequestError(gettext("Version %(number)s is already the current version.", number=number))
     handle, path = get_storage().temp_file()
     try:
         with handle, get_storage().open(old.storage_key) as source, writing():
@@ -641,7 +674,13 @@ def restore(file: File, number: int, actor: User) -> FileVersion:
         lock(file)
         version = store_version(file, path, actor, "restore", restored_from=number)
         audit.record("file.restored", actor=actor, file=file, details={"from": number, "version": version.number})
-        text = f"{actor.display_name} restored version {number} of {file.title} as version {version.number}"
+        text = translatable(
+            "%(display_name)s restored version %(number)s of %(title)s as version %(number2)s",
+            display_name=actor.display_name,
+            number=number,
+            title=file.title,
+            number2=version.number,
+        )
         transaction.after_commit(lambda: posts.notice(file, text, actor))
         return version
     finally:

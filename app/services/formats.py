@@ -18,6 +18,8 @@ set, ``S`` the slide set, ``D`` pictures and PDF; the format itself is never its
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 _SETS = {
     "W": "docx bmp docm dotm dotx epub fb2 gif html jpg md odt ott pdf pdfa png rtf txt".split(),
     "C": "xlsx bmp csv gif jpg ods ots pdf pdfa png tsv xlsm xltm xltx".split(),
@@ -289,8 +291,9 @@ def unopenable_reason(ext: str) -> str | None:
     when it can."""
     if opens_in_editor(ext):
         return None
-    kind = f".{ext} files" if ext else "Files without an extension"
-    return f"{kind} cannot be opened in the editors; download the file to open it."
+    if not ext:
+        return gettext("Files without an extension cannot be opened in the editors; download the file to open it.")
+    return gettext(".%(ext)s files cannot be opened in the editors; download the file to open it.", ext=ext)
 
 
 def as_json() -> list[dict]:

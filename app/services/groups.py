@@ -4,6 +4,7 @@ who may use the editors. Every change is staged with its audit entry; the caller
 import unicodedata
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from app.extensions import db
 from app.models import Group
@@ -23,9 +24,9 @@ def clean_name(name: str | None) -> str:
     """:raise BadRequestError: empty or too long."""
     name = unicodedata.normalize("NFKC", name or "").strip()
     if not name:
-        raise BadRequestError("Enter a group name.")
+        raise BadRequestError(gettext("Enter a group name."))
     if len(name) > NAME_MAX:
-        raise BadRequestError(f"A group name has at most {NAME_MAX} characters.")
+        raise BadRequestError(gettext("A group name has at most %(NAME_MAX)s characters.", NAME_MAX=NAME_MAX))
     return name
 
 
@@ -77,7 +78,7 @@ def create(name: str | None) -> Group:
     """:raise BadRequestError: the name is empty, too long or taken."""
     name = clean_name(name)
     if _taken(name):
-        raise BadRequestError(f"There is a group named {name} already.")
+        raise BadRequestError(gettext("There is a group named %(name)s already.", name=name))
     group = Group(name=name)
     db.session.add(group)
     db.session.flush()  # its id, for the audit entry
@@ -89,7 +90,7 @@ def rename(group: Group, name: str | None) -> None:
     """:raise BadRequestError: the name is empty, too long or taken."""
     name = clean_name(name)
     if _taken(name, but=group.id):
-        raise BadRequestError(f"There is a group named {name} already.")
+        raise BadRequestError(gettext("There is a group named %(name)s already.", name=name))
     if name != group.name:
         audit.record("admin.group_renamed", **_object(group), details={"from": group.name, "to": name})
         group.name = name

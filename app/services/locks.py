@@ -39,6 +39,8 @@ from datetime import timezone
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 
 from app import transaction
 from app.extensions import db
@@ -56,14 +58,14 @@ SAVE_WAIT = 15.0
 POLL_SECONDS = 0.05
 
 DOING = {
-    "save": "The document is being saved",
-    "restore": "A version of the document is being restored",
-    "upload": "A new version of the document is being uploaded",
-    "rename": "The document is being renamed",
-    "delete": "The document is being deleted",
-    "convert": "The document is being converted",
-    "trash": "The document is being moved to the trash",
-    "move": "The document is being moved",
+    "save": lazy_gettext("The document is being saved, try again in a moment."),
+    "restore": lazy_gettext("A version of the document is being restored, try again in a moment."),
+    "upload": lazy_gettext("A new version of the document is being uploaded, try again in a moment."),
+    "rename": lazy_gettext("The document is being renamed, try again in a moment."),
+    "delete": lazy_gettext("The document is being deleted, try again in a moment."),
+    "convert": lazy_gettext("The document is being converted, try again in a moment."),
+    "trash": lazy_gettext("The document is being moved to the trash, try again in a moment."),
+    "move": lazy_gettext("The document is being moved, try again in a moment."),
 }
 
 
@@ -71,7 +73,7 @@ class Busy(ConflictError):
     """Another action holds the file's lock; ``retry_after`` seconds is a fair wait."""
 
     def __init__(self, action: str, retry_after: int = 2):
-        super().__init__(f"{DOING.get(action, 'The document is being changed')}, try again in a moment.")
+        super().__init__(str(DOING.get(action) or gettext("The document is being changed, try again in a moment.")))
         self.action = action
         self.retry_after = retry_after
 
@@ -80,7 +82,7 @@ class Unavailable(SaveFailedError):
     """The lock store (Redis, or the database) cannot be reached: a failure that may pass (503)."""
 
     def __init__(self):
-        super().__init__("Changes cannot be made right now; please try again in a moment.")
+        super().__init__(gettext("Changes cannot be made right now; please try again in a moment."))
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,12 @@ from email.message import EmailMessage
 from flask import current_app
 from flask import has_request_context
 from flask import request
+from flask_babel import force_locale
+from flask_babel import gettext
 
 from app.extensions import db
 from app.models import User
+from app.services import locales
 
 log = logging.getLogger("coedit.mail")
 
@@ -52,8 +55,11 @@ def send_notification(user_id: int, text: str, url: str) -> bool:
     message["From"] = current_app.config["SMTP_FROM"]
     message["To"] = address
     subject = text if len(text) <= 90 else text[:89] + "…"
-    message["Subject"] = "Coedit: " + " ".join(subject.split())
-    message.set_content(text + ("\n\n" + url if url else "") + "\n")
+    # The text was written in the recipient's language (notifications.notify); the frame too.
+    with force_locale(locales.user_language(user)):
+        message["Subject"] = gettext("Coedit: %(subject)s", subject=" ".join(subject.split()))
+        footer = gettext("You get this e-mail because of your notifications in Coedit.")
+    message.set_content(text + ("\n\n" + url if url else "") + "\n\n-- \n" + footer + "\n")
     send(message)
     return True
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext
 
 from app import pagination
 from app.extensions import db
@@ -11,11 +12,18 @@ from app.models import Notification
 from app.models import User
 from app.models.base import utcnow
 from app.pagination import Page
+from app.services import locales
+from app.services.locales import Translatable
 
 
-def notify(user: User | int, kind: str, text: str, link: str = "", file: File | None = None) -> Notification:
-    """Stage a notification for one person; the caller commits."""
-    user_id = user if isinstance(user, int) else user.id
+def notify(
+    user: User | int, kind: str, text: str | Translatable, link: str = "", file: File | None = None
+) -> Notification:
+    """Stage a notification for one person, in their language; the caller commits."""
+    if isinstance(user, int):
+        user = db.session.get(User, user)  # usually in the session already: no query
+    user_id = user.id
+    text = locales.rendered_for(user, text)
     entry = Notification(user_id=user_id, kind=kind, text=text, link=link, file_id=file.id if file else None)
     db.session.add(entry)
     from app.services import mail
@@ -54,7 +62,7 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     return db.session.execute(query.values(read_at=utcnow())).rowcount
 
 
-NO_ACCESS = "You no longer have access to this file."
+NO_ACCESS = lazy_gettext("You no longer have access to this file.")
 
 
 @dataclass

@@ -14,18 +14,22 @@ from app.models import Post
 from app.models import Space
 from app.models import User
 from app.pagination import Page
+from app.services import locales
+from app.services.locales import Translatable
+from app.services.locales import translatable
 
 
-def notice(file: File, body: str, author: User | None = None) -> Post:
-    """A system notice about a file (its thread and the space's stream)."""
-    entry = Post(space_id=file.space_id, file_id=file.id, author=author, kind="notice", body=body)
+def notice(file: File, body: str | Translatable, author: User | None = None) -> Post:
+    """A system notice about a file (its thread and the space's stream); a Translatable body is kept
+    untranslated and shown in each reader's language."""
+    entry = Post(space_id=file.space_id, file_id=file.id, author=author, kind="notice", body=locales.stored(body))
     db.session.add(entry)
     return entry
 
 
-def space_notice(space_id: int, body: str, author: User | None = None) -> Post:
-    """A system notice about the space itself (members, deleted files)."""
-    entry = Post(space_id=space_id, author=author, kind="notice", body=body)
+def space_notice(space_id: int, body: str | Translatable, author: User | None = None) -> Post:
+    """A system notice about the space itself (members, deleted files), kept as ``notice`` keeps it."""
+    entry = Post(space_id=space_id, author=author, kind="notice", body=locales.stored(body))
     db.session.add(entry)
     return entry
 
@@ -106,7 +110,16 @@ def notify_mentions(entry: Post, author: User) -> list[User]:
         if file is not None and rights.file_level(file, user) == "none":
             continue
         notifications.notify(
-            user, "mention", f"{author.display_name} mentioned you in {where}: “{excerpt}”", link, file
+            user,
+            "mention",
+            translatable(
+                "%(display_name)s mentioned you in %(where)s: “%(excerpt)s”",
+                display_name=author.display_name,
+                where=where,
+                excerpt=excerpt,
+            ),
+            link,
+            file,
         )
         told.append(user)
     return told

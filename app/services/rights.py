@@ -11,6 +11,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import g
 from flask import url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from werkzeug.local import LocalProxy
 
 from app import jobs
@@ -29,14 +31,25 @@ from app.services import audit
 from app.services.exceptions import BadRequestError
 from app.services.exceptions import ForbiddenError
 from app.services.exceptions import NotFoundError
+from app.services.locales import translatable
 
+# Translatable: each reader sees them in their own language (pages, notices).
 LEVEL_LABELS = {
-    "edit": "Edit",
-    "review": "Review (track changes)",
-    "comment": "Comment",
-    "fill": "Fill in forms",
-    "read": "Read",
-    "none": "No access",
+    "edit": translatable("Edit"),
+    "review": translatable("Review (track changes)"),
+    "comment": translatable("Comment"),
+    "fill": translatable("Fill in forms"),
+    "read": translatable("Read"),
+    "none": translatable("No access"),
+}
+# The same in the middle of a sentence ("members comment, Bob Baker edit").
+LEVEL_WORDS = {
+    "edit": translatable("edit"),
+    "review": translatable("review (track changes)"),
+    "comment": translatable("comment"),
+    "fill": translatable("fill in forms"),
+    "read": translatable("read"),
+    "none": translatable("no access"),
 }
 
 
@@ -68,7 +81,7 @@ def get_space_or_404(space_id: int, user: User) -> tuple[Space, Membership]:
     member = membership(space_id, user)
     space = db.session.get(Space, space_id) if member else None
     if space is None or space.deleted_at is not None:  # a deleted space waits for the purge, unseen
-        raise NotFoundError("No such space.")
+        raise NotFoundError(gettext("No such space."))
     return space, member
 
 
@@ -184,7 +197,7 @@ def get_file_or_404(file_id: int, user: User, need: str = "read") -> tuple[File,
     if row is not None:  # later checks in this request (can_manage_file) need no query
         g.setdefault("_coedit_roles", {})[(row[0].space_id, user.id)] = row[1]
     if row is None or not at_least(level, need):
-        raise NotFoundError("No such file.")
+        raise NotFoundError(gettext("No such file."))
     return row[0], level
 
 
@@ -200,11 +213,11 @@ def require(file_id: int, user: User, need: str = "read", message: str = "") -> 
         allowed = can_manage_file(file, user)
     elif need == "download":
         allowed = may_download(file, level)
-        message = message or DOWNLOADS_OFF
+        message = message or str(DOWNLOADS_OFF)
     else:
         allowed = at_least(level, need)
     if not allowed:
-        raise ForbiddenError(message or "You are not allowed to do this with this file.")
+        raise ForbiddenError(message or gettext("You are not allowed to do this with this file."))
     return file, level
 
 
@@ -234,7 +247,7 @@ def may_change(level: str) -> bool:
     return at_least(level, "fill")
 
 
-DOWNLOADS_OFF = "Downloads of this file are turned off for readers."
+DOWNLOADS_OFF = lazy_gettext("Downloads of this file are turned off for readers.")
 
 
 def may_download(file: File, level: str) -> bool:
@@ -383,7 +396,9 @@ def set_rights(
     """
     levels = set(LEVELS)
     if default is not None and default not in levels:
-        raise BadRequestError(f"Unknown level {default!r}; use one of {', '.join(LEVELS)}.")
+        raise BadRequestError(
+            gettext("Unknown level %(level)r; use one of %(levels)s.", level=default, levels=", ".join(LEVELS))
+        )
     before = {user.id: level for user, _, level, _ in members_with_levels(file)}
     old_default, old_download = file.default_level, file.allow_download
     if default is not None:
@@ -392,7 +407,7 @@ def set_rights(
         file.allow_download = bool(allow_download)
     for username, level in (users or {}).items():
         if level is not None and level not in levels:
-            raise BadRequestError(f"Unknown level {level!r} for {username}.")
+            raise BadRequestError(gettext("Unknown level %(level)r for %(username)s.", level=level, username=username))
         user = accounts.find(username)
         if user is None or membership(file.space_id, user) is None:
             raise BadRequestError(f"{username} is not a member of this space.")
@@ -431,7 +446,7 @@ def change_rights(
     from app.services import posts
 
     if not can_manage_file(file, actor):
-        raise ForbiddenError("Only the file's owner and space admins change its access rights.")
+        raise ForbiddenError(gettext("Only the file's owner and space admins change its access rights."))
     change = set_rights(file, default, users, allow_download)
     _audit(file, actor, change)
     link = url_for("files.show", file_id=file.id)
@@ -440,21 +455,39 @@ def change_rights(
             notifications.notify(
                 user_id,
                 "rights",
-                f"{actor.display_name} changed your access to {file.title}: {LEVEL_LABELS[new]}",
+                translatable(
+                    "%(name)s changed your access to %(title)s: %(level)s",
+                    name=actor.display_name,
+                    title=file.title,
+                    level=LEVEL_LABELS[new],
+                ),
                 link,
                 file,
             )
     parts = []
     if change.default:
-        parts.append(f"members {LEVEL_LABELS[change.default[1]].lower()}")
+        parts.append(translatable("members %(level)s", level=LEVEL_WORDS[change.default[1]]))
     named = _named(users or {})
     for user_id, (_, new) in sorted(change.changed.items()):
         if user_id in named:  # people given their own level, not those following the default
-            parts.append(f"{named[user_id]} {LEVEL_LABELS[new].lower()}")
+            parts.append(translatable("%(name)s %(level)s", name=named[user_id], level=LEVEL_WORDS[new]))
     if change.allow_download:
-        parts.append("readers may download" if change.allow_download[1] else "readers may not download")
+        parts.append(
+            translatable("readers may download")
+            if change.allow_download[1]
+            else translatable("readers may not download")
+        )
     if parts:
-        posts.notice(file, f"{actor.display_name} changed access rights of {file.title}: {', '.join(parts)}", actor)
+        posts.notice(
+            file,
+            translatable(
+                "%(name)s changed access rights of %(title)s: %(changes)s",
+                name=actor.display_name,
+                title=file.title,
+                changes=parts,
+            ),
+            actor,
+        )
     lowered = [
         str(uid)
         for uid, (old, new) in change.changed.items()

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app
 from flask import g
+from flask_babel import gettext
 
 from app import transaction
 from app.extensions import db
@@ -66,6 +67,8 @@ FIELDS = {
         # A save Docs returns in OOXML for such a file: convert it back to the file's format
         # ("convert"; a new OOXML file beside it if that fails) or keep it as a new OOXML file ("keep").
         Field("lossy_save", None, "str", "convert"),
+        # The language of people whose profile and browser name none that Coedit speaks.
+        Field("default_language", None, "str", "en"),
     )
 }
 
@@ -236,11 +239,11 @@ def missing_docs_settings() -> list[str]:
     """What still keeps the editors from opening, in words an administrator acts on."""
     missing = []
     if http_origin(get("docs_url")) is None:
-        missing.append("the Document Server address")
+        missing.append(gettext("the Document Server address"))
     if not get("jwt_secret"):
-        missing.append("the JWT secret")
+        missing.append(gettext("the JWT secret"))
     if http_origin(get("app_url_for_docs")) is None:
-        missing.append("this site's address as seen by the Document Server")
+        missing.append(gettext("this site's address as seen by the Document Server"))
     return missing
 
 

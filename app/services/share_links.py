@@ -17,6 +17,7 @@ from datetime import timezone
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
+from flask_babel import gettext
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
@@ -104,18 +105,24 @@ def create(
     :raise BadRequestError: unknown mode, expiry not in the future, password too long.
     """
     if mode not in SHARE_MODES:
-        raise BadRequestError("The mode of a link is view or edit.")
+        raise BadRequestError(gettext("The mode of a link is view or edit."))
     if not rights.can_manage_file(file, creator) or not rights.at_least(
         rights.file_level(file, creator), "edit" if mode == "edit" else "read"
     ):
-        raise ForbiddenError("Only the file's owner and the space's admins share it by link.")
+        raise ForbiddenError(gettext("Only the file's owner and the space's admins share it by link."))
     expires_at = as_utc(expires_at)
     if expires_at is not None and expires_at <= utcnow():
-        raise BadRequestError("The expiry must be in the future.")
+        raise BadRequestError(gettext("The expiry must be in the future."))
     password_hash = None
     if password is not None:
         if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-            raise BadRequestError(f"A link password has {PASSWORD_MIN} to {PASSWORD_MAX} characters.")
+            raise BadRequestError(
+                gettext(
+                    "A link password has %(PASSWORD_MIN)s to %(PASSWORD_MAX)s characters.",
+                    PASSWORD_MIN=PASSWORD_MIN,
+                    PASSWORD_MAX=PASSWORD_MAX,
+                )
+            )
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         password_hash = generate_password_hash(password, method=method)
     secret = secrets.token_urlsafe(SECRET_BYTES)
@@ -155,7 +162,7 @@ def get_link(file: File, link_id: int) -> ShareLink:
     """
     link = db.session.scalar(sa.select(ShareLink).where(ShareLink.id == link_id, ShareLink.file_id == file.id))
     if link is None:
-        raise NotFoundError("No such link.")
+        raise NotFoundError(gettext("No such link."))
     return link
 
 
@@ -166,7 +173,7 @@ def revoke(link: ShareLink, actor: User) -> None:
     :raise ForbiddenError: the actor may not manage the file's rights.
     """
     if not rights.can_manage_file(link.file, actor):
-        raise ForbiddenError("Only the file's owner and the space's admins revoke its links.")
+        raise ForbiddenError(gettext("Only the file's owner and the space's admins revoke its links."))
     if link.revoked_at is not None:
         return
     link.revoked_at = utcnow()
@@ -194,14 +201,14 @@ def resolve(secret: str) -> ShareLink:
     :raise LinkExpiredError: its expiry has passed.
     """
     if not isinstance(secret, str) or not _SECRET_SHAPE.fullmatch(secret):
-        raise NotFoundError("No such link.")
+        raise NotFoundError(gettext("No such link."))
     link = db.session.scalar(sa.select(ShareLink).where(ShareLink.token_hash == hash_secret(secret)))
     if link is None or link.revoked_at is not None:
-        raise NotFoundError("No such link.")
+        raise NotFoundError(gettext("No such link."))
     if is_expired(link):
-        raise LinkExpiredError("This link has expired.")
+        raise LinkExpiredError(gettext("This link has expired."))
     if not _creator_keeps_right(link) or not file_is_live(link.file):
-        raise NotFoundError("No such link.")
+        raise NotFoundError(gettext("No such link."))
     return link
 
 
@@ -232,9 +239,9 @@ def clean_guest_name(name: str | None) -> str:
     )
     text = " ".join(text.split())
     if not text:
-        raise BadRequestError("Please enter a name.")
+        raise BadRequestError(gettext("Please enter a name."))
     if len(text) > NAME_MAX:
-        raise BadRequestError(f"A name has at most {NAME_MAX} characters.")
+        raise BadRequestError(gettext("A name has at most %(NAME_MAX)s characters.", NAME_MAX=NAME_MAX))
     return text
 
 

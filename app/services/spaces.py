@@ -7,6 +7,7 @@ from dataclasses import field
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext
 
 from app import pagination
 from app.extensions import db
@@ -30,6 +31,7 @@ from app.services.exceptions import BadRequestError
 from app.services.exceptions import ConflictError
 from app.services.exceptions import ForbiddenError
 from app.services.exceptions import NotFoundError
+from app.services.locales import translatable
 
 STREAM_LENGTH = 50
 MEMBERS_SHOWN = 50  # on the space page; its settings list them all, a page at a time
@@ -56,7 +58,7 @@ def clean_name(name: str) -> str:
     """
     name = " ".join((name or "").split())
     if not name:
-        raise BadRequestError("Give the space a name.")
+        raise BadRequestError(gettext("Give the space a name."))
     return name[:128]
 
 
@@ -72,7 +74,7 @@ def name_taken(name: str, ignore_id: int | None = None) -> bool:
 
 def _refuse_taken(name: str, ignore_id: int | None = None) -> None:
     if name_taken(name, ignore_id):
-        raise BadRequestError(f"A space named {name} already exists; choose another name.")
+        raise BadRequestError(gettext("A space named %(name)s already exists; choose another name.", name=name))
 
 
 def create_space(name: str, owner: User, description: str = "") -> Space:
@@ -111,7 +113,11 @@ def update_space(space: Space, name: str, description: str, actor: User) -> None
     description = (description or "").strip()
     if name != space.name:
         _space_audit("space.renamed", space, actor, old=space.name, new=name)
-        posts.space_notice(space.id, f"{actor.display_name} renamed the space to {name}", actor)
+        posts.space_notice(
+            space.id,
+            translatable("%(display_name)s renamed the space to %(name)s", display_name=actor.display_name, name=name),
+            actor,
+        )
         space.name = name
     if description != (space.description or ""):
         _space_audit("space.description_changed", space, actor)
@@ -128,7 +134,7 @@ def member_of(space: Space, membership_id) -> Membership:
     """:raise NotFoundError: no such membership in this space."""
     member = db.session.get(Membership, int(membership_id)) if str(membership_id).isdigit() else None
     if member is None or member.space_id != space.id:
-        raise NotFoundError("No such member.")
+        raise NotFoundError(gettext("No such member."))
     return member
 
 
@@ -138,13 +144,13 @@ def set_role(space: Space, member: Membership, role: str, actor: User, actor_mem
     :raise BadRequestError: unknown role, or the last owner would go. :raise ForbiddenError: not an owner.
     """
     if role not in ROLES:
-        raise BadRequestError("Choose owner, space admin or member.")
+        raise BadRequestError(gettext("Choose owner, space admin or member."))
     if role == member.role:
         return
     if "owner" in (role, member.role) and actor_member.role != "owner":
-        raise ForbiddenError("Only an owner of the space makes or unmakes owners.")
+        raise ForbiddenError(gettext("Only an owner of the space makes or unmakes owners."))
     if member.role == "owner" and owners(space) <= 1:
-        raise BadRequestError("The space needs an owner: make someone else owner first.")
+        raise BadRequestError(gettext("The space needs an owner: make someone else owner first."))
     _space_audit("space.role_changed", space, actor, user=member.user.username, old=member.role, new=role)
     member.role = role
 
@@ -155,11 +161,19 @@ def remove_member(space: Space, member: Membership, actor: User, actor_member: M
     :raise BadRequestError: they are its last owner. :raise ForbiddenError: an admin removing an owner.
     """
     if member.role == "owner" and actor_member.role != "owner":
-        raise ForbiddenError("Only an owner of the space removes an owner.")
+        raise ForbiddenError(gettext("Only an owner of the space removes an owner."))
     if member.role == "owner" and owners(space) <= 1:
-        raise BadRequestError("The space needs an owner: make someone else owner first.")
+        raise BadRequestError(gettext("The space needs an owner: make someone else owner first."))
     _space_audit("space.member_removed", space, actor, user=member.user.username, role=member.role)
-    posts.space_notice(space.id, f"{actor.display_name} removed {member.user.display_name}", actor)
+    posts.space_notice(
+        space.id,
+        translatable(
+            "%(display_name)s removed %(display_name2)s",
+            display_name=actor.display_name,
+            display_name2=member.user.display_name,
+        ),
+        actor,
+    )
     db.session.delete(member)
 
 
@@ -207,7 +221,7 @@ def deleted_spaces() -> list[Space]:
 
 def manager_or_403(member: Membership) -> None:
     if not member.manages_space:
-        raise ForbiddenError("Only the space's owners and admins may do this.")
+        raise ForbiddenError(gettext("Only the space's owners and admins may do this."))
 
 
 def set_default_level(space: Space, member: Membership, level: str) -> bool:
@@ -217,9 +231,11 @@ def set_default_level(space: Space, member: Membership, level: str) -> bool:
     :raise ForbiddenError: not a space admin. :raise BadRequestError: unknown level.
     """
     if not member.manages_space:
-        raise ForbiddenError("Only the space's admins choose what members may do with new files.")
+        raise ForbiddenError(gettext("Only the space's admins choose what members may do with new files."))
     if level not in LEVELS:
-        raise BadRequestError(f"Unknown level {level!r}; use one of {', '.join(LEVELS)}.")
+        raise BadRequestError(
+            gettext("Unknown level %(level)r; use one of %(levels)s.", level=level, levels=", ".join(LEVELS))
+        )
     old = space.default_level
     space.default_level = level
     if old != level:  # who may do what is audited, this choice included
@@ -241,7 +257,13 @@ def add_member(space: Space, user: User, role: str, actor: User) -> tuple[Member
         return existing, False
     member = Membership(space_id=space.id, user_id=user.id, role=role)
     db.session.add(member)
-    posts.space_notice(space.id, f"{actor.display_name} added {user.display_name}", actor)
+    posts.space_notice(
+        space.id,
+        translatable(
+            "%(display_name)s added %(display_name2)s", display_name=actor.display_name, display_name2=user.display_name
+        ),
+        actor,
+    )
     return member, True
 
 
@@ -259,7 +281,16 @@ def add_group(space: Space, group, role: str, actor: User) -> int:
         names = ", ".join(user.display_name for user in joining[:10])
         if len(joining) > 10:
             names += f" and {len(joining) - 10} more"
-        posts.space_notice(space.id, f"{actor.display_name} added the group {group.name}: {names}", actor)
+        posts.space_notice(
+            space.id,
+            translatable(
+                "%(display_name)s added the group %(name)s: %(names)s",
+                display_name=actor.display_name,
+                name=group.name,
+                names=names,
+            ),
+            actor,
+        )
     audit.record(
         "space.group_added",
         object_type="group",
@@ -305,7 +336,7 @@ def folder_of(space: Space, folder_id) -> Folder | None:
         return None
     folder = db.session.get(Folder, int(folder_id)) if str(folder_id).isdigit() else None
     if folder is None or folder.space_id != space.id or folder.trashed_at is not None:
-        raise NotFoundError("No such folder.")
+        raise NotFoundError(gettext("No such folder."))
     return folder
 
 
@@ -539,7 +570,7 @@ def place(value: str, user: User) -> tuple[Space, Folder | None]:
     """
     space_id, _, folder_id = (value or "").partition(":")
     if not space_id.isdigit():
-        raise NotFoundError("Choose where the file goes.")
+        raise NotFoundError(gettext("Choose where the file goes."))
     space, _ = rights.get_space_or_404(int(space_id), user)
     return space, folder_of(space, folder_id or None)
 

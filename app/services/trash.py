@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 
 from app import pagination
 from app.extensions import db
@@ -31,6 +32,7 @@ from app.services import posts
 from app.services import rights
 from app.services.exceptions import ForbiddenError
 from app.services.exceptions import NotFoundError
+from app.services.locales import translatable
 
 log = logging.getLogger("coedit.trash")
 
@@ -55,7 +57,13 @@ def trash_file(file: File, actor: User) -> None:
     file.trashed_with = None
     audit.record("file.trashed", actor=actor, file=file)
     if rights.readable_by_every_member(file):
-        posts.space_notice(file.space_id, f"{actor.display_name} moved {file.title} to the trash", actor)
+        posts.space_notice(
+            file.space_id,
+            translatable(
+                "%(display_name)s moved %(title)s to the trash", display_name=actor.display_name, title=file.title
+            ),
+            actor,
+        )
 
 
 def _subfolders(folder: Folder) -> list[Folder]:
@@ -99,7 +107,13 @@ def trash_folder(folder: Folder, actor: User) -> int:
         item.trashed_by = actor.id
         item.trashed_with = folder.id if item is not folder else None
     _folder_audit("folder.trashed", folder, actor, files=len(files), folders=len(folders) - 1)
-    posts.space_notice(folder.space_id, f"{actor.display_name} moved the folder {folder.name} to the trash", actor)
+    posts.space_notice(
+        folder.space_id,
+        translatable(
+            "%(display_name)s moved the folder %(name)s to the trash", display_name=actor.display_name, name=folder.name
+        ),
+        actor,
+    )
     return len(files)
 
 
@@ -245,20 +259,20 @@ def trashed_file(space: Space, file_id: int, user: User, member: Membership) -> 
     """
     file = db.session.get(File, file_id)
     if file is None or file.space_id != space.id or file.trashed_at is None or file.trashed_with is not None:
-        raise NotFoundError("Not in the trash.")
+        raise NotFoundError(gettext("Not in the trash."))
     if rights.file_level(file, user, member) == "none":
-        raise NotFoundError("Not in the trash.")
+        raise NotFoundError(gettext("Not in the trash."))
     if not rights.can_manage_file(file, user, member):
-        raise ForbiddenError("Only its owner and the space's admins restore this file.")
+        raise ForbiddenError(gettext("Only its owner and the space's admins restore this file."))
     return file
 
 
 def trashed_folder(space: Space, folder_id: int, member: Membership) -> Folder:
     folder = db.session.get(Folder, folder_id)
     if folder is None or folder.space_id != space.id or folder.trashed_at is None or folder.trashed_with is not None:
-        raise NotFoundError("Not in the trash.")
+        raise NotFoundError(gettext("Not in the trash."))
     if not member.manages_space:
-        raise ForbiddenError("Only the space's admins restore folders.")
+        raise ForbiddenError(gettext("Only the space's admins restore folders."))
     return folder
 
 

@@ -50,6 +50,7 @@ import defusedxml
 from defusedxml import DTDForbidden
 from defusedxml import EntitiesForbidden
 from defusedxml import ExternalReferenceForbidden
+from flask_babel import gettext
 
 _CHUNK = 64 * 1024
 _MIB = 1024 * 1024
@@ -89,7 +90,7 @@ def validate_zip(path: str, limits: Limits = Limits()) -> None:
     """Raise InvalidDocument unless the file is a sound zip within limits (e.g. a changes archive)."""
     size = os.path.getsize(path)
     if size == 0 or size > limits.max_bytes:
-        raise InvalidDocument("The archive is empty or too large.", SIZE_LIMIT if size else ZIP_INTEGRITY)
+        raise InvalidDocument(gettext("The archive is empty or too large."), SIZE_LIMIT if size else ZIP_INTEGRITY)
     with _sound_zip(path, size, limits):
         pass
 
@@ -104,12 +105,19 @@ def validate_document(path: str, ext: str, limits: Limits = Limits()) -> None:
     kind = ext.lower().lstrip(".")
     checker = _CHECKERS.get(kind)
     if checker is None:
-        raise InvalidDocument(f"Files of type {ext!r} cannot be checked, so they are not accepted.")
+        raise InvalidDocument(gettext("Files of type %(ext)r cannot be checked, so they are not accepted.", ext=ext))
     size = os.path.getsize(path)
     if size == 0:
-        raise InvalidDocument("The file is empty.")
+        raise InvalidDocument(gettext("The file is empty."))
     if size > limits.max_bytes:
-        raise InvalidDocument(f"The file is {size} bytes, more than the limit of {limits.max_bytes} bytes.", SIZE_LIMIT)
+        raise InvalidDocument(
+            gettext(
+                "The file is %(size)s bytes, more than the limit of %(max_bytes)s bytes.",
+                size=size,
+                max_bytes=limits.max_bytes,
+            ),
+            SIZE_LIMIT,
+        )
     checker(path, kind, size, limits)
 
 
@@ -134,9 +142,16 @@ def _check_ooxml(path: str, ext: str, size: int, limits: Limits) -> None:
     with _sound_zip(path, size, limits) as zf:
         names = set(zf.namelist())
         if _CONTENT_TYPES not in names:
-            raise InvalidDocument(f"The archive has no {_CONTENT_TYPES}, so it is not an Office document.")
+            raise InvalidDocument(
+                gettext(
+                    "The archive has no %(CONTENT_TYPES)s, so it is not an Office document.",
+                    CONTENT_TYPES=_CONTENT_TYPES,
+                )
+            )
         if _scan_xml(zf, _CONTENT_TYPES) != "Types":
-            raise InvalidDocument(f"{_CONTENT_TYPES} is not a content-types list.")
+            raise InvalidDocument(
+                gettext("%(CONTENT_TYPES)s is not a content-types list.", CONTENT_TYPES=_CONTENT_TYPES)
+            )
         main = _ooxml_main_part(zf, names)
         # Checked before parsing the main part: a mismatch needs no parsing.
         main_family = main.split("/", 1)[0]
@@ -172,15 +187,23 @@ def _ooxml_main_part(zf: zipfile.ZipFile, names: set[str]) -> str:
             # names are percent-encoded URIs and compare case-insensitively.
             part = posixpath.normpath(unquote(targets[0]).lstrip("/"))
             if part == ".." or part.startswith("../"):
-                raise InvalidDocument(f"{_PACKAGE_RELS} points the main part outside the package.")
+                raise InvalidDocument(
+                    gettext("%(PACKAGE_RELS)s points the main part outside the package.", PACKAGE_RELS=_PACKAGE_RELS)
+                )
             by_lower = {name.lower(): name for name in names}
             if part.lower() not in by_lower:
-                raise InvalidDocument(f"The main part {part} named in {_PACKAGE_RELS} is missing.")
+                raise InvalidDocument(
+                    gettext(
+                        "The main part %(part)s named in %(PACKAGE_RELS)s is missing.",
+                        part=part,
+                        PACKAGE_RELS=_PACKAGE_RELS,
+                    )
+                )
             return by_lower[part.lower()]
     for candidate in _OOXML_DEFAULT_MAIN.values():
         if candidate in names:
             return candidate
-    raise InvalidDocument("The archive has no main document part.")
+    raise InvalidDocument(gettext("The archive has no main document part."))
 
 
 # --- OpenDocument -----------------------------------------------------------
@@ -200,16 +223,23 @@ def _check_odf(path: str, ext: str, size: int, limits: Limits) -> None:
     with _sound_zip(path, size, limits) as zf:
         names = set(zf.namelist())
         if "mimetype" not in names:
-            raise InvalidDocument("The archive has no mimetype member, so it is not an OpenDocument file.")
+            raise InvalidDocument(gettext("The archive has no mimetype member, so it is not an OpenDocument file."))
         with _archive_errors(), zf.open("mimetype") as member:
             # A little more than needed, to see a longer (wrong) value; never
             # more, whatever the member claims to hold.
             declared = member.read(len(expected) + 64).strip()
         if declared != expected.encode("ascii"):
             shown = declared.decode("ascii", "replace")[:80]
-            raise InvalidDocument(f"The mimetype member says {shown!r}, but a .{ext} file must say {expected!r}.")
+            raise InvalidDocument(
+                gettext(
+                    "The mimetype member says %(shown)r, but a .%(ext)s file must say %(expected)r.",
+                    shown=shown,
+                    ext=ext,
+                    expected=expected,
+                )
+            )
         if "content.xml" not in names:
-            raise InvalidDocument("The archive has no content.xml.")
+            raise InvalidDocument(gettext("The archive has no content.xml."))
         root = _scan_xml(zf, "content.xml")
         if root != "document-content":
             raise InvalidDocument(f"content.xml has a <{root}> root instead of <document-content>.")
@@ -223,12 +253,12 @@ _PDF_TAIL = 2048
 def _check_pdf(path: str, ext: str, size: int, limits: Limits) -> None:
     with open(path, "rb") as fh:
         if fh.read(5) != b"%PDF-":
-            raise InvalidDocument("The file does not start with a %PDF- header, so it is not a PDF.")
+            raise InvalidDocument(gettext("The file does not start with a %PDF- header, so it is not a PDF."))
         # Writers end the file with %%EOF, possibly followed by a little
         # whitespace or junk; its absence near the end means a cut-off file.
         fh.seek(max(0, size - _PDF_TAIL))
         if b"%%EOF" not in fh.read(_PDF_TAIL):
-            raise InvalidDocument("The PDF has no %%EOF marker at its end, so it is probably truncated.")
+            raise InvalidDocument(gettext("The PDF has no %%EOF marker at its end, so it is probably truncated."))
 
 
 # --- Plain text -------------------------------------------------------------
@@ -280,7 +310,7 @@ def _archive_errors() -> Iterator[None]:
     try:
         yield
     except _ZIP_ERRORS as exc:
-        raise InvalidDocument(f"The archive is damaged ({exc}).", ZIP_INTEGRITY) from exc
+        raise InvalidDocument(gettext("The archive is damaged (%(exc)s).", exc=exc), ZIP_INTEGRITY) from exc
 
 
 @contextmanager
@@ -295,7 +325,7 @@ def _sound_zip(path: str, size: int, limits: Limits) -> Iterator[zipfile.ZipFile
         with _archive_errors():
             _check_end_record(fh, size, limits)
             if not zipfile.is_zipfile(fh):
-                raise InvalidDocument("The file is not a zip archive, or it is truncated.", ZIP_INTEGRITY)
+                raise InvalidDocument(gettext("The file is not a zip archive, or it is truncated."), ZIP_INTEGRITY)
             zf = zipfile.ZipFile(fh)
         with zf:
             infos = zf.infolist()
@@ -347,11 +377,20 @@ def _check_end_record(fh: BinaryIO, size: int, limits: Limits) -> None:
             entries, directory_size = _ZIP64_EOCD.unpack_from(block)[7:9]
     if entries > limits.max_entries:
         raise InvalidDocument(
-            f"The archive has {entries} members, more than the limit of {limits.max_entries}.", ZIP_LIMITS
+            gettext(
+                "The archive has %(entries)s members, more than the limit of %(max_entries)s.",
+                entries=entries,
+                max_entries=limits.max_entries,
+            ),
+            ZIP_LIMITS,
         )
     if directory_size > limits.max_entries * _CD_BYTES_PER_ENTRY:
         raise InvalidDocument(
-            f"The archive's directory is {directory_size} bytes, far larger than a document needs.", ZIP_LIMITS
+            gettext(
+                "The archive's directory is %(directory_size)s bytes, far larger than a document needs.",
+                directory_size=directory_size,
+            ),
+            ZIP_LIMITS,
         )
 
 
@@ -368,23 +407,38 @@ def _check_declared(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         # zipfile keeps only the last of two same-named members; other readers
         # may take the first, so what we check might not be what they open.
         if info.filename in seen:
-            raise InvalidDocument(f"The archive has two members named {info.filename!r}.", ZIP_INTEGRITY)
+            raise InvalidDocument(
+                gettext("The archive has two members named %(filename)r.", filename=info.filename), ZIP_INTEGRITY
+            )
         seen.add(info.filename)
         if info.flag_bits & 0x1:
-            raise InvalidDocument(f"The archive member {info.filename!r} is encrypted.", ZIP_INTEGRITY)
+            raise InvalidDocument(
+                gettext("The archive member %(filename)r is encrypted.", filename=info.filename), ZIP_INTEGRITY
+            )
         if info.compress_type not in _ALLOWED_COMPRESSION:
             raise InvalidDocument(
-                f"The archive member {info.filename!r} uses an unsupported compression method.", ZIP_INTEGRITY
+                gettext(
+                    "The archive member %(filename)r uses an unsupported compression method.", filename=info.filename
+                ),
+                ZIP_INTEGRITY,
             )
         total += info.file_size
         if total > limits.max_uncompressed:
             raise InvalidDocument(
-                f"The archive would expand to more than {limits.max_uncompressed} bytes, the limit.", SIZE_LIMIT
+                gettext(
+                    "The archive would expand to more than %(max_uncompressed)s bytes, the limit.",
+                    max_uncompressed=limits.max_uncompressed,
+                ),
+                SIZE_LIMIT,
             )
         if info.file_size > _MIB and info.file_size > limits.max_ratio * info.compress_size:
             raise InvalidDocument(
-                f"The archive member {info.filename!r} has a compression ratio above "
-                f"{limits.max_ratio}:1, which only a zip bomb needs.",
+                gettext(
+                    "The archive member %(filename)r has a compression ratio above %(max_ratio)s:1, "
+                    "which only a zip bomb needs.",
+                    filename=info.filename,
+                    max_ratio=limits.max_ratio,
+                ),
                 EXPANSION_RATIO,
             )
 
@@ -395,13 +449,17 @@ def _check_member_name(info: zipfile.ZipInfo) -> None:
     # other tools that unpack the file would see the stored name.
     name = info.orig_filename
     if "\0" in name:
-        raise InvalidDocument("An archive member name contains a NUL character.", ZIP_INTEGRITY)
+        raise InvalidDocument(gettext("An archive member name contains a NUL character."), ZIP_INTEGRITY)
     slashed = name.replace("\\", "/")
     if slashed.startswith("/") or (len(slashed) > 1 and slashed[1] == ":"):
-        raise InvalidDocument(f"The archive member name {name!r} is an absolute path.", ZIP_INTEGRITY)
+        raise InvalidDocument(
+            gettext("The archive member name %(name)r is an absolute path.", name=name), ZIP_INTEGRITY
+        )
     # A ".." path component, not any "..": "notes..xml" is a harmless name.
     if ".." in slashed.split("/"):
-        raise InvalidDocument(f"The archive member name {name!r} climbs out of the archive with '..'.", ZIP_INTEGRITY)
+        raise InvalidDocument(
+            gettext("The archive member name %(name)r climbs out of the archive with '..'.", name=name), ZIP_INTEGRITY
+        )
 
 
 def _read_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
@@ -422,20 +480,34 @@ def _read_members(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Lim
                     total += len(chunk)
                     if produced > info.file_size:
                         raise InvalidDocument(
-                            f"The archive member {info.filename!r} is larger than it declares.", ZIP_INTEGRITY
+                            gettext(
+                                "The archive member %(filename)r is larger than it declares.", filename=info.filename
+                            ),
+                            ZIP_INTEGRITY,
                         )
                     if total > limits.max_uncompressed:
                         raise InvalidDocument(
-                            f"The archive expands to more than {limits.max_uncompressed} bytes, the limit.", SIZE_LIMIT
+                            gettext(
+                                "The archive expands to more than %(max_uncompressed)s bytes, the limit.",
+                                max_uncompressed=limits.max_uncompressed,
+                            ),
+                            SIZE_LIMIT,
                         )
                     if produced > _MIB and produced > limits.max_ratio * info.compress_size:
                         raise InvalidDocument(
-                            f"The archive member {info.filename!r} expands more than "
-                            f"{limits.max_ratio}:1, which only a zip bomb needs.",
+                            gettext(
+                                "The archive member %(filename)r expands more than %(max_ratio)s:1, "
+                                "which only a zip bomb needs.",
+                                filename=info.filename,
+                                max_ratio=limits.max_ratio,
+                            ),
                             EXPANSION_RATIO,
                         )
         except _ZIP_ERRORS as exc:
-            raise InvalidDocument(f"The archive member {info.filename!r} is corrupted ({exc}).", ZIP_INTEGRITY) from exc
+            raise InvalidDocument(
+                gettext("The archive member %(filename)r is corrupted (%(exc)s).", filename=info.filename, exc=exc),
+                ZIP_INTEGRITY,
+            ) from exc
 
 
 # --- XML --------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """What a guest fills in on a share link's landing page."""
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms import StringField
@@ -14,18 +15,18 @@ class GuestForm(FlaskForm):
     """The landing page of a link without a password: only the name to show in the editor."""
 
     name = StringField(
-        "Your name",
-        validators=[DataRequired("Please enter a name."), Length(max=NAME_MAX)],
+        lazy_gettext("Your name"),
+        validators=[DataRequired(lazy_gettext("Please enter a name.")), Length(max=NAME_MAX)],
         render_kw={"autocomplete": "name", "maxlength": NAME_MAX},
     )
-    submit = SubmitField("Open the document")
+    submit = SubmitField(lazy_gettext("Open the document"))
 
 
 class GuestPasswordForm(GuestForm):
     """The landing page of a link with a password."""
 
     password = PasswordField(
-        "Password of the link",
-        validators=[DataRequired("Please enter the password.")],
+        lazy_gettext("Password of the link"),
+        validators=[DataRequired(lazy_gettext("Please enter the password."))],
         render_kw={"autocomplete": "off"},
     )

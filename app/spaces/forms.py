@@ -1,5 +1,6 @@
 """Forms of the space pages."""
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
@@ -11,77 +12,81 @@ from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
+from wtforms.validators import Optional
 
 from app.services.formats import CREATABLE
 from app.services.rights import LEVEL_LABELS
 
 
 class SpaceForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=128)])
-    submit = SubmitField("Create space")
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=128)])
+    submit = SubmitField(lazy_gettext("Create space"))
 
 
 class MemberForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    username = StringField(lazy_gettext("Username"), validators=[DataRequired(), Length(max=64)])
     role = SelectField(
-        "Role", choices=[SelectChoice("member", "Member"), SelectChoice("admin", "Space admin")], default="member"
+        lazy_gettext("Role"),
+        choices=[SelectChoice("member", lazy_gettext("Member")), SelectChoice("admin", lazy_gettext("Space admin"))],
+        default="member",
     )
-    submit = SubmitField("Add member")
+    submit = SubmitField(lazy_gettext("Add member"))
 
 
 class GroupMemberForm(FlaskForm):
     """Every member of a group at once (choices set by the view)."""
 
-    group = SelectField("Group", choices=[], id="add-group", validate_choice=False)
+    group = SelectField(lazy_gettext("Group"), choices=[], id="add-group", validate_choice=False)
     role = SelectField(
-        "Their role",
-        choices=[SelectChoice("member", "Member"), SelectChoice("admin", "Space admin")],
+        lazy_gettext("Their role"),
+        choices=[SelectChoice("member", lazy_gettext("Member")), SelectChoice("admin", lazy_gettext("Space admin"))],
         default="member",
         id="add-group-role",
     )
-    submit = SubmitField("Add the group", id="add-group-submit")
+    submit = SubmitField(lazy_gettext("Add the group"), id="add-group-submit")
 
 
 class PostForm(FlaskForm):
-    body = TextAreaField("Share something with the space", validators=[DataRequired(), Length(max=5000)])
-    submit = SubmitField("Post")
+    body = TextAreaField(lazy_gettext("Share something with the space"), validators=[DataRequired(), Length(max=5000)])
+    submit = SubmitField(lazy_gettext("Post"))
 
 
 class FolderForm(FlaskForm):
-    name = StringField("Folder name", validators=[DataRequired(), Length(max=200)])
+    name = StringField(lazy_gettext("Folder name"), validators=[DataRequired(), Length(max=200)])
     folder = HiddenField()
-    submit = SubmitField("Create folder")
+    submit = SubmitField(lazy_gettext("Create folder"))
 
 
 class UploadForm(FlaskForm):
-    file = FileField("File", validators=[FileRequired()])
+    file = FileField(lazy_gettext("File"), validators=[FileRequired()])
     folder = HiddenField()
-    submit = SubmitField("Upload")
+    submit = SubmitField(lazy_gettext("Upload"))
 
 
 class CreateDocumentForm(FlaskForm):
-    kind = SelectField("Type", choices=[SelectChoice(ext, label) for label, ext in CREATABLE])
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(lazy_gettext("Type"), choices=[SelectChoice(ext, label) for label, ext in CREATABLE])
+    # Empty: the type's name in the person's language ("Neues Dokument").
+    name = StringField(lazy_gettext("Name"), validators=[Optional(), Length(max=200)])
     folder = HiddenField()
-    submit = SubmitField("Create and open")
+    submit = SubmitField(lazy_gettext("Create and open"))
 
 
 class SpaceSettingsForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=128)], id="space-name")
-    description = TextAreaField("Description", validators=[Length(max=5000)], id="space-description")
-    submit = SubmitField("Save", id="space-save")
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=128)], id="space-name")
+    description = TextAreaField(lazy_gettext("Description"), validators=[Length(max=5000)], id="space-description")
+    submit = SubmitField(lazy_gettext("Save"), id="space-save")
 
 
 class RenameFolderForm(FlaskForm):
-    name = StringField("New name", validators=[DataRequired(), Length(max=200)], id="folder-new-name")
-    submit = SubmitField("Rename", id="folder-rename-submit")
+    name = StringField(lazy_gettext("New name"), validators=[DataRequired(), Length(max=200)], id="folder-new-name")
+    submit = SubmitField(lazy_gettext("Rename"), id="folder-rename-submit")
 
 
 class SpaceDefaultForm(FlaskForm):
     """What members may do with the space's new files (the space's admins choose)."""
 
     default_level = SelectField(
-        "Members' access to new files",
+        lazy_gettext("Members' access to new files"),
         choices=[SelectChoice(value, label) for value, label in LEVEL_LABELS.items()],
     )
-    submit = SubmitField("Save default")
+    submit = SubmitField(lazy_gettext("Save default"))

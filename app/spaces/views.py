@@ -7,6 +7,8 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_login import login_required
 
@@ -65,7 +67,7 @@ def search():
 def create_space():
     form = SpaceForm()
     if not form.validate_on_submit():
-        flash("Give the space a name.", "danger")
+        flash(gettext("Give the space a name."), "danger")
         return redirect(url_for("spaces.index"))
     try:
         space = space_service.create_space(form.name.data, current_user)
@@ -73,7 +75,7 @@ def create_space():
         flash(exc.message, "danger")
         return redirect(url_for("spaces.index"))
     transaction.commit()
-    flash(f"Space {space.name} created.", "success")
+    flash(gettext("Space %(name)s created.", name=space.name), "success")
     return redirect(url_for("spaces.show", space_id=space.id))
 
 
@@ -142,7 +144,7 @@ def add_post(space_id: int):
         posts.notify_mentions(entry, current_user)
         transaction.commit()
     else:
-        flash("Write something first (at most 5000 characters).", "danger")
+        flash(gettext("Write something first (at most 5000 characters)."), "danger")
     return redirect(url_for("spaces.show", space_id=space.id) + "#stream")
 
 
@@ -157,7 +159,7 @@ def add_member(space_id: int):
     if form.validate_on_submit():
         user = accounts.find(form.username.data)
         if user is None:
-            flash("There is no user with that username.", "danger")
+            flash(gettext("There is no user with that username."), "danger")
         elif space_service.add_member(space, user, form.role.data, current_user)[1]:
             transaction.commit()
             flash(f"{user.display_name} is now a member.", "success")
@@ -184,11 +186,19 @@ def add_group(space_id: int):
     if not form.validate_on_submit() or form.role.data not in ("member", "admin"):
         abort(400)
     if group is None:
-        flash("There is no such group.", "danger")
+        flash(gettext("There is no such group."), "danger")
     else:
         added = space_service.add_group(space, group, form.role.data, current_user)
         transaction.commit()
-        flash(f"{added} member{'' if added == 1 else 's'} of {group.name} joined the space.", "success")
+        flash(
+            ngettext(
+                "%(num)d member of %(group)s joined the space.",
+                "%(num)d members of %(group)s joined the space.",
+                added,
+                group=group.name,
+            ),
+            "success",
+        )
     return redirect(url_for("spaces.show", space_id=space.id))
 
 
@@ -199,7 +209,7 @@ def set_default_level(space_id: int):
     space, member = rights.get_space_or_404(space_id, current_user)
     form = SpaceDefaultForm()
     if not form.validate_on_submit():
-        flash("Choose one of the levels.", "danger")
+        flash(gettext("Choose one of the levels."), "danger")
         return redirect(url_for("spaces.show", space_id=space.id))
     try:
         changed = space_service.set_default_level(space, member, form.default_level.data)
@@ -209,7 +219,10 @@ def set_default_level(space_id: int):
     transaction.commit()
     if changed:
         label = rights.LEVEL_LABELS[space.default_level]
-        flash(f"Members now get “{label}” on new files; existing files keep their own access.", "success")
+        flash(
+            gettext("Members now get “%(label)s” on new files; existing files keep their own access.", label=label),
+            "success",
+        )
     return redirect(url_for("spaces.show", space_id=space.id))
 
 
@@ -227,7 +240,7 @@ def add_folder(space_id: int):
             return back_to(space, parent)
         space_service.add_folder(space, parent, name)
         transaction.commit()
-        flash(f"Folder {name} created.", "success")
+        flash(gettext("Folder %(name)s created.", name=name), "success")
         if note := file_service.name_note(form.name.data, name):
             flash(note.replace("file name", "folder name"), "info")
     return back_to(space, parent)
@@ -249,7 +262,7 @@ def upload(space_id: int):
     if not form.validate_on_submit() or not sources:
         if wants_json:
             return jsonify(error="Choose a file to upload."), 400
-        flash("Choose a file to upload.", "danger")
+        flash(gettext("Choose a file to upload."), "danger")
         return back_to(space, folder)
     stored, errors = [], []
     for source in sources:
@@ -280,7 +293,7 @@ def create_document(space_id: int):
     form = CreateDocumentForm()
     folder = space_service.folder_of(space, form.folder.data)
     if not form.validate_on_submit():
-        flash("Give the document a name and choose its type.", "danger")
+        flash(gettext("Give the document a name and choose its type."), "danger")
         return back_to(space, folder)
     try:
         file = file_service.create_document(space, folder, current_user, form.name.data, form.kind.data)
@@ -314,7 +327,7 @@ def settings_page(space_id: int):
             form.name.errors = [exc.message]
         else:
             transaction.commit()
-            flash("Space settings saved.", "success")
+            flash(gettext("Space settings saved."), "success")
             return redirect(url_for("spaces.settings_page", space_id=space.id))
     return render_template(
         "spaces/settings.html",
@@ -375,7 +388,15 @@ def delete_space(space_id: int):
         flash(exc.message, "warning")
         return redirect(url_for("spaces.settings_page", space_id=space.id))
     transaction.commit()
-    flash(f"Space {space.name} deleted. An administrator can restore it within {trash_service.days()} days.", "success")
+    flash(
+        ngettext(
+            "Space %(name)s deleted. An administrator can restore it within %(num)d day.",
+            "Space %(name)s deleted. An administrator can restore it within %(num)d days.",
+            trash_service.days(),
+            name=space.name,
+        ),
+        "success",
+    )
     return redirect(url_for("spaces.index"))
 
 
@@ -405,7 +426,7 @@ def restore_space(space_id: int):
         abort(404)
     space_service.restore_space(space, current_user)
     transaction.commit()
-    flash(f"Space {space.name} restored.", "success")
+    flash(gettext("Space %(name)s restored.", name=space.name), "success")
     return redirect(url_for("spaces.deleted_spaces"))
 
 
@@ -425,9 +446,9 @@ def rename_folder(space_id: int, folder_id: int):
             flash(exc.message, "danger")
         else:
             transaction.commit()
-            flash(f"Folder renamed to {folder.name}.", "success")
+            flash(gettext("Folder renamed to %(name)s.", name=folder.name), "success")
     else:
-        flash("Give the folder a name.", "danger")
+        flash(gettext("Give the folder a name."), "danger")
     return back_to(space, folder.parent)
 
 
@@ -445,7 +466,7 @@ def delete_folder(space_id: int, folder_id: int):
         flash(exc.message, "warning")
         return back_to(space, folder)
     transaction.commit()
-    flash(f"Folder {folder.name} moved to the trash.", "success")
+    flash(gettext("Folder %(name)s moved to the trash.", name=folder.name), "success")
     return back_to(space, parent)
 
 
@@ -496,5 +517,5 @@ def restore_folder(space_id: int, folder_id: int):
         flash(exc.message, "danger")
         return redirect(url_for("spaces.trash", space_id=space.id))
     transaction.commit()
-    flash(f"Folder {folder.name} restored.", "success")
+    flash(gettext("Folder %(name)s restored.", name=folder.name), "success")
     return redirect(url_for("spaces.show", space_id=space.id, folder=folder.id))

@@ -36,14 +36,14 @@ document.addEventListener("DOMContentLoaded", function () {
   var serial = 0;
 
   function explain(xhr) {
-    if (xhr.status === 413) return "The file is larger than the server accepts.";
-    if (xhr.status === 0) return "The upload was interrupted: check the connection and try again.";
+    if (xhr.status === 413) return coeditText("The file is larger than the server accepts.");
+    if (xhr.status === 0) return coeditText("The upload was interrupted: check the connection and try again.");
     try {
       var answer = JSON.parse(xhr.responseText);
       if (answer && answer.error) return answer.error.replace(/^[^:]*: /, "");
     } catch (ignored) { /* not JSON: an error page */ }
-    if (xhr.status === 400) return "The page has expired: reload it and try again.";
-    return "The server could not store the file (error " + xhr.status + ").";
+    if (xhr.status === 400) return coeditText("The page has expired: reload it and try again.");
+    return coeditText("The server could not store the file (error %(status)s).", { status: xhr.status });
   }
 
   function uploadOne(file) {
@@ -56,7 +56,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var bar = document.createElement("div");
     bar.className = "progress";
     bar.setAttribute("role", "progressbar");
-    bar.setAttribute("aria-label", "Upload of " + file.name);
+    bar.setAttribute("aria-label", coeditText("Upload of %(name)s", { name: file.name }));
     bar.setAttribute("aria-valuemin", "0");
     bar.setAttribute("aria-valuemax", "100");
     bar.setAttribute("aria-valuenow", "0");
@@ -92,7 +92,7 @@ document.addEventListener("DOMContentLoaded", function () {
         fill.style.width = "100%";
         fill.classList.add("bg-success");
         bar.setAttribute("aria-valuenow", "100");
-        status.textContent = "Uploaded.";
+        status.textContent = coeditText("Uploaded.");
         status.classList.add("text-success");
         item.classList.add("upload-done");
       } else {

@@ -15,23 +15,23 @@
     bar.value = job.percent || 0;
     bar.textContent = (job.percent || 0) + "%";
     if (job.status === "queued") {
-      status.textContent = "Waiting for its turn…";
+      status.textContent = coeditText("Waiting for its turn…");
     } else if (job.status === "running") {
-      status.textContent = "Converting… " + (job.percent || 0) + "%";
+      status.textContent = coeditText("Converting… %(percent)s%%", { percent: job.percent || 0 }).replace("%%", "%");
     } else if (job.status === "done") {
       bar.value = 100;
-      status.textContent = "Done.";
+      status.textContent = coeditText("Done.");
       result.textContent = "";
       if (job.file) {
         var link = document.createElement("a");
         link.id = "conversion-file";
         link.className = "btn btn-sm btn-success";
         link.href = fileUrl + job.file.id;
-        link.textContent = "Open " + job.file.title;
+        link.textContent = coeditText("Open %(title)s", { title: job.file.title });
         result.appendChild(link);
       }
     } else if (job.status === "failed") {
-      status.textContent = job.error || "The conversion failed.";
+      status.textContent = job.error || coeditText("The conversion failed.");
       status.className = "small text-danger";
       if (job.needs_password) passwordForm.classList.remove("d-none");
     }

@@ -10,8 +10,8 @@
   }
 
   if (typeof window.DocsAPI === "undefined" || typeof window.DocsAPI.DocEditor !== "function") {
-    show("The ONLYOFFICE Docs editor could not be loaded. The Document Server may be down or unreachable " +
-         "from your browser; please try again later or tell an administrator.");
+    show(coeditText("The ONLYOFFICE Docs editor could not be loaded. The Document Server may be down or unreachable " +
+                    "from your browser; please try again later or tell an administrator."));
     return;
   }
 
@@ -46,7 +46,8 @@
       // -100: the session was ended from the server (a drop: revoked link, changed rights, a
       // deleted file). Nothing went wrong on the reader's side, so it ends as a close does.
       if (data.errorCode === -100) { unsaved = false; closed(true); return; }
-      show("The editor reported an error (" + data.errorCode + "): " + (data.errorDescription || "unknown error"));
+      show(coeditText("The editor reported an error (%(code)s): %(description)s",
+                       { code: data.errorCode, description: data.errorDescription || coeditText("unknown error") }));
     }
   };
 
@@ -104,8 +105,8 @@
     }
     config.events.onRequestSaveAs = function (event) {
       post(links.saveAs, event.data || {}).then(function (answer) {
-        if (answer.title) { window.docEditor.showMessage("Saved a copy as " + answer.title + "."); }
-        else { show("The copy could not be saved: " + (answer.error || "unknown error")); }
+        if (answer.title) { window.docEditor.showMessage(coeditText("Saved a copy as %(title)s.", { title: answer.title })); }
+        else { show(coeditText("The copy could not be saved: %(error)s", { error: answer.error || coeditText("unknown error") })); }
       });
     };
     // Reopened with an outdated key (the file changed meanwhile): load the current one.

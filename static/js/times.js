@@ -15,7 +15,7 @@
   var steps = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
 
   function ago(seconds) {
-    if (Math.abs(seconds) < 45) return seconds <= 0 ? "just now" : "in a moment";
+    if (Math.abs(seconds) < 45) return relative.format(seconds <= 0 ? 0 : 1, seconds <= 0 ? "second" : "minute");
     for (var i = 0; i < steps.length; i++) {
       if (Math.abs(seconds) >= steps[i][1] || steps[i][0] === "minute") {
         return relative.format(Math.round(seconds / steps[i][1]), steps[i][0]);

@@ -49,7 +49,7 @@ def test_profile_page_wide_and_narrow(site, browser, page):
     page.select_option("#profile-language", "fr")
     page.select_option("#profile-timezone", "Europe/Berlin")
     page.click("#save-profile")
-    page.wait_for_selector("text=Profile saved.")
+    page.wait_for_selector("text=Profil enregistré.")  # said in the language just chosen
     assert page.locator("#profile-timezone").input_value() == "Europe/Berlin"
     page.fill("#token-name", "nightly backup")
     page.click("#create-token")

@@ -20,6 +20,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from app import jobs
 from app import transaction
@@ -56,6 +57,7 @@ from app.services.exceptions import NotFoundError
 from app.services.exceptions import SaveFailedError
 from app.services.exceptions import SaveRejectedError
 from app.services.exceptions import StorageError
+from app.services.locales import translatable
 from app.services.storage import get_storage
 from app.services.storage import remove_leftovers
 
@@ -370,7 +372,10 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
         filetype = filetype.lower()
         if not lossy_saves.applies(file, filetype):
             # Refusing keeps Docs' copy intact (a forgotten file an administrator can recover).
-            raise SaveRejectedError(f"Docs returned .{filetype} for a .{file.ext} file", reason="file_content")
+            raise SaveRejectedError(
+                gettext("Docs returned .%(filetype)s for a .%(ext)s file", filetype=filetype, ext=file.ext),
+                reason="file_content",
+            )
         try:
             path = lossy_saves.converted(file, url, filetype, key)
         except lossy_saves.NotConverted as exc:
@@ -437,9 +442,14 @@ def _kept_beside(
                 file.end_editing()
             _session_closed(file, key)
         name = _author_name(author, data)
-        text = (
-            f"Changes to {file.title} by {name} could not be stored as .{file.ext} ({reason}); "
-            f"they were kept as a new file, {copy.title}, beside it."
+        text = translatable(
+            "Changes to %(title)s by %(name)s could not be stored as .%(ext)s (%(reason)s); "
+            "they were kept as a new file, %(title2)s, beside it.",
+            title=file.title,
+            name=name,
+            ext=file.ext,
+            reason=reason,
+            title2=copy.title,
         )
         recipients = {file.owner_id, author.id if author else None} - {None}
         copy_id = copy.id
@@ -489,7 +499,9 @@ def _submitted_form(file: File, key: str, data: dict) -> str:
         if form_data:
             files.add_file(file, owner, f"{file.stem} - submitted by {name} {stamp}.json", form_data)
         db.session.add(SaveReceipt(file_id=file.id, doc_key=key, kind=FORM, dedupe=dedupe, version_number=None))
-        text = f"{name} submitted the form {file.title}: {filled.title}"
+        text = translatable(
+            "%(name)s submitted the form %(title)s: %(title2)s", name=name, title=file.title, title2=filled.title
+        )
         transaction.after_commit(lambda: posts.notice(file, text, author))
         _commit_receipt()
         return "form stored"
@@ -584,18 +596,30 @@ def _tell_about_save(file: File, data: dict, author: User | None, number: int, c
     """The notice in the thread (and notifications for copies kept aside), once the save is durable."""
     name = _author_name(author, data)
     if current and authorised:
-        posts.notice(file, f"{file.title} was updated by {name}: version {number}", author)
+        posts.notice(
+            file,
+            translatable(
+                "%(title)s was updated by %(name)s: version %(number)s", title=file.title, name=name, number=number
+            ),
+            author,
+        )
         return
     if current:
-        text = (
-            f"{file.title}: changes by {name}, who may no longer change it, were kept as version "
-            f"{number} beside the current version (conflict copy)"
+        text = translatable(
+            "%(title)s: changes by %(name)s, who may no longer change it, were kept as "
+            "version %(number)s beside the current version (conflict copy)",
+            title=file.title,
+            name=name,
+            number=number,
         )
         recipients = {file.owner_id}
     else:
-        text = (
-            f"{file.title}: changes by {name} were made to an older version and "
-            f"were kept as version {number} (conflict copy)"
+        text = translatable(
+            "%(title)s: changes by %(name)s were made to an older version and were kept as "
+            "version %(number)s (conflict copy)",
+            title=file.title,
+            name=name,
+            number=number,
         )
         recipients = {file.owner_id, author.id if author else None}
     posts.notice(file, text, author)
@@ -660,8 +684,12 @@ def report_failure(file_id: int, data: dict, reason: str) -> None:
             notifications.notify(
                 user_id,
                 "save-failed",
-                f"Changes to {file.title} could not be saved yet ({reason}). "
-                "The Document Server keeps them; an administrator can recover them.",
+                translatable(
+                    "Changes to %(title)s could not be saved yet (%(reason)s). The Document Server "
+                    "keeps them; an administrator can recover them.",
+                    title=file.title,
+                    reason=reason,
+                ),
                 f"/files/{file.id}",
                 file,
             )
@@ -692,9 +720,10 @@ def report_arrival_after_delete(file_id: int, salt: str, data: dict) -> None:
     )
     if gone is None:
         return
-    text = (
-        f"Changes to {gone.title} arrived from the editor after it was deleted. The Document Server keeps "
-        "them; an administrator can recover them into a space from Forgotten files."
+    text = translatable(
+        "Changes to %(title)s arrived from the editor after it was deleted. The Document "
+        "Server keeps them; an administrator can recover them into a space from Forgotten files.",
+        title=gone.title,
     )
     for user_id in {gone.owner_id, gone.deleted_by} - {None}:
         notifications.notify(user_id, "save-failed", text)

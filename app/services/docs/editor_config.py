@@ -15,6 +15,7 @@ from app.models import File
 from app.models import User
 from app.services import audit
 from app.services import formats
+from app.services import locales
 from app.services import rights
 from app.services import settings
 from app.services.docs import links
@@ -168,7 +169,7 @@ def build(
             # Always present, even for viewers: Docs may use any participant's URL.
             "callbackUrl": callback_url(file),
             "mode": mode,
-            "lang": "en",
+            **locales.editor_language(user),
             "user": {"id": user.docs_id, "name": user.display_name},
             "coEditing": co_editing(guest),
             "customization": {

@@ -22,6 +22,7 @@ from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask_babel import gettext
 
 from app import transaction
 from app.extensions import db
@@ -44,6 +45,8 @@ from app.services.exceptions import BadRequestError
 from app.services.exceptions import DocsError
 from app.services.exceptions import SaveFailedError
 from app.services.exceptions import SaveRejectedError
+from app.services.locales import Translatable
+from app.services.locales import translatable
 from app.services.storage import remove_leftovers
 
 log = logging.getLogger("coedit.forgotten")
@@ -83,20 +86,21 @@ class Item:
         return self.deleted.title if self.deleted is not None else None
 
 
-def _command(c: str, doing: str, **params) -> dict:
-    """Run one command-service command, turning Docs failures into a plain sentence."""
+def _command(c: str, failure: Translatable, **params) -> dict:
+    """Run one command-service command, turning Docs failures into a plain sentence (``failure``,
+    given Docs' reason as %(message)s)."""
     if not settings.docs_configured():
-        raise RecoveryError("ONLYOFFICE Docs is not configured, so there are no forgotten files to manage.")
+        raise RecoveryError(gettext("ONLYOFFICE Docs is not configured, so there are no forgotten files to manage."))
     try:
         return client.command(c, **params)
     except DocsError as exc:
-        raise RecoveryError(f"Docs could not {doing}: {exc.message}.") from None
+        raise RecoveryError(Translatable(failure.msgid, {"message": exc.message}).render()) from None
 
 
 def _check_key(key: str) -> str:
     key = (key or "").strip()
     if not KEY_PATTERN.match(key):
-        raise RecoveryError("That is not a document key Docs could have kept a file under.")
+        raise RecoveryError(gettext("That is not a document key Docs could have kept a file under."))
     return key
 
 
@@ -108,10 +112,10 @@ def list_forgotten() -> list[Item]:
 
     :raise RecoveryError: Docs is not configured, unreachable or answered with an error.
     """
-    answer = _command("getForgottenList", "list its forgotten files")
+    answer = _command("getForgottenList", translatable("Docs could not list its forgotten files: %(message)s."))
     keys = answer.get("keys")
     if not isinstance(keys, list):
-        raise RecoveryError("Docs answered the request for its forgotten files with something unexpected.")
+        raise RecoveryError(gettext("Docs answered the request for its forgotten files with something unexpected."))
     keys = [k for k in keys if isinstance(k, str)]
     owners = _files_for_keys(keys)
     recovered = _recovered(keys)
@@ -183,7 +187,7 @@ def _forgotten_url(key: str) -> str:
     :raise RecoveryError: Docs has no forgotten file under this key, or failed.
     """
     if not settings.docs_configured():
-        raise RecoveryError("ONLYOFFICE Docs is not configured, so there are no forgotten files to manage.")
+        raise RecoveryError(gettext("ONLYOFFICE Docs is not configured, so there are no forgotten files to manage."))
     try:
         answer = client.command("getForgotten", key=key)
     except DocsError as exc:
@@ -195,12 +199,18 @@ def _forgotten_url(key: str) -> str:
             listed = [key]
         if key not in listed:
             raise RecoveryError(
-                f"Docs keeps no forgotten file under the key {key}; it may have been recovered or discarded already."
+                gettext(
+                    "Docs keeps no forgotten file under the key %(key)s; it may have been "
+                    "recovered or discarded already.",
+                    key=key,
+                )
             ) from None
-        raise RecoveryError(f"Docs could not hand over the forgotten file: {exc.message}.") from None
+        raise RecoveryError(
+            gettext("Docs could not hand over the forgotten file: %(message)s.", message=exc.message)
+        ) from None
     url = answer.get("url")
     if not isinstance(url, str) or not url:
-        raise RecoveryError("Docs answered without a link to the forgotten file.")
+        raise RecoveryError(gettext("Docs answered without a link to the forgotten file."))
     return url
 
 
@@ -230,7 +240,9 @@ def _download(url: str) -> str:
     try:
         return fetch.download(url, settings.max_file_bytes())
     except (SaveRejectedError, SaveFailedError) as exc:
-        raise RecoveryError(f"The forgotten file could not be fetched from Docs: {exc.message}.") from None
+        raise RecoveryError(
+            gettext("The forgotten file could not be fetched from Docs: %(message)s.", message=exc.message)
+        ) from None
 
 
 def _refuse_if_open(key: str) -> None:
@@ -248,8 +260,10 @@ def _refuse_if_open(key: str) -> None:
     users = answer.get("users")
     if isinstance(users, list) and users:
         raise RecoveryError(
-            "Someone has this document open in Docs right now; its changes will be saved "
-            "when they close it. Try again later if the file is still listed."
+            gettext(
+                "Someone has this document open in Docs right now; its changes will be saved "
+                "when they close it. Try again later if the file is still listed."
+            )
         )
 
 
@@ -271,25 +285,36 @@ def recover(key: str, actor: User, space: Space | None = None, warnings: list[st
     file = file_for_key(key)
     if file is None and space is None:
         raise RecoveryError(
-            "Coedit has no file with this key: it was deleted, or the key belongs to another program using the "
-            "same Document Server. Choose a space to recover it into as a new file, or download it."
+            gettext(
+                "Coedit has no file with this key: it was deleted, or the key belongs to another program using the "
+                "same Document Server. Choose a space to recover it into as a new file, or download it."
+            )
         )
     url_ext = _ext_in_url(url)
     if file is not None and url_ext and url_ext != file.ext:
         raise RecoveryError(
-            f"Docs kept a .{url_ext} file for {file.title}; it cannot become a version of a "
-            f".{file.ext} file. Download it instead."
+            gettext(
+                "Docs kept a .%(url_ext)s file for %(title)s; it cannot become a version of "
+                "a .%(ext)s file. Download it instead.",
+                url_ext=url_ext,
+                title=file.title,
+                ext=file.ext,
+            )
         )
     ext = file.ext if file is not None else url_ext
     if not ext:
-        raise RecoveryError("The type of the forgotten file cannot be told from its link. Download it instead.")
+        raise RecoveryError(
+            gettext("The type of the forgotten file cannot be told from its link. Download it instead.")
+        )
     _refuse_if_open(key)
     path = _download(url)
     try:
         try:
             files.sound_document(path, ext)
         except validation.InvalidDocument as exc:
-            raise RecoveryError(f"The forgotten file is not a valid .{ext} file: {exc.reason}") from None
+            raise RecoveryError(
+                gettext("The forgotten file is not a valid .%(ext)s file: %(reason)s", ext=ext, reason=exc.reason)
+            ) from None
         if file is not None:
             result: FileVersion | File = _as_version(file, key, path, actor)
         else:
@@ -317,8 +342,12 @@ def _as_version(file: File, key: str, path: str, actor: User) -> FileVersion:
     if done is not None:
         db.session.rollback()
         raise RecoveryError(
-            f"These changes were already recovered as version {done} of {file.title}; "
-            "discard Docs' copy if it is still listed."
+            gettext(
+                "These changes were already recovered as version %(done)s of %(title)s; "
+                "discard Docs' copy if it is still listed.",
+                done=done,
+                title=file.title,
+            )
         )
     was_current = file.doc_key == key
     version = files.store_version(file, path, actor, SOURCE)
@@ -329,7 +358,12 @@ def _as_version(file: File, key: str, path: str, actor: User) -> FileVersion:
         # The failed final save never told us the session closed: nobody edits under this key now.
         file.end_editing()
     record("admin.forgotten_recovered", key, file, actor=actor, details={"version": version.number})
-    text = f"{actor.display_name} recovered unsaved changes to {file.title} as version {version.number}"
+    text = translatable(
+        "%(display_name)s recovered unsaved changes to %(title)s as version %(number)s",
+        display_name=actor.display_name,
+        title=file.title,
+        number=version.number,
+    )
     transaction.after_commit(lambda: posts.notice(file, text, actor))
     _commit("These changes were recovered at the same moment by someone else.")
     log.info(
@@ -356,7 +390,15 @@ def _as_new_file(space: Space, title: str, ext: str, path: str, actor: User, key
     files.store_version(file, path, actor, SOURCE)
     record("admin.forgotten_recovered", key, file, actor=actor, details={"version": file.version, "new_file": True})
     transaction.after_commit(
-        lambda: posts.notice(file, f"{actor.display_name} recovered unsaved changes as a new file, {title}", actor)
+        lambda: posts.notice(
+            file,
+            translatable(
+                "%(display_name)s recovered unsaved changes as a new file, %(title)s",
+                display_name=actor.display_name,
+                title=title,
+            ),
+            actor,
+        )
     )
     _commit()
     log.info("forgotten file recovered as new file %s (%s) in space %s by %s", file.id, title, space.id, actor.username)
@@ -381,9 +423,10 @@ def _delete_quietly(key: str) -> str:
         client.command("deleteForgotten", key=key)
     except DocsError as exc:
         log.warning("forgotten file of key %s recovered but not deleted from Docs: %s", key, exc.message)
-        return (
-            f"The changes were recovered, but Docs did not delete its copy ({exc.message}); "
-            "discard it from the list once it is no longer needed."
+        return gettext(
+            "The changes were recovered, but Docs did not delete its copy (%(message)s); "
+            "discard it from the list once it is no longer needed.",
+            message=exc.message,
         )
     return ""
 
@@ -401,7 +444,7 @@ def discard(key: str) -> None:
     :raise RecoveryError: Docs has no such file, or failed.
     """
     key = _check_key(key)
-    _command("deleteForgotten", "delete the forgotten file", key=key)
+    _command("deleteForgotten", translatable("Docs could not delete the forgotten file: %(message)s."), key=key)
     log.info("forgotten file of key %s discarded", key)
 
 

@@ -9,6 +9,7 @@ import hashlib
 import json
 
 from flask import current_app
+from flask_babel import gettext
 
 from app.extensions import db
 from app.models import File
@@ -76,7 +77,7 @@ def history_data(file: File, number: int, who: str, level: str) -> dict:
     versions = _versions(file)
     index = next((i for i, v in enumerate(versions) if v.number == number), None)
     if index is None:
-        return {"version": number, "error": f"There is no version {number}."}
+        return {"version": number, "error": gettext("There is no version %(number)s.", number=number)}
     version = versions[index]
     data = {
         "version": number,

@@ -5,6 +5,7 @@ callback token and neither is a history link, and binds the file (and version).
 """
 
 from flask import current_app
+from flask_babel import gettext
 from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
@@ -40,11 +41,11 @@ def verify(purpose: str, token: str, max_age: int | None = None) -> dict:
     try:
         claims = _serializer(purpose).loads(token or "", max_age=max_age)
     except SignatureExpired:
-        raise ForbiddenError("This link has expired.") from None
+        raise ForbiddenError(gettext("This link has expired.")) from None
     except BadSignature:
-        raise ForbiddenError("This link is not valid.") from None
+        raise ForbiddenError(gettext("This link is not valid.")) from None
     if not isinstance(claims, dict):
-        raise ForbiddenError("This link is not valid.")
+        raise ForbiddenError(gettext("This link is not valid."))
     return claims
 
 
@@ -55,7 +56,7 @@ def verify_for_file(purpose: str, token: str, file_id: int, max_age: int | None 
     """
     claims = verify(purpose, token, max_age)
     if claims.get("f") != file_id:
-        raise ForbiddenError("This link is for another file.")
+        raise ForbiddenError(gettext("This link is for another file."))
     return claims
 
 

@@ -1,0 +1,258 @@
+"""Which language a person reads Coedit in, and sentences kept until a reader's language is known.
+
+The order: the profile's language, else the browser's Accept-Language, else the site default the
+administrator chose. Guests on share links have no profile: their browser decides.
+"""
+
+import json
+from dataclasses import dataclass
+from dataclasses import field
+
+from flask import has_request_context
+from flask import request
+from flask_babel import force_locale
+from flask_babel import get_locale
+from flask_babel import gettext
+from flask_login import current_user
+
+# The catalogues shipped under app/translations/ (their directory names), English being the
+# source language. Chinese is Simplified Chinese, named by script as CLDR does.
+SHIPPED_LANGUAGES = ("en", "de", "fr", "es", "ru", "zh_Hans")
+SOURCE_LANGUAGE = "en"
+# Each language in its own words, for the profile's choices.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "de": "Deutsch",
+    "fr": "Français",
+    "es": "Español",
+    "ru": "Русский",
+    "zh_Hans": "简体中文",
+}
+# The region a language's documents and editor default to when the browser names none
+# (decimal separators and dates in spreadsheets, the page size of blank documents).
+DEFAULT_REGIONS = {"en": "US", "de": "DE", "fr": "FR", "es": "ES", "ru": "RU", "zh_Hans": "CN"}
+# Chinese written in Traditional characters is not Simplified Chinese: such a browser goes on to
+# its next language.
+_TRADITIONAL = {"hant", "tw", "hk", "mo"}
+
+
+def shipped(tag: str | None) -> str | None:
+    """The shipped language a language tag (de, de-AT, zh-CN, zh_Hans, fr_FR) falls under, or None."""
+    if not tag:
+        return None
+    parts = tag.replace("_", "-").split("-")
+    language = parts[0].lower()
+    if language == "zh":
+        return None if {p.lower() for p in parts[1:]} & _TRADITIONAL else "zh_Hans"
+    return language if language in SHIPPED_LANGUAGES else None
+
+
+def region_of(tag: str | None) -> str | None:
+    """The region subtag of a language tag (de-AT: AT; zh-Hans-CN: CN), or None."""
+    for part in (tag or "").replace("_", "-").split("-")[1:]:
+        if len(part) == 2 and part.isalpha():
+            return part.upper()
+    return None
+
+
+def site_default() -> str:
+    from app.services import settings
+
+    return shipped(settings.get("default_language")) or SOURCE_LANGUAGE
+
+
+def browser_tag(accept_languages) -> str | None:
+    """The first tag of an Accept-Language (best quality first) that a shipped language serves."""
+    for tag, _quality in accept_languages or ():
+        if shipped(tag):
+            return tag
+    return None
+
+
+def _person(user) -> object | None:
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def person_tag(user, accept_languages) -> str:
+    """The language tag a person reads in: profile, else browser, else the site default.
+
+    The region comes with the browser's tag when the browser names the same language (de-AT
+    for a German profile and an Austrian browser), else from DEFAULT_REGIONS.
+    """
+    person = _person(user)
+    chosen = shipped(getattr(person, "language", None)) if person else None
+    browser = browser_tag(accept_languages)
+    if chosen is None:
+        chosen = shipped(browser) or site_default()
+    region = region_of(browser) if shipped(browser) == chosen else None
+    return f"{chosen}-{region or DEFAULT_REGIONS[chosen]}"
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector: the catalogue this request is rendered with."""
+    if not has_request_context():
+        return site_default()
+    return shipped(person_tag(current_user, request.accept_languages)) or SOURCE_LANGUAGE
+
+
+def editor_locale(user, accept_languages) -> tuple[str, str]:
+    """ONLYOFFICE's editorConfig.lang and editorConfig.region (de, de-DE; zh-CN, zh-CN) for a person
+    (profile, else browser) or a guest (browser); no database query: the user row is loaded."""
+    tag = person_tag(user, accept_languages)
+    language = shipped(tag)
+    region = f"{language.split('_')[0]}-{region_of(tag)}"
+    # Docs names Simplified Chinese zh-CN (its lang parameter takes region-qualified Chinese only).
+    lang = "zh-CN" if language == "zh_Hans" else language
+    return lang, region
+
+
+def editor_language(person) -> dict:
+    """editorConfig's lang and region for the person opening an editor (a guest: the browser's)."""
+    accept_languages = request.accept_languages if has_request_context() else None
+    lang, region = editor_locale(person, accept_languages)
+    return {"lang": lang, "region": region}
+
+
+def document_tag(person) -> str:
+    """The locale a person's new blank documents are made for (de-DE, zh-CN): paper, language tag."""
+    accept_languages = request.accept_languages if has_request_context() else None
+    return editor_locale(person, accept_languages)[1]
+
+
+def user_language(user) -> str:
+    """The language to write to a person in when they are not in front of us (notifications,
+    e-mail): their profile's, else the site default."""
+    return shipped(getattr(user, "language", None)) or site_default()
+
+
+def html_lang() -> str:
+    """The page's lang attribute (BCP 47: zh-Hans, de)."""
+    return str(get_locale() or SOURCE_LANGUAGE).replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Translatable:
+    """A sentence stored untranslated (its message id and values) and translated for each reader.
+
+    Stream notices are read by every member, each in their own language; values may themselves
+    be Translatable (or lists of them, joined with commas).
+    """
+
+    msgid: str
+    values: dict = field(default_factory=dict)
+
+    def render(self) -> str:
+        return gettext(self.msgid, **{k: _render(v) for k, v in self.values.items()})
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def to_json(self) -> str:
+        return json.dumps({"msgid": self.msgid, "values": _plain(self.values)}, ensure_ascii=False)
+
+
+def translatable(msgid: str, **values) -> Translatable:
+    """Mark a sentence for translation when it is read (pybabel extracts it: ``-k translatable``)."""
+    return Translatable(msgid, values)
+
+
+def _render(value):
+    if isinstance(value, Translatable):
+        return value.render()
+    if isinstance(value, list):
+        return ", ".join(str(_render(v)) for v in value)
+    return value
+
+
+def _plain(value):
+    if isinstance(value, Translatable):
+        return {"msgid": value.msgid, "values": _plain(value.values)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _revive(value):
+    if isinstance(value, dict) and set(value) == {"msgid", "values"}:
+        return Translatable(value["msgid"], {k: _revive(v) for k, v in value["values"].items()})
+    if isinstance(value, list):
+        return [_revive(v) for v in value]
+    return value
+
+
+def stored(value: "str | Translatable") -> str:
+    """What a text column keeps: a Translatable as JSON, plain text as it is."""
+    return value.to_json() if isinstance(value, Translatable) else value
+
+
+def shown(text: str) -> str:
+    """A stored text in the reader's language (plain text, from before translation, as it is)."""
+    if text.startswith('{"msgid"'):
+        try:
+            return _revive(json.loads(text)).render()
+        except (ValueError, KeyError, TypeError):
+            return text
+    return text
+
+
+def rendered_for(user, value: "str | Translatable") -> str:
+    """A sentence in the language of the person it is for."""
+    if not isinstance(value, Translatable):
+        return value
+    with force_locale(user_language(user)):
+        return value.render()
+
+
+def register(app) -> None:
+    from markupsafe import Markup
+
+    app.add_template_filter(shown, "shown")
+    # Templates build a translated sentence around a marked-up part: Markup("<strong>%s</strong>") % name.
+    app.jinja_env.globals["Markup"] = Markup
+    app.context_processor(lambda: {"html_lang": html_lang, "js_messages": js_messages})
+
+
+# The sentences static/js/*.js shows, translated into the page's language (static/js/i18n.js).
+JS_MESSAGES = (
+    translatable("The file is larger than the server accepts."),
+    translatable("The upload was interrupted: check the connection and try again."),
+    translatable("The page has expired: reload it and try again."),
+    translatable("The server could not store the file (error %(status)s)."),
+    translatable("Upload of %(name)s"),
+    translatable("Uploaded."),
+    translatable("Waiting for its turn…"),
+    translatable("Converting… %(percent)s%%"),
+    translatable("Done."),
+    translatable("Open %(title)s"),
+    translatable("The conversion failed."),
+    translatable(
+        "The ONLYOFFICE Docs editor could not be loaded. The Document Server may be down or unreachable "
+        "from your browser; please try again later or tell an administrator."
+    ),
+    translatable("The editor reported an error (%(code)s): %(description)s"),
+    translatable("unknown error"),
+    translatable("Saved a copy as %(title)s."),
+    translatable("The copy could not be saved: %(error)s"),
+)
+
+
+# A new document's name when none is given ("Neues Dokument.docx").
+BLANK_NAMES = {
+    "docx": translatable("New document"),
+    "xlsx": translatable("New spreadsheet"),
+    "pptx": translatable("New presentation"),
+    "pdf": translatable("New PDF form"),
+}
+
+
+def js_messages() -> dict[str, str]:
+    """English sentence to its translation, for the scripts; nothing for English pages."""
+    if str(get_locale() or SOURCE_LANGUAGE) == SOURCE_LANGUAGE:
+        return {}
+    return {m.msgid: gettext(m.msgid) for m in JS_MESSAGES}
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, LANGUAGE_NAMES[code]) for code in SHIPPED_LANGUAGES]
