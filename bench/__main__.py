@@ -40,11 +40,11 @@ def free_port() -> int:
 class Gunicorn:
     """An app under gunicorn on a free loopback port, sync workers as `make run` and production use."""
 
-    def __init__(self, target: str, env: dict, port: int | None = None):
+    def __init__(self, target: str, env: dict, port: int | None = None, workers: str = WORKERS):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", WORKERS, "-b", f"127.0.0.1:{self.port}", "--log-level", "warning"]
+            [sys.executable, "-m", "gunicorn", "-w", workers, "-b", f"127.0.0.1:{self.port}", "--log-level", "warning"]
             + [target],
             cwd=ROOT,
             env={**os.environ, **env},
@@ -63,6 +63,10 @@ class Gunicorn:
     def worker_pids(self) -> list[int]:
         children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
         return [int(pid) for pid in children.split()]
+
+    def worker_pid(self) -> int:
+        """The worker of a one-worker server (memory is measured on it)."""
+        return self.worker_pids()[0]
 
     def stop(self):
         self.process.terminate()
@@ -202,6 +206,18 @@ def hot_paths(table: Table, engine: str, baseline: Gunicorn, docs: FakeDocsFiles
         coedit.stop()
 
 
+def scale_of_content(table: Table, engine: str, docs: FakeDocsFiles) -> None:
+    """Every page and API list of a space of 10,000 files (and the rest) against a space of 10."""
+    from bench import scale
+
+    coedit = Coedit(engine, docs.url)
+    try:
+        ids = scale.seed_large(coedit.database.url, "bench")
+        scale.run(table, coedit.url, coedit.auth, ids, engine=engine)
+    finally:
+        coedit.stop()
+
+
 SECTIONS = ("hot", "scale", "large")
 
 
@@ -222,9 +238,8 @@ def main(argv: list[str]) -> int:
             for engine in os.environ.get("BENCH_ENGINES", "sqlite postgresql").split():
                 hot_paths(table, engine, baseline, docs)
         if "scale" in wanted:
-            from bench import scale
-
-            scale.run(table)
+            for engine in os.environ.get("BENCH_ENGINES", "sqlite postgresql").split():
+                scale_of_content(table, engine, docs)
         if "large" in wanted:
             from bench import large
 

@@ -11,13 +11,16 @@ and of a document with a 100 MiB document.xml, and that document's search text, 
 their own, measured the same way.
 """
 
+import io
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import jwt
@@ -26,14 +29,26 @@ import requests
 from bench.__main__ import ROOT
 from bench.__main__ import SECRET
 from bench.__main__ import Gunicorn
-from bench.__main__ import big_docx
 from bench.table import Table
 from tests.helpers import FakeDocsFiles
+from tests.helpers import docx_with
 from tests.helpers import write_large_xlsx
 from tests.helpers import write_wordy_docx
 from tests.storage_servers import AWS_ENVIRONMENT
 from tests.storage_servers import BACKENDS
 from tests.storage_servers import SERVERS
+
+
+def big_docx(size: int) -> bytes:
+    """A real docx carrying an incompressible media part of about size bytes."""
+    base = docx_with("big document")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(base)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item.filename))
+        target.writestr("word/media/filler.bin", random.randbytes(size), compress_type=zipfile.ZIP_STORED)
+    return out.getvalue()
+
 
 MIB = 1024 * 1024
 SAVE_BYTES = 100 * 1000 * 1000  # "100 MB", within the default 100 MiB limit on documents
@@ -126,7 +141,7 @@ def measure_backend(table: Table, backend: str, docs: FakeDocsFiles, document: b
         _flask(env, "create-user", "bench", "--password", "bench")
         token = _flask(env, "create-token", "bench").strip().splitlines()[-1]
         auth = {"Authorization": f"Bearer {token}"}
-        coedit = Gunicorn("wsgi:app", env)
+        coedit = Gunicorn("wsgi:app", env, workers="1")
 
         def ours(link: str) -> str:
             return coedit.url + link.removeprefix(FOR_DOCS)

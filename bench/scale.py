@@ -278,13 +278,21 @@ def medians_ms(large: tuple, small: tuple) -> tuple[float, float]:
     return statistics.median(large_times), statistics.median(small_times)
 
 
-def run(table, base_url: str, auth_headers: dict, ids: dict, owner_login: tuple[str, str] = ("bench", "bench")):
+def run(
+    table,
+    base_url: str,
+    auth_headers: dict,
+    ids: dict,
+    owner_login: tuple[str, str] = ("bench", "bench"),
+    engine: str = "",
+):
     """Time each page and API list on the large space and on the small one; large / small <= 2.
 
     ``auth_headers`` carry the owner's API token, ``owner_login`` their username and password (the
     pages need a signed-in session).
     """
-    table.begin("Scale of content: large space / small space (median of %d requests)" % REQUESTS)
+    where = f" on {engine}" if engine else ""
+    table.begin(f"Scale of content{where}: large space / small space (median of {REQUESTS} requests)")
     owner = login(base_url, *owner_login)
     small_person = login(base_url, *ids["small_user"])
     api = requests.Session()
