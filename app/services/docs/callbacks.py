@@ -107,7 +107,10 @@ def receive(file_id: int, link_token: str, stream, content_length: int | None, h
         outcome = process(file_id, data, claims.get("s", ""))
     except _ANSWERED as exc:
         return _failed(file_id, claims, data, exc), str(data.get("status", "?"))
-    log.info("callback for file %s status %s: %s", file_id, data.get("status"), outcome)
+    # Status 1 comes with every join, leave and reconnect: the request line and the session events'
+    # lines already tell it, so its own line is for debugging only.
+    level = logging.DEBUG if data.get("status") == 1 else logging.INFO
+    log.log(level, "callback for file %s status %s: %s", file_id, data.get("status"), outcome)
     metrics.callback_handled(file_id, data, outcome)
     return 200, str(data.get("status", "?"))
 
