@@ -70,7 +70,11 @@ class Gunicorn:
 
     def stop(self):
         self.process.terminate()
-        self.process.wait(10)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:  # a worker stuck in a request under load: the figures are taken
+            self.process.kill()
+            self.process.wait(10)
 
 
 WRK_POST = """
