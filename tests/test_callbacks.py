@@ -13,6 +13,7 @@ from tests.helpers import docs_token
 from tests.helpers import docx_text
 from tests.helpers import docx_with
 from tests.helpers import signed_callback
+from tests.helpers import wait_for
 
 
 @pytest.fixture
@@ -408,6 +409,26 @@ def test_notmodified_final_save_after_forcesave_makes_no_version(world, fake_doc
     response = send(doc["callback"], save_body(world, fake_docs, doc, status=2, notmodified=True))
     assert response.json() == {"error": 0}
     assert len(world.versions(doc["id"])) == 2
+    assert world.file(doc["id"]).doc_key != doc["key"]
+
+
+def test_notmodified_final_save_arriving_while_its_forcesave_is_stored_makes_no_version(world, fake_docs, doc):
+    """Docs sends the final save (nothing new since the force-save) while that force-save is still
+    being stored: the final save waits for the file's lock, then must see the force-save stored
+    meanwhile, not the file as it was when its request came in, and store nothing twice."""
+    content = docx_with("edited by bob")
+    fake_docs.put("slow", content)  # served after 3 s: the force-save holds the file's lock meanwhile
+    forcesave = save_body(world, fake_docs, doc, status=6, forcesavetype=0)
+    forcesave["url"] = f"{fake_docs.url}/cache/files/slow?md5=x&expires=9999999999"
+    answers = {}
+    storing = threading.Thread(target=lambda: answers.update(force=send(doc["callback"], forcesave).json()))
+    storing.start()
+    wait_for(lambda: any(path.startswith("/cache/files/slow") for path in fake_docs.requests), what="the force-save")
+    final = save_body(world, fake_docs, doc, status=2, content=content, notmodified=True)
+    assert send(doc["callback"], final).json() == {"error": 0}
+    storing.join()
+    assert answers["force"] == {"error": 0}
+    assert [v.source for v in world.versions(doc["id"])] == ["create", "forcesave"]
     assert world.file(doc["id"]).doc_key != doc["key"]
 
 

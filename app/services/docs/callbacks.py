@@ -181,6 +181,9 @@ def process(file_id: int, data: dict, salt: str) -> str:
         return _closed(file, key)
     if status in SAVE_STATUSES:
         with locks.transition(file.id, "save"):  # no restore, upload, rename or delete meanwhile
+            # Another save may have been stored while this one waited for the lock (a force-save
+            # this final save says it holds): read the file as it is now, not as it came in.
+            db.session.refresh(file)
             return _save(file, key, status, data)
     return "ignored"  # 0 and statuses Docs does not send: answered, nothing done
 
