@@ -70,6 +70,7 @@ class Settings:
     warmup_fraction: float = 0.3  # the first part of the run, when caches fill
     sample_seconds: float = 2.0
     report: str | None = None
+    progress: bool = False  # print a line every 30 s
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -79,6 +80,7 @@ class Settings:
             if value:
                 setattr(made, field, cast(value))
         made.report = os.environ.get("SOAK_REPORT", "test-output/soak.json")
+        made.progress = True
         return made
 
 
@@ -424,11 +426,22 @@ class Soak:
         return len(entries)
 
     def harvester(self, stop: threading.Event) -> None:
+        began, rounds = time.monotonic(), 0
         while not stop.wait(5):
             try:
                 self.harvest()
             except Exception as exc:  # noqa: BLE001
                 self.error(f"harvest: {type(exc).__name__}: {exc}")
+            rounds += 1
+            if self.settings.progress and rounds % 6 == 0:  # a line every 30 s on a long run
+                statuses = Counter(e["status"] for e in self.callbacks)
+                print(
+                    f"  {time.monotonic() - began:5.0f} s: {self.counts['steps']} steps, {self.counts['edits']} edits,"
+                    f" callbacks {dict(sorted(statuses.items()))},"
+                    f" errors {sum(1 for e in self.callbacks if not e['ok'])} to Docs,"
+                    f" {self.counts['driver errors']} to the driver",
+                    flush=True,
+                )
 
     def settle(self, timeout: float = 600) -> None:
         """Close every open session, then wait until Docs and the job workers have nothing left."""
