@@ -2,11 +2,14 @@
 
 import io
 import threading
+import time
 import zipfile
 
 import pytest
 import requests
+import sqlalchemy as sa
 
+from tests.databases import ENGINE
 from tests.databases import hand_out_id_again
 from tests.helpers import SECRET
 from tests.helpers import docs_token
@@ -430,6 +433,30 @@ def test_notmodified_final_save_arriving_while_its_forcesave_is_stored_makes_no_
     assert answers["force"] == {"error": 0}
     assert [v.source for v in world.versions(doc["id"])] == ["create", "forcesave"]
     assert world.file(doc["id"]).doc_key != doc["key"]
+
+
+@pytest.mark.skipif(ENGINE != "postgresql", reason="row locks: SQLite locks the whole database at once")
+def test_status_4_locks_the_file_before_its_key_as_status_1_does(world, doc):
+    """Docs reports a leave (status 1) while the session closes (status 4): status 1 locks the
+    file's row, then its key's; status 4 must take them in the same order, not deadlock with it."""
+    bob = str(world.user_ids["bob"])
+    joined = {"key": doc["key"], "status": 1, "users": [bob], "actions": [{"type": 1, "userid": bob}]}
+    assert send(doc["callback"], joined).json() == {"error": 0}
+    engine = sa.create_engine(world.app.config["SQLALCHEMY_DATABASE_URI"], poolclass=sa.pool.NullPool)
+    answers = {}
+    with engine.connect() as leave:  # what status 1 does, in its order
+        leave.execute(sa.text("UPDATE file SET editing_since = editing_since WHERE id = :id"), {"id": doc["id"]})
+        closing = threading.Thread(
+            target=lambda: answers.update(closed=send(doc["callback"], {"key": doc["key"], "status": 4}))
+        )
+        closing.start()
+        time.sleep(1)  # status 4 waits for the file's row (or, in the wrong order, holds the key's)
+        leave.execute(sa.text('UPDATE doc_key SET session_seen_at = now() WHERE "key" = :key'), {"key": doc["key"]})
+        leave.commit()
+    closing.join(30)
+    engine.dispose()
+    assert answers["closed"].status_code == 200 and answers["closed"].json() == {"error": 0}
+    assert world.file(doc["id"]).editors == []
 
 
 def test_ten_concurrent_forcesaves_leave_consistent_versions(world, fake_docs, doc):
