@@ -592,11 +592,16 @@ class Soak:
         }
         events: Counter = Counter()
         for entry in self.callbacks:
-            if entry["status"] == 1 and entry["http_status"] is not None:
+            # Only what reached the app counts (not a proxy's 502 page): the app answers JSON.
+            if entry["status"] == 1 and (entry.get("answer") or "").startswith("{"):
                 for action in entry["body"].get("actions") or []:
                     if action.get("type") in (JOIN, LEAVE):
                         events["session join" if action["type"] == JOIN else "session leave"] += 1
-        failed = sum(1 for e in self.callbacks if not e["ok"] and e["status"] in SAVE_STATUSES and e["http_status"])
+        failed = sum(
+            1
+            for e in self.callbacks
+            if not e["ok"] and e["status"] in SAVE_STATUSES and (e.get("answer") or "").startswith("{")
+        )
         return {"saves success": len(saves), "saves failure": failed, **events}
 
     # --- the whole run ------------------------------------------------------------------------

@@ -459,6 +459,21 @@ def test_status_4_locks_the_file_before_its_key_as_status_1_does(world, doc):
     assert world.file(doc["id"]).editors == []
 
 
+def test_notmodified_final_save_overtaking_its_forcesave_stores_the_final_file(world, fake_docs, doc):
+    """Docs delivers the final save (nothing new since the last force-save) before that force-save:
+    an earlier force-save does not hold the later edits, so the final save's own file is stored, and
+    the late force-save is then a duplicate of it."""
+    early = save_body(world, fake_docs, doc, status=6, content=docx_with("first"), name="early.docx", forcesavetype=1)
+    assert send(doc["callback"], early).json() == {"error": 0}
+    later = {"lastsave": "2026-11-22T10:05:00.000Z"}
+    final = save_body(world, fake_docs, doc, status=2, content=docx_with("first", "second"), notmodified=True, **later)
+    assert send(doc["callback"], final).json() == {"error": 0}
+    late = save_body(world, fake_docs, doc, status=6, name="out.docx", forcesavetype=0, **later)
+    assert send(doc["callback"], late).json() == {"error": 0}
+    assert [v.source for v in world.versions(doc["id"])] == ["create", "forcesave", "save"]
+    assert docx_text(world.head_bytes(doc["id"])) == ["first", "second"]
+
+
 def test_ten_concurrent_forcesaves_leave_consistent_versions(world, fake_docs, doc):
     bodies = []
     for i in range(10):
