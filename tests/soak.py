@@ -622,7 +622,8 @@ class Soak:
         drive_start = time.monotonic()
         deadline = drive_start + settings.seconds
         threads = [
-            threading.Thread(target=self.worker, args=(deadline,), name=f"soak-{n}") for n in range(settings.workers)
+            threading.Thread(target=self.worker, args=(deadline,), name=f"soak-{n}", daemon=True)
+            for n in range(settings.workers)
         ]
         for thread in threads:
             thread.start()
