@@ -11,7 +11,7 @@ DOCS_PORT ?= 8090
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export COEDIT_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint format browser libreoffice services promtool bench clean translations
+.PHONY: run test lint format browser libreoffice services promtool bench soak clean translations
 
 # The runtime requirements for `make run`; the development ones on top for tests, lint and bench.
 $(VENV)/.installed: requirements.txt
@@ -171,6 +171,11 @@ test: lint translations browser node_modules/.installed libreoffice services pro
 bench: $(VENV)/.dev-installed
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	$(PY) -m bench
+
+# The soak (tests/soak.py): 1,000 co-editing sessions for 10 minutes through the Docs emulator against
+# two instances behind nginx on PostgreSQL; SOAK_SESSIONS, SOAK_SECONDS, SOAK_WORKERS change it.
+soak: $(VENV)/.dev-installed services
+	@$(PY) -m tests.soak
 
 clean:
 	rm -rf $(VENV) node_modules test-output .pytest_cache

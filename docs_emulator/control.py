@@ -153,10 +153,23 @@ def clear_callbacks():
     return jsonify(ok=True)
 
 
+@bp.post("/callbacks/drain")
+def drain_callbacks():
+    """Hand over the callback log and empty it in one step (a long run reads it as it goes, so the
+    emulator does not keep every attempt)."""
+    return jsonify(callbacks=emulator().sender.drain())
+
+
 @bp.get("/downloads")
 def downloads():
     """Every download the emulator made (document.url, conversion sources, history files)."""
     return jsonify(downloads=list(emulator().downloader.log))
+
+
+@bp.post("/downloads/drain")
+def drain_downloads():
+    """Hand over the download log and empty it in one step."""
+    return jsonify(downloads=emulator().downloader.drain())
 
 
 @bp.post("/wait-idle")

@@ -46,6 +46,12 @@ class Downloader:
         self._lock = threading.Lock()
         self.log: list[dict] = []
 
+    def drain(self) -> list[dict]:
+        """The log so far, emptied at once (no attempt lost between reading and clearing)."""
+        with self._lock:
+            entries, self.log = self.log, []
+        return entries
+
     def fetch(self, url: str, purpose: str) -> bytes:
         """Download ``url``; raise DownloadError(-4 / -10). Every attempt is logged."""
         opts = self.options
@@ -101,6 +107,12 @@ class CallbackSender:
         self.faults = faults
         self._lock = threading.Lock()
         self.log: list[dict] = []
+
+    def drain(self) -> list[dict]:
+        """The log so far, emptied at once (no attempt lost between reading and clearing)."""
+        with self._lock:
+            entries, self.log = self.log, []
+        return entries
 
     def _sign(self, body: dict, secret: str) -> tuple[dict, dict]:
         opts = self.options

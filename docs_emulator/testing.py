@@ -184,6 +184,14 @@ class EmulatorProcess:
         """Empty the callback log."""
         self._call("DELETE", "/_emulator/callbacks")
 
+    def drain_callbacks(self) -> list[dict]:
+        """The callback attempt log so far, which the emulator then forgets (for long runs)."""
+        return self._call("POST", "/_emulator/callbacks/drain")["callbacks"]
+
+    def drain_downloads(self) -> list[dict]:
+        """The download log so far, which the emulator then forgets (for long runs)."""
+        return self._call("POST", "/_emulator/downloads/drain")["downloads"]
+
     def downloads(self) -> list[dict]:
         """Every download of document.url / conversion source / history file the emulator made."""
         return self._call("GET", "/_emulator/downloads")["downloads"]

@@ -5,6 +5,7 @@ Redis, an S3 server and one secret, with the Docs emulator.
 Used by tests/test_two_instances.py; every part is a real server on 127.0.0.1.
 """
 
+import concurrent.futures
 import os
 import shutil
 import signal
@@ -167,8 +168,13 @@ class Instance:
 class Cluster:
     """Two instances behind nginx on shared PostgreSQL, Redis and S3, with the Docs emulator."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, docs_options: dict | None = None, env: dict | None = None, tokens: bool = False):
+        """``docs_options`` override the emulator's; ``env`` adds settings every instance shares;
+        ``tokens`` gives each person an API token (``self.tokens``)."""
         self.workdir = str(workdir)
+        self.with_tokens, self.tokens = tokens, {}
+        self.docs_options = {"save_delay": 0.3, "retry_base": 0.5, **(docs_options or {})}
+        self.extra_env = env or {}
         self.parts = []
         try:
             self._start()
@@ -184,7 +190,7 @@ class Cluster:
         self.databases = self._keep(Databases("postgresql"))
         self.database = database = self.databases.fresh(self.workdir, schema=False)
         self.s3 = self._keep(S3Server())
-        self.docs = self._keep(start_emulator(jwt_secret=SECRET, save_delay=0.3, retry_base=0.5))
+        self.docs = self._keep(start_emulator(jwt_secret=SECRET, **self.docs_options))
         proxy_port = free_port()  # nginx's, known before it starts: Docs reaches the app through it
         self.env = {
             "COEDIT_DATABASE_URL": database,
@@ -199,13 +205,24 @@ class Cluster:
             # No preview jobs: their conversions would take the Docs faults these tests arm for saves.
             "COEDIT_PREVIEWS": "false",
             "COEDIT_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            **self.extra_env,
         }
         self.flask("db", "upgrade")  # once, before any instance starts
-        for name in ("alice", "bob"):
-            self.flask("create-user", name, "--password", f"{name}-password", *(["--admin"] if name == "alice" else []))
-        self.instances = [self._keep(Instance(name, self.workdir, self.env)) for name in ("one", "two")]
+        # The people and the instances at once: each is a process that takes seconds to start.
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            people = [pool.submit(self._create_person, name) for name in ("alice", "bob")]
+            starting = [pool.submit(Instance, name, self.workdir, self.env) for name in ("one", "two")]
+        self.instances = [self._keep(future.result()) for future in starting if future.exception() is None]
+        for future in [*starting, *people]:
+            if future.exception() is not None:
+                raise future.exception()
         self.nginx = self._keep(Nginx(self.workdir, [i.upstream for i in self.instances], port=proxy_port))
         self.url = self.nginx.url
+
+    def _create_person(self, name: str) -> None:
+        self.flask("create-user", name, "--password", f"{name}-password", *(["--admin"] if name == "alice" else []))
+        if self.with_tokens:
+            self.tokens[name] = self.flask("create-token", name).strip().splitlines()[-1]
 
     def _keep(self, part):
         self.parts.append(part)

@@ -37,7 +37,8 @@ def _wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: 
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the server on port {port} exited: {process.stderr.read()}")
+            said = process.stderr.read() if process.stderr else ""
+            raise RuntimeError(f"the server on port {port} exited: {said}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return
@@ -52,10 +53,13 @@ class S3Server:
     def __init__(self):
         os.environ.update(AWS_ENVIRONMENT)
         port = free_port()
+        # moto logs every request on stderr: into a file, since a pipe nobody reads fills up after a
+        # few hundred requests and then stops the server in the middle of the next one.
+        self._log = tempfile.TemporaryFile("w+")
         self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._log,
             text=True,
         )
         _wait_for_port(port, self._process)
@@ -88,6 +92,7 @@ class S3Server:
 
     def stop(self) -> None:
         _stop(self._process)
+        self._log.close()
 
 
 def _lowercase(environment: dict) -> dict:
@@ -170,7 +175,8 @@ def _stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(10)
-    process.stderr.close()
+    if process.stderr:
+        process.stderr.close()
 
 
 def _username() -> str:

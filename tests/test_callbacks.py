@@ -2,17 +2,21 @@
 
 import io
 import threading
+import time
 import zipfile
 
 import pytest
 import requests
+import sqlalchemy as sa
 
+from tests.databases import ENGINE
 from tests.databases import hand_out_id_again
 from tests.helpers import SECRET
 from tests.helpers import docs_token
 from tests.helpers import docx_text
 from tests.helpers import docx_with
 from tests.helpers import signed_callback
+from tests.helpers import wait_for
 
 
 @pytest.fixture
@@ -409,6 +413,65 @@ def test_notmodified_final_save_after_forcesave_makes_no_version(world, fake_doc
     assert response.json() == {"error": 0}
     assert len(world.versions(doc["id"])) == 2
     assert world.file(doc["id"]).doc_key != doc["key"]
+
+
+def test_notmodified_final_save_arriving_while_its_forcesave_is_stored_makes_no_version(world, fake_docs, doc):
+    """Docs sends the final save (nothing new since the force-save) while that force-save is still
+    being stored: the final save waits for the file's lock, then must see the force-save stored
+    meanwhile, not the file as it was when its request came in, and store nothing twice."""
+    content = docx_with("edited by bob")
+    fake_docs.put("slow", content)  # served after 3 s: the force-save holds the file's lock meanwhile
+    forcesave = save_body(world, fake_docs, doc, status=6, forcesavetype=0)
+    forcesave["url"] = f"{fake_docs.url}/cache/files/slow?md5=x&expires=9999999999"
+    answers = {}
+    storing = threading.Thread(target=lambda: answers.update(force=send(doc["callback"], forcesave).json()))
+    storing.start()
+    wait_for(lambda: any(path.startswith("/cache/files/slow") for path in fake_docs.requests), what="the force-save")
+    final = save_body(world, fake_docs, doc, status=2, content=content, notmodified=True)
+    assert send(doc["callback"], final).json() == {"error": 0}
+    storing.join()
+    assert answers["force"] == {"error": 0}
+    assert [v.source for v in world.versions(doc["id"])] == ["create", "forcesave"]
+    assert world.file(doc["id"]).doc_key != doc["key"]
+
+
+@pytest.mark.skipif(ENGINE != "postgresql", reason="row locks: SQLite locks the whole database at once")
+def test_status_4_locks_the_file_before_its_key_as_status_1_does(world, doc):
+    """Docs reports a leave (status 1) while the session closes (status 4): status 1 locks the
+    file's row, then its key's; status 4 must take them in the same order, not deadlock with it."""
+    bob = str(world.user_ids["bob"])
+    joined = {"key": doc["key"], "status": 1, "users": [bob], "actions": [{"type": 1, "userid": bob}]}
+    assert send(doc["callback"], joined).json() == {"error": 0}
+    engine = sa.create_engine(world.app.config["SQLALCHEMY_DATABASE_URI"], poolclass=sa.pool.NullPool)
+    answers = {}
+    with engine.connect() as leave:  # what status 1 does, in its order
+        leave.execute(sa.text("UPDATE file SET editing_since = editing_since WHERE id = :id"), {"id": doc["id"]})
+        closing = threading.Thread(
+            target=lambda: answers.update(closed=send(doc["callback"], {"key": doc["key"], "status": 4}))
+        )
+        closing.start()
+        time.sleep(1)  # status 4 waits for the file's row (or, in the wrong order, holds the key's)
+        leave.execute(sa.text('UPDATE doc_key SET session_seen_at = now() WHERE "key" = :key'), {"key": doc["key"]})
+        leave.commit()
+    closing.join(30)
+    engine.dispose()
+    assert answers["closed"].status_code == 200 and answers["closed"].json() == {"error": 0}
+    assert world.file(doc["id"]).editors == []
+
+
+def test_notmodified_final_save_overtaking_its_forcesave_stores_the_final_file(world, fake_docs, doc):
+    """Docs delivers the final save (nothing new since the last force-save) before that force-save:
+    an earlier force-save does not hold the later edits, so the final save's own file is stored, and
+    the late force-save is then a duplicate of it."""
+    early = save_body(world, fake_docs, doc, status=6, content=docx_with("first"), name="early.docx", forcesavetype=1)
+    assert send(doc["callback"], early).json() == {"error": 0}
+    later = {"lastsave": "2026-11-22T10:05:00.000Z"}
+    final = save_body(world, fake_docs, doc, status=2, content=docx_with("first", "second"), notmodified=True, **later)
+    assert send(doc["callback"], final).json() == {"error": 0}
+    late = save_body(world, fake_docs, doc, status=6, name="out.docx", forcesavetype=0, **later)
+    assert send(doc["callback"], late).json() == {"error": 0}
+    assert [v.source for v in world.versions(doc["id"])] == ["create", "forcesave", "save"]
+    assert docx_text(world.head_bytes(doc["id"])) == ["first", "second"]
 
 
 def test_ten_concurrent_forcesaves_leave_consistent_versions(world, fake_docs, doc):

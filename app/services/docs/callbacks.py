@@ -183,6 +183,9 @@ def process(file_id: int, data: dict, salt: str) -> str:
         return _closed(file, key)
     if status in SAVE_STATUSES:
         with locks.transition(file.id, "save"):  # no restore, upload, rename or delete meanwhile
+            # Another save may have been stored while this one waited for the lock (a force-save
+            # this final save says it holds): read the file as it is now, not as it came in.
+            db.session.refresh(file)
             return _save(file, key, status, data)
     return "ignored"  # 0 and statuses Docs does not send: answered, nothing done
 
@@ -284,6 +287,9 @@ def _fold_intermediate(file: File, key: str) -> None:
 def _closed(file: File, key: str) -> str:
     if key == file.doc_key:
         file.end_editing()
+        # The file's row before its key's, in the order status 1 locks them: the other order
+        # deadlocks on PostgreSQL with a leave Docs reports while the session closes.
+        db.session.flush()
     _session_closed(file, key)
     transaction.commit()
     return "closed"
@@ -366,7 +372,7 @@ def _save(file: File, key: str, status: int, data: dict) -> str:
                 report_failure(file.id, data, "the Document Server reported an error and sent no file")
             return "nothing to store"
         raise BadRequestError("a save without url")
-    if status == 2 and data.get("notmodified") is True and _forcesave_holds_it(file, key):
+    if status == 2 and data.get("notmodified") is True and _forcesave_holds_it(file, key, data):
         return _close_unmodified(file, key)
     if status == 6 and data.get("forcesavetype") == FORM_SUBMIT:
         return _submitted_form(file, key, data)
@@ -630,15 +636,20 @@ def _tell_about_save(file: File, data: dict, author: User | None, number: int, c
         notifications.notify(user_id, "conflict", text, f"/files/{file.id}", file)
 
 
-def _forcesave_holds_it(file: File, key: str) -> bool:
+def _forcesave_holds_it(file: File, key: str, data: dict) -> bool:
     """Whether "not modified since the last force-save" means we already hold the content.
 
     Only if that force-save was stored (Docs does not retry force-saves we failed) and, for the
     live session, became the head (one kept aside as a conflict copy still needs the final save).
+    That force-save is the one of the final save's ``lastsave`` (nothing changed since): Docs may
+    deliver it after the final save, and an earlier force-save does not hold the later edits.
     """
     newest = db.session.scalar(
         sa.select(sa.func.max(SaveReceipt.version_number)).where(
-            SaveReceipt.file_id == file.id, SaveReceipt.doc_key == key, SaveReceipt.kind == FORCE
+            SaveReceipt.file_id == file.id,
+            SaveReceipt.doc_key == key,
+            SaveReceipt.kind == FORCE,
+            SaveReceipt.dedupe == _dedupe(FORCE, data),
         )
     )
     return newest is not None and (key != file.doc_key or newest == file.version)
