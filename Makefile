@@ -81,6 +81,11 @@ services:
 		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 		for _ in $$(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.1; done
 	fi
+	# A second Redis on 6380 for the suite's PostgreSQL pass, which runs beside the SQLite pass.
+	if ! (exec 3<>/dev/tcp/127.0.0.1/6380) 2>/dev/null; then
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6380 --save "" --appendonly no
+		for _ in $$(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/6380) 2>/dev/null && break; sleep 0.1; done
+	fi
 	if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
 		command -v rabbitmq-server >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq rabbitmq-server; }
 		# The package may have started it already (it takes seconds to listen): start it only if not.
@@ -159,13 +164,26 @@ run: $(VENV)/.installed translations
 	pids+=($$!)
 	wait -n
 
-# The whole suite on SQLite, then again on PostgreSQL (tests/databases.py); both run, and either
-# failing fails the target.
+# The whole suite on SQLite and, at the same time, on PostgreSQL (tests/databases.py): the tests
+# mostly wait on servers, so two passes share the two cores well. Each pass has its own Redis
+# server (tests/helpers.py) and temporary folder; their lines are prefixed with the pass's name.
+# Both run to the end, and either failing fails the target.
 test: lint translations browser node_modules/.installed libreoffice services promtool
 	@mkdir -p test-output
+	temp=$$(mktemp -d)
+	pass() {
+		name=$$1
+		shift
+		env "$$@" $(PY) -m pytest -q -p no:cacheprovider --basetemp="$$temp/$$name" \
+			--junitxml=test-output/junit-$$name.xml 2>&1 | sed -u "s/^/$$name | /"
+	}
+	pass sqlite COEDIT_TEST_DATABASE=sqlite &
+	sqlite=$$!
+	pass postgresql COEDIT_TEST_DATABASE=postgresql COEDIT_TEST_REDIS_URL=redis://127.0.0.1:6380 &
+	postgresql=$$!
 	failed=0
-	$(PY) -m pytest -q --junitxml=test-output/junit-sqlite.xml || failed=1
-	COEDIT_TEST_DATABASE=postgresql $(PY) -m pytest -q --junitxml=test-output/junit-postgresql.xml || failed=1
+	wait $$sqlite || failed=1
+	wait $$postgresql || failed=1
 	exit $$failed
 
 bench: $(VENV)/.dev-installed

@@ -22,13 +22,14 @@ from tests.databases import Databases
 from tests.helpers import SECRET
 from tests.helpers import AppProcess
 from tests.helpers import csrf_token
+from tests.helpers import redis_url
 from tests.storage_servers import AWS_ENVIRONMENT
 from tests.storage_servers import S3Server
 from tests.storage_servers import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATE = os.path.join(ROOT, "deploy", "nginx", "coedit.conf.template")
-REDIS = "redis://127.0.0.1:6379/13"
+REDIS = redis_url(13)
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 

@@ -17,6 +17,16 @@ from werkzeug.wrappers import Response
 SECRET = "test-secret-0123456789-abcdefghijklmnop"
 
 
+# The suite's Redis server; the PostgreSQL pass runs beside the SQLite pass on a second server
+# (the Makefile's `test`), since the tests of both empty the same numbered databases.
+REDIS_SERVER = os.environ.get("COEDIT_TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+
+
+def redis_url(database: int) -> str:
+    """The URL of one numbered database on the suite's Redis server."""
+    return f"{REDIS_SERVER}/{database}"
+
+
 def wait_for(condition, timeout: float = 10.0, what: str = "the condition"):
     """Poll condition until it holds (jobs run beside the request that asked for them)."""
     deadline = time.monotonic() + timeout

@@ -8,9 +8,10 @@ from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
 from tests.helpers import LiveServer
+from tests.helpers import redis_url
 from tests.helpers import signed_callback
 
-REDIS = "redis://127.0.0.1:6379/7"
+REDIS = redis_url(7)
 
 
 class DocsHealth:

@@ -25,6 +25,8 @@ from app.models import User
 from tests import job_fixtures
 from tests.conftest import DATABASES
 from tests.conftest import build_app
+from tests.helpers import REDIS_SERVER
+from tests.helpers import redis_url
 from tests.helpers import wait_for
 from tests.test_retention import configure
 from tests.test_retention import make_file
@@ -40,11 +42,11 @@ def redis_database(number: int) -> str:
     """A Redis database of these tests' own, emptied."""
     import redis
 
-    url = f"redis://127.0.0.1:6379/{number}"
+    url = redis_url(number)
     try:
         redis.Redis.from_url(url).flushdb()
     except redis.RedisError:
-        pytest.fail("Redis is not running on 127.0.0.1:6379; `make services` (part of `make test`) starts it")
+        pytest.fail(f"Redis is not running at {REDIS_SERVER}; `make services` (part of `make test`) starts it")
     return url
 
 

@@ -12,10 +12,11 @@ import requests
 
 from tests.helpers import docx_text
 from tests.helpers import docx_with
+from tests.helpers import redis_url
 from tests.helpers import signed_callback
 from tests.helpers import wait_for
 
-REDIS = "redis://127.0.0.1:6379/6"
+REDIS = redis_url(6)
 
 
 @pytest.fixture(params=["database", "redis"])

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from tests.conftest import build_app
+from tests.helpers import redis_url
 
 SMALL_LIMITS = {
     "RATELIMIT_SIGN_IN_PER_ACCOUNT": "3 per minute",
@@ -121,7 +122,7 @@ def test_the_connection_test_is_limited(make_world):
 def test_limits_hold_across_processes_with_redis(make_world, tmp_path):
     import redis
 
-    url = "redis://127.0.0.1:6379/15"  # a database of its own, emptied first: counters live a minute
+    url = redis_url(15)  # a database of its own, emptied first: counters live a minute
     try:
         redis.Redis.from_url(url).flushdb()
     except redis.RedisError:

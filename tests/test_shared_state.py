@@ -6,8 +6,9 @@ import redis as redis_library
 
 from app import create_app
 from tests.conftest import build_app
+from tests.helpers import redis_url
 
-REDIS = "redis://127.0.0.1:6379/14"
+REDIS = redis_url(14)
 
 
 def _second_app(tmp_path, **overrides):
