@@ -124,6 +124,24 @@ SETTINGS = (
         "Days deleted files, folders and spaces stay in the trash, restorable; then the job schedule "
         "(every RETENTION_SCHEDULE_SECONDS) removes them for good.",
     ),
+    Setting(
+        "PUBLIC_URL",
+        None,
+        "Address people reach Coedit at (`https://coedit.example.org`), for the links in webhook messages. "
+        "Default: the address of the request that caused the event.",
+    ),
+    Setting(
+        "WEBHOOK_ATTEMPTS",
+        5,
+        "How often a webhook delivery is tried (the receiver unreachable, or answering 5xx, 408 or 429) before "
+        "it is logged as failed.",
+    ),
+    Setting(
+        "WEBHOOK_RETRY_SECONDS",
+        10.0,
+        "Pause before a webhook delivery's second attempt, doubled before each next one (at most 300). "
+        "Without a broker the retries wait in the thread that runs the job and are lost if the process stops.",
+    ),
     # The Document Server (the admin page edits these unless they are given here).
     Setting("DOCS_URL", None, "Public address of ONLYOFFICE Docs, as browsers reach it."),
     Setting("DOCS_INTERNAL_URL", None, "Address this server uses to reach Docs (default: the public one)."),
@@ -280,6 +298,8 @@ def _parse(raw: str, default):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     if isinstance(default, tuple):
         kind = type(default[0]) if default else str
         return tuple(kind(part.strip()) for part in raw.split(",") if part.strip())

@@ -43,8 +43,11 @@ def post(space_id: int, author: User, body: str) -> Post:
 
 def comment(file: File, author: User, body: str) -> Post:
     """A member's comment in a file's thread (seen only by those who may read the file)."""
+    from app.services import webhooks
+
     entry = Post(space_id=file.space_id, file_id=file.id, author=author, kind="post", body=body)
     db.session.add(entry)
+    webhooks.commented(file, author)
     return entry
 
 
@@ -122,4 +125,7 @@ def notify_mentions(entry: Post, author: User) -> list[User]:
             file,
         )
         told.append(user)
+    from app.services import webhooks
+
+    webhooks.mentioned(entry.space_id, file, author, told)
     return told
