@@ -257,6 +257,7 @@ SETTINGS = (
     Setting("RATELIMIT_API", "1200 per minute", "API calls of one person."),
     Setting("RATELIMIT_MENTIONS", "120 per minute", "@mention look-ups and notifications of one person."),
     Setting("RATELIMIT_CONNECTION_TEST", "10 per minute", "Docs connection tests of one administrator."),
+    Setting("RATELIMIT_WEBHOOK_TEST", "10 per minute", "Webhook tests (*Send test*) of one person."),
 )
 
 # Not settings: what Coedit always runs with.

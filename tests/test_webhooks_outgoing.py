@@ -588,3 +588,13 @@ def test_the_log_keeps_the_latest_deliveries(hooked, receiver, monkeypatch):
         hooked.create_document("alice", f"Doc {n}")
         wait_for(lambda n=n: len(receiver.requests) == n + 1 and settled(hooked), 5, "the delivery")
     assert len(deliveries(hooked, hook_id)) == 3
+
+
+def test_send_test_is_rate_limited(make_world, fake_docs, receiver):
+    world = make_world(DOCS_URL=fake_docs.url, RATELIMIT_WEBHOOK_TEST="2 per minute")
+    admin_settings(world, allow_http=True, hosts="127.0.0.1")
+    hook_id, _ = add_hook(world, receiver.url)
+    alice = world.client("alice")
+    answers = [alice.post(f"/spaces/{world.space_id}/webhooks/{hook_id}/test").status_code for _ in range(3)]
+    assert answers == [302, 302, 429]
+    wait_for(lambda: len(receiver.requests) == 2 and settled(world), 5, "the two tests")

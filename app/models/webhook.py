@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from typing import Optional
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -39,6 +40,11 @@ class Webhook(Base):
     @property
     def event_list(self) -> list[str]:
         return self.events.split()
+
+    @property
+    def host(self) -> str:
+        """Where it calls, shown instead of the URL: a chat's incoming-webhook URL is its secret."""
+        return urlsplit(self.url).hostname or ""
 
 
 class WebhookDelivery(Base):

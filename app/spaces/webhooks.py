@@ -13,6 +13,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from flask_login import login_required
 
+from app import limits
 from app import transaction
 from app.forms import ConfirmForm
 from app.models import Space
@@ -122,6 +123,7 @@ def delete_webhook(space_id: int, hook_id: int):
 
 @bp.route("/spaces/<int:space_id>/webhooks/<int:hook_id>/test", methods=("POST",))
 @login_required
+@limits.webhook_test
 def test_webhook(space_id: int, hook_id: int):
     space, _ = _managed_space(space_id)
     hook = webhooks.hook_of(space, hook_id)
