@@ -598,3 +598,32 @@ def test_send_test_is_rate_limited(make_world, fake_docs, receiver):
     answers = [alice.post(f"/spaces/{world.space_id}/webhooks/{hook_id}/test").status_code for _ in range(3)]
     assert answers == [302, 302, 429]
     wait_for(lambda: len(receiver.requests) == 2 and settled(world), 5, "the two tests")
+
+
+def test_with_a_broker_a_retry_is_a_job_of_its_own_scheduled_later(hooked, receiver, monkeypatch):
+    from app import jobs
+    from app.models import User
+
+    hook_id, _ = add_hook(hooked, receiver.url, events=["document.created"])
+    receiver.statuses = [500]
+    published = []
+
+    def send_task(name, args, countdown=None, **_):
+        published.append((name, tuple(args), countdown))
+
+    monkeypatch.setattr(jobs, "broker_url", lambda config: "redis://127.0.0.1:9/0")
+    monkeypatch.setattr(hooked.app.extensions["celery"], "send_task", send_task)
+    with hooked.app.test_request_context():
+        delivery_id = webhooks.send_test(
+            db.session.get(Webhook, hook_id), db.session.get(User, hooked.user_ids["alice"])
+        ).id
+        transaction.commit()
+        assert published == [("coedit.deliver_webhook", (delivery_id,), None)]
+        jobs.deliver_webhook(delivery_id)  # a worker runs it: 500
+        assert len(receiver.requests) == 1
+        assert published[-1] == ("coedit.deliver_webhook", (delivery_id,), pytest.approx(0.01))
+        jobs.deliver_webhook(delivery_id)  # the retry: 200
+        jobs.deliver_webhook(delivery_id)  # delivered twice by the broker: not sent again
+    assert len(receiver.requests) == 2 and len(published) == 2
+    (delivery,) = deliveries(hooked)
+    assert delivery.status == "delivered" and delivery.attempts == 2
