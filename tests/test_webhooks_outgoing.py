@@ -627,3 +627,18 @@ def test_with_a_broker_a_retry_is_a_job_of_its_own_scheduled_later(hooked, recei
     assert len(receiver.requests) == 2 and len(published) == 2
     (delivery,) = deliveries(hooked)
     assert delivery.status == "delivered" and delivery.attempts == 2
+
+
+def test_a_mention_in_the_stream_links_to_the_space(hooked, receiver):
+    add_hook(hooked, receiver.url, events=["mention"])
+    assert (
+        hooked.client("bob").post(f"/spaces/{hooked.space_id}/posts", data={"body": "@alice lunch?"}).status_code == 302
+    )
+    assert (
+        hooked.client("bob").post(f"/spaces/{hooked.space_id}/posts", data={"body": "nobody named"}).status_code == 302
+    )
+    hooked.create_document("alice", "Sentinel")  # not chosen: nothing
+    wait_for(lambda: len(receiver.requests) == 1 and settled(hooked), 5, "the mention")
+    body = receiver.bodies()[0]
+    assert body["text"] == f"Bob Baker mentioned @alice in [Team]({PUBLIC}/spaces/{hooked.space_id})"
+    assert "lunch" not in receiver.requests[0]["body"].decode()

@@ -216,12 +216,16 @@ class Event:
 def audit_recorded(entry: AuditEvent, file: File | None) -> None:
     """An audit entry of an action in AUDIT_EVENTS was staged: tell the hooks once it commits."""
     name = AUDIT_EVENTS.get(entry.action)
-    if name is None or entry.space_id is None:
+    space_id = entry.space_id
+    if name is None or space_id is None:
         return
-    transaction.after_commit(lambda: _from_audit(name, entry, file))
+    transaction.after_commit(lambda: _from_audit(name, space_id, entry, file))
 
 
-def _from_audit(name: str, entry: AuditEvent, file: File | None) -> None:
+def _from_audit(name: str, space_id: int, entry: AuditEvent, file: File | None) -> None:
+    hooks = _listening(name, space_id)
+    if not hooks:
+        return  # the common case costs this one query
     identity = sa.inspect(file).identity if file is not None else None  # a file flushed only after the entry
     file_id = entry.file_id or (identity[0] if identity else None)
     file = db.session.get(File, file_id) if file_id else None
@@ -230,20 +234,33 @@ def _from_audit(name: str, entry: AuditEvent, file: File | None) -> None:
     details = json.loads(entry.details_json or "{}")
     extra = {"old_title": details["old"]} if name == "document.renamed" and "old" in details else {}
     version = details.get("version") if name == "document.updated" else None
-    _emit(name, entry.space_id, _actor(entry.actor_id, entry.actor_name), file, version, extra)
+    _emit(hooks, name, space_id, _actor(entry.actor_id, entry.actor_name), file, version, extra)
 
 
 def commented(file: File, author: User) -> None:
     """A comment was staged in the file's thread: tell the hooks once it commits."""
-    transaction.after_commit(lambda: _emit("document.commented", file.space_id, _actor(author.id), file))
+    space_id, author_id = file.space_id, author.id
+
+    def emit() -> None:
+        hooks = _listening("document.commented", space_id)
+        if hooks:
+            _emit(hooks, "document.commented", space_id, _actor(author_id), file)
+
+    transaction.after_commit(emit)
 
 
 def mentioned(space_id: int, file: File | None, author: User, people: list[User]) -> None:
     """People were @mentioned in a post or comment (and notified): tell the hooks once it commits."""
     if not people:
         return
-    names = [person.username for person in people]
-    transaction.after_commit(lambda: _emit("mention", space_id, _actor(author.id), file, None, {"mentioned": names}))
+    author_id, names = author.id, [person.username for person in people]
+
+    def emit() -> None:
+        hooks = _listening("mention", space_id)
+        if hooks:
+            _emit(hooks, "mention", space_id, _actor(author_id), file, None, {"mentioned": names})
+
+    transaction.after_commit(emit)
 
 
 def _actor(user_id: int | None, name: str = "") -> dict:
@@ -253,17 +270,24 @@ def _actor(user_id: int | None, name: str = "") -> dict:
     return {"id": user.id, "username": user.username, "display_name": user.display_name}
 
 
-def _emit(name, space_id, actor, file=None, version=None, extra=None) -> None:
-    """Queue one delivery per enabled hook of the space that chose this event (after a commit)."""
-    hooks = [
-        hook
-        for hook in db.session.scalars(
-            sa.select(Webhook).where(Webhook.space_id == space_id, Webhook.enabled.is_(True)).order_by(Webhook.id)
-        )
-        if name in hook.event_list
-    ]
-    if not hooks:
-        return
+def _listening(name: str, space_id: int) -> list[Webhook]:
+    """The space's enabled hooks that chose this event."""
+    hooks = db.session.scalars(
+        sa.select(Webhook).where(Webhook.space_id == space_id, Webhook.enabled.is_(True)).order_by(Webhook.id)
+    )
+    return [hook for hook in hooks if name in hook.event_list]
+
+
+def _emit(
+    hooks: list[Webhook],
+    name: str,
+    space_id: int,
+    actor: dict,
+    file: File | None = None,
+    version: int | None = None,
+    extra: dict | None = None,
+) -> None:
+    """Queue one delivery of the event per hook (after the action's commit)."""
     space = db.session.get(Space, space_id)
     if space is None or space.deleted_at is not None:
         return
