@@ -391,6 +391,9 @@ def test_the_form_refuses_with_a_reason_and_saves_nothing(csrf_world):
 
     alice = login(csrf_world, "alice")
     url = f"/spaces/{csrf_world.space_id}/webhooks"
+    page = alice.get(f"/spaces/{csrf_world.space_id}/settings").get_data(as_text=True)
+    form = page[page.index('id="webhook-form"') :]
+    assert 'name="csrf_token"' in form[: form.index("</form>")]
     data = {"csrf_token": alice.csrf, "name": "Meta", "format": "slack", "events": "document.created"}
     answer = alice.post(url, data={**data, "url": "https://169.254.169.254/x"})
     assert answer.status_code == 302

@@ -26,11 +26,11 @@ from app.spaces.views import _managed_space
 NEW_SECRET_KEY = "webhook_new_secret"  # the signing secret of a hook just made, shown once
 
 
-def webhook_form() -> WebhookForm:
-    form = WebhookForm()
+def webhook_form(posted: bool = True) -> WebhookForm:
+    """The form to add a hook: as posted, or empty with every event ticked (on the settings page,
+    whose own form's fields must not fill it)."""
+    form = WebhookForm() if posted else WebhookForm(formdata=None, events=list(webhooks.EVENTS))
     form.events.choices = [(name, label) for name, label in webhooks.EVENTS.items()]
-    if request.method == "GET":
-        form.events.data = list(webhooks.EVENTS)
     return form
 
 
@@ -43,7 +43,7 @@ def context(space: Space) -> dict:
     return {
         "webhooks": hooks,
         "webhook_deliveries": webhooks.recent_deliveries(hooks),
-        "webhook_form": webhook_form(),
+        "webhook_form": webhook_form(posted=False),
         "webhook_events": webhooks.EVENTS,
         "webhook_new_secret": new_secret,
     }
