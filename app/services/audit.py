@@ -222,7 +222,7 @@ def record(action: str, **fields) -> AuditEvent:
     """Stage an entry in the caller's transaction: it commits, or is rolled back, with the action."""
     entry = event(action, **fields)
     db.session.add(entry)
-    from app.services import webhooks
+    from app.services import webhooks  # here: webhooks needs settings, which needs this module
 
     if action in webhooks.AUDIT_EVENTS:  # the space's outgoing webhooks are told once it commits
         webhooks.audit_recorded(entry, fields.get("file"))

@@ -318,7 +318,7 @@ def _managed_space(space_id: int):
 @bp.route("/spaces/<int:space_id>/settings", methods=("GET", "POST"))
 @login_required
 def settings_page(space_id: int):
-    from app.spaces import webhooks as webhook_views
+    from app.spaces import webhooks as webhook_views  # here: its routes use _managed_space from this module
 
     space, member = _managed_space(space_id)
     form = SpaceSettingsForm(obj=space)
