@@ -645,3 +645,75 @@ def test_a_mention_in_the_stream_links_to_the_space(hooked, receiver):
     body = receiver.bodies()[0]
     assert body["text"] == f"Bob Baker mentioned @alice in [Team]({PUBLIC}/spaces/{hooked.space_id})"
     assert "lunch" not in receiver.requests[0]["body"].decode()
+
+
+def _tls_files(tmp_path, name: str):
+    """A certificate authority and a server certificate for name signed by it (PEM files)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def certificate(subject, issuer, public_key, signing_key, ca: bool, san=None):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if san:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
+        return builder.sign(signing_key, hashes.SHA256())
+
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = certificate("Test CA", "Test CA", ca_key.public_key(), ca_key, True)
+    server = certificate(name, "Test CA", server_key.public_key(), ca_key, False, san=name)
+    paths = {"ca": tmp_path / "ca.pem", "cert": tmp_path / "server.pem", "key": tmp_path / "server.key"}
+    paths["ca"].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths["cert"].write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    paths["key"].write_bytes(
+        server_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return paths
+
+
+def test_https_goes_to_the_checked_address_with_the_hosts_name_for_sni_and_the_certificate(
+    hooked, receiver, monkeypatch, tmp_path
+):
+    import ssl
+
+    paths = _tls_files(tmp_path, "secure.test")
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(paths["cert"], paths["key"])
+    receiver.server.socket = server_side.wrap_socket(receiver.server.socket, server_side=True)
+    client_side = ssl.create_default_context(cafile=str(paths["ca"]))
+    monkeypatch.setattr(outbound, "tls_context", lambda: client_side)
+    real = outbound.socket.getaddrinfo
+    names = {"secure.test", "impostor.test"}
+
+    def resolve(host, port, *args, **kwargs):
+        return [(2, 1, 6, "", ("127.0.0.1", port))] if host in names else real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", resolve)
+    admin_settings(hooked, allow_http=False, hosts="secure.test\nimpostor.test")
+    port = receiver.server.server_port
+    good, _ = add_hook(hooked, f"https://secure.test:{port}/tls", events=["document.created"])
+    bad, _ = add_hook(hooked, f"https://impostor.test:{port}/tls", events=["document.created"])
+    hooked.create_document("alice", "Over TLS")
+    wait_for(lambda: len(deliveries(hooked)) == 2 and settled(hooked), 5, "the deliveries")
+    assert deliveries(hooked, good)[0].status == "delivered"
+    assert receiver.requests[0]["headers"]["Host"] == f"secure.test:{port}"
+    (refused,) = deliveries(hooked, bad)  # the certificate names another host
+    assert refused.status == "failed" and refused.attempts == 3 and len(receiver.requests) == 1  # retried, never sent
+    assert "certificate" in refused.error
