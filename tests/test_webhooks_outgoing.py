@@ -11,6 +11,7 @@ import hmac
 import io
 import ipaddress
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -717,3 +718,25 @@ def test_https_goes_to_the_checked_address_with_the_hosts_name_for_sni_and_the_c
     (refused,) = deliveries(hooked, bad)  # the certificate names another host
     assert refused.status == "failed" and refused.attempts == 3 and len(receiver.requests) == 1  # retried, never sent
     assert "certificate" in refused.error
+
+
+def test_the_admin_settings_page_sets_http_and_the_allow_list(world):
+    from tests.test_admin import form
+
+    alice = world.client("alice")
+    answer = alice.post(
+        "/admin/settings", data=form(webhooks_allow_http="y", webhook_allowed_hosts="chat.intranet.test\n10.0.0.0/24")
+    )
+    assert answer.status_code == 200
+    page = alice.get("/admin/settings").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*id="webhooks_allow_http"', page)
+    assert "chat.intranet.test\n10.0.0.0/24" in page
+    with world.app.app_context():
+        assert settings.get("webhooks_allow_http") is True
+        names, networks = outbound.allowed_hosts()
+        assert names == {"chat.intranet.test"} and networks == [ipaddress.ip_network("10.0.0.0/24")]
+        target = outbound.check_url("http://10.0.0.7:8065/hooks/x")  # allowed: nothing is sent
+        assert (target.address, target.port, target.path) == ("10.0.0.7", 8065, "/hooks/x")
+        with pytest.raises(outbound.RefusedError):
+            outbound.check_url("http://10.0.1.7/hooks/x")
+    assert world.client("bob").post("/admin/settings", data=form(webhooks_allow_http="y")).status_code == 403
