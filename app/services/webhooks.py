@@ -469,7 +469,9 @@ def attempt(delivery_id: int) -> float | None:
         return None  # a retry is scheduled already
     hook = db.session.get(Webhook, delivery.hook_id)
     seen = delivery.attempts
-    # Claim this attempt: of two jobs for one delivery, only one sends it.
+    # Claim this attempt: of two jobs for one delivery, only one sends it. The write starts a
+    # transaction of its own (SQLite cannot turn the read just made into a write once another wrote).
+    transaction.begin_write()
     claimed = db.session.execute(
         sa.update(WebhookDelivery)
         .where(
@@ -495,6 +497,9 @@ def attempt(delivery_id: int) -> float | None:
     except outbound.RefusedError as exc:
         return _finish(delivery, "failed", error=exc.message)
     except (urllib3.exceptions.HTTPError, OSError) as exc:
+        outcome = {"error": _reason(exc)}
+    except Exception as exc:  # whatever else went wrong, the delivery ends in the log, not stuck pending
+        log.warning("webhook delivery %s: %s", delivery_id, type(exc).__name__)  # never the URL
         outcome = {"error": _reason(exc)}
     else:
         outcome = {"http_status": answer.status, "latency_ms": answer.latency_ms, "excerpt": answer.excerpt}
