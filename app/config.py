@@ -124,6 +124,24 @@ SETTINGS = (
         "Days deleted files, folders and spaces stay in the trash, restorable; then the job schedule "
         "(every RETENTION_SCHEDULE_SECONDS) removes them for good.",
     ),
+    Setting(
+        "PUBLIC_URL",
+        None,
+        "Address people reach Coedit at (`https://coedit.example.org`), for the links in webhook messages. "
+        "Default: the address of the request that caused the event.",
+    ),
+    Setting(
+        "WEBHOOK_ATTEMPTS",
+        5,
+        "How often a webhook delivery is tried (the receiver unreachable, or answering 5xx, 408 or 429) before "
+        "it is logged as failed.",
+    ),
+    Setting(
+        "WEBHOOK_RETRY_SECONDS",
+        10.0,
+        "Pause before a webhook delivery's second attempt, doubled before each next one (at most 300). "
+        "Without a broker the retries wait in the thread that runs the job and are lost if the process stops.",
+    ),
     # The Document Server (the admin page edits these unless they are given here).
     Setting("DOCS_URL", None, "Public address of ONLYOFFICE Docs, as browsers reach it."),
     Setting("DOCS_INTERNAL_URL", None, "Address this server uses to reach Docs (default: the public one)."),
@@ -239,6 +257,7 @@ SETTINGS = (
     Setting("RATELIMIT_API", "1200 per minute", "API calls of one person."),
     Setting("RATELIMIT_MENTIONS", "120 per minute", "@mention look-ups and notifications of one person."),
     Setting("RATELIMIT_CONNECTION_TEST", "10 per minute", "Docs connection tests of one administrator."),
+    Setting("RATELIMIT_WEBHOOK_TEST", "10 per minute", "Webhook tests (*Send test*) of one person."),
 )
 
 # Not settings: what Coedit always runs with.
@@ -280,6 +299,8 @@ def _parse(raw: str, default):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     if isinstance(default, tuple):
         kind = type(default[0]) if default else str
         return tuple(kind(part.strip()) for part in raw.split(",") if part.strip())

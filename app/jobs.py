@@ -3,8 +3,8 @@
 What runs as a job (the task functions below): the Docs commands that follow a callback (the
 force-save asked for when a co-editor leaves, the drop of someone who rejoined without the right
 to change the file), the drop that follows a rights change or a revoked share link, conversions
-into new files and version previews (Docs' conversion service), and, on a schedule, the version
-retention chosen on the admin page.
+into new files and version previews (Docs' conversion service), the deliveries of outgoing
+webhooks, and, on a schedule, the version retention chosen on the admin page.
 
 ``enqueue(task, *args)`` hands a job over once the current transaction commits (never if it does
 not), so a job never looks for rows that are not there yet:
@@ -29,6 +29,7 @@ import logging
 import os
 import smtplib
 import threading
+import time
 from typing import Callable
 
 import sqlalchemy as sa
@@ -350,3 +351,21 @@ def send_notification_email(user_id: int, text: str, url: str) -> None:
         mail.send_notification(user_id, text, url)
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("could not mail a notification to user %s: %s", user_id, exc)
+
+
+@task
+def deliver_webhook(delivery_id: int) -> None:
+    """POST one outgoing webhook delivery (services/webhooks.py), trying again after a pause
+    (WEBHOOK_RETRY_SECONDS, doubled each time) while the receiver is unreachable or answers
+    5xx, up to WEBHOOK_ATTEMPTS; then it is logged as failed. A worker schedules the retry as a
+    job of its own; without a broker this thread waits for it. Never sent twice once delivered."""
+    from app.services import webhooks
+
+    while True:
+        pause = webhooks.attempt(delivery_id)
+        if pause is None:
+            return
+        if broker_url(current_app.config) is not None:
+            current_app.extensions["celery"].send_task(job_name(deliver_webhook), args=(delivery_id,), countdown=pause)
+            return
+        time.sleep(pause)

@@ -137,6 +137,8 @@ mention_lookups = _wrap([limiter.shared_limit(_setting("RATELIMIT_MENTIONS"), ke
 connection_test = _wrap(
     [limiter.limit(_setting("RATELIMIT_CONNECTION_TEST"), key_func=_person, methods=["POST"], scope="connection-test")]
 )
+# Each test is an outgoing call: a space admin must not turn the button into a flood.
+webhook_test = _wrap([limiter.limit(_setting("RATELIMIT_WEBHOOK_TEST"), key_func=_person, scope="webhook-test")])
 
 
 def retry_after() -> int:

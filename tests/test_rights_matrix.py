@@ -155,6 +155,10 @@ RULES = {
     "spaces.trash": "space",
     "spaces.restore_file": "space",
     "spaces.restore_folder": "space",
+    "spaces.add_webhook": "space",
+    "spaces.set_webhook_enabled": "space",
+    "spaces.delete_webhook": "space",
+    "spaces.test_webhook": "space",
     "spaces.deleted_spaces": "admin",
     "spaces.restore_space": "admin",
     "api.add_member": "space",
@@ -219,6 +223,7 @@ def _probe(world, client, rule, doc_id, headers=None):
         "job_id": 1,
         "membership_id": 1,
         "folder_id": 1,
+        "hook_id": 1,
     }
     url = rule.rule
     for name, value in values.items():

@@ -160,6 +160,11 @@ class SettingsForm(FlaskForm):
         default=locales.SOURCE_LANGUAGE,
         validate_choice=True,
     )
+    webhooks_allow_http = BooleanField(lazy_gettext("Allow webhooks to plain http addresses (not only https)"))
+    webhook_allowed_hosts = TextAreaField(
+        lazy_gettext("Hosts and addresses webhooks may reach although they are local or private (one per line)"),
+        validators=[Optional(), Length(max=5000)],
+    )
     save_anyway = BooleanField(lazy_gettext("Save anyway, although the connection test failed"))
     submit = SubmitField(lazy_gettext("Save and test the connection"))
 

@@ -26,6 +26,8 @@ from app.models.space import Space
 from app.models.user import ApiToken
 from app.models.user import User
 from app.models.user import UserSession
+from app.models.webhook import Webhook
+from app.models.webhook import WebhookDelivery
 
 __all__ = [
     "AuditEvent",
@@ -53,4 +55,6 @@ __all__ = [
     "ApiToken",
     "User",
     "UserSession",
+    "Webhook",
+    "WebhookDelivery",
 ]

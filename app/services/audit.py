@@ -32,7 +32,9 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
   ``file.purged`` (the trash purge, after TRASH_DAYS)
 - ``folder.renamed``, ``folder.trashed``, ``folder.untrashed``, ``folder.purged``
 - ``space.renamed``, ``space.description_changed``, ``space.role_changed`` (user, old → new),
-  ``space.member_removed``, ``space.deleted``, ``space.restored``, ``space.purged``
+  ``space.member_removed``, ``space.deleted``, ``space.restored``, ``space.purged``,
+  ``space.webhook_created`` (format, events, host: never the URL's path or the signing secret),
+  ``space.webhook_enabled``, ``space.webhook_disabled``, ``space.webhook_deleted``
 - ``share_link.created``, ``share_link.used``, ``share_link.revoked``
 - ``settings.changed`` (which settings; old → new only for those that are not secret)
 - ``admin.user_disabled``, ``admin.user_enabled``, ``admin.sessions_ended``, ``admin.user_created``,
@@ -111,6 +113,10 @@ ACTIONS = (
     "space.restored",
     "space.purged",
     "space.default_level_changed",
+    "space.webhook_created",
+    "space.webhook_enabled",
+    "space.webhook_disabled",
+    "space.webhook_deleted",
     "share_link.created",
     "share_link.used",
     "share_link.revoked",
@@ -216,6 +222,10 @@ def record(action: str, **fields) -> AuditEvent:
     """Stage an entry in the caller's transaction: it commits, or is rolled back, with the action."""
     entry = event(action, **fields)
     db.session.add(entry)
+    from app.services import webhooks  # here: webhooks needs settings, which needs this module
+
+    if action in webhooks.AUDIT_EVENTS:  # the space's outgoing webhooks are told once it commits
+        webhooks.audit_recorded(entry, fields.get("file"))
     return entry
 
 

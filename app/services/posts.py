@@ -15,6 +15,7 @@ from app.models import Space
 from app.models import User
 from app.pagination import Page
 from app.services import locales
+from app.services import webhooks
 from app.services.locales import Translatable
 from app.services.locales import translatable
 
@@ -45,6 +46,7 @@ def comment(file: File, author: User, body: str) -> Post:
     """A member's comment in a file's thread (seen only by those who may read the file)."""
     entry = Post(space_id=file.space_id, file_id=file.id, author=author, kind="post", body=body)
     db.session.add(entry)
+    webhooks.commented(file, author)
     return entry
 
 
@@ -122,4 +124,5 @@ def notify_mentions(entry: Post, author: User) -> list[User]:
             file,
         )
         told.append(user)
+    webhooks.mentioned(entry.space_id, file, author, told)
     return told

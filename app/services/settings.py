@@ -69,6 +69,10 @@ FIELDS = {
         Field("lossy_save", None, "str", "convert"),
         # The language of people whose profile and browser name none that Coedit speaks.
         Field("default_language", None, "str", "en"),
+        # Outgoing webhooks (services/outbound.py): http besides https, and the hosts or addresses
+        # (one per line) they may reach although they are local or private.
+        Field("webhooks_allow_http", None, "bool", False),
+        Field("webhook_allowed_hosts", None, "str", ""),
     )
 }
 

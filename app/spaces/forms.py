@@ -6,6 +6,7 @@ from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
 from wtforms import HiddenField
 from wtforms import SelectField
+from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
@@ -13,6 +14,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput
+from wtforms.widgets import ListWidget
 
 from app.services.formats import CREATABLE
 from app.services.rights import LEVEL_LABELS
@@ -90,3 +93,42 @@ class SpaceDefaultForm(FlaskForm):
         choices=[SelectChoice(value, label) for value, label in LEVEL_LABELS.items()],
     )
     submit = SubmitField(lazy_gettext("Save default"))
+
+
+class WebhookForm(FlaskForm):
+    """A new outgoing webhook of the space (the URL is checked by services/outbound.py on save)."""
+
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=128)], id="webhook-name")
+    url = StringField(
+        lazy_gettext("URL to call"),
+        validators=[DataRequired(), Length(max=2048)],
+        id="webhook-url",
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    format = SelectField(
+        lazy_gettext("Format"),
+        choices=[
+            SelectChoice("slack", lazy_gettext("Slack / Mattermost (incoming webhook)")),
+            SelectChoice("generic", lazy_gettext("Generic JSON, signed")),
+        ],
+        id="webhook-format",
+    )
+    events = SelectMultipleField(
+        lazy_gettext("Events"),
+        choices=[],  # webhooks.EVENTS, set by the view
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=True,
+        id="webhook-events",
+    )
+    username = StringField(
+        lazy_gettext("Name shown in the chat (optional)"),
+        validators=[Optional(), Length(max=64)],
+        id="webhook-username",
+    )
+    icon_url = StringField(
+        lazy_gettext("Icon URL shown in the chat (optional)"),
+        validators=[Optional(), Length(max=2048)],
+        id="webhook-icon-url",
+    )
+    submit = SubmitField(lazy_gettext("Add webhook"), id="webhook-add")

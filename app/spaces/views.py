@@ -318,6 +318,8 @@ def _managed_space(space_id: int):
 @bp.route("/spaces/<int:space_id>/settings", methods=("GET", "POST"))
 @login_required
 def settings_page(space_id: int):
+    from app.spaces import webhooks as webhook_views  # here: its routes use _managed_space from this module
+
     space, member = _managed_space(space_id)
     form = SpaceSettingsForm(obj=space)
     if form.validate_on_submit():
@@ -338,6 +340,7 @@ def settings_page(space_id: int):
         roles=[("owner", "Owner"), ("admin", "Space admin"), ("member", "Member")],
         confirm_form=ConfirmForm(),
         trash_days=trash_service.days(),
+        **webhook_views.context(space),
     ), (400 if form.errors else 200)
 
 
