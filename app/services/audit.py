@@ -32,7 +32,8 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
   ``file.purged`` (the trash purge, after TRASH_DAYS)
 - ``folder.renamed``, ``folder.trashed``, ``folder.untrashed``, ``folder.purged``
 - ``space.renamed``, ``space.description_changed``, ``space.role_changed`` (user, old → new),
-  ``space.member_removed``, ``space.deleted``, ``space.restored``, ``space.purged``
+  ``space.member_removed``, ``space.deleted``, ``space.restored``, ``space.purged``,
+  ``space.incoming_hook_created``, ``space.incoming_hook_revoked`` (the hook by id and name, never its secret)
 - ``share_link.created``, ``share_link.used``, ``share_link.revoked``
 - ``settings.changed`` (which settings; old → new only for those that are not secret)
 - ``admin.user_disabled``, ``admin.user_enabled``, ``admin.sessions_ended``, ``admin.user_created``,
@@ -111,6 +112,8 @@ ACTIONS = (
     "space.restored",
     "space.purged",
     "space.default_level_changed",
+    "space.incoming_hook_created",
+    "space.incoming_hook_revoked",
     "share_link.created",
     "share_link.used",
     "share_link.revoked",
