@@ -141,3 +141,23 @@ def test_messages_through_one_hook_are_rate_limited(make_world, fake_docs):
     limited = client.post(path, json={"text": "m"})
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
     assert "Too many attempts" in limited.get_json()["error"]
+
+
+def test_only_http_https_and_mailto_links_survive_the_markdown():
+    from app.services.markup import render_markdown
+
+    for sneaky in (
+        "[a](javascript:alert(1))",
+        "[a](JaVaScRiPt:alert(1))",
+        "[a](java&#115;cript:alert(1))",
+        "[a](data:text/html;base64,PHNjcmlwdD4=)",
+        "[a](vbscript:msgbox(1))",
+        "[a](file:///etc/passwd)",
+        "<javascript:alert(1)>",
+        '<a href="https://ok.example.org">raw</a>',
+    ):
+        assert "<a " not in render_markdown(sneaky), sneaky
+    assert str(render_markdown("<https://ok.example.org/x>")) == (
+        '<p><a href="https://ok.example.org/x" rel="nofollow noopener">https://ok.example.org/x</a></p>\n'
+    )
+    assert 'href="mailto:ops@example.org"' in render_markdown("[ops](mailto:ops@example.org)")
