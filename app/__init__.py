@@ -36,6 +36,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     from app import times
 
     times.register(app)
+    from app.services import markup
+
+    markup.register(app)
     from app import errors
     from app import security
 
@@ -185,6 +188,7 @@ def register_blueprints(app: Flask) -> None:
     from app import backend
     from app import editor
     from app import files
+    from app import hooks
     from app import notifications
     from app import ops
     from app import share
@@ -201,6 +205,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(share.bp)
+    app.register_blueprint(hooks.bp)
     # Docs authenticates with JWT, the API with tokens (or CSRF checked in the API itself).
     csrf.exempt(backend.bp)
     csrf.exempt(api.bp)
+    csrf.exempt(hooks.bp)  # incoming webhooks: the secret in the URL is the credential

@@ -13,7 +13,7 @@ from app.services.exceptions import StorageError
 
 
 def wants_json() -> bool:
-    if request.path.startswith(("/api/", "/backend/")):
+    if request.path.startswith(("/api/", "/backend/", "/hooks/")):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]

@@ -53,12 +53,26 @@ def _address() -> str:
 
 
 def _account() -> str:
-    return "account:" + username_key(request.form.get("username", ""))[:64]
+    """The account tried: the web form's username, or the login API's ``login_id``."""
+    name = request.form.get("username", "")
+    if request.is_json:
+        data = request.get_json(silent=True)
+        name = data.get("login_id") if isinstance(data, dict) else ""
+    return "account:" + username_key(name if isinstance(name, str) else "")[:64]
 
 
 def _share_link() -> str:
     secret = (request.view_args or {}).get("secret", "")
     return f"link:{hashlib.sha256(secret.encode()).hexdigest()[:32]}:{_address()}"
+
+
+def _incoming_hook() -> str:
+    secret = (request.view_args or {}).get("secret", "")
+    return f"hook:{hashlib.sha256(secret.encode()).hexdigest()[:32]}"
+
+
+def _not_found(response) -> bool:
+    return response.status_code == 404
 
 
 def _person() -> str:
@@ -130,6 +144,18 @@ api = _wrap(
             scope="api-token-failures",
         ),
         limiter.limit(_setting("RATELIMIT_API"), key_func=_person, scope="api"),
+    ]
+)
+# Messages through one incoming webhook (whoever sends them), and unknown secrets per address.
+incoming_hook = _wrap(
+    [
+        limiter.limit(_setting("RATELIMIT_INCOMING_HOOK"), key_func=_incoming_hook, scope="incoming-hook"),
+        limiter.limit(
+            _setting("RATELIMIT_API_TOKEN_FAILURES"),
+            key_func=_address,
+            deduct_when=_not_found,
+            scope="incoming-hook-unknown",
+        ),
     ]
 )
 # One count for the reader list and the notifications of @mentions together.

@@ -100,6 +100,9 @@ RULES = {
     "backend.convert_source": "docs",
     "share.landing": "secret",
     "share.open_link": "secret",
+    "hooks.incoming": "secret",  # the incoming webhook's URL: tests/test_incoming_hooks.py
+    "api.login": "public",  # credentials in the body: tests/test_bots_and_login_api.py
+    "api.me": "self",
     "admin.settings_page": "admin",
     "admin.forgotten_page": "admin",
     "admin.forgotten_recover": "admin",
@@ -111,6 +114,9 @@ RULES = {
     "admin.create_user": "admin",
     "admin.reset_password": "admin",
     "admin.set_admin": "admin",
+    "admin.create_bot": "admin",
+    "admin.create_bot_token": "admin",
+    "admin.revoke_bot_token": "admin",
     "admin.create_group": "admin",
     "admin.rename_group": "admin",
     "admin.delete_group": "admin",
@@ -150,6 +156,8 @@ RULES = {
     "spaces.change_role": "space",
     "spaces.remove_member": "space",
     "spaces.delete_space": "space",
+    "spaces.create_incoming_hook": "space",
+    "spaces.revoke_incoming_hook": "space",
     "spaces.rename_folder": "space",
     "spaces.delete_folder": "space",
     "spaces.trash": "space",

@@ -200,6 +200,16 @@ class CreateUserForm(FlaskForm):
     submit = SubmitField(lazy_gettext("Create account"), id="create-user")
 
 
+class CreateBotForm(FlaskForm):
+    """A bot account: no password; it works with the API tokens given on this page."""
+
+    username = StringField(lazy_gettext("Username"), validators=[DataRequired(), Length(max=64)], id="bot-username")
+    display_name = StringField(
+        lazy_gettext("Display name"), validators=[Optional(), Length(max=128)], id="bot-display-name"
+    )
+    submit = SubmitField(lazy_gettext("Create bot"), id="create-bot")
+
+
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         lazy_gettext("New password (empty: generate one)"), validators=[Optional(), Length(max=256)]

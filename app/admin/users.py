@@ -16,10 +16,12 @@ from app import pagination
 from app import transaction
 from app.admin import bp
 from app.admin.forms import AdminFlagForm
+from app.admin.forms import CreateBotForm
 from app.admin.forms import CreateUserForm
 from app.admin.forms import GroupForm
 from app.admin.forms import GroupMemberForm
 from app.admin.forms import ResetPasswordForm
+from app.auth.forms import TokenForm
 from app.extensions import db
 from app.forms import ConfirmForm
 from app.models import User
@@ -30,8 +32,15 @@ from app.services import groups
 from app.services.exceptions import BadRequestError
 
 
-def _page(create_form: CreateUserForm | None = None, group_form: GroupForm | None = None, secret=None):
-    """The page; ``secret`` is (whose, password) to show once after a generated password."""
+def _page(
+    create_form: CreateUserForm | None = None,
+    group_form: GroupForm | None = None,
+    secret=None,
+    bot_form: CreateBotForm | None = None,
+    bot_token=None,
+):
+    """The page; ``secret`` is (whose, password) to show once after a generated password,
+    ``bot_token`` (which bot, token) a bot's new API token, likewise once."""
     people = pagination.of_select(
         sa.select(User).order_by(User.username_key),
         *pagination.requested(),
@@ -50,9 +59,12 @@ def _page(create_form: CreateUserForm | None = None, group_form: GroupForm | Non
             create_form=create_form or CreateUserForm(formdata=None),
             group_form=group_form or GroupForm(formdata=None),
             secret=secret,
+            bot_form=bot_form or CreateBotForm(formdata=None),
+            bot_token=bot_token,
+            bot_tokens={person.id: accounts.tokens_of(person) for person in people.items if person.is_bot},
         )
     )
-    if secret:
+    if secret or bot_token:
         response.headers["Cache-Control"] = "no-store"  # the password is on this page only
     return response
 
@@ -89,6 +101,59 @@ def create_user():
     if generated:
         return _page(secret=(user, generated))
     return _back()
+
+
+@bp.route("/users/bots", methods=("POST",))
+@login_required
+@admin_required
+def create_bot():
+    """Create a bot account (no password); give it spaces as any member, and an API token here."""
+    form = CreateBotForm()
+    if not form.validate_on_submit():
+        flash(gettext("Please correct the marked fields."), "danger")
+        return _page(bot_form=form)
+    try:
+        bot = accounts.create_bot(form.username.data, form.display_name.data)
+    except BadRequestError as exc:
+        form.username.errors = [exc.message]
+        return _page(bot_form=form)
+    transaction.commit()
+    flash(gettext("Bot %(username)s created; give it an API token below.", username=bot.username), "success")
+    return _back(f"#bot-{bot.id}")
+
+
+def _bot(user_id: int, form_class=ConfirmForm):
+    user, form = _person(user_id, form_class)
+    if not user.is_bot:
+        abort(404)
+    return user, form
+
+
+@bp.route("/users/<int:user_id>/tokens", methods=("POST",))
+@login_required
+@admin_required
+def create_bot_token(user_id: int):
+    """A new API token for a bot, shown on this one answer only."""
+    bot, form = _bot(user_id, TokenForm)
+    try:
+        _, plain = accounts.create_token(bot, form.name.data, actor=current_user)
+    except BadRequestError as exc:
+        flash(exc.message, "danger")
+        return _back(f"#bot-{bot.id}")
+    transaction.commit()
+    return _page(bot_token=(bot, plain))
+
+
+@bp.route("/users/<int:user_id>/tokens/<int:token_id>/revoke", methods=("POST",))
+@login_required
+@admin_required
+def revoke_bot_token(user_id: int, token_id: int):
+    bot, _ = _bot(user_id)
+    if not accounts.revoke_token(bot, token_id, actor=current_user):
+        abort(404)
+    transaction.commit()
+    flash(gettext("The token is revoked."), "success")
+    return _back(f"#bot-{bot.id}")
 
 
 def _person(user_id: int, form_class=ConfirmForm):

@@ -30,7 +30,9 @@ from app.services.exceptions import BadRequestError
 
 @bp.before_request
 def authenticate():
-    """Every API call needs a user; session-authenticated writes also need the CSRF token."""
+    """Every API call needs a user (but signing in); session-authenticated writes also need the CSRF token."""
+    if request.endpoint == "api.login":
+        return  # credentials in the body, no cookie used: nothing to forge
     if not current_user.is_authenticated:
         abort(401)
     if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("api_token_auth"):

@@ -102,7 +102,15 @@ def mention_users(file_id: int):
         c=request.args.get("c", "mention"),
         isPaginated=True,
         total=len(readers),
-        users=[{"email": u.contact, "id": u.docs_id, "name": u.display_name} for u in page],
+        users=[
+            {
+                "email": u.contact,
+                "id": u.docs_id,
+                # Docs' list has no badge: a bot is marked in its name.
+                "name": gettext("%(name)s (bot)", name=u.display_name) if u.is_bot else u.display_name,
+            }
+            for u in page
+        ],
     )
 
 

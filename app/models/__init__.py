@@ -14,6 +14,7 @@ from app.models.file import Folder
 from app.models.file import SaveReceipt
 from app.models.group import Group
 from app.models.group import GroupMember
+from app.models.incoming_hook import IncomingHook
 from app.models.lock import TransitionLock
 from app.models.notification import Notification
 from app.models.setting import Setting
@@ -42,6 +43,7 @@ __all__ = [
     "Folder",
     "Group",
     "GroupMember",
+    "IncomingHook",
     "Notification",
     "SaveReceipt",
     "TransitionLock",

@@ -65,8 +65,11 @@ class Post(Base):
     author_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     # A file's thread goes with the file: a post left behind would show its comments to everyone.
     file_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("file.id", ondelete="CASCADE"), index=True)
-    kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="post")  # post | notice
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16), default="post")  # post | notice | integration
+    # Markdown for an integration's message (rendered without raw HTML), plain text otherwise.
     body: so.Mapped[str] = so.mapped_column(sa.Text)
+    # The name an incoming webhook's message is shown under (kind integration; no author).
+    integration_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
 
     author: so.Mapped[Optional[User]] = so.relationship(lazy="joined")  # always shown with the post

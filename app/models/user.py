@@ -36,6 +36,9 @@ class User(UserMixin, Base):
     email: so.Mapped[Optional[str]] = so.mapped_column(sa.String(254))
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
     is_admin: so.Mapped[bool] = so.mapped_column(default=False)
+    # A bot account is for integrations: no usable password, it never signs in (neither the web
+    # form nor the login API) and works only through the API tokens an administrator gives it.
+    is_bot: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
     # IANA zone name for showing times; empty: the browser's own zone.
     timezone: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
     # Locale code chosen on the profile page (stored for the translations to come); empty: the site's.

@@ -77,8 +77,8 @@ def authenticate(name: str | None, password: str | None) -> User | None:
     user = find(name)
     stored = user.password_hash if user is not None else _dummy_hash()
     valid = check_password_hash(stored, password or "")
-    if user is None or not valid or not user.is_active:
-        return None
+    if user is None or not valid or not user.is_active or user.is_bot:
+        return None  # a bot never signs in with a password: it works with the tokens it is given
     return user
 
 
@@ -322,12 +322,31 @@ def create_user(
     return user, generated
 
 
+def create_bot(username: str | None, display_name: str | None) -> User:
+    """Stage a bot account: no password anyone knows (a random one, and authenticate refuses bots
+    anyway), never an administrator; it works through the API tokens an administrator gives it.
+
+    :raise BadRequestError: a field is not acceptable, or the username is taken.
+    """
+    username = clean_username(username)
+    if find(username) is not None:
+        raise BadRequestError(gettext("The username %(username)s is taken.", username=username))
+    user = User(username=username, display_name=clean_display_name(display_name or username), is_bot=True)
+    user.set_password(secrets.token_urlsafe(32))
+    db.session.add(user)
+    db.session.flush()
+    audit.record("admin.user_created", **audit.user_object(user), details={"admin": False, "bot": True})
+    return user
+
+
 def reset_password(user: User, password: str | None, keep_session: str | None = None) -> str | None:
     """An administrator's reset: a new password (generated if none given) and every session of the
     account ends. Returns the generated password, or None.
 
-    :raise BadRequestError: the given password is too short.
+    :raise BadRequestError: the given password is too short, or the account is a bot's.
     """
+    if user.is_bot:
+        raise BadRequestError(gettext("A bot has no password; give it an API token instead."))
     generated = None
     if not password:
         password = generated = generate_password()
@@ -349,6 +368,8 @@ def set_admin(user: User, admin: bool, actor: User) -> bool:
     """
     if user.is_admin == admin:
         return False
+    if admin and user.is_bot:
+        raise BadRequestError(gettext("A bot cannot be an administrator."))
     if not admin:
         if user.id == actor.id:
             raise BadRequestError(gettext("You cannot take administration from yourself; ask another administrator."))
@@ -397,8 +418,9 @@ def tokens_of(user: User) -> list[ApiToken]:
     )
 
 
-def create_token(user: User, name: str | None) -> tuple[ApiToken, str]:
-    """Stage a personal API token; returns it and the plain token, to be shown once.
+def create_token(user: User, name: str | None, actor: User | None = None) -> tuple[ApiToken, str]:
+    """Stage a personal API token of user, made by actor (default: user; an administrator for a
+    bot); returns it and the plain token, to be shown once.
 
     :raise BadRequestError: no name, or too long.
     """
@@ -413,17 +435,38 @@ def create_token(user: User, name: str | None) -> tuple[ApiToken, str]:
     token, plain = ApiToken.issue(user, name)
     db.session.add(token)
     db.session.flush()
-    audit.record("auth.api_token_created", actor=user, object_type="api_token", object_id=token.id, object_name=name)
+    audit.record(
+        "auth.api_token_created",
+        actor=actor or user,
+        object_type="api_token",
+        object_id=token.id,
+        object_name=name,
+        details={"user": user.username},
+    )
     return token, plain
 
 
-def revoke_token(user: User, token_id: int) -> bool:
-    """Stage deleting one of user's tokens; False if there is no such token of theirs."""
+def sign_in_for_api(user: User) -> str:
+    """Stage a token for a person who signed in through the login API (listed and revocable on
+    their account page like any other) and return it."""
+    name = gettext("Signed in through the API %(moment)s", moment=utcnow().strftime("%Y-%m-%d %H:%M UTC"))
+    _, plain = create_token(user, name[:TOKEN_NAME_MAX])
+    audit.record("auth.signed_in", actor=user, details={"through": "api"})
+    return plain
+
+
+def revoke_token(user: User, token_id: int, actor: User | None = None) -> bool:
+    """Stage deleting one of user's tokens (by actor, default user); False if there is no such token of theirs."""
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
     if token is None:
         return False
     audit.record(
-        "auth.api_token_revoked", actor=user, object_type="api_token", object_id=token.id, object_name=token.name
+        "auth.api_token_revoked",
+        actor=actor or user,
+        object_type="api_token",
+        object_id=token.id,
+        object_name=token.name,
+        details={"user": user.username},
     )
     db.session.delete(token)
     return True

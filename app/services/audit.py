@@ -34,7 +34,8 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
 - ``space.renamed``, ``space.description_changed``, ``space.role_changed`` (user, old → new),
   ``space.member_removed``, ``space.deleted``, ``space.restored``, ``space.purged``,
   ``space.webhook_created`` (format, events, host: never the URL's path or the signing secret),
-  ``space.webhook_enabled``, ``space.webhook_disabled``, ``space.webhook_deleted``
+  ``space.webhook_enabled``, ``space.webhook_disabled``, ``space.webhook_deleted``,
+  ``space.incoming_hook_created``, ``space.incoming_hook_revoked`` (the hook by id and name, never its secret)
 - ``share_link.created``, ``share_link.used``, ``share_link.revoked``
 - ``settings.changed`` (which settings; old → new only for those that are not secret)
 - ``admin.user_disabled``, ``admin.user_enabled``, ``admin.sessions_ended``, ``admin.user_created``,
@@ -117,6 +118,8 @@ ACTIONS = (
     "space.webhook_enabled",
     "space.webhook_disabled",
     "space.webhook_deleted",
+    "space.incoming_hook_created",
+    "space.incoming_hook_revoked",
     "share_link.created",
     "share_link.used",
     "share_link.revoked",

@@ -4,5 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("spaces", __name__)
 
+from app.spaces import incoming_hooks  # noqa: E402,F401
 from app.spaces import views  # noqa: E402,F401
 from app.spaces import webhooks  # noqa: E402,F401

@@ -80,6 +80,18 @@ class SpaceSettingsForm(FlaskForm):
     submit = SubmitField(lazy_gettext("Save"), id="space-save")
 
 
+class IncomingHookForm(FlaskForm):
+    name = StringField(
+        lazy_gettext("Name of the integration"), validators=[DataRequired(), Length(max=64)], id="hook-name"
+    )
+    default_username = StringField(
+        lazy_gettext("Sender shown when a message names none (optional)"),
+        validators=[Optional(), Length(max=64)],
+        id="hook-username",
+    )
+    submit = SubmitField(lazy_gettext("Create webhook"), id="hook-create")
+
+
 class RenameFolderForm(FlaskForm):
     name = StringField(lazy_gettext("New name"), validators=[DataRequired(), Length(max=200)], id="folder-new-name")
     submit = SubmitField(lazy_gettext("Rename"), id="folder-rename-submit")

@@ -21,6 +21,7 @@ from app.models import Space
 from app.services import accounts
 from app.services import files as file_service
 from app.services import groups
+from app.services import incoming_hooks
 from app.services import posts
 from app.services import rights
 from app.services import search as search_service
@@ -34,6 +35,7 @@ from app.spaces import bp
 from app.spaces.forms import CreateDocumentForm
 from app.spaces.forms import FolderForm
 from app.spaces.forms import GroupMemberForm
+from app.spaces.forms import IncomingHookForm
 from app.spaces.forms import MemberForm
 from app.spaces.forms import PostForm
 from app.spaces.forms import RenameFolderForm
@@ -318,8 +320,6 @@ def _managed_space(space_id: int):
 @bp.route("/spaces/<int:space_id>/settings", methods=("GET", "POST"))
 @login_required
 def settings_page(space_id: int):
-    from app.spaces import webhooks as webhook_views  # here: its routes use _managed_space from this module
-
     space, member = _managed_space(space_id)
     form = SpaceSettingsForm(obj=space)
     if form.validate_on_submit():
@@ -331,6 +331,19 @@ def settings_page(space_id: int):
             transaction.commit()
             flash(gettext("Space settings saved."), "success")
             return redirect(url_for("spaces.settings_page", space_id=space.id))
+    return settings_response(space, member, form)
+
+
+def settings_response(space: Space, member, form: SpaceSettingsForm, status: int | None = None, **extra):
+    """The settings page; ``extra`` overrides a part's values (a form with errors, a secret shown once)."""
+    from app.spaces import webhooks as webhook_views  # here: its routes use _managed_space from this module
+
+    values = {
+        "incoming_hooks": incoming_hooks.hooks_of(space),
+        "incoming_hook_form": IncomingHookForm(formdata=None),
+        "new_hook_url": None,
+        **extra,
+    }
     return render_template(
         "spaces/settings.html",
         space=space,
@@ -341,7 +354,8 @@ def settings_page(space_id: int):
         confirm_form=ConfirmForm(),
         trash_days=trash_service.days(),
         **webhook_views.context(space),
-    ), (400 if form.errors else 200)
+        **values,
+    ), status or (400 if form.errors else 200)
 
 
 @bp.route("/spaces/<int:space_id>/members/<int:membership_id>/role", methods=("POST",))

@@ -274,3 +274,31 @@ def test_long_lists_with_their_pages(site, page, width, monkeypatch):
     check_page(page, f"a11y-file-long-{width}")
     page.goto(f"{site.url}/notifications?page=2")
     check_page(page, f"a11y-notifications-pages-{width}")
+
+
+def test_incoming_hooks_and_bots(site, page, width):
+    """The pages where an incoming webhook's address and a bot's token are shown once, the stream
+    with an integration's message, and a bot among the members."""
+    page.set_viewport_size(WIDTHS[width])
+    sign_in(page, site, "alice")
+    page.goto(f"{site.url}/spaces/{site.space_id}/settings")
+    page.fill("#hook-name", "Build server")
+    page.click("#hook-create")
+    check_page(page, f"a11y-incoming-hook-created-{width}")
+    hook_url = page.locator("#new-hook-url").inner_text()
+    message = {"text": "Build **passed**: [details](https://ci.example.org/1)", "username": "CI"}
+    assert site.client().post(urlsplit(hook_url).path, json=message).status_code == 200
+    page.goto(f"{site.url}/admin/users")
+    page.fill("#bot-username", "ci-bot")
+    page.click("#create-bot")
+    page.locator("details.bot-tokens summary").click()
+    page.fill("details.bot-tokens input[name=name]", "deploys")
+    page.locator("details.bot-tokens button[type=submit]").last.click()
+    page.locator("#new-bot-token-value").wait_for()
+    check_page(page, f"a11y-bot-token-{width}")
+    site.client().post(
+        f"/api/v1/spaces/{site.space_id}/members", json={"username": "ci-bot"}, headers=site.api("alice")
+    )
+    page.goto(f"{site.url}/spaces/{site.space_id}")
+    assert page.locator(".integration-body strong").inner_text() == "passed"
+    check_page(page, f"a11y-space-with-integration-{width}")
