@@ -4,6 +4,7 @@ from app.models import search as _search  # noqa: F401  (registers the search in
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.conversion import ConversionJob
+from app.models.favourite import Favourite
 from app.models.file import LEVELS
 from app.models.file import DeletedFile
 from app.models.file import DocKey
@@ -34,6 +35,7 @@ __all__ = [
     "LEVELS",
     "DeletedFile",
     "DocKey",
+    "Favourite",
     "File",
     "FileRight",
     "FileVersion",
