@@ -18,6 +18,7 @@ from app.models import FileVersion
 from app.models import User
 from app.services import accounts
 from app.services import conversions
+from app.services import favourites
 from app.services import files as file_service
 from app.services import formats
 from app.services import notifications
@@ -263,6 +264,18 @@ def get_editor_config(file_id: int):
     return jsonify(config)
 
 
+@bp.route("/files/<int:file_id>/favourite", methods=("PUT", "DELETE"))
+def favourite(file_id: int):
+    """Star (PUT) or unstar (DELETE) a file you may read; both may be repeated."""
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    if request.method == "PUT":
+        favourites.star(file, current_user)
+    else:
+        favourites.unstar(file, current_user)
+    transaction.commit()
+    return jsonify(file=file.id, favourite=request.method == "PUT")
+
+
 @bp.route("/files/<int:file_id>/rights", methods=("GET",))
 def get_rights(file_id: int):
     """The file's rights: default level for members, per-person levels, reader downloads."""
@@ -312,6 +325,29 @@ def search():
             for hit in hits
         ],
     )
+
+
+def home_file_json(item) -> dict:
+    return {
+        "id": item.file.id,
+        "title": item.file.title,
+        "space": item.file.space_id,
+        "space_name": item.space_name,
+        "at": item.at.isoformat(),
+    }
+
+
+@bp.route("/favourites")
+def list_favourites():
+    """Your favourites you may still read, most recently starred first (``at``), a page at a time."""
+    listed = favourites.favourites_page(current_user, *pagination.requested())
+    return jsonify(favourites=[home_file_json(item) for item in listed.items], **listed.meta())
+
+
+@bp.route("/recent")
+def list_recent():
+    """The files you opened in the editor most recently (``at``) and may still read, newest first."""
+    return jsonify(recent=[home_file_json(item) for item in favourites.recently_opened(current_user)])
 
 
 @bp.route("/notifications")

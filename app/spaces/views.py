@@ -19,6 +19,7 @@ from app.forms import ConfirmForm
 from app.models import Folder
 from app.models import Space
 from app.services import accounts
+from app.services import favourites
 from app.services import files as file_service
 from app.services import groups
 from app.services import posts
@@ -46,10 +47,23 @@ from app.spaces.forms import UploadForm
 @bp.route("/")
 @login_required
 def index():
-    """The spaces I belong to, and a form to start a new one."""
+    """The spaces I belong to, a form to start a new one, my favourites and what I opened lately."""
     listed = space_service.spaces_page(current_user, *pagination.requested())
+    starred = favourites.favourites_page(
+        current_user,
+        pagination.requested("favourites_page")[0],
+        favourites.FAVOURITES_PER_PAGE,
+        param="favourites_page",
+        anchor="favourites",
+    )
     return render_template(
-        "spaces/index.html", spaces=[space for space, _ in listed.items], listed=listed, form=SpaceForm()
+        "spaces/index.html",
+        spaces=[space for space, _ in listed.items],
+        listed=listed,
+        form=SpaceForm(),
+        starred=starred,
+        recent=favourites.recently_opened(current_user),
+        confirm_form=ConfirmForm(),
     )
 
 
@@ -126,6 +140,7 @@ def show(space_id: int):
         confirm_form=ConfirmForm(),
         rename_folder_form=RenameFolderForm(),
         max_mb=settings.get("max_file_size_mb"),
+        starred=favourites.starred_among([entry.file.id for entry in listing.entries], current_user),
     )
 
 
