@@ -55,6 +55,27 @@ def test_space_page(site, page, width):
     focused_in(page, "document.activeElement.dataset.bsTarget === '#folder-modal'")
 
 
+def test_home_page_with_favourites_and_recent_files(site, page, width):
+    from app.ops import audit_writer
+
+    page.set_viewport_size(WIDTHS[width])
+    doc = site.create_document("alice", "Quarterly plan with a rather long name for a narrow phone screen")
+    site.create_document("alice", "Minutes")
+    assert site.client().put(f"/api/v1/files/{doc['id']}/favourite", headers=site.api("alice")).status_code == 200
+    sign_in(page, site, "alice")
+    page.goto(f"{site.url}/files/{doc['id']}/open")
+    wait_for_editor(page)
+    audit_writer.flush(site.app)
+    page.goto(f"{site.url}/")
+    assert page.locator("#favourite-files li").count() == 1
+    assert page.locator("#recent-files li").count() == 1
+    check_page(page, f"a11y-home-lists-{width}")
+    page.goto(f"{site.url}/spaces/{site.space_id}")
+    page.click(f"tr[data-file-id='{doc['id']}'] .favourite-toggle")  # unstar from the file list
+    page.wait_for_selector(f"tr[data-file-id='{doc['id']}'] .favourite-toggle:not(.starred)")
+    check_page(page, f"a11y-space-stars-{width}")
+
+
 def test_skip_link_goes_to_the_content(site, page, width):
     page.set_viewport_size(WIDTHS[width])
     sign_in(page, site, "alice")
