@@ -24,6 +24,7 @@ from app.models.space import ROLES
 from app.models.space import Membership
 from app.models.space import Post
 from app.models.space import Space
+from app.models.template import DocumentTemplate
 from app.models.user import ApiToken
 from app.models.user import User
 from app.models.user import UserSession
@@ -35,6 +36,7 @@ __all__ = [
     "LEVELS",
     "DeletedFile",
     "DocKey",
+    "DocumentTemplate",
     "Favourite",
     "File",
     "FileRight",
