@@ -25,6 +25,7 @@ from app.services import notifications
 from app.services import rights
 from app.services import search as search_service
 from app.services import spaces
+from app.services import templates
 from app.services.docs import editor_config
 from app.services.exceptions import BadRequestError
 
@@ -148,13 +149,19 @@ def upload(space_id: int):
 
 @bp.route("/spaces/<int:space_id>/documents", methods=("POST",))
 def create_document(space_id: int):
+    """A new document: blank of ``type`` (docx, xlsx, pptx, pdf), or a copy of ``template`` (the id
+    of a template of the site or the space, its type the template's)."""
     space, _ = rights.get_space_or_404(space_id, current_user)
     data = _json()
     kind = data.get("type")
-    if kind not in ("docx", "xlsx", "pptx", "pdf"):
+    if data.get("template") is None and kind not in ("docx", "xlsx", "pptx", "pdf"):
         raise BadRequestError("'type' is one of docx, xlsx, pptx, pdf.")
     typed = _text(data, "title")
-    file = file_service.create_document(space, None, current_user, typed, kind)
+    if data.get("template") is not None:
+        template = templates.usable_in(data.get("template"), space)
+        file = file_service.create_from_template(space, None, current_user, typed, template)
+    else:
+        file = file_service.create_document(space, None, current_user, typed, kind)
     transaction.commit()
     # name_changed: why the title is not what was sent (a / replaced, ...), or null.
     return jsonify({**file_json(file), "name_changed": file_service.name_note(typed, file.title)}), 201

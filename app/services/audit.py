@@ -34,6 +34,7 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
 - ``space.renamed``, ``space.description_changed``, ``space.role_changed`` (user, old → new),
   ``space.member_removed``, ``space.deleted``, ``space.restored``, ``space.purged``
 - ``share_link.created``, ``share_link.used``, ``share_link.revoked``
+- ``template.added``, ``template.removed`` (a document template of the site, or of a space)
 - ``settings.changed`` (which settings; old → new only for those that are not secret)
 - ``admin.user_disabled``, ``admin.user_enabled``, ``admin.sessions_ended``, ``admin.user_created``,
   ``admin.password_reset`` (never the password), ``admin.admin_granted``, ``admin.admin_revoked``,
@@ -114,6 +115,8 @@ ACTIONS = (
     "share_link.created",
     "share_link.used",
     "share_link.revoked",
+    "template.added",
+    "template.removed",
     "settings.changed",
     "admin.user_disabled",
     "admin.user_enabled",
