@@ -119,6 +119,8 @@ RULES = {
     "admin.audit_page": "admin",
     "admin.audit_export": "admin",
     "admin.status_page": "admin",
+    "admin.upload_template": "admin",
+    "admin.delete_template": "admin",
     "auth.logout": "self",
     "auth.account": "self",
     "auth.sign_out_everywhere": "self",
@@ -157,6 +159,8 @@ RULES = {
     "spaces.trash": "space",
     "spaces.restore_file": "space",
     "spaces.restore_folder": "space",
+    "spaces.upload_template": "space",  # owners and admins: tests/test_templates.py
+    "spaces.delete_template": "space",
     "spaces.deleted_spaces": "admin",
     "spaces.restore_space": "admin",
     "api.add_member": "space",
@@ -223,6 +227,7 @@ def _probe(world, client, rule, doc_id, headers=None):
         "job_id": 1,
         "membership_id": 1,
         "folder_id": 1,
+        "template_id": 1,
     }
     url = rule.rule
     for name, value in values.items():
@@ -383,6 +388,7 @@ def test_no_route_hands_a_reader_any_bytes_when_downloads_are_off(world, saved_m
                 "session_id": 1,
                 "token_id": 1,
                 "group_id": 1,
+                "template_id": 1,
             }
             url = rule.rule
             for name, value in values.items():

@@ -76,6 +76,42 @@ def test_home_page_with_favourites_and_recent_files(site, page, width):
     check_page(page, f"a11y-space-stars-{width}")
 
 
+def test_creating_a_document_from_a_template(site, page, width):
+    import io
+
+    from tests.helpers import docx_with
+
+    page.set_viewport_size(WIDTHS[width])
+
+    def add_template():
+        from app import transaction
+        from app.extensions import db
+        from app.models import Space
+        from app.models import User
+        from app.services import templates
+
+        space, alice = db.session.get(Space, site.space_id), db.session.get(User, site.user_ids["alice"])
+        templates.add(space, "", "Meeting agenda.docx", io.BytesIO(docx_with("Agenda")), alice)
+        transaction.commit()
+
+    site.query(add_template)
+    sign_in(page, site, "alice")
+    page.goto(f"{site.url}/spaces/{site.space_id}/settings")
+    assert page.locator(".template-row").count() == 1
+    check_page(page, f"a11y-space-settings-templates-{width}")
+    page.goto(f"{site.url}/spaces/{site.space_id}")
+    page.click("#create-document")
+    page.click(".template-choice")
+    page.wait_for_selector("#create-modal.show")
+    template_id = page.get_attribute(".template-choice", "data-template")
+    assert page.input_value("#create-template") == template_id
+    assert page.input_value("#create-kind") == "docx"
+    check_page(page, f"a11y-create-from-template-{width}")
+    page.click("#create-modal input[type=submit]")
+    wait_for_editor(page)
+    assert "/open" in page.url
+
+
 def test_skip_link_goes_to_the_content(site, page, width):
     page.set_viewport_size(WIDTHS[width])
     sign_in(page, site, "alice")
