@@ -17,6 +17,7 @@ from typing import BinaryIO
 import sqlalchemy as sa
 from flask_babel import gettext
 
+from app import transaction
 from app.extensions import db
 from app.models import DocumentTemplate
 from app.models import Space
@@ -146,16 +147,12 @@ def remove(template: DocumentTemplate, actor: User) -> None:
     audit.record("template.removed", actor=actor, space_id=template.space_id, **_object(template))
     storage_key = template.storage_key
     db.session.delete(template)
-    from app import transaction
-
     transaction.delete_blob_after_commit(storage_key)
 
 
 def forget_space(space: Space) -> None:
     """The space is being removed for good: its templates' blobs go once that is committed (the
     rows go with the space)."""
-    from app import transaction
-
     for key in db.session.scalars(sa.select(DocumentTemplate.storage_key).where(DocumentTemplate.space_id == space.id)):
         transaction.delete_blob_after_commit(key)
 

@@ -65,7 +65,6 @@ def index():
         form=SpaceForm(),
         starred=starred,
         recent=favourites.recently_opened(current_user),
-        confirm_form=ConfirmForm(),
     )
 
 
