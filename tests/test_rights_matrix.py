@@ -125,6 +125,8 @@ RULES = {
     "admin.audit_page": "admin",
     "admin.audit_export": "admin",
     "admin.status_page": "admin",
+    "admin.upload_template": "admin",
+    "admin.delete_template": "admin",
     "auth.logout": "self",
     "auth.account": "self",
     "auth.sign_out_everywhere": "self",
@@ -142,6 +144,8 @@ RULES = {
     "notifications.mark_read": "self",
     "api.list_notifications": "self",
     "api.list_formats": "self",
+    "api.list_favourites": "self",
+    "api.list_recent": "self",
     "spaces.show": "space",
     "spaces.add_post": "space",
     "spaces.add_folder": "space",
@@ -167,6 +171,8 @@ RULES = {
     "spaces.set_webhook_enabled": "space",
     "spaces.delete_webhook": "space",
     "spaces.test_webhook": "space",
+    "spaces.upload_template": "space",  # owners and admins: tests/test_templates.py
+    "spaces.delete_template": "space",
     "spaces.deleted_spaces": "admin",
     "spaces.restore_space": "admin",
     "api.add_member": "space",
@@ -176,6 +182,7 @@ RULES = {
     "files.show": "file:read",
     "files.download": "file:download",
     "files.thread": "file:read",
+    "files.favourite": "file:read",
     "files.rename": "file:manage",
     "files.delete": "file:manage",
     "files.trash": "file:manage",
@@ -199,6 +206,7 @@ RULES = {
     "api.version_content": "file:download",
     "api.get_editor_config": "file:read",
     "api.get_rights": "file:read",
+    "api.favourite": "file:read",
     "api.put_rights": "file:manage",
     "api.restore_version": "file:edit",
     "api.upload_version": "file:edit",
@@ -232,6 +240,7 @@ def _probe(world, client, rule, doc_id, headers=None):
         "membership_id": 1,
         "folder_id": 1,
         "hook_id": 1,
+        "template_id": 1,
     }
     url = rule.rule
     for name, value in values.items():
@@ -392,6 +401,7 @@ def test_no_route_hands_a_reader_any_bytes_when_downloads_are_off(world, saved_m
                 "session_id": 1,
                 "token_id": 1,
                 "group_id": 1,
+                "template_id": 1,
             }
             url = rule.rule
             for name, value in values.items():

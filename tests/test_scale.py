@@ -10,6 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.models import AuditEvent
+from app.models import Favourite
 from app.models import File
 from app.models import FileRight
 from app.models import FileVersion
@@ -56,6 +58,7 @@ class Seeded:
         def add():
             now = utcnow()
             space = self.space_id
+            alice_id, bob_id = self.alice, self.bob
             db.session.execute(
                 sa.insert(Folder),
                 [{"space_id": space, "name": f"Folder {tag}-{i}"} for i in range(max(1, n // 3))]
@@ -104,6 +107,25 @@ class Seeded:
             )
             db.session.execute(
                 sa.insert(FileRight), [{"file_id": fid, "user_id": self.bob, "level": "edit"} for fid in new_files[::5]]
+            )
+            # The home page's favourites and recently opened files (some hidden from bob, some trashed).
+            db.session.execute(
+                sa.insert(Favourite),
+                [{"user_id": user, "file_id": fid} for user in (alice_id, bob_id) for fid in new_files],
+            )
+            db.session.execute(
+                sa.insert(AuditEvent),
+                [
+                    {
+                        "at": now - timedelta(seconds=i),
+                        "action": "editor.opened",
+                        "actor_id": user,
+                        "file_id": fid,
+                        "object_type": "file",
+                    }
+                    for user in (alice_id, bob_id)
+                    for i, fid in enumerate(new_files)
+                ],
             )
             for fid in new_files[:n]:
                 search._store(fid, 1, f"quarterly figures {tag}")
@@ -213,6 +235,8 @@ def pages(seeded: Seeded, manager: bool) -> dict[str, str]:
         "api versions page 2": f"/api/v1/files/{file}/versions?page=2",
         "api notifications": "/api/v1/notifications",
         "api search": "/api/v1/search?q=quarterly",
+        "api favourites": "/api/v1/favourites",
+        "api recent": "/api/v1/recent",
     }
     if manager:
         listed |= {

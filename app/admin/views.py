@@ -10,9 +10,11 @@ from app import limits
 from app import transaction
 from app.admin import bp
 from app.admin.forms import SettingsForm
+from app.forms import TemplateForm
 from app.security import admin_required
 from app.services import groups
 from app.services import settings
+from app.services import templates
 from app.services.docs import client
 
 FORM_FIELDS = [k for k in settings.FIELDS if k != "jwt_secret" and hasattr(SettingsForm, k)]
@@ -75,6 +77,8 @@ def settings_page():
         steps=steps,
         confirm=confirm,
         secret_set=bool(settings.get("jwt_secret")),
+        site_templates=templates.site_templates(),
+        template_form=TemplateForm(),
     )
 
 

@@ -18,12 +18,14 @@ from app.models import FileVersion
 from app.models import User
 from app.services import accounts
 from app.services import conversions
+from app.services import favourites
 from app.services import files as file_service
 from app.services import formats
 from app.services import notifications
 from app.services import rights
 from app.services import search as search_service
 from app.services import spaces
+from app.services import templates
 from app.services.docs import editor_config
 from app.services.exceptions import BadRequestError
 
@@ -149,13 +151,19 @@ def upload(space_id: int):
 
 @bp.route("/spaces/<int:space_id>/documents", methods=("POST",))
 def create_document(space_id: int):
+    """A new document: blank of ``type`` (docx, xlsx, pptx, pdf), or a copy of ``template`` (the id
+    of a template of the site or the space, its type the template's)."""
     space, _ = rights.get_space_or_404(space_id, current_user)
     data = _json()
     kind = data.get("type")
-    if kind not in ("docx", "xlsx", "pptx", "pdf"):
+    if data.get("template") is None and kind not in ("docx", "xlsx", "pptx", "pdf"):
         raise BadRequestError("'type' is one of docx, xlsx, pptx, pdf.")
     typed = _text(data, "title")
-    file = file_service.create_document(space, None, current_user, typed, kind)
+    if data.get("template") is not None:
+        template = templates.usable_in(data.get("template"), space)
+        file = file_service.create_from_template(space, None, current_user, typed, template)
+    else:
+        file = file_service.create_document(space, None, current_user, typed, kind)
     transaction.commit()
     # name_changed: why the title is not what was sent (a / replaced, ...), or null.
     return jsonify({**file_json(file), "name_changed": file_service.name_note(typed, file.title)}), 201
@@ -265,6 +273,18 @@ def get_editor_config(file_id: int):
     return jsonify(config)
 
 
+@bp.route("/files/<int:file_id>/favourite", methods=("PUT", "DELETE"))
+def favourite(file_id: int):
+    """Star (PUT) or unstar (DELETE) a file you may read; both may be repeated."""
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    if request.method == "PUT":
+        favourites.star(file, current_user)
+    else:
+        favourites.unstar(file, current_user)
+    transaction.commit()
+    return jsonify(file=file.id, favourite=request.method == "PUT")
+
+
 @bp.route("/files/<int:file_id>/rights", methods=("GET",))
 def get_rights(file_id: int):
     """The file's rights: default level for members, per-person levels, reader downloads."""
@@ -314,6 +334,29 @@ def search():
             for hit in hits
         ],
     )
+
+
+def home_file_json(item) -> dict:
+    return {
+        "id": item.file.id,
+        "title": item.file.title,
+        "space": item.file.space_id,
+        "space_name": item.space_name,
+        "at": item.at.isoformat(),
+    }
+
+
+@bp.route("/favourites")
+def list_favourites():
+    """Your favourites you may still read, most recently starred first (``at``), a page at a time."""
+    listed = favourites.favourites_page(current_user, *pagination.requested())
+    return jsonify(favourites=[home_file_json(item) for item in listed.items], **listed.meta())
+
+
+@bp.route("/recent")
+def list_recent():
+    """The files you opened in the editor most recently (``at``) and may still read, newest first."""
+    return jsonify(recent=[home_file_json(item) for item in favourites.recently_opened(current_user)])
 
 
 @bp.route("/notifications")

@@ -29,7 +29,9 @@ from app.forms import ConfirmForm
 from app.models import File
 from app.models import FileVersion
 from app.models.user import username_key
+from app.security import is_safe_next_url
 from app.services import conversions
+from app.services import favourites
 from app.services import files as file_service
 from app.services import formats
 from app.services import locks
@@ -87,6 +89,7 @@ def show(file_id: int):
         confirm_form=ConfirmForm(),
         place_form=_place_form(file),
         trash_days=trash_service.days(),
+        starred=favourites.is_starred(file, current_user),
         **conversion_context(file, level),
     )
 
@@ -197,6 +200,24 @@ def convert(file_id: int):
     conversions.enqueue(job, form.password.data or None)
     transaction.commit()
     return redirect(url_for("files.show", file_id=file.id, job=job.id))
+
+
+@bp.route("/<int:file_id>/favourite", methods=("POST",))
+@login_required
+def favourite(file_id: int):
+    """Star (``star=1``) or unstar the file, then go back where the person was (a local ``next``).
+
+    :raise 404: the person may not read the file.
+    """
+    file, _ = rights.get_file_or_404(file_id, current_user)
+    if ConfirmForm().validate_on_submit():
+        if request.form.get("star") == "1":
+            favourites.star(file, current_user)
+        else:
+            favourites.unstar(file, current_user)
+        transaction.commit()
+    target = request.form.get("next")
+    return redirect(target if is_safe_next_url(target) else url_for("files.show", file_id=file.id))
 
 
 @bp.route("/<int:file_id>/rename", methods=("POST",))

@@ -4,6 +4,7 @@ from app.models import search as _search  # noqa: F401  (registers the search in
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.conversion import ConversionJob
+from app.models.favourite import Favourite
 from app.models.file import LEVELS
 from app.models.file import DeletedFile
 from app.models.file import DocKey
@@ -24,6 +25,7 @@ from app.models.space import ROLES
 from app.models.space import Membership
 from app.models.space import Post
 from app.models.space import Space
+from app.models.template import DocumentTemplate
 from app.models.user import ApiToken
 from app.models.user import User
 from app.models.user import UserSession
@@ -37,6 +39,8 @@ __all__ = [
     "LEVELS",
     "DeletedFile",
     "DocKey",
+    "DocumentTemplate",
+    "Favourite",
     "File",
     "FileRight",
     "FileVersion",

@@ -20,6 +20,8 @@ class AuditEvent(Base):
     __table_args__ = (
         # The daily counts for charts, and the action filter, read by action then time.
         sa.Index("ix_audit_event_action_at", "action", "at"),
+        # A person's latest openings of the editor (the home page's recently opened files).
+        sa.Index("ix_audit_event_actor_action_at", "actor_id", "action", "at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -37,6 +37,7 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
   ``space.webhook_enabled``, ``space.webhook_disabled``, ``space.webhook_deleted``,
   ``space.incoming_hook_created``, ``space.incoming_hook_revoked`` (the hook by id and name, never its secret)
 - ``share_link.created``, ``share_link.used``, ``share_link.revoked``
+- ``template.added``, ``template.removed`` (a document template of the site, or of a space)
 - ``settings.changed`` (which settings; old → new only for those that are not secret)
 - ``admin.user_disabled``, ``admin.user_enabled``, ``admin.sessions_ended``, ``admin.user_created``,
   ``admin.password_reset`` (never the password), ``admin.admin_granted``, ``admin.admin_revoked``,
@@ -123,6 +124,8 @@ ACTIONS = (
     "share_link.created",
     "share_link.used",
     "share_link.revoked",
+    "template.added",
+    "template.removed",
     "settings.changed",
     "admin.user_disabled",
     "admin.user_enabled",

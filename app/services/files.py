@@ -128,7 +128,8 @@ def titled(name: str, ext: str, typed: bool = False) -> str:
     return name if formats.extension_of(name) == ext else f"{name}.{ext}"
 
 
-def _digest(path: str) -> tuple[int, str]:
+def digest(path: str) -> tuple[int, str]:
+    """The size and SHA-256 (hex) of a file."""
     sha = hashlib.sha256()
     size = 0
     with open(path, "rb") as handle:
@@ -238,7 +239,7 @@ def store_version(
     editing session goes on); the version records the key its content is opened under.
     The caller holds the file lock and commits (the blob goes again if that fails).
     """
-    size, sha = _digest(path)
+    size, sha = digest(path)
     storage_key = storage.store(path, f"files/{file.id}")
     version = FileVersion(
         file_id=file.id,
@@ -358,7 +359,7 @@ def _new_file(space: Space, folder: Folder | None, owner: User, title: str, path
     else:
         text = (
             translatable("%(display_name)s created %(title)s", display_name=owner.display_name, title=title)
-            if source == "create"
+            if source in ("create", "template")
             else translatable("%(display_name)s uploaded %(title)s", display_name=owner.display_name, title=title)
         )
     transaction.after_commit(lambda: posts.notice(file, text, owner))
@@ -386,6 +387,20 @@ def create_document(space: Space, folder: Folder | None, owner: User, name: str,
         with handle, writing():
             handle.write(blanks.make_blank(ext, name[: -len(ext) - 1], locales.document_tag(owner)))
         return _new_file(space, folder, owner, name, path, "create")
+    finally:
+        remove_leftovers(path)
+
+
+def create_from_template(space: Space, folder: Folder | None, owner: User, name: str, template) -> File:
+    """Stage a new document holding a copy of the template's bytes as version 1 (its own blob).
+    An empty name takes the template's. The caller checked that the space may use the template
+    (templates.usable_in)."""
+    from app.services import templates
+
+    name = titled(name if (name or "").strip() else template.name, template.ext, typed=True)
+    path = templates.copy_to_temp(template)
+    try:
+        return _new_file(space, folder, owner, name, path, "template")
     finally:
         remove_leftovers(path)
 

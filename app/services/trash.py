@@ -30,6 +30,7 @@ from app.services import audit
 from app.services import files as file_service
 from app.services import posts
 from app.services import rights
+from app.services import templates
 from app.services.exceptions import ForbiddenError
 from app.services.exceptions import NotFoundError
 from app.services.locales import translatable
@@ -329,4 +330,5 @@ def purge_folders_and_spaces(now: datetime | None = None) -> None:
             object_name=space.name,
             space_id=space.id,
         )
+        templates.forget_space(space)
         db.session.delete(space)

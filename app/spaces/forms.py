@@ -70,6 +70,9 @@ class CreateDocumentForm(FlaskForm):
     kind = SelectField(lazy_gettext("Type"), choices=[SelectChoice(ext, label) for label, ext in CREATABLE])
     # Empty: the type's name in the person's language ("Neues Dokument").
     name = StringField(lazy_gettext("Name"), validators=[Optional(), Length(max=200)])
+    # Blank (empty) or the id of a template of the site or the space: the view sets the choices,
+    # and the service checks the one posted (templates.usable_in).
+    template = SelectField(lazy_gettext("Start from"), choices=[], validate_choice=False)
     folder = HiddenField()
     submit = SubmitField(lazy_gettext("Create and open"))
 

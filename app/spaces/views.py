@@ -16,9 +16,11 @@ from app import pagination
 from app import transaction
 from app.extensions import db
 from app.forms import ConfirmForm
+from app.forms import TemplateForm
 from app.models import Folder
 from app.models import Space
 from app.services import accounts
+from app.services import favourites
 from app.services import files as file_service
 from app.services import groups
 from app.services import incoming_hooks
@@ -27,6 +29,7 @@ from app.services import rights
 from app.services import search as search_service
 from app.services import settings
 from app.services import spaces as space_service
+from app.services import templates as template_service
 from app.services import trash as trash_service
 from app.services.exceptions import BadRequestError
 from app.services.exceptions import CoeditError
@@ -48,10 +51,22 @@ from app.spaces.forms import UploadForm
 @bp.route("/")
 @login_required
 def index():
-    """The spaces I belong to, and a form to start a new one."""
+    """The spaces I belong to, a form to start a new one, my favourites and what I opened lately."""
     listed = space_service.spaces_page(current_user, *pagination.requested())
+    starred = favourites.favourites_page(
+        current_user,
+        pagination.requested("favourites_page")[0],
+        favourites.FAVOURITES_PER_PAGE,
+        param="favourites_page",
+        anchor="favourites",
+    )
     return render_template(
-        "spaces/index.html", spaces=[space for space, _ in listed.items], listed=listed, form=SpaceForm()
+        "spaces/index.html",
+        spaces=[space for space, _ in listed.items],
+        listed=listed,
+        form=SpaceForm(),
+        starred=starred,
+        recent=favourites.recently_opened(current_user),
     )
 
 
@@ -103,6 +118,7 @@ def show(space_id: int):
         members_number=pagination.requested("members_page")[0],
     )
     in_folder = {"folder": folder.id if folder else ""}
+    offered = template_service.available(space)
     return render_template(
         "spaces/show.html",
         space=space,
@@ -120,7 +136,8 @@ def show(space_id: int):
         post_form=PostForm(),
         folder_form=FolderForm(data=in_folder),
         upload_form=UploadForm(data=in_folder),
-        create_form=CreateDocumentForm(data=in_folder),
+        create_form=_create_form(offered, in_folder),
+        offered_templates=offered,
         member_form=MemberForm(),
         group_form=_group_form() if member.manages_space else None,
         default_form=SpaceDefaultForm(default_level=space.default_level),
@@ -128,7 +145,15 @@ def show(space_id: int):
         confirm_form=ConfirmForm(),
         rename_folder_form=RenameFolderForm(),
         max_mb=settings.get("max_file_size_mb"),
+        starred=favourites.starred_among([entry.file.id for entry in listing.entries], current_user),
     )
+
+
+def _create_form(offered: list, data: dict | None = None) -> CreateDocumentForm:
+    """The Create dialog's form, offering Blank and these templates."""
+    form = CreateDocumentForm(data=data)
+    form.template.choices = [("", gettext("Blank"))] + [(str(t.id), f"{t.name} (.{t.ext})") for t in offered]
+    return form
 
 
 def back_to(space: Space, folder: Folder | None):
@@ -290,7 +315,11 @@ def upload(space_id: int):
 @bp.route("/spaces/<int:space_id>/documents", methods=("POST",))
 @login_required
 def create_document(space_id: int):
-    """Create document: make the blank file as version 1, then open it for editing."""
+    """Create document: make the blank file, or a copy of the template chosen, as version 1, then
+    open it for editing.
+
+    :raise 404: a template this space may not use.
+    """
     space, _ = rights.get_space_or_404(space_id, current_user)
     form = CreateDocumentForm()
     folder = space_service.folder_of(space, form.folder.data)
@@ -298,7 +327,11 @@ def create_document(space_id: int):
         flash(gettext("Give the document a name and choose its type."), "danger")
         return back_to(space, folder)
     try:
-        file = file_service.create_document(space, folder, current_user, form.name.data, form.kind.data)
+        if form.template.data:
+            template = template_service.usable_in(form.template.data, space)
+            file = file_service.create_from_template(space, folder, current_user, form.name.data, template)
+        else:
+            file = file_service.create_document(space, folder, current_user, form.name.data, form.kind.data)
     except BadRequestError as exc:
         flash(exc.message, "danger")
         return back_to(space, folder)
@@ -348,6 +381,8 @@ def settings_response(space: Space, member, form: SpaceSettingsForm, status: int
         "spaces/settings.html",
         space=space,
         member=member,
+        space_templates=template_service.space_templates(space),
+        template_form=TemplateForm(),
         form=form,
         members=space_service.members_page(space, *pagination.requested(), anchor="members"),
         roles=[("owner", "Owner"), ("admin", "Space admin"), ("member", "Member")],
@@ -356,6 +391,44 @@ def settings_response(space: Space, member, form: SpaceSettingsForm, status: int
         **webhook_views.context(space),
         **values,
     ), status or (400 if form.errors else 200)
+
+
+@bp.route("/spaces/<int:space_id>/templates", methods=("POST",))
+@login_required
+def upload_template(space_id: int):
+    """Add a template of the space (its owners and admins), offered by its Create document."""
+    space, _ = _managed_space(space_id)
+    form = TemplateForm()
+    if not form.validate_on_submit():
+        flash(gettext("Choose the template's file."), "danger")
+    else:
+        try:
+            template = template_service.add(
+                space, form.name.data, form.file.data.filename, form.file.data.stream, current_user
+            )
+        except BadRequestError as exc:
+            flash(exc.message, "danger")
+        else:
+            transaction.commit()
+            flash(gettext("Template %(name)s added.", name=template.name), "success")
+    return redirect(url_for("spaces.settings_page", space_id=space.id, _anchor="templates"))
+
+
+@bp.route("/spaces/<int:space_id>/templates/<int:template_id>/delete", methods=("POST",))
+@login_required
+def delete_template(space_id: int, template_id: int):
+    """Remove a template of the space; documents made from it keep their own copies.
+
+    :raise 404: no such template in this space.
+    """
+    space, _ = _managed_space(space_id)
+    template = template_service.of_space(template_id, space)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    template_service.remove(template, current_user)
+    transaction.commit()
+    flash(gettext("Template %(name)s removed.", name=template.name), "success")
+    return redirect(url_for("spaces.settings_page", space_id=space.id, _anchor="templates"))
 
 
 @bp.route("/spaces/<int:space_id>/members/<int:membership_id>/role", methods=("POST",))

@@ -10,12 +10,27 @@ document.addEventListener("DOMContentLoaded", function () {
     var item = document.querySelector('[data-bs-target="#create-modal"][data-kind="' + kind.value + '"]');
     if (item && item.dataset.title) title.textContent = item.dataset.title;
   }
+  var template = modal.querySelector("select[name=template]");
   modal.addEventListener("show.bs.modal", function (event) {
     var trigger = event.relatedTarget;
     if (trigger && trigger.dataset.kind) kind.value = trigger.dataset.kind;
+    if (template && trigger) template.value = trigger.dataset.template || "";
     retitle();
   });
-  kind.addEventListener("change", retitle);
+  kind.addEventListener("change", function () {
+    // Another type than the template's: start blank.
+    var chosen = template && document.querySelector('.template-choice[data-template="' + template.value + '"]');
+    if (chosen && chosen.dataset.kind !== kind.value) template.value = "";
+    retitle();
+  });
+  if (template) {
+    // A template sets the type: the dialog shows the one the document will have.
+    template.addEventListener("change", function () {
+      var chosen = document.querySelector('.template-choice[data-template="' + template.value + '"]');
+      if (chosen) kind.value = chosen.dataset.kind;
+      retitle();
+    });
+  }
   modal.addEventListener("shown.bs.modal", function () {
     modal.querySelector("input[name=name]").focus();
   });

@@ -55,6 +55,63 @@ def test_space_page(site, page, width):
     focused_in(page, "document.activeElement.dataset.bsTarget === '#folder-modal'")
 
 
+def test_home_page_with_favourites_and_recent_files(site, page, width):
+    from app.ops import audit_writer
+
+    page.set_viewport_size(WIDTHS[width])
+    doc = site.create_document("alice", "Quarterly plan with a rather long name for a narrow phone screen")
+    site.create_document("alice", "Minutes")
+    assert site.client().put(f"/api/v1/files/{doc['id']}/favourite", headers=site.api("alice")).status_code == 200
+    sign_in(page, site, "alice")
+    page.goto(f"{site.url}/files/{doc['id']}/open")
+    wait_for_editor(page)
+    audit_writer.flush(site.app)
+    page.goto(f"{site.url}/")
+    assert page.locator("#favourite-files li").count() == 1
+    assert page.locator("#recent-files li").count() == 1
+    check_page(page, f"a11y-home-lists-{width}")
+    page.goto(f"{site.url}/spaces/{site.space_id}")
+    page.click(f"tr[data-file-id='{doc['id']}'] .favourite-toggle")  # unstar from the file list
+    page.wait_for_selector(f"tr[data-file-id='{doc['id']}'] .favourite-toggle:not(.starred)")
+    check_page(page, f"a11y-space-stars-{width}")
+
+
+def test_creating_a_document_from_a_template(site, page, width):
+    import io
+
+    from tests.helpers import docx_with
+
+    page.set_viewport_size(WIDTHS[width])
+
+    def add_template():
+        from app import transaction
+        from app.extensions import db
+        from app.models import Space
+        from app.models import User
+        from app.services import templates
+
+        space, alice = db.session.get(Space, site.space_id), db.session.get(User, site.user_ids["alice"])
+        templates.add(space, "", "Meeting agenda.docx", io.BytesIO(docx_with("Agenda")), alice)
+        transaction.commit()
+
+    site.query(add_template)
+    sign_in(page, site, "alice")
+    page.goto(f"{site.url}/spaces/{site.space_id}/settings")
+    assert page.locator(".template-row").count() == 1
+    check_page(page, f"a11y-space-settings-templates-{width}")
+    page.goto(f"{site.url}/spaces/{site.space_id}")
+    page.click("#create-document")
+    page.click(".template-choice")
+    page.wait_for_selector("#create-modal.show")
+    template_id = page.get_attribute(".template-choice", "data-template")
+    assert page.input_value("#create-template") == template_id
+    assert page.input_value("#create-kind") == "docx"
+    check_page(page, f"a11y-create-from-template-{width}")
+    page.click("#create-modal input[type=submit]")
+    wait_for_editor(page)
+    assert "/open" in page.url
+
+
 def test_skip_link_goes_to_the_content(site, page, width):
     page.set_viewport_size(WIDTHS[width])
     sign_in(page, site, "alice")
