@@ -141,3 +141,22 @@ def test_only_space_managers_add_members(world):
     )
     assert response.status_code == 201
     assert world.client("carol").get(f"/spaces/{world.space_id}").status_code == 200
+
+
+def test_levels_anywhere_gives_a_member_their_own_file_even_when_members_see_nothing(world):
+    """The owner of a file edits it whatever its default level (the notifications list asks this way)."""
+    from app.extensions import db
+    from app.models import File
+    from app.models import User
+    from app.services import rights
+
+    doc_id = world.create_document("bob", "Bob's own")["id"]
+    with world.app.app_context():
+        file = db.session.get(File, doc_id)
+        file.default_level = "none"
+        db.session.commit()
+        bob = db.session.get(User, world.user_ids["bob"])
+        outsider = db.session.get(User, world.user_ids["carol"])  # not a member at all
+        assert rights.levels_anywhere([file], bob) == {doc_id: "edit"}
+        assert rights.levels_anywhere([file], bob) == {doc_id: rights.file_level(file, bob)}
+        assert rights.levels_anywhere([file], outsider) == {doc_id: "none"}

@@ -143,7 +143,7 @@ def levels_anywhere(files: list[File], user: User) -> dict[int, str]:
             )
         ).all()
     )
-    return {f.id: _level(f, user, roles.get(f.space_id), overrides.get(f.id)) for f in files}
+    return {f.id: _level(f, user.id, roles.get(f.space_id), overrides.get(f.id)) for f in files}
 
 
 def not_hidden(user: User, managed_space_ids) -> sa.ColumnElement[bool]:
