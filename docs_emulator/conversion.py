@@ -119,6 +119,8 @@ class Converter:
             raise ConversionError(-7, "no url")
         if params.get("thumbnail") is not None and not isinstance(params.get("thumbnail"), dict):
             raise ConversionError(-7, "thumbnail must be an object")
+        if params.get("watermark") is not None and not isinstance(params.get("watermark"), dict):
+            raise ConversionError(-7, "watermark must be an object")
         source, output = source.lower(), output.lower()
         if source == "xml" and output in ("ooxml", "odf"):
             return source, output, key  # the family comes from the content (see _xml_family)
@@ -155,6 +157,8 @@ class Converter:
             raise ConversionError(exc.code, str(exc)) from None
         except Exception as exc:  # a parser failure = corrupt or unsupported input
             raise ConversionError(-3, f"{type(exc).__name__}: {exc}") from None
+        if output == "pdf" and params.get("watermark"):
+            result = documents.stamp_pdf(result, watermark_text(params["watermark"]))
         title = params.get("title") if isinstance(params.get("title"), str) and params.get("title") else "output"
         stem = title.rsplit(".", 1)[0] if "." in title else title
         filename = f"output.{output}"
@@ -205,6 +209,16 @@ class Converter:
         with self._lock:
             self.results.clear()
             self.failed.clear()
+
+
+def watermark_text(watermark: dict) -> str:
+    """The text of a watermark_on_draw object: its paragraphs' runs, a line per paragraph."""
+    paragraphs = watermark.get("paragraphs") if isinstance(watermark.get("paragraphs"), list) else []
+    lines = []
+    for paragraph in paragraphs:
+        runs = paragraph.get("runs") if isinstance(paragraph, dict) and isinstance(paragraph.get("runs"), list) else []
+        lines.append("".join(str(run.get("text", "")) for run in runs if isinstance(run, dict)))
+    return "\n".join(lines)
 
 
 def _xml_family(data: bytes) -> str:

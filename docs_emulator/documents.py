@@ -208,6 +208,21 @@ def make_pdf(lines: list[str]) -> bytes:
     return bytes(out)
 
 
+def stamp_pdf(data: bytes, text: str) -> bytes:
+    """Every page of a PDF with the text laid over it, as Docs stamps a conversion's watermark
+    (here plainly, at the page's top: enough for the text to be there)."""
+    from pypdf import PdfReader
+    from pypdf import PdfWriter
+
+    overlay = PdfReader(io.BytesIO(make_pdf(text.splitlines() or [""]))).pages[0]
+    writer = PdfWriter(clone_from=io.BytesIO(data))
+    for page in writer.pages:
+        page.merge_page(overlay)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 _STREAM_RE = re.compile(rb"<<(.*?)>>\s*stream\r?\n(.*?)\r?\nendstream", re.S)
 _STRING_RE = re.compile(rb"\((?:\\.|[^\\)])*\)")
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"(": b"(", b")": b")", b"\\": b"\\"}

@@ -27,6 +27,7 @@ from wtforms.widgets import ListWidget
 from app.services import formats
 from app.services import locales
 from app.services import settings
+from app.services import watermarks
 
 MIN_SECRET = 32
 
@@ -165,8 +166,42 @@ class SettingsForm(FlaskForm):
         lazy_gettext("Hosts and addresses webhooks may reach although they are local or private (one per line)"),
         validators=[Optional(), Length(max=5000)],
     )
+    watermark_enabled = BooleanField(lazy_gettext("Show watermarks"))
+    watermark_all_readers = BooleanField(
+        lazy_gettext("For everyone who reads: opens a file to view, or may not edit it")
+    )
+    watermark_no_download = BooleanField(lazy_gettext("For readers of files whose downloads are off"))
+    watermark_view_links = BooleanField(lazy_gettext("For guests on share links that do not let them edit"))
+    # Checkboxes, one per group (choices set by the view).
+    watermark_groups = SelectMultipleField(
+        lazy_gettext("For members of these groups"),
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=True,
+    )
+    watermark_editors = BooleanField(
+        lazy_gettext("Also for people who edit, when a rule above applies to them (otherwise they never see one)")
+    )
+    watermark_text = StringField(
+        lazy_gettext("Watermark text"),
+        validators=[Length(max=watermarks.MAX_TEXT)],  # not Optional(): empty text is checked below
+    )
     save_anyway = BooleanField(lazy_gettext("Save anyway, although the connection test failed"))
     submit = SubmitField(lazy_gettext("Save and test the connection"))
+
+    def validate_watermark_text(self, field) -> None:
+        unknown = watermarks.unknown_placeholders(field.data)
+        if unknown:
+            raise ValidationError(
+                gettext(
+                    "Unknown placeholder %(unknown)s; use %(known)s.",
+                    unknown=", ".join(unknown),
+                    known=", ".join(watermarks.PLACEHOLDERS),
+                )
+            )
+        if self.watermark_enabled.data and not (field.data or "").strip():
+            raise ValidationError(gettext("Enter the text of the watermark."))
 
 
 class ForgottenForm(FlaskForm):

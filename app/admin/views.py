@@ -30,6 +30,7 @@ def settings_page():
     fixed = settings.fixed_keys()
     form = SettingsForm()
     form.editor_groups.choices = [(str(group.id), group.name) for group in groups.all_groups()]
+    form.watermark_groups.choices = form.editor_groups.choices
     steps = None
     confirm = False
     if request.method == "GET":
@@ -37,6 +38,8 @@ def settings_page():
             getattr(form, key).data = _shown(key)
     elif form.validate_on_submit():
         values = {key: _clean(getattr(form, key).data) for key in FORM_FIELDS if not _keep_stored(form, key)}
+        if "watermark_text" in values:  # text, not an address: a trailing slash is the admin's
+            values["watermark_text"] = (form.watermark_text.data or "").strip()
         if form.jwt_secret.data:
             values["jwt_secret"] = form.jwt_secret.data
         if settings.connection_changes(values) and not form.save_anyway.data:
@@ -92,9 +95,9 @@ def _keep_stored(form: SettingsForm, key: str) -> bool:
 
 
 def _shown(key: str):
-    """The stored value as its field holds it (lossy formats and editor groups are checkboxes)."""
+    """The stored value as its field holds it (lossy formats and groups are checkboxes)."""
     value = settings.get(key)
-    return value.split() if key in ("lossy_edit_formats", "editor_groups") else value
+    return value.split() if key in ("lossy_edit_formats", "editor_groups", "watermark_groups") else value
 
 
 def _clean(value):

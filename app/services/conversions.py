@@ -25,6 +25,7 @@ from app.services import files
 from app.services import formats
 from app.services import rights
 from app.services import settings
+from app.services import watermarks
 from app.services.docs import client
 from app.services.docs import fetch
 from app.services.docs import links
@@ -268,14 +269,16 @@ def download_as(file: File, version: FileVersion, level: str, user: User, target
             gettext("A .%(ext)s file cannot be downloaded as .%(target)s.", ext=file.ext, target=target)
         )
     _require_docs()
+    watermark = watermarks.for_conversion(file, user, level, target)
     try:
         url = client.convert(
             source_url(file, version, user.docs_id),
             file.ext,
             target,
-            conversion_key(version, target),
+            conversion_key(version, target, watermarks.key_suffix(watermark)),
             title=file.title,
             budget=DOWNLOAD_BUDGET,
+            watermark=watermark,
         )
     except DocsError as exc:
         raise DocsError(plain_error(exc)) from None

@@ -73,6 +73,16 @@ FIELDS = {
         # (one per line) they may reach although they are local or private.
         Field("webhooks_allow_http", None, "bool", False),
         Field("webhook_allowed_hosts", None, "str", ""),
+        # Watermarks on what readers see and print (services/watermarks.py): off until enabled; the
+        # rules say whom they are for, the text is a template of watermarks.PLACEHOLDERS.
+        Field("watermark_enabled", None, "bool", False),
+        Field("watermark_all_readers", None, "bool", False),
+        Field("watermark_no_download", None, "bool", False),
+        Field("watermark_view_links", None, "bool", False),
+        Field("watermark_groups", None, "str", ""),  # group ids, space-separated
+        # People who edit are exempt unless this is on (a missing checkbox keeps them exempt).
+        Field("watermark_editors", None, "bool", False),
+        Field("watermark_text", None, "str", "{userDisplayName} {email} {date}"),
     )
 }
 

@@ -101,6 +101,7 @@ def convert(
     password: str | None = None,
     thumbnail: dict | None = None,
     progress: Callable[[int], None] | None = None,
+    watermark: dict | None = None,
 ) -> str:
     """Convert; returns the result's fileUrl.
 
@@ -110,7 +111,8 @@ def convert(
     once it has finished (synchronous).
     ``password`` opens a protected source, ``thumbnail`` asks for an image of the first page (the
     conversion API's parameters of those names), and ``progress`` is told each ``percent`` Docs
-    reports while polling.
+    reports while polling. ``watermark`` (a watermark_on_draw object) is stamped on pdf and image
+    output.
     :raise DocsError: with the meaning of the conversion error code (its ``code`` attribute holds
     the code), or that it did not finish.
     """
@@ -126,6 +128,8 @@ def convert(
         params["password"] = password
     if thumbnail is not None:
         params["thumbnail"] = thumbnail
+    if watermark is not None:
+        params["watermark"] = watermark
     deadline = None if budget is None else time.monotonic() + budget
     while True:
         try:

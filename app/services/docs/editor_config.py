@@ -18,6 +18,7 @@ from app.services import formats
 from app.services import locales
 from app.services import rights
 from app.services import settings
+from app.services import watermarks
 from app.services.docs import links
 from app.services.docs import tokens
 from app.services.exceptions import CoeditError
@@ -193,5 +194,8 @@ def build(
         }
     if action_link:
         config["editorConfig"]["actionLink"] = action_link
+    options = watermarks.for_opening(file, user, level, mode)
+    if options:
+        config["document"]["options"] = options
     config["token"] = tokens.encode(config, current_app.config["EDITOR_TOKEN_SECONDS"], tokens.BROWSER)
     return config
