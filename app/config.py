@@ -198,6 +198,11 @@ SETTINGS = (
     Setting("DOWNLOAD_LINK_SECONDS", 3600, "Lifetime of the document link Docs downloads a file with."),
     Setting("HISTORY_LINK_SECONDS", 600, "Lifetime of the version and changes links of the history viewer."),
     Setting(
+        "INSERT_LINK_SECONDS",
+        300,
+        "Lifetime of the links to other files the editor asks for (images, compare, mail merge, linked data).",
+    ),
+    Setting(
         "PENDING_SAVE_SECONDS",
         600,
         "An editing session silent this long no longer keeps its file from being "
