@@ -242,7 +242,7 @@ def _in_editor(file_id: int, need: str):
     """
     file, level = rights.require(file_id, current_user, need)
     if not rights.may_use_editors(current_user):
-        raise ForbiddenError(gettext("An administrator has not allowed you to use the editors."))
+        raise ForbiddenError(gettext("You are not allowed to do this with this file."))
     return file, level
 
 
