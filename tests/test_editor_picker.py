@@ -17,14 +17,17 @@ from tests.helpers import SECRET
 from tests.helpers import docs_token
 
 
-def png_bytes() -> bytes:
-    """A valid 2x2 red PNG."""
+def png_bytes(width: int = 2, height: int = 2) -> bytes:
+    """A valid RGB PNG: a red-to-blue gradient."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    rows = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
-    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((255 - 255 * x // width, 80, 255 * x // width)) for x in range(width))
+        for _ in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
