@@ -261,7 +261,11 @@ SETTINGS = (
     Setting("RATELIMIT_API_TOKEN_FAILURES", "30 per 5 minutes", "Refused API calls from one address."),
     Setting("RATELIMIT_API", "1200 per minute", "API calls of one person."),
     Setting("RATELIMIT_INCOMING_HOOK", "60 per minute", "Messages posted through one incoming webhook."),
-    Setting("RATELIMIT_MENTIONS", "120 per minute", "@mention look-ups and notifications of one person."),
+    Setting(
+        "RATELIMIT_MENTIONS",
+        "120 per minute",
+        "@mention look-ups, notifications and file-picker searches of one person.",
+    ),
     Setting("RATELIMIT_CONNECTION_TEST", "10 per minute", "Docs connection tests of one administrator."),
     Setting("RATELIMIT_WEBHOOK_TEST", "10 per minute", "Webhook tests (*Send test*) of one person."),
 )
