@@ -187,7 +187,7 @@ def test_a_reader_of_a_never_receives_a_url_to_b(world):
     for target in (secret["id"], locked["id"]):
         for data in (
             {"referenceData": {"fileKey": str(target), "instanceId": instance}},
-            {"link": f"{world.url}/files/{target}/open"},
+            {"link": f"http://localhost/files/{target}/open"},  # our host, as the test client calls it
         ):
             answers.append(bob.post(f"/files/{sheet['id']}/reference-data", json=data))
     answers.append(bob.post(f"/files/{sheet['id']}/reference-data", json={"path": "Secret.xlsx"}))
@@ -215,6 +215,14 @@ def test_linked_data_follows_the_file_through_renames_until_access_is_lost(live,
     assert checked["ok"] and checked["referenceData"] == reference and checked["path"] == "Prices 2027.xlsx"
     by_path = bob.post(f"/files/{target['id']}/reference-data", json={"path": "Prices 2027.xlsx"}).get_json()
     assert by_path["referenceData"] == reference
+    by_link = bob.post(
+        f"/files/{target['id']}/reference-data", json={"link": f"http://localhost/files/{source['id']}/open"}
+    )
+    assert by_link.get_json()["referenceData"] == reference
+    foreign = bob.post(
+        f"/files/{target['id']}/reference-data", json={"link": f"http://elsewhere.example/files/{source['id']}"}
+    )
+    assert foreign.status_code == 404
 
     live.set_level(source["id"], "bob", "none")
     lost = bob.post(f"/files/{target['id']}/reference-data", json={"referenceData": reference})

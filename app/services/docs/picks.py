@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
+from flask import request
 from flask_babel import gettext
 
 from app.extensions import db
@@ -120,7 +121,8 @@ _OUR_FILE_PATH = re.compile(r"/files/(\d{1,18})(?:/|$)")
 
 def _referenced_id(editing: File, data: dict) -> int | None:
     """The file id an onRequestReferenceData event names: its referenceData when it is ours, else a
-    link to one of our files, else a file of that title in the editing file's space."""
+    link to one of our files (on the host the editor page came from), else a file of that title in
+    the editing file's space."""
     reference = data.get("referenceData")
     if isinstance(reference, dict) and reference.get("instanceId") == settings.installation_id():
         key = reference.get("fileKey")
@@ -128,8 +130,10 @@ def _referenced_id(editing: File, data: dict) -> int | None:
             return int(key)
     link = data.get("link")
     if isinstance(link, str) and link:
-        match = _OUR_FILE_PATH.search(urlsplit(link).path)
-        return int(match.group(1)) if match else None
+        parts = urlsplit(link)
+        match = _OUR_FILE_PATH.search(parts.path)
+        # Another site's /files/5 is not our file 5.
+        return int(match.group(1)) if match and parts.netloc == request.host else None
     path = data.get("path")
     if isinstance(path, str) and path:
         return db.session.scalar(
