@@ -159,6 +159,13 @@
     if (editing && has('onRequestSelectSpreadsheet')) {
       button('emu-mail-merge', 'Mail merge', function () { emit('onRequestSelectSpreadsheet', { c: 'mailmerge' }); });
     }
+    var doc = (state.config && state.config.document) || {};
+    if (doc.referenceData && has('onRequestReferenceData')) {
+      // Docs asks when a linked cell is updated; the emulator links the document to itself.
+      button('emu-update-links', 'Update links', function () {
+        emit('onRequestReferenceData', { referenceData: doc.referenceData, path: doc.title });
+      });
+    }
     if (has('onRequestUsers')) {
       button('emu-mention', 'Mention', function () { emit('onRequestUsers', { c: 'mention' }); });
     }

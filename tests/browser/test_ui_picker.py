@@ -47,3 +47,15 @@ def test_insert_an_image_from_another_space_with_the_picker(site, page):
     page.locator("#picker").wait_for(state="hidden")
     expect(page.locator("iframe[name=frameEditor]")).to_be_focused()  # back in the editor
     assert page.js_errors == []
+
+
+def test_update_linked_data_of_a_spreadsheet(site, page):
+    sheet = site.create_document("alice", "Budget", kind="xlsx")
+    sign_in(page, site, "alice")
+    page.goto(f"{site.url}/files/{sheet['id']}/open")
+    frame = page.frame_locator("iframe[name=frameEditor]")
+    frame.locator("#emu-update-links").click()
+    answer = frame.locator("#emu-requested[data-ok=true]")
+    answer.wait_for()
+    assert "setReferenceData: xlsx" in answer.inner_text()
+    assert page.js_errors == []
