@@ -198,6 +198,11 @@ SETTINGS = (
     Setting("DOWNLOAD_LINK_SECONDS", 3600, "Lifetime of the document link Docs downloads a file with."),
     Setting("HISTORY_LINK_SECONDS", 600, "Lifetime of the version and changes links of the history viewer."),
     Setting(
+        "INSERT_LINK_SECONDS",
+        300,
+        "Lifetime of the links to other files the editor asks for (images, compare, mail merge, linked data).",
+    ),
+    Setting(
         "PENDING_SAVE_SECONDS",
         600,
         "An editing session silent this long no longer keeps its file from being "
@@ -256,7 +261,11 @@ SETTINGS = (
     Setting("RATELIMIT_API_TOKEN_FAILURES", "30 per 5 minutes", "Refused API calls from one address."),
     Setting("RATELIMIT_API", "1200 per minute", "API calls of one person."),
     Setting("RATELIMIT_INCOMING_HOOK", "60 per minute", "Messages posted through one incoming webhook."),
-    Setting("RATELIMIT_MENTIONS", "120 per minute", "@mention look-ups and notifications of one person."),
+    Setting(
+        "RATELIMIT_MENTIONS",
+        "120 per minute",
+        "@mention look-ups, notifications and file-picker searches of one person.",
+    ),
     Setting("RATELIMIT_CONNECTION_TEST", "10 per minute", "Docs connection tests of one administrator."),
     Setting("RATELIMIT_WEBHOOK_TEST", "10 per minute", "Webhook tests (*Send test*) of one person."),
 )

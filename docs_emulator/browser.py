@@ -14,6 +14,7 @@ from flask import request
 
 from . import documents
 from . import formats
+from . import requested
 from . import tokens
 from .errors import ConfigAlert
 from .errors import ControlError
@@ -236,3 +237,16 @@ def editor_history_data():
                 extras.append(f"{label}: download failed ({exc})")
     result["info"] = extras
     return jsonify(result)
+
+
+@bp.post("/_emu/editor/requested")
+def editor_requested():
+    """Check an object handed to insertImage, setRequestedDocument, setRequestedSpreadsheet or
+    setReferenceData like Docs: verify its token, fetch its files."""
+    emu = emulator()
+    body = _body()
+    try:
+        emu.sessions.participant(str(body.get("conn")))
+    except ControlError as exc:
+        return jsonify(error=str(exc)), exc.http_status
+    return jsonify(requested.check(emu, str(body.get("method")), body.get("data")))

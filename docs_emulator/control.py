@@ -8,6 +8,7 @@ from flask import current_app
 from flask import jsonify
 from flask import request
 
+from . import requested
 from .errors import ConfigAlert
 from .errors import ControlError
 from .faults import FaultError
@@ -90,6 +91,15 @@ def open_session():
     result.pop("config", None)
     result.setdefault("content", [])
     return jsonify(result)
+
+
+@bp.post("/requested")
+def check_requested():
+    """What Docs makes of an object an integrator hands to insertImage, setRequestedDocument,
+    setRequestedSpreadsheet or setReferenceData: ``{ok, files}`` once its token verified and its
+    files were fetched, else ``{error}``."""
+    body = _body()
+    return jsonify(requested.check(emulator(), str(body.get("method")), body.get("data")))
 
 
 @bp.get("/sessions")

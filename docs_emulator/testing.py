@@ -221,6 +221,10 @@ class EmulatorProcess:
         body = {"content": base64.b64encode(content).decode(), "filename": filename}
         return self._call("POST", "/_emulator/files", body)["url"]
 
+    def requested(self, method: str, data: dict) -> dict:
+        """What Docs makes of an object handed to an editor method such as insertImage: {ok, files} or {error}."""
+        return self._call("POST", "/_emulator/requested", {"method": method, "data": data})
+
     def reset(self) -> None:
         """Forget all sessions, files, logs, faults and conversion results; restore run-time options."""
         self._call("POST", "/_emulator/reset")

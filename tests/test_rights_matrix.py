@@ -98,6 +98,7 @@ RULES = {
     "backend.history_version": "docs",
     "backend.history_changes": "docs",
     "backend.convert_source": "docs",
+    "backend.insert_source": "docs",
     "share.landing": "secret",
     "share.open_link": "secret",
     "hooks.incoming": "secret",  # the incoming webhook's URL: tests/test_incoming_hooks.py
@@ -198,6 +199,11 @@ RULES = {
     "editor.history_version": "file:read",
     "editor.rename_from_editor": "file:manage",
     "editor.save_as": "file:download",
+    # The editor's requests for other files: the file open in it, to change (fill or more), or to
+    # read for linked data; the picked file's own rights: tests/test_editor_picker.py.
+    "editor.picker": "file:fill",
+    "editor.picked": "file:fill",
+    "editor.reference_data": "file:read",
     "files.create_link": "file:manage",
     "files.revoke_link": "file:manage",
     "api.get_file": "file:read",

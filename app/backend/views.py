@@ -129,6 +129,18 @@ def convert_source(file_id: int):
     return downloads.send_version(file, version)
 
 
+@bp.route("/files/<int:file_id>/insert-source", methods=("GET",))
+def insert_source(file_id: int):
+    """A file the editor asked for (an image, a document to compare, a mail-merge or linked-data
+    source), fetched by Docs with its JWT for the person who picked it, who must still be allowed
+    to read and download it."""
+    file, version, claims = _linked_version("insert", current_app.config["INSERT_LINK_SECONDS"], file_id)
+    if not rights.may_download(file, rights.participant_level(file, claims.get("u"))):
+        _refuse("insert", file_id, "its reader may not download the file")
+    DOWNLOADS.labels("insert", "served").inc()
+    return downloads.send_version(file, version)
+
+
 @bp.route("/check/blank.docx", methods=("GET",))
 def blank():
     """A blank docx for the connection test's conversion round trip."""

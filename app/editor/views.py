@@ -1,4 +1,5 @@
-"""The editor page for a file, and the requests its editor makes (mentions, history, rename, save as)."""
+"""The editor page for a file, and the requests its editor makes (mentions, history, rename, save as,
+other files to insert, compare or link)."""
 
 import json
 
@@ -25,6 +26,8 @@ from app.services import rights
 from app.services import settings
 from app.services.docs import editor_config
 from app.services.docs import history
+from app.services.docs import picks
+from app.services.exceptions import ForbiddenError
 from app.services.exceptions import SaveFailedError
 from app.services.exceptions import SaveRejectedError
 from app.services.locales import translatable
@@ -230,3 +233,45 @@ def save_as(file_id: int):
         abort(400, exc.message)
     transaction.commit()
     return jsonify(id=copy.id, title=copy.title, url=url_for("files.show", file_id=copy.id)), 201
+
+
+def _in_editor(file_id: int, need: str):
+    """The file open in the editor, when the person may use the editors and has ``need`` on it.
+
+    :raise NotFoundError: they may not read it. :raise ForbiddenError: not this, or no editors for them.
+    """
+    file, level = rights.require(file_id, current_user, need)
+    if not rights.may_use_editors(current_user):
+        raise ForbiddenError(gettext("You are not allowed to do this with this file."))
+    return file, level
+
+
+@bp.route("/files/<int:file_id>/picker")
+@login_required
+@limits.mention_lookups
+def picker(file_id: int):
+    """The file picker's list: files of ``kind`` the person may read and download, matching ``q``."""
+    _in_editor(file_id, "fill")
+    found = picks.choices(current_user, request.args.get("kind", ""), request.args.get("q", ""))
+    return jsonify(files=[picks.choice_json(f) for f in found])
+
+
+@bp.route("/files/<int:file_id>/picked", methods=("POST",))
+@login_required
+def picked(file_id: int):
+    """The signed argument of insertImage, setRequestedDocument or setRequestedSpreadsheet for the
+    file the person picked (404 for a file they may not read and download)."""
+    _in_editor(file_id, "fill")
+    data = request.get_json(silent=True) or {}
+    return jsonify(picks.picked(current_user, str(data.get("kind")), str(data.get("c")), data.get("file_id")))
+
+
+@bp.route("/files/<int:file_id>/reference-data", methods=("POST",))
+@login_required
+def reference_data(file_id: int):
+    """onRequestReferenceData: the signed argument of setReferenceData, or an error object (404)
+    when the linked file is gone or the person may no longer read and download it."""
+    file, _ = _in_editor(file_id, "read")
+    data = request.get_json(silent=True)
+    answer = picks.referenced(file, current_user, data if isinstance(data, dict) else {})
+    return jsonify(answer), 404 if "error" in answer else 200

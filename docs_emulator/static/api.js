@@ -40,7 +40,7 @@
   var METHODS = ['refreshHistory', 'setHistoryData', 'setUsers', 'setActionLink', 'refreshFile',
     'requestClose', 'showMessage', 'denyEditingRights', 'setFavorite', 'setSharingSettings',
     'insertImage', 'setRequestedDocument', 'setRequestedSpreadsheet', 'setReferenceData',
-    'setReferenceSource', 'downloadAs', 'startFilling'];
+    'setReferenceSource', 'downloadAs', 'startFilling', 'setRevisedFile', 'setMailMergeRecipients'];
 
   function typeOf(ext) {
     for (var t in TYPES) {

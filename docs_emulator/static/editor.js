@@ -150,6 +150,22 @@
         emit('onMakeActionLink', { action: { type: 'bookmark', data: 'emu-bookmark' } });
       });
     }
+    if (editing && has('onRequestInsertImage')) {
+      button('emu-insert-image', 'Insert image', function () { emit('onRequestInsertImage', { c: 'add' }); });
+    }
+    if (editing && has('onRequestSelectDocument')) {
+      button('emu-compare', 'Compare', function () { emit('onRequestSelectDocument', { c: 'compare' }); });
+    }
+    if (editing && has('onRequestSelectSpreadsheet')) {
+      button('emu-mail-merge', 'Mail merge', function () { emit('onRequestSelectSpreadsheet', { c: 'mailmerge' }); });
+    }
+    var doc = (state.config && state.config.document) || {};
+    if (doc.referenceData && has('onRequestReferenceData')) {
+      // Docs asks when a linked cell is updated; the emulator links the document to itself.
+      button('emu-update-links', 'Update links', function () {
+        emit('onRequestReferenceData', { referenceData: doc.referenceData, path: doc.title });
+      });
+    }
     if (has('onRequestUsers')) {
       button('emu-mention', 'Mention', function () { emit('onRequestUsers', { c: 'mention' }); });
     }
@@ -340,6 +356,26 @@
     });
   }
 
+  // --- files the integrator hands over (insertImage, setRequestedDocument, ...) -----
+
+  function requested(name) {
+    return function (obj) {
+      post('requested', { conn: state.conn, method: name, data: obj || {} }).then(function (r) {
+        var box = $('emu-requested') || $('emu-extra').appendChild(el('div', { id: 'emu-requested', role: 'status' }));
+        box.textContent = '';
+        box.setAttribute('data-method', name);
+        box.setAttribute('data-ok', r.ok ? 'true' : 'false');
+        if (!r.ok) { box.textContent = name + ' failed: ' + r.error; return; }
+        box.appendChild(el('p', {}, name + (r.c ? ' (' + r.c + ')' : '') + ': ' + r.files.map(function (f) {
+          return f.fileType + ', ' + f.bytes + ' bytes';
+        }).join('; ')));
+        r.files.forEach(function (f) {
+          if (f.preview) { box.appendChild(el('img', { src: f.preview, alt: 'Inserted image', 'class': 'emu-inserted' })); }
+        });
+      });
+    };
+  }
+
   // --- methods forwarded by api.js ------------------------------------------------
 
   var methods = {
@@ -363,6 +399,8 @@
     denyEditingRights: function (message) { makeReadOnly(message || 'Editing is not allowed.'); },
     destroyEditor: leave
   };
+  ['insertImage', 'setRequestedDocument', 'setRequestedSpreadsheet', 'setReferenceData', 'setRevisedFile',
+    'setMailMergeRecipients'].forEach(function (name) { methods[name] = requested(name); });
 
   window.addEventListener('message', function (event) {
     // Only the page that embedded us, from the origin api.js announced.

@@ -116,6 +116,57 @@
     config.events.onMakeActionLink = function (event) {
       window.docEditor.setActionLink(links.open + "?action=" + encodeURIComponent(JSON.stringify(event.data)));
     };
+    // Other files for the editor: it asks, the person picks one, we answer the signed object its
+    // method takes (a short-lived link Docs fetches for this person).
+    if (links.picked && window.coeditPicker) {
+      var pick = function (kind, command, method) {
+        window.coeditPicker.open(kind, function (fileId) {
+          return fetch(links.picked, {method: "POST", credentials: "same-origin",
+                                      headers: {"Content-Type": "application/json", "X-CSRFToken": links.csrf},
+                                      body: JSON.stringify({kind: kind, c: command, file_id: fileId})})
+            .then(function (r) { return r.ok ? r.json() : null; })
+            .then(function (answer) {
+              if (answer && typeof window.docEditor[method] === "function") { window.docEditor[method](answer); }
+              return !!answer;
+            });
+        });
+      };
+      config.events.onRequestInsertImage = function (event) {
+        pick("image", (event.data && event.data.c) || "add", "insertImage");
+      };
+      config.events.onRequestSelectDocument = function (event) {
+        pick("document", (event.data && event.data.c) || "compare", "setRequestedDocument");
+      };
+      config.events.onRequestSelectSpreadsheet = function (event) {
+        pick("spreadsheet", (event.data && event.data.c) || "mailmerge", "setRequestedSpreadsheet");
+      };
+      // The names Docs before 7.5 used for compare and mail merge.
+      config.events.onRequestCompareFile = function () { pick("document", "compare", "setRevisedFile"); };
+      config.events.onRequestMailMergeRecipients = function () {
+        pick("spreadsheet", "mailmerge", "setMailMergeRecipients");
+      };
+    }
+    // Linked data between spreadsheets: document.referenceData names our file id and installation.
+    if (config.document.referenceData) {
+      var openFile = function (fileKey, windowName) {
+        window.open(links.openTemplate.replace(/\/0\/open$/, "/" + encodeURIComponent(fileKey) + "/open"),
+                    windowName || "_blank");
+      };
+      config.events.onRequestReferenceData = function (event) {
+        post(links.reference, event.data || {}).then(function (answer) { window.docEditor.setReferenceData(answer); });
+      };
+      config.events.onRequestOpen = function (event) {
+        var data = event.data || {};
+        var reference = data.referenceData || {};
+        if (reference.instanceId === config.document.referenceData.instanceId && /^\d+$/.test(reference.fileKey || "")) {
+          openFile(reference.fileKey, data.windowName);
+          return;
+        }
+        post(links.reference, data).then(function (answer) {
+          if (answer.referenceData) { openFile(answer.referenceData.fileKey, data.windowName); }
+        });
+      };
+    }
   }
 
   window.addEventListener("beforeunload", function (event) {

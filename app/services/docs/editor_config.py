@@ -44,6 +44,11 @@ def download_url(file: File, version: int, who: str) -> str:
     return docs_facing_url("backend.download", file_id=file.id, token=token)
 
 
+def reference_data(file: File) -> dict:
+    """document.referenceData: our file id and installation, which renames and moves leave alone."""
+    return {"fileKey": str(file.id), "instanceId": settings.installation_id()}
+
+
 def callback_url(file: File) -> str:
     # No expiry: Docs may send the final save long after the page was opened. The token depends
     # on the file alone, so each process signs it once per file (and per secret).
@@ -197,5 +202,7 @@ def build(
     options = watermarks.for_opening(file, user, level, mode)
     if options:
         config["document"]["options"] = options
+    if config["documentType"] == "cell":  # lets Docs link cells across files (IMPORTRANGE, paste link)
+        config["document"]["referenceData"] = reference_data(file)
     config["token"] = tokens.encode(config, current_app.config["EDITOR_TOKEN_SECONDS"], tokens.BROWSER)
     return config
