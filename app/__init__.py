@@ -6,7 +6,6 @@ import time
 
 import sqlalchemy as sa
 from flask import Flask
-from flask import request as current_request  # "request" is also our submodule app.request
 
 from app.config import FIXED
 from app.config import Config
@@ -106,12 +105,12 @@ def _instance_secret(app: Flask) -> str:
 
 def init_extensions(app: Flask) -> None:
     from app import jobs
+    from app import limits
     from app import transaction
     from app.extensions import babel
     from app.extensions import bootstrap
     from app.extensions import csrf
     from app.extensions import db
-    from app.extensions import limiter
     from app.extensions import login_manager
     from app.extensions import migrate
     from app.services import locales
@@ -121,10 +120,7 @@ def init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
-    # Docs' routes and the operations endpoints have no limits (app/limits.py): skip the limiter's
-    # look-ups altogether there; Docs calls on every join, leave and save of every session.
-    limiter.request_filter(lambda: current_request.blueprint in UNLIMITED_BLUEPRINTS)
+    limits.init_app(app)
     bootstrap.init_app(app)
     babel.init_app(app, locale_selector=locales.select_locale)
     locales.register(app)
@@ -137,9 +133,6 @@ def init_extensions(app: Flask) -> None:
         else:
             sa.event.listen(db.engine, "checkin", _note_last_use)
             sa.event.listen(db.engine, "checkout", _ping_if_idle)
-
-
-UNLIMITED_BLUEPRINTS = frozenset({"backend", "ops"})
 
 
 def _sqlite_pragmas(connection, _record) -> None:

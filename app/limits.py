@@ -19,6 +19,19 @@ from limits.storage import MemoryStorage
 from app.extensions import limiter
 from app.models.user import username_key
 
+# Docs' routes (signed by Docs, which calls on every join, leave and save of every session) and
+# the operations endpoints have no limits: the limiter does no look-ups at all on them.
+UNLIMITED_BLUEPRINTS = frozenset({"backend", "ops"})
+
+
+def init_app(app) -> None:
+    limiter.init_app(app)
+    limiter.request_filter(_unlimited)
+
+
+def _unlimited() -> bool:
+    return request.blueprint in UNLIMITED_BLUEPRINTS
+
 
 class ProcessMemoryStorage(MemoryStorage):
     """limits' memory storage (one process's counts) without its timer threads.

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import abort
 from flask import g
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
 from app.extensions import login_manager
@@ -31,7 +32,26 @@ def init_app(app) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_user)
     login_manager.request_loader(load_user_from_api_token)
+    app.session_interface = SessionCookies()
     app.after_request(add_security_headers)
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, its signer made once per set of secrets rather than on every
+    request (Flask builds a new one each time, for requests that mostly carry no cookie at all)."""
+
+    def __init__(self):
+        self._signers = {}
+
+    def get_signing_serializer(self, app):
+        secrets = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        signer = self._signers.get(secrets)
+        if signer is None:
+            signer = super().get_signing_serializer(app)
+            if len(self._signers) > 8:  # secrets change rarely: keep only the latest few
+                self._signers.clear()
+            self._signers[secrets] = signer
+        return signer
 
 
 def load_user(session_token: str) -> User | None:
@@ -74,10 +94,17 @@ def admin_required(view):
     return wrapped
 
 
+def _policy_header(policy: dict) -> str:
+    return "; ".join(f"{k} {v}" for k, v in policy.items())
+
+
+BASE_POLICY_HEADER = _policy_header(BASE_POLICY)  # every response carries it: joined once
+
+
 def add_security_headers(response):
-    policy = dict(BASE_POLICY)
-    policy.update(g.get("csp_extra", {}))
-    response.headers.setdefault("Content-Security-Policy", "; ".join(f"{k} {v}" for k, v in policy.items()))
+    extra = g.get("csp_extra")
+    policy = _policy_header({**BASE_POLICY, **extra}) if extra else BASE_POLICY_HEADER
+    response.headers.setdefault("Content-Security-Policy", policy)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")

@@ -17,6 +17,11 @@ from app.models.user import User
 LEVELS = ("none", "read", "fill", "comment", "review", "edit")
 
 
+def editors_of(editors_json: str | None) -> list[str]:
+    """The Docs user ids in a session, from the stored column (a row of it will do)."""
+    return json.loads(editors_json or "[]")
+
+
 class Folder(Base):
     __tablename__ = "folder"
     __table_args__ = (
@@ -89,7 +94,7 @@ class File(Base):
 
     @property
     def editors(self) -> list[str]:
-        return json.loads(self.editors_json or "[]")
+        return editors_of(self.editors_json)
 
     @editors.setter
     def editors(self, value: list[str]) -> None:

@@ -117,7 +117,7 @@ def _session_events(file_id: int, data: dict) -> None:
         if not isinstance(action, dict) or action.get("type") not in (JOIN, LEAVE):
             continue
         event = "join" if action["type"] == JOIN else "leave"
-        SESSION_EVENTS.labels(event).inc()
+        _child(SESSION_EVENTS, event).inc()
         user = action.get("userid") if isinstance(action.get("userid"), str) else None
         log.info(f"session {event}", extra={"event": f"session_{event}", "file_id": file_id, "user_id": user})
 
@@ -141,7 +141,20 @@ def job_unpublished(name: str) -> None:
 
 
 def observe_request(endpoint: str, status: int, seconds: float) -> None:
-    REQUEST_DURATION.labels(endpoint, str(status)).observe(seconds)
+    _child(REQUEST_DURATION, endpoint, status).observe(seconds)
+
+
+_CHILDREN: dict[tuple, object] = {}
+
+
+def _child(metric, *labels):
+    """``metric.labels(*labels)``, kept: every request observes one, and ``labels`` validates and
+    locks each time. The label values come from our own routes and statuses, so they are few."""
+    key = (metric, *labels)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN[key] = metric.labels(*(str(label) for label in labels))
+    return child
 
 
 class timed:

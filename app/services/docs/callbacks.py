@@ -34,6 +34,7 @@ from app.models import Notification
 from app.models import SaveReceipt
 from app.models import User
 from app.models.base import utcnow
+from app.models.file import editors_of
 from app.ops import metrics
 from app.services import audit
 from app.services import files
@@ -220,7 +221,7 @@ def _editing(state, key: str, data: dict) -> str:
     if left:
         # The others stay, so no final save comes yet: store the leaver's work now.
         jobs.enqueue(jobs.forcesave, state.id, key)
-    if editors == json.loads(state.editors_json or "[]") and bool(editors) == (state.editing_since is not None):
+    if editors == editors_of(state.editors_json) and bool(editors) == (state.editing_since is not None):
         # Nothing new: no write (Docs repeats status 1 on every join and reconnect). A commit
         # only sends the jobs above on their way.
         if refused or left:

@@ -38,6 +38,12 @@ def verify(purpose: str, token: str, max_age: int | None = None) -> dict:
 
     :raise ForbiddenError: unknown, tampered, expired or wrong-purpose token.
     """
+    # A link without a lifetime (the callback URL, which Docs calls on every join and leave) is
+    # valid or not once and for all under one secret: its claims are kept after the first check.
+    verified = current_app.extensions.setdefault("coedit_verified_links", {}) if max_age is None else None
+    key = (purpose, current_app.config["SECRET_KEY"], token)
+    if verified is not None and key in verified:
+        return dict(verified[key])
     try:
         claims = _serializer(purpose).loads(token or "", max_age=max_age)
     except SignatureExpired:
@@ -46,6 +52,10 @@ def verify(purpose: str, token: str, max_age: int | None = None) -> dict:
         raise ForbiddenError(gettext("This link is not valid.")) from None
     if not isinstance(claims, dict):
         raise ForbiddenError(gettext("This link is not valid."))
+    if verified is not None:
+        if len(verified) > 10_000:
+            verified.clear()
+        verified[key] = dict(claims)
     return claims
 
 
