@@ -60,24 +60,31 @@ def make(file: File, version: FileVersion) -> str:
     """
     from app.services import conversions
 
-    url = client.convert(
+    version.thumbnail_key = first_page(
         conversions.source_url(file, version, ""),
         file.ext,
-        "png",
         conversions.conversion_key(version, "png", "thumb"),
-        title=file.title,
-        budget=BUDGET,
-        thumbnail=THUMBNAIL,
+        file.title,
+        f"previews/{file.id}",
     )
+    return version.thumbnail_key
+
+
+def first_page(source_url: str, ext: str, key: str, title: str, prefix: str) -> str:
+    """Have Docs convert the first page at ``source_url`` into a PNG and store it under ``prefix``;
+    returns the stored key (the caller keeps it, or deletes it when it cannot).
+
+    :raise DocsError: Docs could not make one. :raise ValueError: what came back is no PNG.
+    """
+    url = client.convert(source_url, ext, "png", key, title=title, budget=BUDGET, thumbnail=THUMBNAIL)
     path = fetch.download(url, MAX_BYTES)
     try:
         with open(path, "rb") as handle:
             if handle.read(8) != PNG_MAGIC:
                 raise ValueError("the preview Docs made is not a PNG")
-        version.thumbnail_key = storage.store(path, f"previews/{file.id}")
+        return storage.store(path, prefix)
     finally:
         remove_leftovers(path)
-    return version.thumbnail_key
 
 
 def head_thumbnail_keys(files: list[File]) -> dict[int, str]:
