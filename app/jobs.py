@@ -328,6 +328,21 @@ def make_thumbnail(file_id: int, number: int) -> None:
 
 
 @task
+def make_template_thumbnail(template_id: int) -> None:
+    """Make the PNG preview of a document template, as make_thumbnail does for a version. When
+    Docs cannot make one the type's icon stays: logged, not retried, shown to nobody."""
+    from app.services import templates
+    from app.services.exceptions import CoeditError
+
+    try:
+        templates.make_preview(template_id)
+        transaction.commit()
+    except (CoeditError, ValueError) as exc:
+        db.session.rollback()
+        log.info("no preview of template %s: %s", template_id, getattr(exc, "message", exc))
+
+
+@task
 def index_text(file_id: int, number: int) -> None:
     """Put the text of a new head version into the search index. Skipped when the file is gone or
     has moved on (the newer version's job indexes that one); a document we cannot read stays

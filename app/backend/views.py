@@ -22,6 +22,7 @@ from app.services import files as file_service
 from app.services import formats
 from app.services import rights
 from app.services import settings
+from app.services import templates
 from app.services.docs import callbacks
 from app.services.docs import links
 from app.services.docs import tokens
@@ -139,6 +140,26 @@ def insert_source(file_id: int):
         _refuse("insert", file_id, "its reader may not download the file")
     DOWNLOADS.labels("insert", "served").inc()
     return downloads.send_version(file, version)
+
+
+@bp.route("/templates/<int:template_id>/source", methods=("GET",))
+def template_source(template_id: int):
+    """A document template for the conversion service (its preview), with our link token (purpose
+    "template") and Docs' JWT, as a version's convert-source."""
+    try:
+        template = templates.linked(
+            request.args.get("token", ""), template_id, current_app.config["DOWNLOAD_LINK_SECONDS"]
+        )
+        _signed_for_this_url()
+    except ForbiddenError as exc:
+        log.warning("template %s refused: %s", template_id, exc.message)
+        DOWNLOADS.labels("template", "refused").inc()
+        abort(403)
+    if template is None:
+        DOWNLOADS.labels("template", "missing").inc()
+        abort(404)
+    DOWNLOADS.labels("template", "served").inc()
+    return downloads.send_blob(template.storage_key, formats.mime_type(template.ext))
 
 
 @bp.route("/check/blank.docx", methods=("GET",))

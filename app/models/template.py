@@ -23,5 +23,7 @@ class DocumentTemplate(Base):
     storage_key: so.Mapped[str] = so.mapped_column(sa.String(255))
     size: so.Mapped[int]
     sha256: so.Mapped[str] = so.mapped_column(sa.String(64))
+    # The PNG of its first page (Docs' conversion service); None: the type's icon is shown.
+    thumbnail_key: so.Mapped[Optional[str]] = so.mapped_column(sa.String(255))
     created_by: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

@@ -4,6 +4,10 @@
 a copy of the template's bytes as its version 1 (files.create_from_template), never a shared blob,
 so removing or replacing a template leaves the documents made from it alone.
 
+Each template gets a preview, the PNG of its first page, which Docs' conversion service makes in a
+job as it does for versions (thumbnails.first_page); Docs fetches the template's blob from a signed
+link of purpose "template". Until it exists, or when Docs cannot make one, the type's icon shows.
+
 A template is checked as an upload is (files.check_content: the content must be what its name
 says) and must be of a type the site creates (formats.CREATABLE). Office's own template formats
 (.dotx, .xltx, .potx) are taken too and kept as the document they make (.docx, .xlsx, .pptx).
@@ -15,6 +19,7 @@ import zipfile
 from typing import BinaryIO
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext
 
 from app import transaction
@@ -27,7 +32,9 @@ from app.services import files
 from app.services import formats
 from app.services import settings
 from app.services import storage
+from app.services.docs import links
 from app.services.exceptions import BadRequestError
+from app.services.exceptions import ForbiddenError
 from app.services.exceptions import NotFoundError
 from app.services.storage import get_storage
 from app.services.storage import remove_leftovers
@@ -138,6 +145,7 @@ def add(space: Space | None, name: str, filename: str, source: BinaryIO, actor: 
     db.session.add(template)
     db.session.flush()
     audit.record("template.added", actor=actor, space_id=space.id if space else None, **_object(template))
+    _request_preview(template)
     return template
 
 
@@ -145,16 +153,83 @@ def remove(template: DocumentTemplate, actor: User) -> None:
     """Stage removing a template; its blob goes once that is committed. Documents made from it
     keep their own copies."""
     audit.record("template.removed", actor=actor, space_id=template.space_id, **_object(template))
-    storage_key = template.storage_key
+    keys = (template.storage_key, template.thumbnail_key)
     db.session.delete(template)
-    transaction.delete_blob_after_commit(storage_key)
+    for key in keys:
+        if key:
+            transaction.delete_blob_after_commit(key)
 
 
 def forget_space(space: Space) -> None:
     """The space is being removed for good: its templates' blobs go once that is committed (the
     rows go with the space)."""
-    for key in db.session.scalars(sa.select(DocumentTemplate.storage_key).where(DocumentTemplate.space_id == space.id)):
-        transaction.delete_blob_after_commit(key)
+    rows = db.session.execute(
+        sa.select(DocumentTemplate.storage_key, DocumentTemplate.thumbnail_key).where(
+            DocumentTemplate.space_id == space.id
+        )
+    )
+    for keys in rows:
+        for key in keys:
+            if key:
+                transaction.delete_blob_after_commit(key)
+
+
+def _request_preview(template: DocumentTemplate) -> None:
+    """Ask for the template's preview once it is committed (nothing without Docs or previews)."""
+    if current_app.config.get("PREVIEWS") and settings.docs_configured() and formats.can_convert(template.ext, "png"):
+        from app import jobs
+
+        jobs.enqueue(jobs.make_template_thumbnail, template.id)
+
+
+def source_url(template: DocumentTemplate) -> str:
+    """The link Docs downloads the template from: purpose "template", bound to this template's id
+    and content (an id handed out again never serves another template's bytes)."""
+    from app.services.docs.editor_config import docs_facing_url
+
+    token = links.sign("template", t=template.id, h=template.sha256)
+    return docs_facing_url("backend.template_source", template_id=template.id, token=token)
+
+
+def linked(token: str, template_id: int, max_age: int) -> DocumentTemplate | None:
+    """The template a valid "template" link names; None when it is gone or replaced.
+
+    :raise ForbiddenError: the link is not valid, for this purpose or for this template.
+    """
+    claims = links.verify("template", token, max_age)
+    if claims.get("t") != template_id:
+        raise ForbiddenError("link is for another template")
+    template = db.session.get(DocumentTemplate, template_id)
+    if template is None or template.sha256 != claims.get("h"):
+        return None
+    return template
+
+
+def make_preview(template_id: int) -> None:
+    """Have Docs make the preview of a template still without one, and keep it (the caller
+    commits). A template removed meanwhile keeps none: the new preview's blob is deleted again.
+
+    :raise DocsError: Docs could not make one. :raise ValueError: what came back is no PNG.
+    """
+    from app.services import thumbnails
+
+    template = db.session.get(DocumentTemplate, template_id)
+    if template is None or template.thumbnail_key:
+        return
+    key = thumbnails.first_page(
+        source_url(template),
+        template.ext,
+        f"tmpl_{template.sha256[:32]}_png_thumb",  # Docs caches by key: one per content
+        f"{template.name}.{template.ext}",
+        "templates/previews",
+    )
+    kept = db.session.execute(
+        sa.update(DocumentTemplate)
+        .where(DocumentTemplate.id == template.id, DocumentTemplate.thumbnail_key.is_(None))
+        .values(thumbnail_key=key)
+    ).rowcount
+    if not kept:
+        get_storage().delete(key)
 
 
 def copy_to_temp(template: DocumentTemplate) -> str:

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import File
 from app.services.exceptions import ForbiddenError
 
-PURPOSES = ("download", "track", "history", "changes", "check", "convert", "insert")
+PURPOSES = ("download", "track", "history", "changes", "check", "convert", "insert", "template")
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
