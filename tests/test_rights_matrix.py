@@ -98,6 +98,7 @@ RULES = {
     "backend.history_version": "docs",
     "backend.history_changes": "docs",
     "backend.convert_source": "docs",
+    "backend.template_source": "docs",  # tests/test_template_previews.py
     "backend.insert_source": "docs",
     "share.landing": "secret",
     "share.open_link": "secret",
@@ -174,6 +175,7 @@ RULES = {
     "spaces.test_webhook": "space",
     "spaces.upload_template": "space",  # owners and admins: tests/test_templates.py
     "spaces.delete_template": "space",
+    "spaces.template_preview": "space",  # members: tests/test_template_previews.py
     "spaces.deleted_spaces": "admin",
     "spaces.restore_space": "admin",
     "api.add_member": "space",

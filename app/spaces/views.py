@@ -12,6 +12,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_login import login_required
 
+from app import downloads
 from app import pagination
 from app import transaction
 from app.extensions import db
@@ -412,6 +413,21 @@ def upload_template(space_id: int):
             transaction.commit()
             flash(gettext("Template %(name)s added.", name=template.name), "success")
     return redirect(url_for("spaces.settings_page", space_id=space.id, _anchor="templates"))
+
+
+@bp.route("/spaces/<int:space_id>/templates/<int:template_id>/preview")
+@login_required
+def template_preview(space_id: int, template_id: int):
+    """The PNG preview of a template this space offers (the site's or its own), for its members,
+    cached as a version's preview is; 404 while there is none.
+
+    :raise 404: not a member, or no such template offered here.
+    """
+    space, _ = rights.get_space_or_404(space_id, current_user)
+    template = template_service.usable_in(template_id, space)
+    if not template.thumbnail_key:
+        abort(404)
+    return downloads.send_blob(template.thumbnail_key, "image/png", etag=f"t{template.sha256}")
 
 
 @bp.route("/spaces/<int:space_id>/templates/<int:template_id>/delete", methods=("POST",))
