@@ -377,7 +377,12 @@ def deliver_webhook(delivery_id: int) -> None:
     from app.services import webhooks
 
     while True:
-        pause = webhooks.attempt(delivery_id)
+        claimed = webhooks.claim(delivery_id)
+        transaction.commit()  # before sending: no other job takes this attempt
+        if not claimed:
+            return
+        pause = webhooks.send(delivery_id)
+        transaction.commit()
         if pause is None:
             return
         if broker_url(current_app.config) is not None:

@@ -25,7 +25,7 @@ def test_every_setting_the_code_reads_is_declared():
             if name.endswith(".py"):
                 text = open(os.path.join(folder, name), encoding="utf-8").read()
                 read |= set(re.findall(r"""config(?:\.get\(|\[)["']([A-Z][A-Z0-9_]+)["']""", text))
-    framework = {"SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "TESTING", "DEBUG"}
+    framework = {"SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "TESTING", "DEBUG", "SECRET_KEY_FALLBACKS"}
     assert read - declared - framework == set()
     assert all(getattr(Config, setting.name) == setting.default for setting in SETTINGS)
 

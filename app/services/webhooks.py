@@ -454,23 +454,22 @@ def retry_pause(attempts: int) -> float:
     return min(MAX_RETRY_PAUSE, base * 2 ** max(0, attempts - 1))
 
 
-def attempt(delivery_id: int) -> float | None:
-    """Make one attempt at a pending delivery and commit its outcome.
+def claim(delivery_id: int) -> bool:
+    """Stage taking the next attempt at a pending delivery that is due; False if there is none.
 
-    Returns the seconds to wait before the next attempt, or None when there is nothing more to
-    do (delivered, failed for good, gone, not due yet, or another job took this attempt: a job
-    may run twice, and a delivered delivery is never sent again).
+    Of two jobs for one delivery (a job may run twice) only one claims each attempt, and a
+    delivered or failed delivery is never claimed again. The caller commits the claim before
+    ``send``, so no other job sends the same attempt meanwhile.
     """
     delivery = db.session.get(WebhookDelivery, delivery_id)
     now = utcnow()
     if delivery is None or delivery.status != "pending":
-        return None
+        return False
     if delivery.next_attempt_at is not None and delivery.next_attempt_at > now + timedelta(seconds=1):
-        return None  # a retry is scheduled already
-    hook = db.session.get(Webhook, delivery.hook_id)
+        return False  # a retry is scheduled already
     seen = delivery.attempts
-    # Claim this attempt: of two jobs for one delivery, only one sends it. The write starts a
-    # transaction of its own (SQLite cannot turn the read just made into a write once another wrote).
+    # The write starts a transaction of its own (SQLite cannot turn the read just made into a
+    # write once another wrote).
     transaction.begin_write()
     claimed = db.session.execute(
         sa.update(WebhookDelivery)
@@ -482,10 +481,17 @@ def attempt(delivery_id: int) -> float | None:
         .values(attempts=seen + 1, updated_at=now, next_attempt_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount
-    transaction.commit()
-    if not claimed:
-        return None
+    return bool(claimed)
+
+
+def send(delivery_id: int) -> float | None:
+    """Make the claimed attempt and stage its outcome (the caller commits it).
+
+    Returns the seconds to wait before the next attempt, or None when there is nothing more to
+    do (delivered, failed for good, or gone).
+    """
     delivery = db.session.get(WebhookDelivery, delivery_id)
+    hook = db.session.get(Webhook, delivery.hook_id) if delivery is not None else None
     if hook is None or delivery is None:
         return None
     if not hook.enabled and delivery.event != TEST_EVENT:
@@ -526,7 +532,6 @@ def _finish(delivery, status, *, http_status=None, latency_ms=None, excerpt="", 
     delivery.error = (error or "")[:255]
     delivery.next_attempt_at = next_attempt_at
     delivery.updated_at = utcnow()
-    transaction.commit()
     if status == "failed":
         log.info("webhook delivery %s failed after %s attempt(s): %s", delivery.id, delivery.attempts, error)
     return None
