@@ -1,6 +1,7 @@
 """Space settings (name, description, members, deleting the space), moving and copying files,
 folders, and the trash with its purge."""
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -319,3 +320,60 @@ def test_the_trash_shows_members_only_what_they_could_see(world):
     assert "Menu.docx" in bob_trash and "Salaries" not in bob_trash
     assert "Salaries.docx" in world.client("alice").get(f"/spaces/{world.space_id}/trash").get_data(as_text=True)
     assert world.client("bob").post(f"/spaces/{world.space_id}/trash/files/{hidden['id']}/restore").status_code == 404
+
+
+def test_the_trash_pages_files_and_folders_together_newest_first(world):
+    """A long trash: each page holds the next newest entries, files and folders interleaved."""
+    from app.extensions import db
+    from app.models import File
+    from app.models import Folder
+    from app.models.base import utcnow
+
+    def seed():
+        now = utcnow()
+        space, alice = world.space_id, world.user_ids["alice"]
+        folders = [
+            {
+                "space_id": space,
+                "name": f"Old folder {i}",
+                "trashed_at": now - timedelta(minutes=10 * i + 4, seconds=30),
+            }
+            for i in range(3)
+        ]
+        files = [
+            {
+                "space_id": space,
+                "title": f"Gone {i}.docx",
+                "ext": "docx",
+                "owner_id": alice,
+                "version": 1,
+                "doc_key": f"trash-paging-{i}",
+                "trashed_at": now - timedelta(minutes=i),
+                "trashed_by": alice,
+            }
+            for i in range(52)
+        ]
+        db.session.execute(sa.insert(Folder), folders)
+        db.session.execute(sa.insert(File), files)
+        db.session.commit()
+
+    _q(world, seed)
+    client = world.client("alice")
+    names = []
+    for number, expected in ((1, 50), (2, 5)):
+        html = client.get(f"/spaces/{world.space_id}/trash?page={number}").get_data(as_text=True)
+        page = re.findall(r'<div class="fw-semibold">(?:📁 )?([^<]+)</div>', html)
+        assert len(page) == expected, (number, page)
+        assert ('rel="next"' in html) is (number == 1)
+        names += page
+    # Newest first over both kinds: folder i was trashed between files 10i+4 and 10i+5.
+    assert names[:7] == [
+        "Gone 0.docx",
+        "Gone 1.docx",
+        "Gone 2.docx",
+        "Gone 3.docx",
+        "Gone 4.docx",
+        "Old folder 0",
+        "Gone 5.docx",
+    ]
+    assert names.index("Old folder 2") == 27 and len(set(names)) == 55

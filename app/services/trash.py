@@ -201,8 +201,12 @@ def listing(space: Space, member: Membership, user: User, number: int = 1, per_p
     """One page of what this member sees in the space's trash, newest first: the files they could
     see, and the folders (space admins restore folders; members see them with the count of files).
 
-    One statement for the page (files and folders together), one for the count, one for names.
+    One statement for the page (files and folders together), one for the names. Each side reads
+    only the newest rows up to this page's end, along its (space, trashed_at) index, so a long
+    trash costs no more than a short one; a row more than the page tells whether another follows
+    (no count: it would read the whole trash).
     """
+    upto = number * per_page + 1
     files = sa.select(
         sa.literal("file").label("kind"),
         File.id,
@@ -217,6 +221,7 @@ def listing(space: Space, member: Membership, user: User, number: int = 1, per_p
         File.trashed_with.is_(None),
         rights.visible_to_member(user, member),
     )
+    files = files.order_by(File.trashed_at.desc(), File.id.desc()).limit(upto)
     count = sa.select(sa.func.count(File.id)).where(File.trashed_with == Folder.id).correlate(Folder).scalar_subquery()
     folders = sa.select(
         sa.literal("folder").label("kind"),
@@ -224,12 +229,18 @@ def listing(space: Space, member: Membership, user: User, number: int = 1, per_p
         Folder.name,
         Folder.trashed_at,
         Folder.trashed_by,
-        sa.null().label("owner_id"),
+        sa.cast(sa.null(), sa.Integer).label("owner_id"),  # typed: each side is a subquery of its own
         count.label("files"),
     ).where(Folder.space_id == space.id, Folder.trashed_at.is_not(None), Folder.trashed_with.is_(None))
-    both = sa.union_all(files, folders).subquery()
+    folders = folders.order_by(Folder.trashed_at.desc(), Folder.id.desc()).limit(upto)
+    # Each limited side in a subquery of its own: SQLite takes LIMIT only after the whole UNION.
+    both = sa.union_all(sa.select(files.subquery()), sa.select(folders.subquery())).subquery()
     listed = pagination.of_select(
-        sa.select(both).order_by(both.c.trashed_at.desc(), both.c.id.desc()), number, per_page, scalars=False
+        sa.select(both).order_by(both.c.trashed_at.desc(), both.c.id.desc()),
+        number,
+        per_page,
+        scalars=False,
+        count=False,
     )
     by_ids = {row.trashed_by for row in listed.items if row.trashed_by is not None}
     names = (
