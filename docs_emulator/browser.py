@@ -241,8 +241,8 @@ def editor_history_data():
 
 @bp.post("/_emu/editor/requested")
 def editor_requested():
-    """Check an object handed to insertImage, setRequestedDocument, setRequestedSpreadsheet or
-    setReferenceData like Docs: verify its token, fetch its files."""
+    """Check an object handed to insertImage, setRequestedDocument, setRequestedSpreadsheet,
+    setReferenceData or setReferenceSource like Docs: verify its token, fetch its files."""
     emu = emulator()
     body = _body()
     try:

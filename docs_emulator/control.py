@@ -96,8 +96,8 @@ def open_session():
 @bp.post("/requested")
 def check_requested():
     """What Docs makes of an object an integrator hands to insertImage, setRequestedDocument,
-    setRequestedSpreadsheet or setReferenceData: ``{ok, files}`` once its token verified and its
-    files were fetched, else ``{error}``."""
+    setRequestedSpreadsheet, setReferenceData or setReferenceSource: ``{ok, files}`` once its token
+    verified and its files were fetched, else ``{error}``."""
     body = _body()
     return jsonify(requested.check(emulator(), str(body.get("method")), body.get("data")))
 

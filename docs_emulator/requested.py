@@ -1,5 +1,6 @@
 """The files an integrator hands the editor through its methods: insertImage, setRequestedDocument,
-setRequestedSpreadsheet, setReferenceData (and the older setRevisedFile, setMailMergeRecipients).
+setRequestedSpreadsheet, setReferenceData, setReferenceSource (and the older setRevisedFile,
+setMailMergeRecipients).
 
 Checked as Docs does: with JWT on, the object's token must verify with the Docs secret and its
 payload is what counts; then each URL is fetched with Docs' own JWT, like any download.
@@ -26,7 +27,10 @@ METHODS = {
     "setRequestedSpreadsheet": ("url", SPREADSHEETS),
     "setMailMergeRecipients": ("url", SPREADSHEETS),
     "setReferenceData": ("url", SPREADSHEETS),
+    "setReferenceSource": ("url", SPREADSHEETS),
 }
+# Linked data's answers name the source besides its link (the editor keeps them in the link).
+REFERENCES = ("setReferenceData", "setReferenceSource")
 
 
 def check(emu, method: str, data) -> dict:
@@ -67,6 +71,6 @@ def check(emu, method: str, data) -> dict:
             entry["preview"] = f"data:{PREVIEWED[file_type]};base64,{base64.b64encode(content).decode()}"
         files.append(entry)
     answer = {"ok": True, "method": method, "c": data.get("c"), "files": files}
-    if method == "setReferenceData":
+    if method in REFERENCES:
         answer.update(path=data.get("path"), key=data.get("key"), referenceData=data.get("referenceData"))
     return answer

@@ -1,19 +1,29 @@
 """The editor's requests for other files: the picker's list, the signed answers for insertImage,
-setRequestedDocument, setRequestedSpreadsheet and setReferenceData, and the links Docs fetches.
+setRequestedDocument, setRequestedSpreadsheet, setReferenceData and setReferenceSource, their
+audit entries, and the links Docs fetches.
 
 Answers are checked by the Docs emulator as Docs' editor would (token, then a fetch with its JWT).
 """
 
 import io
+import json
 import struct
 import zlib
 
 import jwt
 import pytest
 import requests
+import sqlalchemy as sa
 
+from app.extensions import db
+from app.services import audit
+from app.services import rights
+from app.services import search
+from app.services.docs import picks
 from docs_emulator.testing import start_emulator
+from tests.conftest import MEMBERS
 from tests.helpers import SECRET
+from tests.helpers import QueryCounter
 from tests.helpers import docs_token
 
 
@@ -229,3 +239,160 @@ def test_linked_data_follows_the_file_through_renames_until_access_is_lost(live,
     assert lost.status_code == 404 and set(lost.get_json()) == {"error"}
     assert "HTTP 403" in emulator.requested("setReferenceData", data)["error"]  # the old link is dead too
     assert emulator.requested("setReferenceData", lost.get_json())["error"]
+
+
+def test_change_source_answers_set_reference_source_for_the_picked_spreadsheet_only(live, emulator):
+    target = live.create_document("alice", "Totals", kind="xlsx")
+    source = live.create_document("alice", "Prices", kind="xlsx")
+    hidden = live.create_document("alice", "Salaries", kind="xlsx")
+    locked = live.create_document("alice", "Locked", kind="xlsx")
+    letter = live.create_document("alice", "Letter")
+    live.set_level(target["id"], "bob", "edit")
+    live.set_level(hidden["id"], "bob", "none")
+    downloads_off(live, locked["id"])
+    bob = live.client("bob")
+    page = bob.get(f"/files/{target['id']}/open").get_data(as_text=True)
+    assert f'data-reference-source="/files/{target["id"]}/reference-source"' in page
+
+    response = bob.post(f"/files/{target['id']}/reference-source", json={"file_id": source["id"]})
+    answer = response.get_json()
+    assert response.status_code == 200
+    # The same object as setReferenceData's for that file.
+    linked = bob.post(f"/files/{target['id']}/reference-data", json={"path": "Prices.xlsx"}).get_json()
+    assert {k: answer[k] for k in ("fileType", "key", "path", "referenceData")} == {
+        k: linked[k] for k in ("fileType", "key", "path", "referenceData")
+    }
+    assert answer["referenceData"]["fileKey"] == str(source["id"]) and answer["path"] == "Prices.xlsx"
+    signed = jwt.decode(answer["token"], SECRET, algorithms=["HS256"])
+    assert signed["url"] == answer["url"] and signed["referenceData"] == answer["referenceData"]
+    checked = emulator.requested("setReferenceSource", answer)
+    assert checked["ok"] and checked["referenceData"] == answer["referenceData"] and checked["path"] == "Prices.xlsx"
+
+    for refused in (hidden["id"], locked["id"], letter["id"], str(source["id"]), 10**9):
+        response = bob.post(f"/files/{target['id']}/reference-source", json={"file_id": refused})
+        assert response.status_code == 404 and set(response.get_json()) == {"error"}, refused
+        assert b"insert-source" not in response.data and b"eyJ" not in response.data
+    live.set_level(target["id"], "bob", "read")  # a viewer changes no link
+    assert bob.post(f"/files/{target['id']}/reference-source", json={"file_id": source["id"]}).status_code == 403
+    outsider = live.client("carol").post(f"/files/{target['id']}/reference-source", json={"file_id": source["id"]})
+    assert outsider.status_code == 404
+
+
+def picked_entries(world):
+    from app.models import AuditEvent
+
+    def read():
+        rows = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "file.picked_for_editor").order_by(AuditEvent.id)
+        )
+        return [(e.actor_name, e.file_id, e.object_name, json.loads(e.details_json)) for e in rows]
+
+    return world.query(read)
+
+
+def test_each_answer_is_audited_with_the_picked_file_and_the_file_being_edited(world):
+    doc = world.create_document("alice", "Letter")
+    sheet = world.create_document("alice", "Totals", kind="xlsx")
+    prices = world.create_document("alice", "Prices", kind="xlsx")
+    image = upload(world, "logo.png", PNG)
+    locked = upload(world, "locked.png", PNG)
+    downloads_off(world, locked)
+    for file_id in (doc["id"], sheet["id"]):
+        world.set_level(file_id, "bob", "edit")
+    bob = world.client("bob")
+
+    assert pick(bob, doc["id"], "image", "add", image).status_code == 200
+    assert pick(bob, doc["id"], "image", "add", locked).status_code == 404  # refused: no entry
+    assert bob.post(f"/files/{sheet['id']}/reference-data", json={"path": "Prices.xlsx"}).status_code == 200
+    assert bob.post(f"/files/{sheet['id']}/reference-source", json={"file_id": prices["id"]}).status_code == 200
+    assert bob.post(f"/files/{sheet['id']}/reference-source", json={"file_id": locked}).status_code == 404
+    assert picked_entries(world) == [
+        ("bob", image, "logo.png", {"kind": "image", "command": "add", "into": doc["id"]}),
+        ("bob", prices["id"], "Prices.xlsx", {"kind": "spreadsheet", "command": "reference-data", "into": sheet["id"]}),
+        (
+            "bob",
+            prices["id"],
+            "Prices.xlsx",
+            {"kind": "spreadsheet", "command": "reference-source", "into": sheet["id"]},
+        ),
+    ]
+    assert "file.picked_for_editor" in audit.ACTIONS
+
+
+def test_the_download_condition_of_lists_agrees_with_may_download(world, matrix):
+    """rights.downloadable (through search.downloadable_files) against may_download, for every kind
+    of person, on files with downloads on and off, owned by an admin or by a member, hidden or not."""
+    from app.models import File
+    from app.models import User
+
+    files = []
+    for owner, allowed, default in (
+        ("alice", True, "read"),
+        ("alice", False, "read"),
+        ("hank", True, "read"),
+        ("hank", False, "read"),
+        ("alice", True, "none"),
+        ("alice", False, "edit"),
+    ):
+        files.append(upload(world, f"{owner}-{allowed}-{default}.png", PNG, who=owner))
+        changed = world.client().put(
+            f"/api/v1/files/{files[-1]}/rights",
+            json={"allow_download": allowed, "default": default},
+            headers=world.api(owner),
+        )
+        assert changed.status_code == 200
+        for name, (level, _) in MEMBERS.items():
+            if level and name != owner:
+                world.set_level(files[-1], name, level)
+
+    def compare():
+        seen = set()
+        for name in list(MEMBERS) + ["carol"]:
+            user = db.session.get(User, world.user_ids[name])
+            listed = set(
+                db.session.scalars(sa.select(File.id).where(File.id.in_(files), search.downloadable_files(user)))
+            )
+            one_by_one = {
+                f.id
+                for f in db.session.scalars(sa.select(File).where(File.id.in_(files)))
+                if rights.may_download(f, rights.file_level(f, user))
+            }
+            assert listed == one_by_one, name
+            seen.add(len(listed))
+        return seen
+
+    assert len(world.query(compare)) > 2  # the people differ: the comparison is not of empty sets
+
+
+def test_the_picker_lists_up_to_50_downloadable_files_from_one_query(world):
+    from app.models import File
+    from app.models import User
+
+    doc = world.create_document("alice", "Letter")
+    world.set_level(doc["id"], "bob", "edit")
+
+    def add_files():
+        for n in range(60):
+            db.session.add(
+                File(
+                    space_id=world.space_id,
+                    title=f"image-{n:02}.png",
+                    ext="png",
+                    owner_id=world.user_ids["alice"],
+                    allow_download=n % 12 == 0,  # 5 of 60
+                )
+            )
+        db.session.commit()
+
+    world.query(add_files)
+    listed = world.client("bob").get(f"/files/{doc['id']}/picker?kind=image").get_json()["files"]
+    assert sorted(f["title"] for f in listed) == [f"image-{n:02}.png" for n in range(0, 60, 12)]
+    assert len(world.client("alice").get(f"/files/{doc['id']}/picker?kind=image").get_json()["files"]) == 50
+
+    def choose_as_bob():
+        bob = db.session.get(User, world.user_ids["bob"])
+        with QueryCounter(world.app) as counter:
+            found = picks.choices(bob, "image", limit=3)
+        return [f.title for f in found], counter.count
+
+    assert world.query(choose_as_bob) == (["image-48.png", "image-36.png", "image-24.png"], 1)

@@ -202,10 +202,11 @@ RULES = {
     "editor.rename_from_editor": "file:manage",
     "editor.save_as": "file:download",
     # The editor's requests for other files: the file open in it, to change (fill or more), or to
-    # read for linked data; the picked file's own rights: tests/test_editor_picker.py.
+    # read for linked data's updates; the picked file's own rights: tests/test_editor_picker.py.
     "editor.picker": "file:fill",
     "editor.picked": "file:fill",
     "editor.reference_data": "file:read",
+    "editor.reference_source": "file:fill",
     "files.create_link": "file:manage",
     "files.revoke_link": "file:manage",
     "api.get_file": "file:read",

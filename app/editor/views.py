@@ -260,10 +260,21 @@ def picker(file_id: int):
 @login_required
 def picked(file_id: int):
     """The signed argument of insertImage, setRequestedDocument or setRequestedSpreadsheet for the
-    file the person picked (404 for a file they may not read and download)."""
-    _in_editor(file_id, "fill")
+    file the person picked (404 for a file they may not read and download); audited."""
+    file, _ = _in_editor(file_id, "fill")
     data = request.get_json(silent=True) or {}
-    return jsonify(picks.picked(current_user, str(data.get("kind")), str(data.get("c")), data.get("file_id")))
+    answer = picks.picked(current_user, file, str(data.get("kind")), str(data.get("c")), data.get("file_id"))
+    transaction.commit()
+    return jsonify(answer)
+
+
+def _reference_answer(answer: dict):
+    """setReferenceData's or setReferenceSource's argument (its audit entry committed), or the
+    error object with 404."""
+    if "error" in answer:
+        return jsonify(answer), 404
+    transaction.commit()
+    return jsonify(answer)
 
 
 @bp.route("/files/<int:file_id>/reference-data", methods=("POST",))
@@ -273,5 +284,16 @@ def reference_data(file_id: int):
     when the linked file is gone or the person may no longer read and download it."""
     file, _ = _in_editor(file_id, "read")
     data = request.get_json(silent=True)
-    answer = picks.referenced(file, current_user, data if isinstance(data, dict) else {})
-    return jsonify(answer), 404 if "error" in answer else 200
+    return _reference_answer(picks.referenced(file, current_user, data if isinstance(data, dict) else {}))
+
+
+@bp.route("/files/<int:file_id>/reference-source", methods=("POST",))
+@login_required
+def reference_source(file_id: int):
+    """onRequestReferenceSource ("Change source" of linked data): the signed argument of
+    setReferenceSource for the spreadsheet picked (``file_id``), or an error object (404) when the
+    person may not read and download it."""
+    file, _ = _in_editor(file_id, "fill")
+    data = request.get_json(silent=True)
+    chosen = data.get("file_id") if isinstance(data, dict) else None
+    return _reference_answer(picks.reference_source(file, current_user, chosen))

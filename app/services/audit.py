@@ -25,6 +25,9 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
   ``file.save_failed`` and ``file.save_rejected`` (reason), ``file.restored``, ``file.renamed``
   (old → new), ``file.deleted``, ``file.rights_changed`` (old → new)
 - ``file.downloaded_as`` (version, target format, purpose): a person's download converted by Docs
+- ``file.picked_for_editor`` (kind, command, into: the id of the file being edited): a file handed
+  to an editor at the person's request (an image inserted, a document compared or combined, a
+  mail-merge source, linked data's update or new source); the entry's file is the one handed over
 - ``file.converted`` (version, target, the new file's id, the job): a conversion into a new file
   (which also has its own ``file.created``, source convert)
 - ``file.moved`` (from and to space and folder), ``file.copied`` (the source file and version; the
@@ -88,6 +91,7 @@ ACTIONS = (
     "editor.opened",
     "file.downloaded",
     "file.downloaded_as",
+    "file.picked_for_editor",
     "file.converted",
     "file.created",
     "file.version_uploaded",

@@ -2,7 +2,9 @@
 
 One function per question, asked by every entry point (pages, the API, share links and the
 routes Docs calls): ``file_level``/``require`` (may read, may act), ``may_download``,
-``may_change``, ``may_use_editors``, ``can_manage_file``.
+``may_change``, ``may_use_editors``, ``can_manage_file``. Lists ask the same questions in SQL:
+``not_hidden`` (may read) and ``downloadable`` (``may_download``), each agreeing with its
+one-file form.
 """
 
 from dataclasses import dataclass
@@ -160,6 +162,26 @@ def not_hidden(user: User, managed_space_ids) -> sa.ColumnElement[bool]:
         File.owner_id == user.id,
         File.space_id.in_(managed_space_ids),
         sa.func.coalesce(override, File.default_level) != "none",
+    )
+
+
+def downloadable(user: User, managed_space_ids) -> sa.ColumnElement[bool]:
+    """The condition on File for files this member may download, for one query over a whole list:
+    what ``may_download`` decides for one file, on the level ``_level`` gives (edit, or any level
+    but none while the file allows downloads). Implies ``not_hidden``; ``managed_space_ids`` as
+    there."""
+    override = (
+        sa.select(FileRight.level)
+        .where(FileRight.file_id == File.id, FileRight.user_id == user.id)
+        .correlate(File)
+        .scalar_subquery()
+    )
+    level = sa.func.coalesce(override, File.default_level)
+    return sa.or_(
+        File.owner_id == user.id,
+        File.space_id.in_(managed_space_ids),
+        level == "edit",
+        sa.and_(level != "none", File.allow_download),
     )
 
 

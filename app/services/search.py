@@ -332,18 +332,30 @@ def terms(query: str) -> list[str]:
     return re.findall(r"\w+", query or "")[:MAX_TERMS]
 
 
-def visible_files(user: User) -> sa.ColumnElement[bool]:
-    """The condition on File for what the person may find: files of their live spaces, not in the
-    trash and not hidden from them. The one place every search query takes it from.
-    """
+def _live_spaces(user: User) -> tuple[sa.Select, sa.Select]:
+    """The person's live spaces, and those of them they manage (as SQL selections)."""
     spaces = (
         sa.select(Membership.space_id)
         .join(Space, Space.id == Membership.space_id)
         .where(Membership.user_id == user.id, Space.deleted_at.is_(None))
     )
-    managed = spaces.where(Membership.role.in_(MANAGER_ROLES))
+    return spaces, spaces.where(Membership.role.in_(MANAGER_ROLES))
+
+
+def visible_files(user: User) -> sa.ColumnElement[bool]:
+    """The condition on File for what the person may find: files of their live spaces, not in the
+    trash and not hidden from them. The one place every search query takes it from.
+    """
+    spaces, managed = _live_spaces(user)
     # One condition for every space (not one hidden-files query per space).
     return File.space_id.in_(spaces) & File.trashed_at.is_(None) & rights.not_hidden(user, managed)
+
+
+def downloadable_files(user: User) -> sa.ColumnElement[bool]:
+    """``visible_files`` narrowed to those the person may also download (``rights.downloadable``,
+    which implies not hidden)."""
+    spaces, managed = _live_spaces(user)
+    return File.space_id.in_(spaces) & File.trashed_at.is_(None) & rights.downloadable(user, managed)
 
 
 def search(user: User, query: str, limit: int = RESULTS) -> list[Hit]:

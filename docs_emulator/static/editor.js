@@ -166,6 +166,12 @@
         emit('onRequestReferenceData', { referenceData: doc.referenceData, path: doc.title });
       });
     }
+    if (editing && doc.referenceData && has('onRequestReferenceSource')) {
+      // "Change source" of a link: Docs names the current source, the integrator answers the new one.
+      button('emu-change-source', 'Change source', function () {
+        emit('onRequestReferenceSource', { referenceData: doc.referenceData, path: doc.title });
+      });
+    }
     if (has('onRequestUsers')) {
       button('emu-mention', 'Mention', function () { emit('onRequestUsers', { c: 'mention' }); });
     }
@@ -399,8 +405,8 @@
     denyEditingRights: function (message) { makeReadOnly(message || 'Editing is not allowed.'); },
     destroyEditor: leave
   };
-  ['insertImage', 'setRequestedDocument', 'setRequestedSpreadsheet', 'setReferenceData', 'setRevisedFile',
-    'setMailMergeRecipients'].forEach(function (name) { methods[name] = requested(name); });
+  ['insertImage', 'setRequestedDocument', 'setRequestedSpreadsheet', 'setReferenceData', 'setReferenceSource',
+    'setRevisedFile', 'setMailMergeRecipients'].forEach(function (name) { methods[name] = requested(name); });
 
   window.addEventListener('message', function (event) {
     // Only the page that embedded us, from the origin api.js announced.

@@ -116,20 +116,24 @@
     config.events.onMakeActionLink = function (event) {
       window.docEditor.setActionLink(links.open + "?action=" + encodeURIComponent(JSON.stringify(event.data)));
     };
-    // Other files for the editor: it asks, the person picks one, we answer the signed object its
-    // method takes (a short-lived link Docs fetches for this person).
+    // Other files for the editor: it asks, the person picks one, url answers the signed object its
+    // method takes (a short-lived link Docs fetches for this person); a refusal leaves the picker
+    // open with a note.
+    var pickFor = function (kind, url, body, method) {
+      window.coeditPicker.open(kind, function (fileId) {
+        return fetch(url, {method: "POST", credentials: "same-origin",
+                           headers: {"Content-Type": "application/json", "X-CSRFToken": links.csrf},
+                           body: JSON.stringify(Object.assign({file_id: fileId}, body))})
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (answer) {
+            if (answer && typeof window.docEditor[method] === "function") { window.docEditor[method](answer); }
+            return !!answer;
+          });
+      });
+    };
     if (links.picked && window.coeditPicker) {
       var pick = function (kind, command, method) {
-        window.coeditPicker.open(kind, function (fileId) {
-          return fetch(links.picked, {method: "POST", credentials: "same-origin",
-                                      headers: {"Content-Type": "application/json", "X-CSRFToken": links.csrf},
-                                      body: JSON.stringify({kind: kind, c: command, file_id: fileId})})
-            .then(function (r) { return r.ok ? r.json() : null; })
-            .then(function (answer) {
-              if (answer && typeof window.docEditor[method] === "function") { window.docEditor[method](answer); }
-              return !!answer;
-            });
-        });
+        pickFor(kind, links.picked, {kind: kind, c: command}, method);
       };
       config.events.onRequestInsertImage = function (event) {
         pick("image", (event.data && event.data.c) || "add", "insertImage");
@@ -155,6 +159,12 @@
       config.events.onRequestReferenceData = function (event) {
         post(links.reference, event.data || {}).then(function (answer) { window.docEditor.setReferenceData(answer); });
       };
+      // "Change source": the person picks the spreadsheet the link takes its data from instead.
+      if (links.referenceSource && window.coeditPicker) {
+        config.events.onRequestReferenceSource = function () {
+          pickFor("spreadsheet", links.referenceSource, {}, "setReferenceSource");
+        };
+      }
       config.events.onRequestOpen = function (event) {
         var data = event.data || {};
         var reference = data.referenceData || {};

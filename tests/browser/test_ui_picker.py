@@ -59,3 +59,22 @@ def test_update_linked_data_of_a_spreadsheet(site, page):
     answer.wait_for()
     assert "setReferenceData: xlsx" in answer.inner_text()
     assert page.js_errors == []
+
+
+def test_change_the_source_of_linked_data_with_the_picker(site, page):
+    sheet = site.create_document("alice", "Budget", kind="xlsx")
+    site.create_document("alice", "Prices", kind="xlsx")
+    sign_in(page, site, "alice")
+    page.goto(f"{site.url}/files/{sheet['id']}/open")
+    frame = page.frame_locator("iframe[name=frameEditor]")
+    frame.locator("#emu-change-source").click()
+    page.locator("#picker-list [role=option]").nth(1).wait_for()  # both spreadsheets, then narrowed
+    expect(page.locator("#picker-search")).to_be_focused()
+    page.locator("#picker-search").type("prices")
+    page.locator("#picker-list [role=option]", has_text="Budget").wait_for(state="detached")
+    page.locator("#picker-search").press("Enter")
+    answer = frame.locator("#emu-requested[data-method=setReferenceSource][data-ok=true]")
+    answer.wait_for()
+    assert "setReferenceSource: xlsx" in answer.inner_text()
+    page.locator("#picker").wait_for(state="hidden")
+    assert page.js_errors == []

@@ -1,11 +1,12 @@
 """Other files the editor asks for: images to insert, documents to compare or combine, mail-merge
-sources, and linked data between spreadsheets.
+sources, and linked data between spreadsheets (its updates and a change of its source).
 
 The editor's answers (insertImage, setRequestedDocument, setRequestedSpreadsheet,
-setReferenceData) are signed with the Docs secret like the editor config, and each names a
-short-lived "insert" link bound to the picked file, its version and the person: Docs fetches it
-with its own JWT, and the person must still read and download the file at that moment. Only
-files the person may read and download are ever listed or linked.
+setReferenceData, setReferenceSource) are signed with the Docs secret like the editor config, and
+each names a short-lived "insert" link bound to the picked file, its version and the person: Docs
+fetches it with its own JWT, and the person must still read and download the file at that moment.
+Only files the person may read and download are ever listed or linked, and each answer is
+audited (``file.picked_for_editor``: which file went into which).
 """
 
 import re
@@ -20,6 +21,7 @@ from flask_babel import gettext
 from app.extensions import db
 from app.models import File
 from app.models import User
+from app.services import audit
 from app.services import formats
 from app.services import rights
 from app.services import search
@@ -45,29 +47,31 @@ COMMANDS = {
     "spreadsheet": ("mailmerge",),
 }
 LIMIT = 50
-_CANDIDATES = 4 * LIMIT  # rows read before the download check drops readers of locked files
+# The commands of the answers to linked data's requests (onRequestReferenceData, onRequestReferenceSource).
+REFERENCE_DATA = "reference-data"
+REFERENCE_SOURCE = "reference-source"
 
 
 def choices(user: User, kind: str, query: str = "", limit: int = LIMIT) -> list[File]:
     """Files of this kind the person may read and download, newest first, matching every word of
-    the query in their title. One query for the files, one for the levels.
+    the query in their title: one query, so a list is short only when fewer files qualify.
 
     :raise BadRequestError: an unknown kind.
     """
     if kind not in KINDS:
         raise BadRequestError(gettext("Unknown kind of file."))
-    condition = search.visible_files(user) & File.ext.in_(KINDS[kind])
+    condition = search.downloadable_files(user) & File.ext.in_(KINDS[kind])
     for word in search.terms(query):
         condition &= sa.func.lower(File.title).contains(word.lower(), autoescape=True)
-    candidates = db.session.scalars(
-        sa.select(File)
-        .options(so.joinedload(File.space))
-        .where(condition)
-        .order_by(File.updated_at.desc(), File.id.desc())
-        .limit(_CANDIDATES)
-    ).all()
-    levels = rights.levels_anywhere(candidates, user)
-    return [f for f in candidates if rights.may_download(f, levels[f.id])][:limit]
+    return list(
+        db.session.scalars(
+            sa.select(File)
+            .options(so.joinedload(File.space))
+            .where(condition)
+            .order_by(File.updated_at.desc(), File.id.desc())
+            .limit(limit)
+        ).all()
+    )
 
 
 def choice_json(file: File) -> dict:
@@ -99,8 +103,15 @@ def _signed(data: dict) -> dict:
     return data
 
 
-def picked(user: User, kind: str, command: str, file_id) -> dict:
-    """The argument of the editor method answering a request of this kind with this file.
+def _record(user: User, file: File, editing: File, kind: str, command: str) -> None:
+    """Stage the audit entry of an answer: the file handed over, and the file it went into."""
+    details = {"kind": kind, "command": command, "into": editing.id}
+    audit.record("file.picked_for_editor", actor=user, file=file, details=details)
+
+
+def picked(user: User, editing: File, kind: str, command: str, file_id) -> dict:
+    """The argument of the editor method answering a request of this kind with this file, for the
+    editor of ``editing``; stages its audit entry.
 
     :raise BadRequestError: an unknown kind or command. :raise NotFoundError: the person may not
       read and download the file, or it is not of the kind asked for.
@@ -110,6 +121,7 @@ def picked(user: User, kind: str, command: str, file_id) -> dict:
     file = _downloadable(file_id, user)
     if file.ext not in KINDS[kind]:
         raise NotFoundError(gettext("No such file."))
+    _record(user, file, editing, kind, command)
     url = source_url(file, user.docs_id)
     if kind == "image":
         return _signed({"c": command, "images": [{"fileType": file.ext, "url": url}]})
@@ -147,12 +159,25 @@ def _referenced_id(editing: File, data: dict) -> int | None:
 def referenced(editing: File, user: User, data: dict) -> dict:
     """The argument of setReferenceData for the file an onRequestReferenceData event names, or
     ``{"error": ...}`` when there is none the person may read and download (the editor shows it)."""
+    return _reference(editing, user, _referenced_id(editing, data), REFERENCE_DATA)
+
+
+def reference_source(editing: File, user: User, file_id) -> dict:
+    """The argument of setReferenceSource for the spreadsheet the person picked as the new source
+    of linked data (onRequestReferenceSource: "Change source"), or ``{"error": ...}`` as
+    ``referenced``. The same object as setReferenceData's [api.onlyoffice.com, docEditor methods]."""
+    return _reference(editing, user, file_id, REFERENCE_SOURCE)
+
+
+def _reference(editing: File, user: User, file_id, command: str) -> dict:
+    """The signed reference to this spreadsheet, its audit entry staged; or ``{"error": ...}``."""
     try:
-        file = _downloadable(_referenced_id(editing, data), user)
+        file = _downloadable(file_id, user)
     except NotFoundError:
         return {"error": gettext("The linked file is not available to you.")}
     if formats.document_type(file.ext) != "cell":
         return {"error": gettext("The linked file is not a spreadsheet.")}
+    _record(user, file, editing, "spreadsheet", command)
     return _signed(
         {
             "fileType": file.ext,
