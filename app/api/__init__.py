@@ -9,3 +9,4 @@ bp = limits.api(Blueprint("api", __name__))
 from app.api import links  # noqa
 from app.api import views  # noqa: E402,F401
 from app.api import users  # noqa: E402,F401
+from app.api import manage  # noqa: E402,F401

@@ -610,16 +610,21 @@ def move(file: File, actor: User, space: Space, folder: Folder | None) -> None:
     db.session.expire(file, ["space", "folder"])
 
 
-def copy(file: File, actor: User, space: Space, folder: Folder | None) -> File:
+def copy(file: File, actor: User, space: Space, folder: Folder | None, title: str | None = None) -> File:
     """Stage a new file, owned by actor, holding the head version's bytes (the caller checked that
-    actor may download the source and add files where it goes)."""
+    actor may download the source and add files where it goes); named ``title`` (typed, its
+    extension the source's) or the source's title.
+
+    :raise BadRequestError: nothing usable is left of ``title``.
+    """
+    title = titled(title, file.ext, typed=True) if title is not None else file.title
     head = head_version(file)
     handle, path = get_storage().temp_file()
     try:
         with handle, get_storage().open(head.storage_key) as source, writing():
             while chunk := source.read(CHUNK):
                 handle.write(chunk)
-        new = _new_file(space, folder, actor, file.title, path, "copy")
+        new = _new_file(space, folder, actor, title, path, "copy")
     finally:
         remove_leftovers(path)
     audit.record("file.copied", actor=actor, file=new, details={"from_file": file.id, "from_version": head.number})

@@ -340,6 +340,29 @@ def folder_of(space: Space, folder_id) -> Folder | None:
     return folder
 
 
+def live_folder_or_404(folder_id: int, user: User) -> tuple[Space, Membership, Folder]:
+    """A live folder of a space user belongs to, with the space and user's membership.
+
+    :raise NotFoundError: no such live folder, or not a member of its space (no existence oracle).
+    """
+    folder = db.session.get(Folder, folder_id)
+    if folder is None or folder.trashed_at is not None:
+        raise NotFoundError(gettext("No such folder."))
+    space, member = rights.get_space_or_404(folder.space_id, user)
+    return space, member, folder
+
+
+def folders_page(space: Space, number: int = 1, per_page: int = pagination.PER_PAGE) -> Page:
+    """One page of the space's live folders (every level), by name."""
+    return pagination.of_select(
+        sa.select(Folder)
+        .where(Folder.space_id == space.id, Folder.trashed_at.is_(None))
+        .order_by(sa.func.lower(Folder.name), Folder.id),
+        number,
+        per_page,
+    )
+
+
 def add_folder(space: Space, parent: Folder | None, name: str) -> Folder:
     """Stage a folder (name already cleaned by files.safe_filename)."""
     folder = Folder(space_id=space.id, parent_id=parent.id if parent else None, name=name)
