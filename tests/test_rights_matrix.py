@@ -226,6 +226,18 @@ RULES = {
     "api.convert": "file:edit",
     "api.job_status": "self",  # the job's owner only, else 404: tests/test_conversions.py
     "api.thumbnail": "file:download",
+    # Managing files and folders: as the UI's actions (tests/test_api_files.py).
+    "api.rename_file": "file:manage",
+    "api.trash_file": "file:manage",
+    "api.move_file": "file:manage",
+    "api.copy_file": "file:download",
+    "api.list_trash": "space",
+    "api.restore_trashed_file": "space",
+    "api.restore_trashed_folder": "space",
+    "api.list_folders": "space",
+    "api.create_folder": "space",
+    "api.rename_folder": "space",
+    "api.delete_folder": "space",
 }
 
 
@@ -255,9 +267,9 @@ def _probe(world, client, rule, doc_id, headers=None):
     for name, value in values.items():
         url = url.replace(f"<int:{name}>", str(value))
     assert "<" not in url, f"give the probe a value for {url}"
-    method = next(m for m in ("GET", "POST", "PUT", "DELETE") if m in rule.methods)
+    method = next(m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if m in rule.methods)
     kwargs = {"headers": headers} if headers else {}
-    if method in ("POST", "PUT") and rule.rule.startswith("/api/"):
+    if method in ("POST", "PUT", "PATCH") and rule.rule.startswith("/api/"):
         kwargs["json"] = {}
     return getattr(client, method.lower())(url, **kwargs)
 
@@ -417,7 +429,7 @@ def test_no_route_hands_a_reader_any_bytes_when_downloads_are_off(world, saved_m
                 url = url.replace(f"<int:{name}>", str(value))
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 kwargs = {"headers": api} if is_api else {}
-                if method in ("POST", "PUT"):
+                if method in ("POST", "PUT", "PATCH"):
                     kwargs["json"] = {}
                 response = getattr(world.client() if is_api else client, method.lower())(url, **kwargs)
                 bodies.append((f"{method} {url}", response.data))
