@@ -173,6 +173,7 @@ def make_celery(app: Flask) -> Celery:
             {
                 "apply-retention": {"task": job_name(apply_retention), "schedule": float(every)},
                 "purge-trash": {"task": job_name(purge_trash), "schedule": float(every)},
+                "abort-stale-uploads": {"task": job_name(abort_stale_uploads), "schedule": float(every)},
             }
             if every > 0
             else {}
@@ -261,6 +262,16 @@ def purge_trash() -> None:
     transaction.commit()
     if removed:
         log.info("trash purge removed %s file(s)", removed)
+
+
+@task
+def abort_stale_uploads() -> None:
+    """Abort the storage's unfinished uploads older than S3_UPLOAD_MAX_AGE_SECONDS (S3 only)."""
+    from app.services.storage import abort_stale_uploads as abort
+
+    aborted = abort()
+    if aborted:
+        log.info("aborted %s unfinished upload(s) to storage", aborted)
 
 
 def _command(file: File, command: str, key: str, **params) -> None:
