@@ -195,6 +195,10 @@ SCRAPE_TIME_GAUGES: dict[str, tuple[str, Callable[[], float]]] = {
 }
 
 
+JOBS_WAITING = "coedit_jobs_waiting"
+JOBS_BROKER_UP = "coedit_jobs_broker_up"
+
+
 def jobs_waiting():
     """coedit_jobs_waiting (jobs in the broker's queue no worker has taken) and
     coedit_jobs_broker_up (whether the broker answered); neither without a broker."""
@@ -208,9 +212,9 @@ def jobs_waiting():
         count, up = None, 0
     if count is None and up:
         return
-    yield GaugeMetricFamily("coedit_jobs_broker_up", "Whether the job broker answered this scrape", value=up)
+    yield GaugeMetricFamily(JOBS_BROKER_UP, "Whether the job broker answered this scrape", value=up)
     if count is not None:
-        yield GaugeMetricFamily("coedit_jobs_waiting", "Jobs in the broker's queue waiting for a worker", value=count)
+        yield GaugeMetricFamily(JOBS_WAITING, "Jobs in the broker's queue waiting for a worker", value=count)
 
 
 @functools.cache
