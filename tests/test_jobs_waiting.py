@@ -6,6 +6,7 @@ import socket
 import time
 
 import pytest
+import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import build_app
@@ -30,9 +31,10 @@ def scrape(app) -> dict[str, float]:
 
 
 def queue_three_jobs(app) -> None:
+    """Three jobs of different priorities: on Redis, kombu keeps them in lists of their own."""
     celery = app.extensions["celery"]
-    for number in range(3):
-        celery.send_task("coedit.forcesave", args=(number, "no-such-key"))
+    for number, priority in enumerate((0, 5, 9)):
+        celery.send_task("coedit.forcesave", args=(number, "no-such-key"), priority=priority)
 
 
 def test_redis_queue_of_three_jobs_reads_three(tmp_path):
@@ -40,12 +42,14 @@ def test_redis_queue_of_three_jobs_reads_three(tmp_path):
     assert scrape(app) == {"coedit_jobs_broker_up": 1, "coedit_jobs_waiting": 0}  # nothing queued yet
     queue_three_jobs(app)
     assert scrape(app) == {"coedit_jobs_broker_up": 1, "coedit_jobs_waiting": 3}
+    assert redis.Redis.from_url(app.config["BROKER_URL"]).llen("coedit-waiting-test") < 3  # priority lists counted
     redis_database(REDIS_DATABASE)  # emptied again
 
 
 def test_rabbitmq_queue_of_three_jobs_reads_three(tmp_path):
     queue = "coedit-waiting-test-" + secrets.token_hex(4)
     app = build_app(tmp_path, BROKER_URL=rabbitmq(), JOB_QUEUE=queue)
+    assert scrape(app) == {"coedit_jobs_broker_up": 1, "coedit_jobs_waiting": 0}  # no such queue yet
     try:
         queue_three_jobs(app)
         wait_for(lambda: scrape(app).get("coedit_jobs_waiting") == 3, 5, "RabbitMQ to count three messages")
