@@ -25,6 +25,7 @@ def init_app(app) -> None:
         check_docs,
         seed_demo,
         purge_versions,
+        abort_stale_uploads,
         audit_export,
         print_settings,
         reindex,
@@ -230,6 +231,26 @@ def _size(n: int) -> str:
     if n < 1024 * 1024:
         return f"{n / 1024:.1f} KB"
     return f"{n / (1024 * 1024):.1f} MB"
+
+
+@click.command("abort-stale-uploads")
+@with_appcontext
+@click.option(
+    "--older-than",
+    type=float,
+    default=None,
+    help="Seconds (default: S3_UPLOAD_MAX_AGE_SECONDS); only uploads begun longer ago are aborted.",
+)
+def abort_stale_uploads(older_than: float | None) -> None:
+    """Abort the unfinished S3 multipart uploads a killed process left (nothing to do on other storage)."""
+    from app.services import storage
+    from app.services.exceptions import StorageError
+
+    try:
+        aborted = storage.abort_stale_uploads(older_than)
+    except StorageError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Aborted {_count(aborted, 'unfinished upload')}.")
 
 
 @click.command("audit-export")

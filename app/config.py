@@ -53,6 +53,13 @@ SETTINGS = (
         "them: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, a profile or an instance role.",
     ),
     Setting("S3_REGION", None, "Region of the bucket (default: boto3's, as `AWS_DEFAULT_REGION` says)."),
+    Setting(
+        "S3_UPLOAD_MAX_AGE_SECONDS",
+        DAY,
+        "Unfinished S3 multipart uploads under the prefix older than this (a process killed while uploading "
+        "left their parts, billed until aborted) are aborted on the job schedule (every "
+        "RETENTION_SCHEDULE_SECONDS) and by `flask abort-stale-uploads`. Longer than any upload takes.",
+    ),
     Setting("SFTP_KEY_FILE", None, "Private key for `sftp://` storage (default: ssh-agent and `~/.ssh` keys)."),
     Setting(
         "SFTP_KNOWN_HOSTS",

@@ -121,6 +121,58 @@ def run_in_process(app: Flask, task_function: Callable, args: tuple) -> threadin
     return thread
 
 
+# Measuring the queue at scrape time must answer quickly also while the broker is down.
+BROKER_TIMEOUT = 1.0
+WAITING_DEADLINE = 3.0
+
+
+def waiting() -> int | None:
+    """Jobs waiting in the broker's queue (JOB_QUEUE) for a worker now, not those a worker holds;
+    None without a broker (jobs run in-process). Raises when the broker does not answer within
+    WAITING_DEADLINE seconds.
+
+    kombu's passive queue declaration asks the broker without creating anything: RabbitMQ answers
+    the queue's message count (AMQP 0-9-1 queue.declare-ok); on Redis kombu adds up the lengths
+    of the queue's list and of its priority lists (LLEN of each)."""
+    if broker_url(current_app.config) is None:
+        return None
+    celery = current_app.extensions["celery"]
+    queue = current_app.config["JOB_QUEUE"]
+
+    def count() -> int:
+        connection = celery.connection_for_read(
+            connect_timeout=BROKER_TIMEOUT,
+            transport_options={
+                "socket_timeout": BROKER_TIMEOUT,  # Redis
+                "socket_connect_timeout": BROKER_TIMEOUT,
+                "read_timeout": BROKER_TIMEOUT,  # AMQP
+                "write_timeout": BROKER_TIMEOUT,
+            },
+        )
+        with connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, interval_max=0)
+            channel = connection.channel()
+            try:
+                return int(channel.queue_declare(queue=queue, passive=True).message_count)
+            except connection.channel_errors:  # no such queue yet: nothing was ever queued
+                return 0
+
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["count"] = count()
+        except Exception as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="coedit-jobs-waiting", daemon=True)
+    thread.start()
+    thread.join(WAITING_DEADLINE)
+    if "count" in outcome:
+        return outcome["count"]
+    raise outcome.get("error") or TimeoutError(f"the broker did not answer within {WAITING_DEADLINE} s")
+
+
 def init_app(app: Flask) -> None:
     """Build the app's Celery app (``app.extensions["celery"]``); it is used only with a broker."""
     app.extensions["celery"] = make_celery(app)
@@ -173,6 +225,7 @@ def make_celery(app: Flask) -> Celery:
             {
                 "apply-retention": {"task": job_name(apply_retention), "schedule": float(every)},
                 "purge-trash": {"task": job_name(purge_trash), "schedule": float(every)},
+                "abort-stale-uploads": {"task": job_name(abort_stale_uploads), "schedule": float(every)},
             }
             if every > 0
             else {}
@@ -261,6 +314,16 @@ def purge_trash() -> None:
     transaction.commit()
     if removed:
         log.info("trash purge removed %s file(s)", removed)
+
+
+@task
+def abort_stale_uploads() -> None:
+    """Abort the storage's unfinished uploads older than S3_UPLOAD_MAX_AGE_SECONDS (S3 only)."""
+    from app.services.storage import abort_stale_uploads as abort
+
+    aborted = abort()
+    if aborted:
+        log.info("aborted %s unfinished upload(s) to storage", aborted)
 
 
 def _command(file: File, command: str, key: str, **params) -> None:

@@ -281,6 +281,7 @@ def test_retention_is_scheduled_daily_by_default_and_does_nothing_while_it_keeps
     assert schedule == {
         "apply-retention": {"task": "coedit.apply_retention", "schedule": 86400.0},
         "purge-trash": {"task": "coedit.purge_trash", "schedule": 86400.0},
+        "abort-stale-uploads": {"task": "coedit.abort_stale_uploads", "schedule": 86400.0},
     }
     (tmp_path / "off").mkdir()
     off = build_app(tmp_path / "off", RETENTION_SCHEDULE_SECONDS=0)

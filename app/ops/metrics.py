@@ -195,6 +195,28 @@ SCRAPE_TIME_GAUGES: dict[str, tuple[str, Callable[[], float]]] = {
 }
 
 
+JOBS_WAITING = "coedit_jobs_waiting"
+JOBS_BROKER_UP = "coedit_jobs_broker_up"
+
+
+def jobs_waiting():
+    """coedit_jobs_waiting (jobs in the broker's queue no worker has taken) and
+    coedit_jobs_broker_up (whether the broker answered); neither without a broker."""
+    from app import jobs
+
+    try:
+        count = jobs.waiting()
+        up = 1
+    except Exception as exc:  # the broker is down or slow: the count is absent, up says 0
+        log.warning("the job broker did not answer: %s", exc.__class__.__name__)
+        count, up = None, 0
+    if count is None and up:
+        return
+    yield GaugeMetricFamily(JOBS_BROKER_UP, "Whether the job broker answered this scrape", value=up)
+    if count is not None:
+        yield GaugeMetricFamily(JOBS_WAITING, "Jobs in the broker's queue waiting for a worker", value=count)
+
+
 @functools.cache
 def version() -> str:
     """The version pyproject.toml names (the image copies it), else "unknown"."""
@@ -215,6 +237,7 @@ class ScrapeTimeCollector:
         build = GaugeMetricFamily("coedit_build_info", "Coedit's version", labels=["version"])
         build.add_metric([version()], 1)
         yield build
+        yield from jobs_waiting()
         for name, (help_text, read) in SCRAPE_TIME_GAUGES.items():
             try:
                 value = read()

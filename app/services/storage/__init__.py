@@ -1,6 +1,9 @@
 """Pick the storage backend from configuration: local disk, S3 or SFTP."""
 
 import os
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -61,6 +64,14 @@ def remove_leftovers(*paths: str | None) -> None:
     for path in paths:
         if path and os.path.exists(path):
             os.unlink(path)
+
+
+def abort_stale_uploads(max_age_seconds: float | None = None) -> int:
+    """Abort the unfinished uploads older than max_age_seconds (default S3_UPLOAD_MAX_AGE_SECONDS)."""
+    if max_age_seconds is None:
+        max_age_seconds = float(current_app.config["S3_UPLOAD_MAX_AGE_SECONDS"])
+    started_before = datetime.now(timezone.utc) - timedelta(seconds=max_age_seconds)
+    return get_storage().abort_stale_uploads(started_before)
 
 
 def get_storage() -> Storage:

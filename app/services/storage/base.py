@@ -12,6 +12,7 @@ import socket
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from typing import BinaryIO
 
 from app.services.exceptions import StorageError
@@ -123,6 +124,11 @@ class Storage:
     def local_path(self, key: str) -> str | None:
         """A path for zero-copy sending, when the backend has one."""
         return None
+
+    def abort_stale_uploads(self, started_before: datetime) -> int:
+        """Abort the unfinished uploads begun before then (their parts are kept, and billed, until
+        aborted); returns how many. Only object storage has such uploads: elsewhere nothing to do."""
+        return 0
 
     def put_bytes(self, data: bytes, prefix: str) -> str:
         handle, path = self.temp_file()

@@ -10,6 +10,7 @@ a seek reopens the object with an HTTP Range request (RFC 9110, section 14).
 import logging
 import os
 import threading
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import boto3
@@ -165,6 +166,25 @@ class S3Storage(Storage):
             if not quietly:
                 raise storage_error(exc, "changed") from exc
             log.warning("could not delete blob %s: %s", key, exc)
+
+    def abort_stale_uploads(self, started_before: datetime) -> int:
+        """Abort the multipart uploads under our prefix begun before then: a process killed during
+        a large upload leaves its parts behind, invisible as objects and billed until aborted
+        (S3 API: ListMultipartUploads, AbortMultipartUpload). A bucket lifecycle rule
+        (AbortIncompleteMultipartUpload) does the same on Amazon S3 without us."""
+        client = self._client()
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        aborted = 0
+        try:
+            for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=prefix):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] >= started_before:
+                        continue  # may still be running
+                    client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                    aborted += 1
+        except (BotoCoreError, ClientError) as exc:
+            raise storage_error(exc, "changed") from exc
+        return aborted
 
     def reachable(self) -> bool:
 
