@@ -271,15 +271,19 @@ def drop_from_editor(file_id: int, key: str, users: list[str]) -> None:
 
 @task
 def drop_link_guests(link_id: int) -> None:
-    """Disconnect the guests of a revoked share link who are in the editor."""
+    """Disconnect the guests of a revoked share link who are in the editor.
+
+    Every guest the link ever let in is named, not only those our file records as editing: a
+    guest whose join (status 1) was still on its way when the link was revoked is not recorded
+    yet, but Docs knows them. Docs drops those of the listed users who are connected.
+    """
     link = db.session.get(ShareLink, link_id)
     if link is None or link.revoked_at is None or not settings.docs_configured():
         return
     file = link.file
-    guests = set(db.session.scalars(sa.select(ShareLinkUse.guest_id).where(ShareLinkUse.link_id == link.id)))
-    users = sorted(set(file.editors) & guests)
-    if users:
-        _command(file, "drop", file.doc_key, users=users)
+    guests = sorted(set(db.session.scalars(sa.select(ShareLinkUse.guest_id).where(ShareLinkUse.link_id == link.id))))
+    if guests:
+        _command(file, "drop", file.doc_key, users=guests)
 
 
 @task

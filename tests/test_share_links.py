@@ -671,3 +671,24 @@ def test_revoking_drops_an_editing_guest_and_keeps_their_edits(live, emulator):
     assert [v.is_conflict for v in versions] == [False, True, False]
     assert live.file(doc["id"]).version == 3
     assert "Before the cut" in docx_text(live.head_bytes(doc["id"]))
+
+
+def test_revoking_drops_a_guest_whose_join_has_not_reached_us_yet(live, emulator):
+    """The join (status 1) may still be on its way when the link is revoked: Docs knows the guest."""
+    from app.extensions import db
+    from app.models import File
+
+    doc = live.create_document("alice", "In flight")
+    link = make_link(live, doc["id"], "edit")
+    config = guest_config(live, link, join(live, link, "Gina"))
+    key = config["document"]["key"]
+    assert emulator.open_session(config)["error"] == 0
+
+    def forget_the_join():
+        db.session.get(File, doc["id"]).editors = []
+        db.session.commit()
+
+    live.query(forget_the_join)  # as if the status 1 had not been stored yet
+    response = live.client().delete(f"/api/v1/files/{doc['id']}/links/{link['id']}", headers=live.api("alice"))
+    assert response.status_code == 204
+    wait_for(lambda: emulator.session(key)["users"] == [], what="the guest to be dropped")
