@@ -44,6 +44,7 @@ def test_redis_queue_of_three_jobs_reads_three(tmp_path):
     assert scrape(app) == {"coedit_jobs_broker_up": 1, "coedit_jobs_waiting": 3}
     assert redis.Redis.from_url(app.config["BROKER_URL"]).llen("coedit-waiting-test") < 3  # priority lists counted
     redis_database(REDIS_DATABASE)  # emptied again
+    app.extensions["celery"].close()  # the producers' pooled connection, used by send_task
 
 
 def test_rabbitmq_queue_of_three_jobs_reads_three(tmp_path):
@@ -57,6 +58,7 @@ def test_rabbitmq_queue_of_three_jobs_reads_three(tmp_path):
     finally:
         with app.extensions["celery"].connection_for_write() as connection:
             connection.channel().queue_delete(queue)
+        app.extensions["celery"].close()  # the producers' pooled connection, used by send_task
 
 
 def test_without_a_broker_there_is_nothing_to_count(tmp_path):

@@ -1,6 +1,8 @@
 """The space settings page and the trash, as a space owner uses them, on a wide screen and a
 phone-sized one, without sideways scrolling."""
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import shoot
 from tests.browser.conftest import sign_in
 
@@ -32,7 +34,7 @@ def test_space_settings_and_trash(site, browser, page):
     page.click("summary:has-text('Folder actions')")
     page.fill("input[id^=folder-name-]", "Minutes 2027")
     page.click("text=Rename")
-    assert page.locator("a", has_text="Minutes 2027").count() == 1
+    expect(page.locator("a", has_text="Minutes 2027")).to_have_count(1)  # once the form's page has loaded
     page.click("summary:has-text('Folder actions')")
     shoot(page, "75-space-folder-actions")
     _fits(page)

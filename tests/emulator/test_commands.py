@@ -5,6 +5,8 @@ import time
 import jwt
 import requests
 
+from tests.helpers import wait_for
+
 from .conftest import SECRET
 from .conftest import docx_bytes
 from .conftest import open_signed
@@ -79,7 +81,8 @@ def test_drop(emu, integrator):
     assert emu.session("k-drop")["users"] == ["u2"]
     poll = requests.get(emu.url + "/_emu/editor/poll", params={"conn": first["conn"]}).json()
     assert poll["ended"] and poll["code"] == -100
-    assert integrator.bodies(1)[-1]["actions"] == [{"type": 0, "userid": "u1"}]
+    # The leave is reported by a callback of its own, sent after the command is answered.
+    wait_for(lambda: integrator.bodies(1)[-1]["actions"] == [{"type": 0, "userid": "u1"}], 10, "the leave callback")
     assert emu.command({"c": "drop", "key": "nope"})["error"] == 1
 
 
