@@ -74,14 +74,19 @@ def _account() -> str:
     return "account:" + username_key(name if isinstance(name, str) else "")[:64]
 
 
-def _share_link() -> str:
+def _url_secret() -> str:
+    """The secret in the route's URL (a share link's, an incoming webhook's), hashed: a counter's
+    key never holds the secret itself."""
     secret = (request.view_args or {}).get("secret", "")
-    return f"link:{hashlib.sha256(secret.encode()).hexdigest()[:32]}:{_address()}"
+    return hashlib.sha256(secret.encode()).hexdigest()[:32]
+
+
+def _share_link() -> str:
+    return f"link:{_url_secret()}:{_address()}"
 
 
 def _incoming_hook() -> str:
-    secret = (request.view_args or {}).get("secret", "")
-    return f"hook:{hashlib.sha256(secret.encode()).hexdigest()[:32]}"
+    return f"hook:{_url_secret()}"
 
 
 def _not_found(response) -> bool:
