@@ -46,7 +46,7 @@ def _destination(file, data: dict):
     space_id = _optional_id(data, "space_id")
     space_id = file.space_id if space_id is None else space_id
     try:
-        return spaces.place(f"{space_id}:{folder_id}" if folder_id is not None else str(space_id), current_user)
+        return spaces.place_in(space_id, folder_id, current_user)
     except NotFoundError:
         raise BadRequestError(f"No space {space_id} of yours with that folder to put files in.") from None
 

@@ -594,8 +594,16 @@ def place(value: str, user: User) -> tuple[Space, Folder | None]:
     space_id, _, folder_id = (value or "").partition(":")
     if not space_id.isdigit():
         raise NotFoundError(gettext("Choose where the file goes."))
-    space, _ = rights.get_space_or_404(int(space_id), user)
-    return space, folder_of(space, folder_id or None)
+    return place_in(int(space_id), folder_id or None, user)
+
+
+def place_in(space_id: int, folder_id, user: User) -> tuple[Space, Folder | None]:
+    """The space and folder (None: the top level) where user may add files, by their ids.
+
+    :raise NotFoundError: not a member there, or no such live space or folder.
+    """
+    space, _ = rights.get_space_or_404(space_id, user)
+    return space, folder_of(space, folder_id)
 
 
 def members_page(space: Space, number: int = 1, per_page: int = pagination.PER_PAGE, **named) -> Page:
