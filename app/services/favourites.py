@@ -61,12 +61,7 @@ def unstar(file: File, user: User) -> None:
 
 
 def is_starred(file: File, user: User) -> bool:
-    return (
-        db.session.scalar(
-            sa.select(Favourite.file_id).where(Favourite.user_id == user.id, Favourite.file_id == file.id)
-        )
-        is not None
-    )
+    return file.id in starred_among([file.id], user)
 
 
 def starred_among(file_ids: list[int], user: User) -> set[int]:
