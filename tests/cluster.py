@@ -23,6 +23,7 @@ from tests.helpers import SECRET
 from tests.helpers import AppProcess
 from tests.helpers import csrf_token
 from tests.helpers import redis_url
+from tests.helpers import wait_until
 from tests.storage_servers import AWS_ENVIRONMENT
 from tests.storage_servers import S3Server
 from tests.storage_servers import free_port
@@ -31,17 +32,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATE = os.path.join(ROOT, "deploy", "nginx", "coedit.conf.template")
 REDIS = redis_url(13)
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def wait_until(check, timeout: float = 30, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout} s")
-        time.sleep(0.05)
 
 
 class Nginx:

@@ -383,3 +383,15 @@ class QueryCounter:
         import sqlalchemy as sa
 
         sa.event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+def wait_until(check, timeout: float = 30, what: str = "condition"):
+    """Poll ``check`` until it answers something true; TimeoutError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout} s")
+        time.sleep(0.05)

@@ -12,10 +12,10 @@ import pytest
 import requests
 
 from tests.cluster import Cluster
-from tests.cluster import wait_until
 from tests.helpers import docx_text
 from tests.helpers import docx_with
 from tests.helpers import signed_callback
+from tests.helpers import wait_until
 
 
 @pytest.fixture(scope="module")
