@@ -178,6 +178,7 @@ def test_access_logs_hold_no_tokens_or_share_secrets(tmp_path, fresh_database_ur
     try:
         requests.get(f"{server.url}/backend/files/1/download?token=TokenThatMustNotBeLogged", timeout=10)
         requests.get(f"{server.url}/s/{secret}", timeout=10)
+        requests.post(f"{server.url}/hooks/HookSecretThatMustNotBeLogged", json={"text": "x"}, timeout=10)
         requests.get(f"{server.url}/auth/login", headers={"Referer": f"{server.url}/s/{secret}/open"}, timeout=10)
         requests.get(
             f"{server.url}/api/v1/notifications", headers={"Authorization": "Bearer cot_TokenNotLogged"}, timeout=10
@@ -186,7 +187,8 @@ def test_access_logs_hold_no_tokens_or_share_secrets(tmp_path, fresh_database_ur
         server.stop()
     text = log.read_text()
     assert "/backend/files/1/download" in text and "/s/[secret]" in text and "/auth/login" in text
-    for leak in ("TokenThatMustNotBeLogged", secret, "cot_TokenNotLogged"):
+    assert "/hooks/[secret]" in text
+    for leak in ("TokenThatMustNotBeLogged", secret, "cot_TokenNotLogged", "HookSecretThatMustNotBeLogged"):
         assert leak not in text
 
 

@@ -106,10 +106,12 @@ def test_tokens_and_share_secrets_are_never_logged(world, lines):
     client.get(f"/s/{secret}/open?token=QueryTokenNeverLogged")
     client.get("/api/v1/notifications", headers={"Authorization": "Bearer cot_ApiTokenNeverLogged"})
     client.post("/backend/files/1/track?token=CallbackTokenNeverLogged", json={"status": 1})
+    client.post("/hooks/HookSecretNeverLogged", json={"text": "hi"})
     text = json.dumps(lines)
-    assert "/s/[secret]" in text and "/backend/files/1/track" in text
+    assert "/s/[secret]" in text and "/backend/files/1/track" in text and "/hooks/[secret]" in text
     for leak in (secret, "QueryTokenNeverLogged", "cot_ApiTokenNeverLogged", "CallbackTokenNeverLogged", "token="):
         assert leak not in text
+    assert "HookSecretNeverLogged" not in text
 
 
 def test_an_unhandled_error_is_still_timed_and_logged(tmp_path, lines):

@@ -1,20 +1,21 @@
 """gunicorn's access log without secrets: no query strings, share-link secrets masked.
 
-Query strings carry signed download and callback tokens; ``/s/<secret>`` paths are share links;
-the Referer and Authorization headers can hold either. ``gunicorn.conf.py`` names this class.
+Query strings carry signed download and callback tokens; ``/s/<secret>`` paths are share links
+and ``/hooks/<secret>`` incoming webhooks; the Referer and Authorization headers can hold either.
+``gunicorn.conf.py`` names this class.
 """
 
 import re
 
 from gunicorn.glogging import Logger
 
-_SHARE_SECRET = re.compile(r"(/s/)[^/?#\s]+")
+_URL_SECRET = re.compile(r"^(/s/|/hooks/)[^/?#\s]+")
 _SENSITIVE_HEADERS = ("referer", "authorization", "authorizationjwt", "cookie")
 
 
 def redact(path: str) -> str:
-    """The path with any share-link secret replaced."""
-    return _SHARE_SECRET.sub(r"\1[secret]", path or "")
+    """The path with the secret of a share link or incoming webhook replaced."""
+    return _URL_SECRET.sub(r"\1[secret]", path or "")
 
 
 class AccessLogger(Logger):
