@@ -21,6 +21,8 @@ transaction afresh (a row lock must be its first statement). ``on_end`` runs som
 transaction ends, committed or not (a file's transition lock is released then: services/locks.py).
 """
 
+import collections
+import contextlib
 import logging
 from typing import Callable
 
@@ -64,6 +66,65 @@ def read(statement, params: dict):
     if session.new or session.dirty or session.deleted:
         session.flush()
     return session.connection().execute(statement, params)
+
+
+@contextlib.contextmanager
+def reading_alone():
+    """``read(statement, params)`` for the block, running Core selects alone: outside the session
+    and any transaction, for decisions on the hottest paths that write nothing (Docs' status 1),
+    where ``read`` would cost a transaction.
+
+    Each statement is compiled once per database dialect and run straight on the driver, on one
+    pooled connection in autocommit: each statement is its own consistent snapshot, and
+    PostgreSQL is spared the BEGIN and ROLLBACK round trips. Whoever goes on to write reads again
+    in its transaction. Rows are named tuples of the values as the driver gives them: no type
+    conversion (SQLite's datetimes are strings), and no expanding parameters.
+    """
+    engine = db.engine
+    postgresql = engine.dialect.name == "postgresql"
+    pooled = engine.raw_connection()
+    driver = pooled.dbapi_connection
+    cursor = None
+    try:
+        if postgresql:
+            driver.autocommit = True  # psycopg: on the client only, no round trip
+        cursor = driver.cursor()
+
+        def read(statement, params: dict) -> list:
+            sql, positions, constants, row_class = _driver_sql(statement, engine.dialect)
+            values = {**constants, **params}
+            if log.isEnabledFor(logging.DEBUG):  # SQLAlchemy's events do not see these statements
+                log.debug("read alone: %s", sql)
+            cursor.execute(sql, tuple(values[name] for name in positions) if positions is not None else values)
+            return [row_class(*row) for row in cursor.fetchall()]
+
+        yield read
+    finally:
+        if cursor is not None:
+            cursor.close()
+        if postgresql:
+            driver.autocommit = False
+        pooled.close()  # back to the pool: its reset's rollback has no transaction to end
+
+
+_DRIVER_SQL: dict = {}
+
+
+def _driver_sql(statement, dialect) -> tuple:
+    """The SQL the driver runs for this statement, its parameters' order (None when the driver
+    takes them by name), the values of its literals, and a named tuple for its rows: compiled once
+    per statement and dialect."""
+    key = (statement, dialect.name)
+    found = _DRIVER_SQL.get(key)
+    if found is None:
+        compiled = statement.compile(dialect=dialect)
+        if any(bind.expanding for bind in compiled.binds.values()):
+            raise ValueError("read_alone takes no expanding parameters")
+        positions = list(compiled.positiontup) if compiled.positional else None
+        constants = {name: bind.value for name, bind in compiled.binds.items() if bind.value is not None}
+        row_class = collections.namedtuple("Row", list(statement.selected_columns.keys()))
+        found = _DRIVER_SQL[key] = (compiled.string, positions, constants, row_class)
+    return found
 
 
 def after_commit(follow_up: Callable[[], None]) -> None:

@@ -290,26 +290,61 @@ def participant_level(file: File, participant: str) -> str:
     return participant_levels(file, [participant]).get(participant, "none")
 
 
-# Built once: status 1 asks it on every join, leave and reconnect of every co-editor.
-_PARTICIPANTS = (
-    sa.select(User.id, Membership.role, FileRight.level)
-    .outerjoin(Membership, sa.and_(Membership.user_id == User.id, Membership.space_id == sa.bindparam("space_id")))
-    .outerjoin(FileRight, sa.and_(FileRight.user_id == User.id, FileRight.file_id == sa.bindparam("file_id")))
-    .where(User.id.in_(sa.bindparam("user_ids", expanding=True)))
+# Status 1 asks for the levels of the people joining on every join, leave and reconnect of every
+# co-editor. The users go in a fixed number of slots, not an expanding IN list, so that one
+# compiled statement serves every call (transaction.reading_alone runs it straight on the driver);
+# a short list repeats its last id, an empty one asks for id 0, which no user has.
+PARTICIPANT_SLOTS = 8
+_SLOTS = [sa.bindparam(f"participant{slot}") for slot in range(PARTICIPANT_SLOTS)]
+
+
+def with_participants(file_select: sa.Select) -> sa.Select:
+    """``file_select`` (columns of the one file it selects, File in its FROM), each row joined with
+    one of the users in the participant slots found: ``participant_id``, their role in the file's
+    space and their level override on the file. One row of the file with NULLs when none is found,
+    none when the file is not."""
+    participants = (
+        sa.outerjoin(File, User, User.id.in_(_SLOTS))
+        .outerjoin(Membership, sa.and_(Membership.user_id == User.id, Membership.space_id == File.space_id))
+        .outerjoin(FileRight, sa.and_(FileRight.user_id == User.id, FileRight.file_id == File.id))
+    )
+    return file_select.add_columns(
+        User.id.label("participant_id"),
+        Membership.role.label("participant_role"),
+        FileRight.level.label("participant_override"),
+    ).select_from(participants)
+
+
+_PARTICIPANTS = with_participants(
+    sa.select(File.id, File.space_id, File.owner_id, File.default_level).where(File.id == sa.bindparam("file_id"))
 )
 
 
 def participant_levels(file: File, participants) -> dict[str, str]:
-    """participant_level of each of these participants: the users' in one query, whatever their number."""
+    """participant_level of each of these participants: the users' in one query per PARTICIPANT_SLOTS."""
+    _, levels = read_with_participants(_PARTICIPANTS, {"file_id": file.id}, participants)
+    return levels
+
+
+def read_with_participants(statement, params: dict, participants, read=transaction.read) -> tuple:
+    """The file's row of ``statement`` (made by with_participants; None when the file is gone) and
+    the participant_level of each of these participants on it, in one query per PARTICIPANT_SLOTS."""
     from app.services import share_links
 
-    found = {}
-    user_ids = {int(p) for p in participants if isinstance(p, str) and p.isdigit() and len(p) < 19}
-    if user_ids:
-        rows = transaction.read(
-            _PARTICIPANTS, {"space_id": file.space_id, "file_id": file.id, "user_ids": list(user_ids)}
-        )
-        found = {str(user_id): _level(file, user_id, role, override) for user_id, role, override in rows}
+    user_ids = sorted({int(p) for p in participants if isinstance(p, str) and p.isdigit() and len(p) < 19})
+    file, found = None, {}
+    for start in range(0, max(len(user_ids), 1), PARTICIPANT_SLOTS):
+        chunk = user_ids[start : start + PARTICIPANT_SLOTS] or [0]
+        slots = {f"participant{slot}": chunk[min(slot, len(chunk) - 1)] for slot in range(PARTICIPANT_SLOTS)}
+        rows = list(read(statement, {**params, **slots}))
+        if not rows:
+            return None, {}
+        file = rows[0]
+        for row in rows:
+            if row.participant_id is not None:
+                found[str(row.participant_id)] = _level(
+                    file, row.participant_id, row.participant_role, row.participant_override
+                )
     levels = {}
     for participant in participants:
         if not isinstance(participant, str):
@@ -318,7 +353,7 @@ def participant_levels(file: File, participants) -> dict[str, str]:
             levels[participant] = share_links.guest_level(participant, file)
         else:
             levels[participant] = found.get(participant, "none")
-    return levels
+    return file, levels
 
 
 def can_manage_file(file: File, user: User, member: Membership | None = None) -> bool:

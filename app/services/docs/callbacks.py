@@ -143,19 +143,22 @@ def _failed(file_id: int, claims: dict, data: dict, exc: Exception) -> int:
     return status
 
 
-# What a status 1 needs of the file, in one statement built once: Docs sends status 1 on every
-# join, leave and reconnect of every co-editor, and most change nothing, so they are decided
-# from these columns without loading the file; only a change loads it to write.
-_EDITING_STATE = sa.select(
-    File.id,
-    File.key_salt,
-    File.doc_key,
-    File.editors_json,
-    File.editing_since,
-    File.space_id,
-    File.owner_id,
-    File.default_level,
-).where(File.id == sa.bindparam("file_id"))
+# What a status 1 needs of the file and of the people it says joined, in one statement built
+# once: Docs sends status 1 on every join, leave and reconnect of every co-editor, and most change
+# nothing, so they are decided from these columns without loading the file; only a change loads
+# it to write.
+_EDITING_STATE = rights.with_participants(
+    sa.select(
+        File.id,
+        File.key_salt,
+        File.doc_key,
+        File.editors_json,
+        File.editing_since,
+        File.space_id,
+        File.owner_id,
+        File.default_level,
+    ).where(File.id == sa.bindparam("file_id"))
+)
 
 
 def process(file_id: int, data: dict, salt: str) -> str:
@@ -171,15 +174,9 @@ def process(file_id: int, data: dict, salt: str) -> str:
     if not isinstance(status, int) or isinstance(status, bool) or not isinstance(key, str):
         raise BadRequestError("status and key are required")
     if status == 1:
-        file = transaction.read(_EDITING_STATE, {"file_id": file_id}).first()
-    else:
-        file = db.session.get(File, file_id)
-    if file is None or file.key_salt != salt:
-        raise NotFoundError("file no longer exists")
-    if not keys.belongs_to(file, key):
-        raise SaveRejectedError("key does not belong to this file", 403)
-    if status == 1:
-        return _editing(file, key, data)
+        return _editing(file_id, salt, key, data)
+    file = db.session.get(File, file_id)
+    _check_file_and_key(file, salt, key)
     if status == 4:
         return _closed(file, key)
     if status in SAVE_STATUSES:
@@ -191,13 +188,23 @@ def process(file_id: int, data: dict, salt: str) -> str:
     return "ignored"  # 0 and statuses Docs does not send: answered, nothing done
 
 
+def _check_file_and_key(file, salt: str, key: str) -> None:
+    if file is None or file.key_salt != salt:
+        raise NotFoundError("file no longer exists")
+    if not keys.belongs_to(file, key):
+        raise SaveRejectedError("key does not belong to this file", 403)
+
+
 def _user_ids(data: dict) -> list[str]:
     users = data.get("users")
     return [u for u in users if isinstance(u, str)] if isinstance(users, list) else []
 
 
-def _editing(state, key: str, data: dict) -> str:
-    """Status 1, decided from the file's editing state (_EDITING_STATE); the file is loaded only to change it."""
+def _editing(file_id: int, salt: str, key: str, data: dict) -> str:
+    """Status 1, decided from the file's editing state and the joiners' levels read outside any
+    transaction (_editing_state); the file is loaded, and read again, only to change it."""
+    state, levels = _editing_state(file_id, data)
+    _check_file_and_key(state, salt, key)
     if key != state.doc_key:
         # A session on a retired key still owes us its save (a conflict copy): keep the file.
         _session_seen(db.session.get(File, state.id), key)
@@ -206,10 +213,7 @@ def _editing(state, key: str, data: dict) -> str:
     if not get_storage().writable():
         # A non-zero answer makes Docs warn the editors now, before they invest edits we cannot keep.
         raise SaveFailedError("storage is not writable")
-    editors = _user_ids(data)
-    joined = _joined(data)
-    levels = rights.participant_levels(state, joined) if joined else {}
-    refused = [user for user in joined if not rights.may_change(levels[user])]
+    editors, refused, left, unchanged = _editing_changes(state, data, levels)
     if refused:
         # Rights are live, not what a config still held in a browser says: someone who lost the
         # right to change the file (or whose share link was revoked) and opens the editor again
@@ -217,11 +221,10 @@ def _editing(state, key: str, data: dict) -> str:
         # when the save is stored (_authorised).
         log.warning("file %s: %s joined without the right to change it; dropping them", state.id, refused)
         jobs.enqueue(jobs.drop_from_editor, state.id, key, refused)
-    left = _someone_left(data, editors)
     if left:
         # The others stay, so no final save comes yet: store the leaver's work now.
         jobs.enqueue(jobs.forcesave, state.id, key)
-    if editors == editors_of(state.editors_json) and bool(editors) == (state.editing_since is not None):
+    if unchanged:
         # Nothing new: no write (Docs repeats status 1 on every join and reconnect). A commit
         # only sends the jobs above on their way.
         if refused or left:
@@ -233,6 +236,41 @@ def _editing(state, key: str, data: dict) -> str:
     _session_seen(file, key)  # the first status 1 opens it; every join or leave keeps it fresh
     transaction.commit()
     return "editing"
+
+
+def settled_editing(file_id: int, salt: str, data: dict) -> bool:
+    """Whether this verified status 1 changes nothing and asks for nothing, as most do: the file
+    and its current key, storage writable, the same editors, nobody refused, nobody left.
+
+    Such a callback is answered without a transaction or Flask's dispatch (backend/settled.py);
+    any other goes through ``receive``, which decides it again from the start.
+    """
+    key, status = data.get("key"), data.get("status")
+    if type(status) is not int or status != 1 or not isinstance(key, str):  # True == 1 in Python
+        return False
+    state, levels = _editing_state(file_id, data)
+    if state is None or state.key_salt != salt or key != state.doc_key:
+        return False
+    _, refused, left, unchanged = _editing_changes(state, data, levels)
+    return unchanged and not refused and not left and get_storage().writable()
+
+
+def _editing_state(file_id: int, data: dict) -> tuple:
+    """The file's editing state (_EDITING_STATE, None if it is gone) and the levels of the people
+    this status 1 says joined, read outside any transaction."""
+    with transaction.reading_alone() as read:
+        return rights.read_with_participants(_EDITING_STATE, {"file_id": file_id}, _joined(data), read)
+
+
+def _editing_changes(state, data: dict, levels: dict) -> tuple[list[str], list[str], bool, bool]:
+    """What a status 1 says against the file's state: the editors now, the joiners refused for
+    lack of the right to change the file, whether someone left while others stay, and whether
+    the editors are unchanged."""
+    editors = _user_ids(data)
+    refused = [user for user in _joined(data) if not rights.may_change(levels[user])]
+    left = _someone_left(data, editors)
+    unchanged = editors == editors_of(state.editors_json) and bool(editors) == (state.editing_since is not None)
+    return editors, refused, left, unchanged
 
 
 def _session_seen(file: File, key: str) -> None:
