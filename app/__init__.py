@@ -46,11 +46,28 @@ def create_app(config: dict | None = None, instance_path: str | None = None) -> 
     from app import cli
 
     cli.init_app(app)
+    from app import machine_routes
     from app.ops import logs
+
+    machine_routes.skip_people_hooks(app)
 
     logs.init_app(app)
     logs.configure(app)
+    from app.backend import settled
+
+    settled.install(app)
+    trust_proxies(app)  # outermost: what runs inside sees the client's address, scheme and host
     return app
+
+
+def trust_proxies(app: Flask) -> None:
+    if app.config["PROXY_HOPS"]:
+        # Behind PROXY_HOPS trusted proxies, take the client's address and the scheme and host it
+        # used from X-Forwarded-* (rate limits count per client; links point where people go).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
 
 def load_config(app: Flask, config: dict | None) -> None:
@@ -72,13 +89,6 @@ def load_config(app: Flask, config: dict | None) -> None:
                 "secret to accept the others' sessions and signed links."
             )
         app.config["SECRET_KEY"] = _instance_secret(app)
-    if app.config["PROXY_HOPS"]:
-        # Behind PROXY_HOPS trusted proxies, take the client's address and the scheme and host it
-        # used from X-Forwarded-* (rate limits count per client; links point where people go).
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = app.config["PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
     if not app.config["RATELIMIT_STORAGE_URI"]:
         from app import limits  # registers the storage scheme coedit-memory
 

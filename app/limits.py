@@ -19,18 +19,11 @@ from limits.storage import MemoryStorage
 from app.extensions import limiter
 from app.models.user import username_key
 
-# Docs' routes (signed by Docs, which calls on every join, leave and save of every session) and
-# the operations endpoints have no limits: the limiter does no look-ups at all on them.
-UNLIMITED_BLUEPRINTS = frozenset({"backend", "ops"})
-
 
 def init_app(app) -> None:
+    # Docs' routes and the operations endpoints have no limits: machine_routes skips the limiter's
+    # hooks on them.
     limiter.init_app(app)
-    limiter.request_filter(_unlimited)
-
-
-def _unlimited() -> bool:
-    return request.blueprint in UNLIMITED_BLUEPRINTS
 
 
 class ProcessMemoryStorage(MemoryStorage):

@@ -17,7 +17,7 @@ from datetime import timezone
 import sqlalchemy as sa
 from flask import Flask
 from flask import g
-from flask import has_request_context
+from flask import has_app_context
 from flask import request
 
 from app.models import User
@@ -55,7 +55,7 @@ class RequestContextFilter(logging.Filter):
     """Put the current request's id (and signed-in user) on every record made while handling it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if has_request_context() and "request_id" in g:
+        if has_app_context() and "request_id" in g:  # g is the app context's: set before Flask's dispatch too
             if not hasattr(record, "request_id"):
                 record.request_id = g.request_id
         return True
@@ -86,10 +86,10 @@ def init_app(app: Flask) -> None:
     app.teardown_request(_teardown)
 
 
-def _request_id() -> str:
+def request_id(given: str) -> str:
+    """The request's id: the one a trusted proxy gave (``given``), else a new one."""
     from flask import current_app
 
-    given = request.headers.get(REQUEST_ID_HEADER, "")
     if current_app.config.get("PROXY_HOPS") and _SAFE_REQUEST_ID.match(given):
         return given
     return os.urandom(16).hex()  # as random as uuid4, without building a UUID
@@ -97,7 +97,7 @@ def _request_id() -> str:
 
 def _start() -> None:
     g.request_started = time.perf_counter()
-    g.request_id = _request_id()
+    g.request_id = request_id(request.headers.get(REQUEST_ID_HEADER, ""))
 
 
 def _finish(response):
@@ -116,23 +116,34 @@ def _record(status: int) -> None:
     started = g.pop("request_started", None)
     if started is None:  # recorded already (after_request, then teardown)
         return
-    seconds = time.perf_counter() - started
-    endpoint = request.endpoint or "unmatched"
+    record_request(
+        request.method,
+        request.path,
+        request.endpoint or "unmatched",
+        status,
+        time.perf_counter() - started,
+        request.remote_addr,
+        _user_id(),
+        (request.view_args or {}).get("file_id"),
+    )
+
+
+def record_request(method, path, endpoint, status, seconds, remote_addr, user_id=None, file_id=None) -> None:
+    """The request's duration metric and its line."""
     metrics.observe_request(endpoint, status, seconds)
     fields = {
         "event": "request",
-        "method": request.method,
-        "path": redact(request.path),
+        "method": method,
+        "path": redact(path),
         "endpoint": endpoint,
         "status": status,
         "duration_ms": round(seconds * 1000, 1),
-        "remote_addr": request.remote_addr,
-        "user_id": _user_id(),
+        "remote_addr": remote_addr,
+        "user_id": user_id,
     }
-    file_id = (request.view_args or {}).get("file_id")
     if file_id is not None:
         fields["file_id"] = file_id
-    log.info("%s %s %s", request.method, fields["path"], status, extra=fields)
+    log.info("%s %s %s", method, fields["path"], status, extra=fields)
 
 
 def _user_id() -> str | None:
