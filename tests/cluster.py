@@ -23,7 +23,7 @@ from tests.helpers import SECRET
 from tests.helpers import AppProcess
 from tests.helpers import csrf_token
 from tests.helpers import redis_url
-from tests.helpers import wait_until
+from tests.helpers import wait_for
 from tests.storage_servers import AWS_ENVIRONMENT
 from tests.storage_servers import S3Server
 from tests.storage_servers import free_port
@@ -72,7 +72,7 @@ http {{
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
-        wait_until(lambda: self._answers(), 20, "nginx")
+        wait_for(lambda: self._answers(), 20, "nginx")
 
     def _answers(self) -> bool:
         try:

@@ -28,9 +28,13 @@ def redis_url(database: int) -> str:
 
 
 def wait_for(condition, timeout: float = 10.0, what: str = "the condition"):
-    """Poll condition until it holds (jobs run beside the request that asked for them)."""
+    """Poll condition until it answers something true, and return that (jobs run beside the
+    request that asked for them; servers start beside the test)."""
     deadline = time.monotonic() + timeout
-    while not condition():
+    while True:
+        result = condition()
+        if result:
+            return result
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
 
@@ -383,15 +387,3 @@ class QueryCounter:
         import sqlalchemy as sa
 
         sa.event.remove(self.engine, "before_cursor_execute", self._record)
-
-
-def wait_until(check, timeout: float = 30, what: str = "condition"):
-    """Poll ``check`` until it answers something true; TimeoutError after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached within {timeout} s")
-        time.sleep(0.05)

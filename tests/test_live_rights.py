@@ -5,8 +5,6 @@ again if they rejoin with the config they still hold, and a save naming only peo
 longer change the file is kept beside the head as a conflict copy, never made the head.
 """
 
-import time
-
 import pytest
 
 from docs_emulator.testing import EmulatorError
@@ -14,6 +12,7 @@ from docs_emulator.testing import start_emulator
 from tests.helpers import SECRET
 from tests.helpers import docx_text
 from tests.helpers import docx_with
+from tests.helpers import wait_for
 from tests.test_callbacks import save_body
 from tests.test_callbacks import send
 
@@ -34,13 +33,6 @@ def config_for(world, file_id, user):
     response = world.client().get(f"/api/v1/files/{file_id}/editor-config?mode=edit", headers=world.api(user))
     assert response.status_code == 200
     return response.get_json()
-
-
-def wait_for(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_a_downgraded_editor_who_rejoins_with_the_old_config_authors_no_head(live, emulator):

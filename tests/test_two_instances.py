@@ -15,7 +15,7 @@ from tests.cluster import Cluster
 from tests.helpers import docx_text
 from tests.helpers import docx_with
 from tests.helpers import signed_callback
-from tests.helpers import wait_until
+from tests.helpers import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +182,7 @@ def test_5_an_instance_killed_mid_save_leaves_docs_retry_to_the_other_and_stores
     cluster.docs.append(key, user, "the edit that must survive")
     cluster.docs.fault("download_slow", seconds=5)  # the save's download from Docs hangs here
     cluster.docs.leave(key, user)
-    victim = wait_until(lambda: _instance_downloading_from_docs(cluster), 30, "a save in progress")
+    victim = wait_for(lambda: _instance_downloading_from_docs(cluster), 30, "a save in progress")
     victim.kill()
     cluster.docs.wait_idle(60)
     attempts = cluster.docs.callbacks(key=key, status=2)
@@ -205,6 +205,6 @@ def test_6_a_job_queued_by_one_instance_runs_on_the_others_worker(cluster, space
     signed, headers = signed_callback(body)
     assert requests.post(callback, json=signed, headers=headers, timeout=10).json() == {"error": 0}
     ran = "Task coedit.forcesave["  # the worker's "received" line; its banner lists every task's name
-    wait_until(lambda: ran in two.worker_log(), 30, "the other instance's worker to run the job")
+    wait_for(lambda: ran in two.worker_log(), 30, "the other instance's worker to run the job")
     assert ran not in one.worker_log()
     one.start_worker()

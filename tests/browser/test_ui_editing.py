@@ -1,20 +1,9 @@
 """What a person sees: create, edit in the (emulated) editor, close, and find version 2."""
 
-import time
-
 from tests.browser.conftest import shoot
 from tests.browser.conftest import sign_in
 from tests.helpers import docx_text
-
-
-def wait_for(predicate, timeout=15.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
+from tests.helpers import wait_for
 
 
 def test_create_edit_close_makes_version_two(site, page):
@@ -46,7 +35,7 @@ def test_create_edit_close_makes_version_two(site, page):
     page.wait_for_url(f"{site.url}/spaces/{site.space_id}")
 
     file_id = 1
-    wait_for(lambda: site.file(file_id).version == 2)
+    wait_for(lambda: site.file(file_id).version == 2, 15, "version 2")
     assert docx_text(site.head_bytes(file_id)) == ["Decisions: ship on Friday"]
     assert site.versions(file_id)[1].author_id == site.user_ids["alice"]
     page.reload()

@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from docs_emulator.testing import start_emulator
-from tests.helpers import wait_until
+from tests.helpers import wait_for
 
 from .conftest import SECRET
 from .conftest import docx_bytes
@@ -181,7 +181,7 @@ def test_full_editing_flow_under_strict_csp(open_page, bemu, integrator):
     wait_event(page, "onRequestClose")
     # The editor fires onRequestClose before its leave request reaches Docs, so the save
     # may not be pending yet: wait for the callback itself.
-    closing = wait_until(lambda: integrator.bodies(2), 30, "the status-2 callback")
+    closing = wait_for(lambda: integrator.bodies(2), 30, "the status-2 callback")
     assert closing[0]["users"] == ["u1"]
     assert page.evaluate("window.__csp") == []
     assert not [e for e in errors if "Content Security Policy" in e]
