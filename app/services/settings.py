@@ -124,20 +124,48 @@ def _stored() -> dict[str, str]:
 
 def _forget() -> None:
     current_app.extensions.pop("coedit_settings_cache", None)
+    g.pop(_SNAPSHOT, None)
+
+
+_SNAPSHOT = "_coedit_settings"
+
+
+def _configured(field: Field):
+    """The value the app config fixes for this field, or None."""
+    if not field.config_key:
+        return None
+    configured = current_app.config.get(field.config_key)
+    if configured in (None, ""):
+        return None
+    return _decode(field, configured) if isinstance(configured, str) else configured
+
+
+def snapshot() -> dict:
+    """Every setting's effective value, worked out once per request (or job) and kept on ``g``.
+
+    The stored values behind it are checked against their generation once per request, as
+    ``state.generation`` reads it: a save in any process is seen by the next request everywhere,
+    and a request reads one consistent set however many settings it asks for.
+    """
+    values = g.get(_SNAPSHOT)
+    if values is None:
+        stored = _stored()
+        values = {}
+        for key, field in FIELDS.items():
+            configured = _configured(field)
+            if configured is not None:
+                values[key] = configured
+            else:
+                raw = stored.get(key)
+                values[key] = field.default if raw is None else _decode(field, raw)
+        values.update(g.get("_coedit_settings_trial") or {})
+        g.setdefault(_SNAPSHOT, values)
+    return values
 
 
 def get(key: str):
     """The effective value of one setting."""
-    field = FIELDS[key]
-    if field.config_key:
-        configured = current_app.config.get(field.config_key)
-        if configured not in (None, ""):
-            return _decode(field, configured) if isinstance(configured, str) else configured
-    trial = g.get("_coedit_settings_trial") if g else None
-    if trial and key in trial:
-        return trial[key]
-    raw = _stored().get(key)
-    return field.default if raw is None else _decode(field, raw)
+    return snapshot()[key]
 
 
 # The settings the connection test depends on: changing one asks for a passing test (or a
@@ -160,10 +188,12 @@ def trial(values: dict):
     locked = fixed_keys()
     previous = g.get("_coedit_settings_trial")
     g._coedit_settings_trial = {k: v for k, v in values.items() if k in FIELDS and k not in locked}
+    g.pop(_SNAPSHOT, None)  # the snapshot holds the trial's values while it lasts
     try:
         yield
     finally:
         g._coedit_settings_trial = previous
+        g.pop(_SNAPSHOT, None)
 
 
 def in_trial() -> bool:
@@ -171,7 +201,7 @@ def in_trial() -> bool:
 
 
 def all_values() -> dict:
-    return {key: get(key) for key in FIELDS}
+    return dict(snapshot())
 
 
 def save(values: dict) -> None:
