@@ -112,14 +112,18 @@ def fixed_keys() -> set[str]:
 _ALL_SETTINGS = sa.select(Setting.key, Setting.value)
 
 
-def _stored() -> dict[str, str]:
-    """The stored values, kept by each process until a save anywhere moves their generation."""
-    cache = current_app.extensions.setdefault("coedit_settings_cache", {"rows": None, "generation": None})
+def _stored() -> dict:
+    """The stored rows and, decoded, every setting's value from them (a default where none is
+    stored), kept by each process until a save anywhere moves their generation."""
+    cache = current_app.extensions.setdefault("coedit_settings_cache", {"generation": None})
     current = state.generation("settings")
-    if cache["rows"] is None or cache["generation"] != current:
-        cache["rows"] = dict(db.session.execute(_ALL_SETTINGS).all())
-        cache["generation"] = current
-    return cache["rows"]
+    if "rows" not in cache or cache["generation"] != current:
+        rows = dict(db.session.execute(_ALL_SETTINGS).all())
+        values = {}
+        for key, field in FIELDS.items():
+            values[key] = field.default if rows.get(key) is None else _decode(field, rows[key])
+        cache.update(rows=rows, values=values, generation=current)
+    return cache
 
 
 def _forget() -> None:
@@ -128,16 +132,7 @@ def _forget() -> None:
 
 
 _SNAPSHOT = "_coedit_settings"
-
-
-def _configured(field: Field):
-    """The value the app config fixes for this field, or None."""
-    if not field.config_key:
-        return None
-    configured = current_app.config.get(field.config_key)
-    if configured in (None, ""):
-        return None
-    return _decode(field, configured) if isinstance(configured, str) else configured
+_CONFIGURABLE = tuple(field for field in FIELDS.values() if field.config_key)
 
 
 def snapshot() -> dict:
@@ -149,15 +144,12 @@ def snapshot() -> dict:
     """
     values = g.get(_SNAPSHOT)
     if values is None:
-        stored = _stored()
-        values = {}
-        for key, field in FIELDS.items():
-            configured = _configured(field)
-            if configured is not None:
-                values[key] = configured
-            else:
-                raw = stored.get(key)
-                values[key] = field.default if raw is None else _decode(field, raw)
+        values = dict(_stored()["values"])
+        config = current_app.config
+        for field in _CONFIGURABLE:
+            configured = config.get(field.config_key)
+            if configured not in (None, ""):
+                values[field.key] = _decode(field, configured) if isinstance(configured, str) else configured
         values.update(g.get("_coedit_settings_trial") or {})
         g.setdefault(_SNAPSHOT, values)
     return values
@@ -239,7 +231,7 @@ def installation_id() -> str:
     The migrations make it; a database built another way (tests) gets one here, staged in
     the caller's transaction rather than committing half of the caller's work.
     """
-    value = _stored().get("installation_id")
+    value = _stored()["rows"].get("installation_id")
     if value:
         return value
     row = db.session.get(Setting, "installation_id")
