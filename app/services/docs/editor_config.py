@@ -167,7 +167,8 @@ def open_for(
     """The signed config for this person, the one way into an editor (page, API and share link).
 
     Decides whether and how: the admin's editor-use restriction, the format, Docs' settings, and
-    the person's level (view or edit follows from it; ``want`` may only ask for less).
+    the person's level (view or edit follows from it; ``want`` may only ask for less). ``file``
+    is only read: the File, or the row of its columns ``rights.file_row_or_404`` gives.
     :raise NotFoundError: the level does not even let them read.
     :raise EditorUnavailableError: 403 not allowed to use the editors, 415 a format Docs cannot
       open, 503 Docs not configured.
