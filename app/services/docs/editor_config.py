@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask import has_request_context
-from flask import request
 from flask import url_for
+from flask.globals import request_ctx
 from werkzeug.local import LocalProxy
 
 from app.models import File
@@ -46,8 +46,8 @@ _MARK = 987_654_000  # stands for the values while a template is built
 
 def route_url(endpoint: str, external: bool, values: dict) -> str:
     """``url_for(endpoint, _external=external, **values)`` in a request, from a template built once
-    per route, names and types of values, and request root: going through the URL map was a good
-    part of an editor config's cost (it builds three URLs).
+    per route, names and types of values, and URL adapter settings (the request's scheme, host and
+    root): going through the URL map was a good part of an editor config's cost (three URLs).
 
     Only ints and strings of unreserved characters are filled in (what url_for neither quotes
     nor drops); the templates' marks are ints and letter-led strings, so a value of another kind
@@ -59,7 +59,11 @@ def route_url(endpoint: str, external: bool, values: dict) -> str:
             kinds.append(type(value))
         else:
             return url_for(endpoint, _external=external, **values)
-    key = (endpoint, external, tuple(values), tuple(kinds), request.script_root, request.host_url if external else "")
+    adapter = getattr(request_ctx, "url_adapter", None)  # what url_for builds with in a request
+    if adapter is None:
+        return url_for(endpoint, _external=external, **values)
+    where = (adapter.url_scheme, adapter.server_name, adapter.subdomain, adapter.script_name)
+    key = (endpoint, external, tuple(values), tuple(kinds), where)
     templates = current_app.extensions.setdefault("coedit_route_templates", {})
     template = templates.get(key)
     if template is None:
