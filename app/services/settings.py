@@ -4,6 +4,7 @@ A value present in the app config (from ``COEDIT_*`` variables, the instance fil
 a test) is fixed: the admin page shows it read-only and cannot change it.
 """
 
+import functools
 import ipaddress
 import re
 import secrets
@@ -248,6 +249,7 @@ _HOST = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=256)  # a pure function of the text; every editor opening asks it twice
 def http_origin(url: str | None) -> str | None:
     """scheme://host[:port] of an absolute http(s) URL with a real host name or IP, else None.
 
