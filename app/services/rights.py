@@ -195,13 +195,17 @@ def at_least(level: str, needed: str) -> bool:
 
 
 def _file_with_access(*file_columns) -> sa.Select:
-    """The file (these columns of it), the user's role in its space and their own level on it."""
+    """The file (these columns of it), the user's role in its space and their own level on it.
+
+    Role and level are scalar subqueries rather than outer joins (each is unique per space or
+    file and user): the same answer, and PostgreSQL plans it in about half the time, which counts
+    because every request plans it afresh.
+    """
+    user_id = sa.bindparam("user_id")
+    role = sa.select(Membership.role).where(Membership.space_id == File.space_id, Membership.user_id == user_id)
+    level = sa.select(FileRight.level).where(FileRight.file_id == File.id, FileRight.user_id == user_id)
     return (
-        sa.select(*file_columns, Membership.role, FileRight.level)
-        .outerjoin(
-            Membership, sa.and_(Membership.space_id == File.space_id, Membership.user_id == sa.bindparam("user_id"))
-        )
-        .outerjoin(FileRight, sa.and_(FileRight.file_id == File.id, FileRight.user_id == sa.bindparam("user_id")))
+        sa.select(*file_columns, role.scalar_subquery().label("role"), level.scalar_subquery().label("level"))
         .join(Space, Space.id == File.space_id)
         # Trashed files and the files of deleted spaces are nobody's: not found, for every entry point.
         .where(File.id == sa.bindparam("file_id"), File.trashed_at.is_(None), Space.deleted_at.is_(None))
