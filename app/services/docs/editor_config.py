@@ -80,7 +80,7 @@ def _route_template(endpoint: str, external: bool, values: dict) -> str:
     }
     try:
         built = url_for(endpoint, _external=external, **marks)
-    except Exception:
+    except Exception:  # a converter refused a mark (a letter-led one in an int's place): url_for decides
         return ""
     if "{" in built or "}" in built:
         return ""
