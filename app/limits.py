@@ -88,8 +88,9 @@ def _not_found(response) -> bool:
 
 def _person() -> str:
     """The signed-in person (or API token holder), else the client address."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
+    user = current_user._get_current_object()  # one look-up through the proxy, not two
+    if user.is_authenticated:
+        return f"user:{user.id}"
     return _address()
 
 

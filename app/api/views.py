@@ -266,9 +266,10 @@ def versions(file_id: int):
 @bp.route("/files/<int:file_id>/editor-config")
 def get_editor_config(file_id: int):
     """Exactly the signed config the editor page renders for this user (or the page's refusal)."""
-    file, level = rights.get_file_or_404(file_id, current_user)
+    user = current_user._get_current_object()  # one look-up, not one per use
+    file, level = rights.file_row_or_404(file_id, user)
     config = editor_config.open_for(
-        file, current_user, level, request.args.get("mode", "edit"), request.headers.get("User-Agent", "")
+        file, user, level, request.args.get("mode", "edit"), request.headers.get("User-Agent", "")
     )
     return jsonify(config)
 

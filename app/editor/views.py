@@ -40,11 +40,12 @@ def page(file_id: int):
 
     :raise 404: the user may not read the file.
     """
-    file, level = rights.get_file_or_404(file_id, current_user)
+    user = current_user._get_current_object()  # one look-up, not one per use
+    file, level = rights.get_file_or_404(file_id, user)
     try:
         config = editor_config.open_for(
             file,
-            current_user,
+            user,
             level,
             request.args.get("mode", "edit"),
             request.headers.get("User-Agent", ""),
@@ -61,7 +62,7 @@ def page(file_id: int):
         file.space.name,
         mentions=True,
         can_restore=rights.at_least(level, "edit"),
-        can_rename=rights.can_manage_file(file, current_user),
+        can_rename=rights.can_manage_file(file, user),
     )
 
 

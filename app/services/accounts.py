@@ -119,12 +119,42 @@ def start_session(user: User, remember: bool, user_agent: str = "", ip: str | No
     return token
 
 
+# The columns a request's user is read with (not the password hash or the creation time, which
+# load if ever used): read by Core, without the ORM's per-statement machinery (see _signed_in_user).
+_USER_COLUMNS = (
+    User.id,
+    User.username,
+    User.username_key,
+    User.display_name,
+    User.email,
+    User.is_admin,
+    User.is_bot,
+    User.timezone,
+    User.language,
+    User.disabled_at,
+)
+_USER_FIELDS = tuple(column.key for column in _USER_COLUMNS)
+_USER_MAPPER = User.__mapper__
+
 _USER_BY_SESSION = (
-    sa.select(User, UserSession.id, UserSession.last_seen_at, UserSession.expires_at, UserSession.remember)
-    .options(so.defer(User.created_at), so.defer(User.password_hash))
+    sa.select(*_USER_COLUMNS, UserSession.id, UserSession.last_seen_at, UserSession.expires_at, UserSession.remember)
     .join(UserSession, UserSession.user_id == User.id)
     .where(UserSession.token_hash == sa.bindparam("token_hash"))
 )
+
+
+def _signed_in_user(row) -> User:
+    """The session's User for a row that starts with _USER_COLUMNS: the one it already holds, else
+    a persistent object made from the row as the ORM would load it (the columns left out load
+    from the database when first used)."""
+    session = db.session()
+    user = session.identity_map.get(_USER_MAPPER.identity_key_from_primary_key((row[0],)))
+    if user is None:
+        user = _USER_MAPPER.class_manager.new_instance()
+        user.__dict__.update(zip(_USER_FIELDS, row[: len(_USER_FIELDS)], strict=True))
+        so.make_transient_to_detached(user)
+        session.add(user)
+    return user
 
 
 def load_session(token: str) -> User | None:
@@ -135,13 +165,14 @@ def load_session(token: str) -> User | None:
     """
     if not token or len(token) > 128:
         return None
-    row = db.session.execute(_USER_BY_SESSION, {"token_hash": UserSession.hash(token)}).first()
+    row = transaction.read(_USER_BY_SESSION, {"token_hash": UserSession.hash(token)}).first()
     if row is None:
         return None
-    user, session_id, last_seen, expires, remember = row
+    session_id, last_seen, expires, remember = row[len(_USER_FIELDS) :]
     now = utcnow()
-    if expires <= now or not user.is_active:
+    if expires <= now or row.disabled_at is not None:  # User.is_active
         return None
+    user = _signed_in_user(row)
     if now - last_seen > TOUCH_EVERY:
         values = {"last_seen_at": now}
         if not remember:
@@ -212,10 +243,11 @@ def set_disabled(user: User, disabled: bool) -> None:
 
 def user_for_api_token(token: str) -> User | None:
     """The active user of a personal API token (its last use recorded hourly at most), or None."""
-    row = db.session.execute(_USER_BY_TOKEN, {"token_hash": ApiToken.hash(token)}).first()
-    if row is None or not row[0].is_active:
+    row = transaction.read(_USER_BY_TOKEN, {"token_hash": ApiToken.hash(token)}).first()
+    if row is None or row.disabled_at is not None:  # User.is_active
         return None
-    user, token_id, last = row
+    token_id, last = row[len(_USER_FIELDS) :]
+    user = _signed_in_user(row)
     now = utcnow()
     if last is None or now - last > timedelta(hours=1):
         db.session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
@@ -224,8 +256,7 @@ def user_for_api_token(token: str) -> User | None:
 
 
 _USER_BY_TOKEN = (
-    sa.select(User, ApiToken.id, ApiToken.last_used_at)
-    .options(so.defer(User.created_at), so.defer(User.password_hash))
+    sa.select(*_USER_COLUMNS, ApiToken.id, ApiToken.last_used_at)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.token_hash == sa.bindparam("token_hash"))
 )

@@ -4,6 +4,7 @@ A value present in the app config (from ``COEDIT_*`` variables, the instance fil
 a test) is fixed: the admin page shows it read-only and cannot change it.
 """
 
+import functools
 import ipaddress
 import re
 import secrets
@@ -112,32 +113,52 @@ def fixed_keys() -> set[str]:
 _ALL_SETTINGS = sa.select(Setting.key, Setting.value)
 
 
-def _stored() -> dict[str, str]:
-    """The stored values, kept by each process until a save anywhere moves their generation."""
-    cache = current_app.extensions.setdefault("coedit_settings_cache", {"rows": None, "generation": None})
+def _stored() -> dict:
+    """The stored rows and, decoded, every setting's value from them (a default where none is
+    stored), kept by each process until a save anywhere moves their generation."""
+    cache = current_app.extensions.setdefault("coedit_settings_cache", {"generation": None})
     current = state.generation("settings")
-    if cache["rows"] is None or cache["generation"] != current:
-        cache["rows"] = dict(db.session.execute(_ALL_SETTINGS).all())
-        cache["generation"] = current
-    return cache["rows"]
+    if "rows" not in cache or cache["generation"] != current:
+        rows = dict(db.session.execute(_ALL_SETTINGS).all())
+        values = {}
+        for key, field in FIELDS.items():
+            values[key] = field.default if rows.get(key) is None else _decode(field, rows[key])
+        cache.update(rows=rows, values=values, generation=current)
+    return cache
 
 
 def _forget() -> None:
     current_app.extensions.pop("coedit_settings_cache", None)
+    g.pop(_SNAPSHOT, None)
+
+
+_SNAPSHOT = "_coedit_settings"
+_CONFIGURABLE = tuple(field for field in FIELDS.values() if field.config_key)
+
+
+def snapshot() -> dict:
+    """Every setting's effective value, worked out once per request (or job) and kept on ``g``.
+
+    The stored values behind it are checked against their generation once per request, as
+    ``state.generation`` reads it: a save in any process is seen by the next request everywhere,
+    and a request reads one consistent set however many settings it asks for.
+    """
+    values = g.get(_SNAPSHOT)
+    if values is None:
+        values = dict(_stored()["values"])
+        config = current_app.config
+        for field in _CONFIGURABLE:
+            configured = config.get(field.config_key)
+            if configured not in (None, ""):
+                values[field.key] = _decode(field, configured) if isinstance(configured, str) else configured
+        values.update(g.get("_coedit_settings_trial") or {})
+        g.setdefault(_SNAPSHOT, values)
+    return values
 
 
 def get(key: str):
     """The effective value of one setting."""
-    field = FIELDS[key]
-    if field.config_key:
-        configured = current_app.config.get(field.config_key)
-        if configured not in (None, ""):
-            return _decode(field, configured) if isinstance(configured, str) else configured
-    trial = g.get("_coedit_settings_trial") if g else None
-    if trial and key in trial:
-        return trial[key]
-    raw = _stored().get(key)
-    return field.default if raw is None else _decode(field, raw)
+    return snapshot()[key]
 
 
 # The settings the connection test depends on: changing one asks for a passing test (or a
@@ -160,10 +181,12 @@ def trial(values: dict):
     locked = fixed_keys()
     previous = g.get("_coedit_settings_trial")
     g._coedit_settings_trial = {k: v for k, v in values.items() if k in FIELDS and k not in locked}
+    g.pop(_SNAPSHOT, None)  # the snapshot holds the trial's values while it lasts
     try:
         yield
     finally:
         g._coedit_settings_trial = previous
+        g.pop(_SNAPSHOT, None)
 
 
 def in_trial() -> bool:
@@ -171,7 +194,7 @@ def in_trial() -> bool:
 
 
 def all_values() -> dict:
-    return {key: get(key) for key in FIELDS}
+    return dict(snapshot())
 
 
 def save(values: dict) -> None:
@@ -209,7 +232,7 @@ def installation_id() -> str:
     The migrations make it; a database built another way (tests) gets one here, staged in
     the caller's transaction rather than committing half of the caller's work.
     """
-    value = _stored().get("installation_id")
+    value = _stored()["rows"].get("installation_id")
     if value:
         return value
     row = db.session.get(Setting, "installation_id")
@@ -226,6 +249,7 @@ _HOST = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=256)  # a pure function of the text; every editor opening asks it twice
 def http_origin(url: str | None) -> str | None:
     """scheme://host[:port] of an absolute http(s) URL with a real host name or IP, else None.
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from flask import current_app
 from flask import has_request_context
 from flask import url_for
+from flask.globals import request_ctx
+from werkzeug.local import LocalProxy
 
 from app.models import File
 from app.models import User
@@ -31,10 +33,62 @@ def docs_facing_url(endpoint: str, **values) -> str:
     """An absolute URL of ours as the Document Server must call it."""
     base = settings.get("app_url_for_docs")
     if not base:
-        return url_for(endpoint, _external=True, **values)
+        return route_url(endpoint, True, values)
     if not has_request_context():  # a job (conversions, previews): the route's path on that base
         return base.rstrip("/") + current_app.url_map.bind("localhost").build(endpoint, values)
-    return base.rstrip("/") + url_for(endpoint, **values)
+    return base.rstrip("/") + route_url(endpoint, False, values)
+
+
+# Values a URL carries exactly as they are, in a path segment or a query string.
+_VERBATIM = re.compile(r"[A-Za-z0-9._~-]+\Z")
+_MARK = 987_654_000  # stands for the values while a template is built
+
+
+def route_url(endpoint: str, external: bool, values: dict) -> str:
+    """``url_for(endpoint, _external=external, **values)`` in a request, from a template built once
+    per route, names and types of values, and URL adapter settings (the request's scheme, host and
+    root): going through the URL map was a good part of an editor config's cost (three URLs).
+
+    Only ints and strings of unreserved characters are filled in (what url_for neither quotes
+    nor drops); the templates' marks are ints and letter-led strings, so a value of another kind
+    than its converter takes finds no template. Anything else goes through url_for itself.
+    """
+    kinds = []
+    for value in values.values():
+        if type(value) is int or (type(value) is str and _VERBATIM.match(value)):
+            kinds.append(type(value))
+        else:
+            return url_for(endpoint, _external=external, **values)
+    adapter = getattr(request_ctx, "url_adapter", None)  # what url_for builds with in a request
+    if adapter is None:
+        return url_for(endpoint, _external=external, **values)
+    where = (adapter.url_scheme, adapter.server_name, adapter.subdomain, adapter.script_name)
+    key = (endpoint, external, tuple(values), tuple(kinds), where)
+    templates = current_app.extensions.setdefault("coedit_route_templates", {})
+    template = templates.get(key)
+    if template is None:
+        template = templates[key] = _route_template(endpoint, external, values)
+    if not template:
+        return url_for(endpoint, _external=external, **values)
+    return template.format_map(values)
+
+
+def _route_template(endpoint: str, external: bool, values: dict) -> str:
+    """The URL with "{name}" in place of each value, or "" when it cannot be made one."""
+    marks = {
+        name: _MARK + i if type(value) is int else f"zq{_MARK + i}" for i, (name, value) in enumerate(values.items())
+    }
+    try:
+        built = url_for(endpoint, _external=external, **marks)
+    except Exception:  # a converter refused a mark (a letter-led one in an int's place): url_for decides
+        return ""
+    if "{" in built or "}" in built:
+        return ""
+    for name, mark in marks.items():
+        if built.count(str(mark)) != 1:
+            return ""
+        built = built.replace(str(mark), "{" + name + "}")
+    return built
 
 
 def download_url(file: File, version: int, who: str) -> str:
@@ -117,13 +171,16 @@ def open_for(
     """The signed config for this person, the one way into an editor (page, API and share link).
 
     Decides whether and how: the admin's editor-use restriction, the format, Docs' settings, and
-    the person's level (view or edit follows from it; ``want`` may only ask for less).
+    the person's level (view or edit follows from it; ``want`` may only ask for less). ``file``
+    is only read: the File, or the row of its columns ``rights.file_row_or_404`` gives.
     :raise NotFoundError: the level does not even let them read.
     :raise EditorUnavailableError: 403 not allowed to use the editors, 415 a format Docs cannot
       open, 503 Docs not configured.
     """
     if not rights.at_least(level, "read"):
         raise NotFoundError("No such file.")
+    if isinstance(person, LocalProxy):  # current_user: resolved once, not on every attribute read
+        person = person._get_current_object()
     accounts = person.accounts if isinstance(person, Guest) else (person,)
     if not all(rights.may_use_editors(account) for account in accounts):
         raise EditorUnavailableError(
@@ -145,7 +202,8 @@ def co_editing(guest: bool) -> dict:
     """Fast or strict co-editing as the admin set it; guests always strict and fixed."""
     if guest:
         return {"mode": "strict", "change": False}
-    return {"mode": settings.get("coediting_mode"), "change": bool(settings.get("coediting_change"))}
+    values = settings.snapshot()
+    return {"mode": values["coediting_mode"], "change": bool(values["coediting_change"])}
 
 
 def build(
@@ -157,6 +215,7 @@ def build(
     action_link: dict | None = None,
 ) -> dict:
     """The signed config: a dict ready to hand to DocsAPI.DocEditor."""
+    values = settings.snapshot()
     guest = isinstance(user, Guest)
     perms = permissions(file, level)
     can_change = perms["edit"] or perms["review"] or perms["comment"] or perms["fillForms"]
@@ -179,11 +238,11 @@ def build(
             "user": {"id": user.docs_id, "name": user.display_name},
             "coEditing": co_editing(guest),
             "customization": {
-                "forcesave": bool(settings.get("forcesave")),
-                "comments": bool(settings.get("comments")),
-                "help": bool(settings.get("help")),
-                "feedback": bool(settings.get("feedback")),
-                "compactHeader": bool(settings.get("compact_header")),
+                "forcesave": bool(values["forcesave"]),
+                "comments": bool(values["comments"]),
+                "help": bool(values["help"]),
+                "feedback": bool(values["feedback"]),
+                "compactHeader": bool(values["compact_header"]),
                 "macrosMode": "warn",
             },
         },
@@ -193,7 +252,7 @@ def build(
         customization["anonymous"] = {"request": False}  # the share page already asked the name
     else:
         customization["goback"] = {
-            "url": url_for("spaces.show", space_id=file.space_id, _external=True),
+            "url": route_url("spaces.show", True, {"space_id": file.space_id}),
             "text": "Back to the space",
             "blank": False,
         }
