@@ -115,12 +115,13 @@ def add_security_headers(response):
     extra = g.get("csp_extra")
     policy = _policy_header({**BASE_POLICY, **extra}) if extra else BASE_POLICY_HEADER
     headers = response.headers
-    # Headers.setdefault looks each name up and then sets it with a second scan; one look-up and
-    # an append is the same for a header not there yet (every response of most views).
-    if "Content-Security-Policy" not in headers:
+    # One pass over the few headers there are: Headers' own look-ups (``in``, setdefault) raise
+    # and catch a KeyError for every absent name, which is every one of these on most responses.
+    present = {name.lower() for name, _ in headers}
+    if "content-security-policy" not in present:
         headers.add("Content-Security-Policy", policy)
     for name, value in SECURITY_HEADERS:
-        if name not in headers:
+        if name.lower() not in present:
             headers.add(name, value)
     return response
 

@@ -102,7 +102,7 @@ def _start() -> None:
 
 def _finish(response):
     if "request_id" in g:
-        response.headers[REQUEST_ID_HEADER] = g.request_id
+        response.headers.add(REQUEST_ID_HEADER, g.request_id)  # no view sets it
     _record(response.status_code)
     return response
 
