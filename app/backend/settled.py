@@ -63,7 +63,7 @@ class SettledCallbacks:
                 seconds = time.perf_counter() - started
                 metrics.CALLBACK_DURATION.observe(seconds)
                 log.debug("callback for file %s status 1: editing", file_id)
-                metrics.callback_handled(file_id, data, "editing")
+                metrics.callback_handled(file_id, data, "editing", repeated=True)
                 logs.record_request("POST", environ["PATH_INFO"], ENDPOINT, 200, seconds, environ.get("REMOTE_ADDR"))
         if request_id is None:
             return self.wsgi_app(environ, start_response)

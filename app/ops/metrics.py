@@ -66,9 +66,13 @@ JOIN, LEAVE = 1, 0  # status 1 actions: type 1 connected, type 0 disconnected
 # --- callbacks ------------------------------------------------------------------------------
 
 
-def callback_handled(file_id: int, data: dict, outcome: str) -> None:
-    """A verified callback answered {"error": 0}: its session events and, for a save, the outcome."""
-    _session_events(file_id, data)
+def callback_handled(file_id: int, data: dict, outcome: str, repeated: bool = False) -> None:
+    """A verified callback answered {"error": 0}: its session events and, for a save, the outcome.
+
+    ``repeated``: a status 1 that changed nothing (a reconnect, or Docs saying again what it
+    said): its joins and leaves are counted, and logged only at debug level.
+    """
+    _session_events(file_id, data, logging.DEBUG if repeated else logging.INFO)
     status = data.get("status")
     if status not in SAVE_STATUSES:
         return
@@ -110,7 +114,7 @@ def _save_failed(file_id: int, status: int, reason: str, http_status: int = 200)
     )
 
 
-def _session_events(file_id: int, data: dict) -> None:
+def _session_events(file_id: int, data: dict, level: int = logging.INFO) -> None:
     if data.get("status") != 1 or not isinstance(data.get("actions"), list):
         return
     for action in data["actions"]:
@@ -119,7 +123,7 @@ def _session_events(file_id: int, data: dict) -> None:
         event = "join" if action["type"] == JOIN else "leave"
         _child(SESSION_EVENTS, event).inc()
         user = action.get("userid") if isinstance(action.get("userid"), str) else None
-        log.info(f"session {event}", extra={"event": f"session_{event}", "file_id": file_id, "user_id": user})
+        log.log(level, f"session {event}", extra={"event": f"session_{event}", "file_id": file_id, "user_id": user})
 
 
 # --- jobs -----------------------------------------------------------------------------------
