@@ -50,6 +50,24 @@ def test_a_setting_changed_in_the_database_shows_once_its_generation_moves(world
     assert config_of(world, bobs_file).get_json()["editorConfig"]["coEditing"]["mode"] == "strict"
 
 
+def test_the_configuration_laid_over_the_stored_values_follows_both(world, bobs_file):
+    """The effective values (stored, then the app's configuration over them) are kept per process:
+    a change of either shows in the next request, and nobody can change the kept copy."""
+    with world.app.app_context():
+        settings.save({"comments": False})
+        transaction.commit()
+    assert config_of(world, bobs_file).get_json()["editorConfig"]["customization"]["comments"] is False
+    world.app.config["DOCS_URL"] = "http://127.0.0.1:9/another-docs/"  # fixed by the configuration
+    with world.app.test_request_context():
+        assert settings.get("docs_url") == "http://127.0.0.1:9/another-docs/"
+        with pytest.raises(TypeError):
+            settings.snapshot()["comments"] = True
+    with world.app.app_context():
+        settings.save({"comments": True})
+        transaction.commit()
+    assert config_of(world, bobs_file).get_json()["editorConfig"]["customization"]["comments"] is True
+
+
 def test_a_request_reads_one_snapshot_and_a_trial_overrides_it_while_it_lasts(world):
     with world.app.test_request_context():
         assert settings.get("chat") is True

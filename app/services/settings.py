@@ -10,6 +10,8 @@ import re
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -124,6 +126,7 @@ def _stored() -> dict:
         for key, field in FIELDS.items():
             values[key] = field.default if rows.get(key) is None else _decode(field, rows[key])
         cache.update(rows=rows, values=values, generation=current)
+        cache.pop("effective", None)  # laid over the values just replaced
     return cache
 
 
@@ -136,22 +139,31 @@ _SNAPSHOT = "_coedit_settings"
 _CONFIGURABLE = tuple(field for field in FIELDS.values() if field.config_key)
 
 
-def snapshot() -> dict:
-    """Every setting's effective value, worked out once per request (or job) and kept on ``g``.
+def snapshot() -> Mapping:
+    """Every setting's effective value (read-only), worked out once per request (or job) and
+    kept on ``g``.
 
     The stored values behind it are checked against their generation once per request, as
     ``state.generation`` reads it: a save in any process is seen by the next request everywhere,
-    and a request reads one consistent set however many settings it asks for.
+    and a request reads one consistent set however many settings it asks for. The values with
+    the app's configuration laid over them are kept with the stored ones, for as long as neither
+    changes.
     """
     values = g.get(_SNAPSHOT)
     if values is None:
-        values = dict(_stored()["values"])
+        cache = _stored()
         config = current_app.config
-        for field in _CONFIGURABLE:
-            configured = config.get(field.config_key)
-            if configured not in (None, ""):
-                values[field.key] = _decode(field, configured) if isinstance(configured, str) else configured
-        values.update(g.get("_coedit_settings_trial") or {})
+        configured = tuple(config.get(field.config_key) for field in _CONFIGURABLE)
+        if cache.get("configured") != configured or "effective" not in cache:
+            effective = dict(cache["values"])
+            for field, value in zip(_CONFIGURABLE, configured, strict=True):
+                if value not in (None, ""):
+                    effective[field.key] = _decode(field, value) if isinstance(value, str) else value
+            cache.update(effective=MappingProxyType(effective), configured=configured)
+        values = cache["effective"]
+        trial = g.get("_coedit_settings_trial")
+        if trial:
+            values = MappingProxyType({**values, **trial})
         g.setdefault(_SNAPSHOT, values)
     return values
 
