@@ -3,6 +3,8 @@
 The database engine is SQLite unless COEDIT_TEST_DATABASE=postgresql (tests/databases.py).
 """
 
+import json
+import logging
 import os
 import shutil
 from datetime import datetime
@@ -18,10 +20,13 @@ from app.models import ApiToken
 from app.models import Membership
 from app.models import Space
 from app.models import User
+from app.ops.logs import JsonFormatter
+from app.ops.logs import RequestContextFilter
 from tests.databases import DATABASES
 from tests.helpers import SECRET
 from tests.helpers import FakeDocsFiles
 from tests.helpers import LiveServer
+from tests.helpers import post_signed_callback
 from tests.storage_servers import BACKENDS
 from tests.storage_servers import SERVERS
 
@@ -352,3 +357,42 @@ def matrix(world):
 
     world.query(expire)
     return {"doc": doc, "links": links}
+
+
+class Lines(logging.Handler):
+    """The JSON lines the app would write, as the json LOG_FORMAT formats them."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.setFormatter(JsonFormatter())
+        self.addFilter(RequestContextFilter())
+        self.lines: list[dict] = []
+
+    def emit(self, record):
+        self.lines.append(json.loads(self.format(record)))
+
+
+@pytest.fixture
+def lines():
+    """The app's log lines at INFO and above while the test runs, as JSON objects."""
+    handler = Lines()
+    logger = logging.getLogger("coedit")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    yield handler.lines
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+@pytest.fixture
+def opened(world):
+    """A docx of alice's that bob may edit, with bob's editor config and a first status 1 (he joined)."""
+    file = world.create_document("alice", "Report")
+    world.set_level(file["id"], "bob", "edit")
+    config = world.client().get(f"/api/v1/files/{file['id']}/editor-config", headers=world.api("bob")).get_json()
+    bob = str(world.user_ids["bob"])
+    joined = {"key": config["document"]["key"], "status": 1, "users": [bob], "actions": [{"type": 1, "userid": bob}]}
+    callback = config["editorConfig"]["callbackUrl"]
+    assert post_signed_callback(callback, joined).json() == {"error": 0}
+    return {"id": file["id"], "callback": callback, "joined": joined, "bob": bob}

@@ -175,6 +175,14 @@ def signed_callback(body: dict, secret: str = SECRET, expires_in: int = 300) -> 
     return signed, headers
 
 
+def post_signed_callback(url: str, body: dict, **options):
+    """POST a callback with its token in the body only, as Docs sends it (``options`` to requests)."""
+    import requests
+
+    signed, _ = signed_callback(body)
+    return requests.post(url, json=signed, timeout=10, **options)
+
+
 def docx_with(*paragraphs: str) -> bytes:
     """A real docx holding these paragraphs."""
     import io

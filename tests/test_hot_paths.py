@@ -11,11 +11,10 @@ import time
 from contextlib import contextmanager
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from tests.databases import ENGINE
-from tests.helpers import signed_callback
+from tests.helpers import post_signed_callback as post
 
 
 class ReadsAlone(logging.Handler):
@@ -57,24 +56,6 @@ def statements(world):
 
 def writes(seen) -> list[str]:
     return [s for s in seen if s.startswith(("INSERT", "UPDATE", "DELETE"))]
-
-
-@pytest.fixture
-def opened(world):
-    """A docx of alice's that bob may edit, with bob's editor config and a first status 1 (he joined)."""
-    file = world.create_document("alice", "Report")
-    world.set_level(file["id"], "bob", "edit")
-    config = world.client().get(f"/api/v1/files/{file['id']}/editor-config", headers=world.api("bob")).get_json()
-    bob = str(world.user_ids["bob"])
-    joined = {"key": config["document"]["key"], "status": 1, "users": [bob], "actions": [{"type": 1, "userid": bob}]}
-    callback = config["editorConfig"]["callbackUrl"]
-    assert post(callback, joined).json() == {"error": 0}
-    return {"id": file["id"], "callback": callback, "joined": joined, "bob": bob}
-
-
-def post(url, body):
-    signed, _ = signed_callback(body)
-    return requests.post(url, json=signed, timeout=10)
 
 
 def test_a_repeated_status_1_reads_one_statement_and_writes_nothing(world, opened):

@@ -1,12 +1,9 @@
 """Who may read /metrics, and what the request log lines say (and never say)."""
 
 import json
-import logging
 
 import pytest
 
-from app.ops.logs import JsonFormatter
-from app.ops.logs import RequestContextFilter
 from tests.conftest import build_app
 
 TOKEN = "metrics-token-0123456789abcdef"
@@ -60,31 +57,6 @@ def test_the_request_id_is_a_new_one_unless_a_trusted_proxy_set_it(tmp_path):
     assert proxied.get("/healthz", headers={"X-Request-ID": "nginx-4f2a"}).headers["X-Request-ID"] == "nginx-4f2a"
     forged = proxied.get("/healthz", headers={"X-Request-ID": "two words\u2028"}).headers["X-Request-ID"]
     assert forged != "two words\u2028" and len(forged) == 32
-
-
-class Lines(logging.Handler):
-    """The JSON lines the app would write, as the json LOG_FORMAT formats them."""
-
-    def __init__(self):
-        super().__init__(logging.INFO)
-        self.setFormatter(JsonFormatter())
-        self.addFilter(RequestContextFilter())
-        self.lines: list[dict] = []
-
-    def emit(self, record):
-        self.lines.append(json.loads(self.format(record)))
-
-
-@pytest.fixture
-def lines():
-    handler = Lines()
-    logger = logging.getLogger("coedit")
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    yield handler.lines
-    logger.removeHandler(handler)
-    logger.setLevel(level)
 
 
 def test_a_request_line_is_json_with_request_id_user_file_and_duration(world, lines):

@@ -8,23 +8,10 @@ import requests
 from prometheus_client import REGISTRY
 
 from app.services.docs import callbacks
+from tests.helpers import post_signed_callback as post
 from tests.helpers import signed_callback
-from tests.test_ops_access_logs import lines  # noqa: F401 - the fixture
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options")
-
-
-@pytest.fixture
-def opened(world):
-    """A docx of alice's that bob may edit, with bob's editor config and his first status 1."""
-    file = world.create_document("alice", "Report")
-    world.set_level(file["id"], "bob", "edit")
-    config = world.client().get(f"/api/v1/files/{file['id']}/editor-config", headers=world.api("bob")).get_json()
-    bob = str(world.user_ids["bob"])
-    joined = {"key": config["document"]["key"], "status": 1, "users": [bob], "actions": [{"type": 1, "userid": bob}]}
-    callback = config["editorConfig"]["callbackUrl"]
-    assert post(callback, joined).json() == {"error": 0}  # bob joins: the editors change, the app stores it
-    return {"id": file["id"], "callback": callback, "joined": joined, "bob": bob}
 
 
 @pytest.fixture
@@ -41,16 +28,11 @@ def app_route(monkeypatch):
     return received
 
 
-def post(url, body, **kwargs):
-    signed, _ = signed_callback(body)
-    return requests.post(url, json=signed, timeout=10, **kwargs)
-
-
 def sample(name, **labels) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def test_a_settled_status_1_is_answered_logged_and_counted_without_the_app(world, opened, app_route, lines):  # noqa: F811
+def test_a_settled_status_1_is_answered_logged_and_counted_without_the_app(world, opened, app_route, lines):
     joins = sample("onlyoffice_session_events_total", event="join")
     timed = sample("coedit_request_duration_seconds_count", endpoint="backend.track", status="200")
     answer = post(opened["callback"], opened["joined"])  # a reconnect: the same editors again
@@ -123,7 +105,7 @@ def test_a_chunked_body_is_read_whole(world, opened, app_route):
     assert answer.status_code == 200 and answer.json() == {"error": 0} and app_route == []
 
 
-def test_behind_a_proxy_the_line_names_the_client(make_world, fake_docs, app_route, lines):  # noqa: F811
+def test_behind_a_proxy_the_line_names_the_client(make_world, fake_docs, app_route, lines):
     world = make_world(DOCS_URL=fake_docs.url, PROXY_HOPS=1)
     file = world.create_document("alice", "Proxied")
     config = world.client().get(f"/api/v1/files/{file['id']}/editor-config", headers=world.api("alice")).get_json()
