@@ -9,6 +9,11 @@ import tempfile
 logger_class = "app.ops.access_log.AccessLogger"
 access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
+# Keep idle connections longer than the proxy in front does (nginx closes its upstream ones after
+# keepalive_timeout, 60 s in deploy/nginx): otherwise gunicorn (2 s by default) may close one just
+# as the proxy sends a request on it, which the proxy can only answer 502.
+keepalive = 75
+
 # Prometheus metrics across workers: each worker writes its values into files in
 # PROMETHEUS_MULTIPROC_DIR and /metrics adds them up. The folder must be this instance's own and
 # empty at start; unless the operator names one, each start makes its own and removes it on exit.

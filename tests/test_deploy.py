@@ -231,3 +231,16 @@ def test_the_compose_file_runs_prometheus_over_both_instances():
         env = services[name]["environment"]
         assert env["COEDIT_LOG_FORMAT"] == "json"
         assert env["COEDIT_METRICS_TOKEN"].startswith("${COEDIT_METRICS_TOKEN:?")
+
+
+def test_the_proxy_closes_idle_upstream_connections_before_gunicorn_does():
+    """A keep-alive connection gunicorn closes just as nginx sends a request on it is reset, and
+    nginx answers that POST (a Docs callback) 502 without retrying: nginx must give up first."""
+    import re
+
+    with open(os.path.join(ROOT, "gunicorn.conf.py")) as handle:
+        gunicorn_idle = int(re.search(r"^keepalive = (\d+)$", handle.read(), re.M).group(1))
+    with open(os.path.join(ROOT, "deploy", "nginx", "coedit.conf.template")) as handle:
+        upstream = re.search(r"upstream coedit \{(.*?)\n\}", handle.read(), re.S).group(1)
+    nginx_idle = int(re.search(r"keepalive_timeout (\d+)s;", upstream).group(1))
+    assert gunicorn_idle > nginx_idle
