@@ -221,6 +221,7 @@ class CallbackSender:
             entry["error"] = f"{type(exc).__name__}: {exc}"
             retryable = True
         entry["ok"] = ok
+        entry["answered"] = time.time()
         with self._lock:
             self.log.append(entry)
         log.info(
