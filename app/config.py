@@ -149,6 +149,12 @@ SETTINGS = (
         "Pause before a webhook delivery's second attempt, doubled before each next one (at most 300). "
         "Without a broker the retries wait in the thread that runs the job and are lost if the process stops.",
     ),
+    Setting(
+        "SITE_NAME",
+        None,
+        "The site's name in page titles, the navigation bar, the sign-in page, mail subjects and watermarks "
+        "(default `Coedit`; the admin page edits it unless given here).",
+    ),
     # The Document Server (the admin page edits these unless they are given here).
     Setting("DOCS_URL", None, "Public address of ONLYOFFICE Docs, as browsers reach it."),
     Setting("DOCS_INTERNAL_URL", None, "Address this server uses to reach Docs (default: the public one)."),

@@ -44,6 +44,8 @@ def http_url(form, field) -> None:
 
 
 class SettingsForm(FlaskForm):
+    # Left out of a post (an older page), it keeps the stored name (see views._keep_stored).
+    site_name = StringField(lazy_gettext("Site name"), validators=[Length(max=60)])
     docs_url = StringField(
         lazy_gettext("Document Server address (public, used by browsers)"),
         validators=[Optional(), Length(max=500), http_url],
@@ -189,6 +191,10 @@ class SettingsForm(FlaskForm):
     )
     save_anyway = BooleanField(lazy_gettext("Save anyway, although the connection test failed"))
     submit = SubmitField(lazy_gettext("Save and test the connection"))
+
+    def validate_site_name(self, field) -> None:
+        if field.raw_data and not (field.data or "").strip():
+            raise ValidationError(gettext("Enter the site's name."))
 
     def validate_watermark_text(self, field) -> None:
         unknown = watermarks.unknown_placeholders(field.data)

@@ -19,6 +19,7 @@ from app.services.docs import client
 
 FORM_FIELDS = [k for k in settings.FIELDS if k != "jwt_secret" and hasattr(SettingsForm, k)]
 RETENTION_FIELDS = ("retention_mode", "retention_count", "retention_days")
+TEXT_FIELDS = ("site_name", "watermark_text")
 
 
 @bp.route("/settings", methods=("GET", "POST"))
@@ -38,8 +39,9 @@ def settings_page():
             getattr(form, key).data = _shown(key)
     elif form.validate_on_submit():
         values = {key: _clean(getattr(form, key).data) for key in FORM_FIELDS if not _keep_stored(form, key)}
-        if "watermark_text" in values:  # text, not an address: a trailing slash is the admin's
-            values["watermark_text"] = (form.watermark_text.data or "").strip()
+        for key in TEXT_FIELDS:  # text, not addresses: a trailing slash is the admin's
+            if key in values:
+                values[key] = (getattr(form, key).data or "").strip()
         if form.jwt_secret.data:
             values["jwt_secret"] = form.jwt_secret.data
         if settings.connection_changes(values) and not form.save_anyway.data:
@@ -86,11 +88,13 @@ def settings_page():
 
 
 def _keep_stored(form: SettingsForm, key: str) -> bool:
-    """Retention fields left out of the post, or left empty, keep what is stored.
+    """Retention fields (and the site's name) left out of the post, or left empty, keep what is stored.
 
     A page rendered before these fields existed must not reset them, and an empty number
     box must not become "" in an integer setting.
     """
+    if key == "site_name":
+        return key not in request.form
     return key in RETENTION_FIELDS and (key not in request.form or getattr(form, key).data in (None, ""))
 
 

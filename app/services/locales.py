@@ -205,13 +205,19 @@ def rendered_for(user, value: "str | Translatable") -> str:
         return value.render()
 
 
+def _site_name() -> str:
+    from app.services import settings
+
+    return settings.get("site_name")
+
+
 def register(app) -> None:
     from markupsafe import Markup
 
     app.add_template_filter(shown, "shown")
     # Templates build a translated sentence around a marked-up part: Markup("<strong>%s</strong>") % name.
     app.jinja_env.globals["Markup"] = Markup
-    app.context_processor(lambda: {"html_lang": html_lang, "js_messages": js_messages})
+    app.context_processor(lambda: {"html_lang": html_lang, "js_messages": js_messages, "site_name": _site_name})
 
 
 # The sentences static/js/*.js shows, translated into the page's language (static/js/i18n.js).

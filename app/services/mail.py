@@ -18,6 +18,7 @@ from flask_babel import gettext
 from app.extensions import db
 from app.models import User
 from app.services import locales
+from app.services import settings
 
 log = logging.getLogger("coedit.mail")
 
@@ -57,7 +58,9 @@ def send_notification(user_id: int, text: str, url: str) -> bool:
     subject = text if len(text) <= 90 else text[:89] + "…"
     # The text was written in the recipient's language (notifications.notify); the frame too.
     with force_locale(locales.user_language(user)):
-        message["Subject"] = gettext("Coedit: %(subject)s", subject=" ".join(subject.split()))
+        message["Subject"] = gettext(
+            "%(site)s: %(subject)s", site=settings.get("site_name"), subject=" ".join(subject.split())
+        )
         footer = gettext("You get this e-mail because of your notifications in Coedit.")
     message.set_content(text + ("\n\n" + url if url else "") + "\n\n-- \n" + footer + "\n")
     send(message)

@@ -37,6 +37,7 @@ class Field:
 FIELDS = {
     f.key: f
     for f in (
+        Field("site_name", "SITE_NAME", "str", "Coedit"),
         Field("docs_url", "DOCS_URL", "str", ""),
         Field("docs_internal_url", "DOCS_INTERNAL_URL", "str", ""),
         Field("app_url_for_docs", "APP_URL_FOR_DOCS", "str", ""),

@@ -27,7 +27,6 @@ from app.services import settings
 PLACEHOLDERS = ("{userDisplayName}", "{email}", "{date}", "{siteName}")
 MAX_TEXT = 200
 # The name the site goes by (the navigation bar's); there is no setting for it yet.
-SITE_NAME = "Coedit"
 _BRACED = re.compile(r"\{[^{}]*\}")
 
 # Conversion targets Docs stamps a watermark on (the conversion API: pdf and image output).
@@ -93,7 +92,7 @@ def render(template: str, person, now: datetime | None = None) -> str:
         "{userDisplayName}": getattr(person, "display_name", "") or "",
         "{email}": getattr(person, "email", "") or "",
         "{date}": _date_text(person, now),
-        "{siteName}": SITE_NAME,
+        "{siteName}": settings.get("site_name"),
     }
     # One pass, so a value holding "{email}" (a display name, say) is never filled in turn.
     return _BRACED.sub(lambda match: values.get(match.group(0), match.group(0)), template).strip()[:MAX_TEXT]

@@ -266,7 +266,7 @@ def mentioned(space_id: int, file: File | None, author: User, people: list[User]
 def _actor(user_id: int | None, name: str = "") -> dict:
     user = db.session.get(User, user_id) if user_id else None
     if user is None:
-        return {"id": None, "username": None, "display_name": name or "Coedit"}
+        return {"id": None, "username": None, "display_name": name or settings.get("site_name")}
     return {"id": user.id, "username": user.username, "display_name": user.display_name}
 
 
