@@ -31,7 +31,6 @@ from app.services.docs import tokens
 
 log = logging.getLogger("coedit.callbacks")
 
-PATH_PREFIX, PATH_SUFFIX = "/backend/files/", "/track"  # the track route (backend/views.py)
 ENDPOINT = "backend.track"
 ANSWER = b'{"error":0}\n'
 
@@ -44,9 +43,12 @@ class SettledCallbacks:
     def __init__(self, app: Flask, wsgi_app):
         self.app = app
         self.wsgi_app = wsgi_app
+        # The track route's path around its file id, as the app's URL map has it.
+        [rule] = [rule.rule for rule in app.url_map.iter_rules() if rule.endpoint == ENDPOINT]
+        self.path_prefix, self.path_suffix = rule.split("<int:file_id>")
 
     def __call__(self, environ, start_response):
-        file_id = _track_file_id(environ)
+        file_id = self._track_file_id(environ)
         if file_id is None:
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
@@ -72,13 +74,13 @@ class SettledCallbacks:
         start_response("200 OK", headers)
         return [ANSWER]
 
-
-def _track_file_id(environ) -> int | None:
-    path = environ.get("PATH_INFO", "")
-    if environ.get("REQUEST_METHOD") != "POST" or not (path.startswith(PATH_PREFIX) and path.endswith(PATH_SUFFIX)):
-        return None
-    digits = path[len(PATH_PREFIX) : -len(PATH_SUFFIX)]
-    return int(digits) if digits.isdigit() and digits.isascii() and len(digits) < 19 else None
+    def _track_file_id(self, environ) -> int | None:
+        """The file id of a POST to the track route, else None."""
+        path, prefix, suffix = environ.get("PATH_INFO", ""), self.path_prefix, self.path_suffix
+        if environ.get("REQUEST_METHOD") != "POST" or not (path.startswith(prefix) and path.endswith(suffix)):
+            return None
+        digits = path[len(prefix) : len(path) - len(suffix)]
+        return int(digits) if digits.isdigit() and digits.isascii() and len(digits) < 19 else None
 
 
 def _read_body(environ) -> bytes:
