@@ -9,6 +9,7 @@ import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
 
+from app import jobs
 from tests.conftest import build_app
 from tests.helpers import wait_for
 from tests.storage_servers import free_port
@@ -65,13 +66,18 @@ def test_without_a_broker_there_is_nothing_to_count(tmp_path):
     assert scrape(build_app(tmp_path)) == {}
 
 
+# The count gives up after jobs.WAITING_DEADLINE seconds; the rest of the scrape, on a machine
+# running both test passes at once, has taken up to 0.7 s more.
+SCRAPE_BOUND = jobs.WAITING_DEADLINE + 2.0
+
+
 @pytest.mark.parametrize("scheme", ["redis", "amqp"])
 def test_a_broker_that_is_down_answers_quickly_with_up_0(tmp_path, scheme):
     port = free_port()  # nothing listens there
     app = build_app(tmp_path, BROKER_URL=f"{scheme}://guest:guest@127.0.0.1:{port}/0")
     started = time.monotonic()
     assert scrape(app) == {"coedit_jobs_broker_up": 0}
-    assert time.monotonic() - started < 3.5
+    assert time.monotonic() - started < SCRAPE_BOUND
 
 
 def test_a_broker_that_never_answers_does_not_hold_the_scrape(tmp_path):
@@ -82,4 +88,4 @@ def test_a_broker_that_never_answers_does_not_hold_the_scrape(tmp_path):
         app = build_app(tmp_path, BROKER_URL=f"redis://127.0.0.1:{port}/0")
         started = time.monotonic()
         assert scrape(app) == {"coedit_jobs_broker_up": 0}
-        assert time.monotonic() - started < 3.5
+        assert time.monotonic() - started < SCRAPE_BOUND
