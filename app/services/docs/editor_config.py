@@ -11,7 +11,6 @@ from flask import current_app
 from flask import has_request_context
 from flask import url_for
 from flask.globals import request_ctx
-from werkzeug.local import LocalProxy
 
 from app.models import File
 from app.models import User
@@ -179,8 +178,6 @@ def open_for(
     """
     if not rights.at_least(level, "read"):
         raise NotFoundError("No such file.")
-    if isinstance(person, LocalProxy):  # current_user: resolved once, not on every attribute read
-        person = person._get_current_object()
     accounts = person.accounts if isinstance(person, Guest) else (person,)
     if not all(rights.may_use_editors(account) for account in accounts):
         raise EditorUnavailableError(
@@ -202,8 +199,7 @@ def co_editing(guest: bool) -> dict:
     """Fast or strict co-editing as the admin set it; guests always strict and fixed."""
     if guest:
         return {"mode": "strict", "change": False}
-    values = settings.snapshot()
-    return {"mode": values["coediting_mode"], "change": bool(values["coediting_change"])}
+    return {"mode": settings.get("coediting_mode"), "change": bool(settings.get("coediting_change"))}
 
 
 def build(
@@ -215,7 +211,6 @@ def build(
     action_link: dict | None = None,
 ) -> dict:
     """The signed config: a dict ready to hand to DocsAPI.DocEditor."""
-    values = settings.snapshot()
     guest = isinstance(user, Guest)
     perms = permissions(file, level)
     can_change = perms["edit"] or perms["review"] or perms["comment"] or perms["fillForms"]
@@ -238,11 +233,11 @@ def build(
             "user": {"id": user.docs_id, "name": user.display_name},
             "coEditing": co_editing(guest),
             "customization": {
-                "forcesave": bool(values["forcesave"]),
-                "comments": bool(values["comments"]),
-                "help": bool(values["help"]),
-                "feedback": bool(values["feedback"]),
-                "compactHeader": bool(values["compact_header"]),
+                "forcesave": bool(settings.get("forcesave")),
+                "comments": bool(settings.get("comments")),
+                "help": bool(settings.get("help")),
+                "feedback": bool(settings.get("feedback")),
+                "compactHeader": bool(settings.get("compact_header")),
                 "macrosMode": "warn",
             },
         },
