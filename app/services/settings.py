@@ -117,17 +117,13 @@ _ALL_SETTINGS = sa.select(Setting.key, Setting.value)
 
 
 def _stored() -> dict:
-    """The stored rows and, decoded, every setting's value from them (a default where none is
-    stored), kept by each process until a save anywhere moves their generation."""
+    """The stored rows, kept by each process until a save anywhere moves their generation (with
+    what ``snapshot`` derives from them)."""
     cache = current_app.extensions.setdefault("coedit_settings_cache", {"generation": None})
     current = state.generation("settings")
     if "rows" not in cache or cache["generation"] != current:
-        rows = dict(db.session.execute(_ALL_SETTINGS).all())
-        values = {}
-        for key, field in FIELDS.items():
-            values[key] = field.default if rows.get(key) is None else _decode(field, rows[key])
-        cache.update(rows=rows, values=values, generation=current)
-        cache.pop("effective", None)  # laid over the values just replaced
+        cache.clear()  # what was derived from the rows being replaced goes with them
+        cache.update(rows=dict(db.session.execute(_ALL_SETTINGS).all()), generation=current)
     return cache
 
 
@@ -155,8 +151,12 @@ def snapshot() -> Mapping:
         cache = _stored()
         config = current_app.config
         configured = tuple(config.get(field.config_key) for field in _CONFIGURABLE)
-        if cache.get("configured") != configured or "effective" not in cache:
-            effective = dict(cache["values"])
+        if cache.get("configured") != configured:  # absent until built for these rows
+            rows = cache["rows"]
+            effective = {
+                key: field.default if rows.get(key) is None else _decode(field, rows[key])
+                for key, field in FIELDS.items()
+            }
             for field, value in zip(_CONFIGURABLE, configured, strict=True):
                 if value not in (None, ""):
                     effective[field.key] = _decode(field, value) if isinstance(value, str) else value
