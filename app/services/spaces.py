@@ -346,10 +346,10 @@ def live_folder_or_404(folder_id: int, user: User) -> tuple[Space, Membership, F
     :raise NotFoundError: no such live folder, or not a member of its space (no existence oracle).
     """
     folder = db.session.get(Folder, folder_id)
-    if folder is None or folder.trashed_at is not None:
+    if folder is None:
         raise NotFoundError(gettext("No such folder."))
     space, member = rights.get_space_or_404(folder.space_id, user)
-    return space, member, folder
+    return space, member, folder_of(space, folder_id)  # which refuses a trashed one
 
 
 def folders_page(space: Space, number: int = 1, per_page: int = pagination.PER_PAGE) -> Page:
