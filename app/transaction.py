@@ -77,8 +77,8 @@ def reading_alone():
     Each statement is compiled once per database dialect and run straight on the driver, on one
     pooled connection in autocommit: each statement is its own consistent snapshot, and
     PostgreSQL is spared the BEGIN and ROLLBACK round trips. Whoever goes on to write reads again
-    in its transaction. Rows are named tuples of the values as the driver gives them: no type
-    conversion (SQLite's datetimes are strings), and no expanding parameters.
+    in its transaction. Rows are named tuples of the values typed as Core types them (SQLite's
+    datetimes are datetimes); no expanding parameters.
     """
     engine = db.engine
     postgresql = engine.dialect.name == "postgresql"
@@ -91,12 +91,21 @@ def reading_alone():
         cursor = driver.cursor()
 
         def read(statement, params: dict) -> list:
-            sql, positions, constants, row_class = _driver_sql(statement, engine.dialect)
+            sql, positions, constants, row_class, converters = _driver_sql(statement, engine.dialect)
             values = {**constants, **params}
             if log.isEnabledFor(logging.DEBUG):  # SQLAlchemy's events do not see these statements
                 log.debug("read alone: %s", sql)
             cursor.execute(sql, tuple(values[name] for name in positions) if positions is not None else values)
-            return [row_class(*row) for row in cursor.fetchall()]
+            rows = cursor.fetchall()
+            if not converters:
+                return [row_class(*row) for row in rows]
+            typed = []
+            for row in rows:
+                row = list(row)
+                for index, convert in converters:
+                    row[index] = convert(row[index])
+                typed.append(row_class(*row))
+            return typed
 
         yield read
     finally:
@@ -107,13 +116,20 @@ def reading_alone():
         pooled.close()  # back to the pool: its reset's rollback has no transaction to end
 
 
+def read_alone(statement, params: dict) -> list:
+    """The rows of one Core select run alone (``reading_alone``): for reads that decide a request
+    before it stages anything, such as who signed it and what they may open."""
+    with reading_alone() as read:
+        return read(statement, params)
+
+
 _DRIVER_SQL: dict = {}
 
 
 def _driver_sql(statement, dialect) -> tuple:
     """The SQL the driver runs for this statement, its parameters' order (None when the driver
-    takes them by name), the values of its literals, and a named tuple for its rows: compiled once
-    per statement and dialect."""
+    takes them by name), the values of its literals, a named tuple for its rows and the columns'
+    result conversions, as Core applies them: compiled once per statement and dialect."""
     key = (statement, dialect.name)
     found = _DRIVER_SQL.get(key)
     if found is None:
@@ -122,8 +138,14 @@ def _driver_sql(statement, dialect) -> tuple:
             raise ValueError("read_alone takes no expanding parameters")
         positions = list(compiled.positiontup) if compiled.positional else None
         constants = {name: bind.value for name, bind in compiled.binds.items() if bind.value is not None}
+        columns = list(statement.selected_columns)
         row_class = collections.namedtuple("Row", list(statement.selected_columns.keys()))
-        found = _DRIVER_SQL[key] = (compiled.string, positions, constants, row_class)
+        converters = []
+        for index, column in enumerate(columns):
+            convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            if convert is not None:
+                converters.append((index, convert))
+        found = _DRIVER_SQL[key] = (compiled.string, positions, constants, row_class, tuple(converters))
     return found
 
 

@@ -102,3 +102,30 @@ def test_only_views_commands_and_the_named_services_commit():
             if path.startswith("app/services/") and "transaction.commit()" in text and path not in allowed_services:
                 offenders.append(f"{path}: a service commits")
     assert offenders == []
+
+
+def test_rows_read_alone_are_typed_as_core_types_them(world):
+    """Reads outside the session give the values Core gives (SQLite keeps datetimes as text and
+    booleans as integers): a decision made on a row read alone is the one made on a session's."""
+    from datetime import datetime
+
+    from app import transaction
+    from app.extensions import db
+    from app.models import User
+    from app.models.base import utcnow
+
+    def compare():
+        user = db.session.get(User, world.user_ids["carol"])
+        user.disabled_at = utcnow()
+        user.is_admin = True
+        db.session.commit()
+        query = sa.select(User.id, User.is_admin, User.disabled_at, User.display_name).where(
+            User.id == sa.bindparam("user_id")
+        )
+        alone = transaction.read_alone(query, {"user_id": user.id})
+        in_session = db.session.execute(query, {"user_id": user.id}).all()
+        return alone, in_session
+
+    alone, in_session = world.query(compare)
+    assert [tuple(row) for row in alone] == [tuple(row) for row in in_session]
+    assert isinstance(alone[0].disabled_at, datetime) and alone[0].is_admin is True

@@ -235,7 +235,8 @@ def file_row_or_404(file_id: int, user: User, need: str = "read") -> tuple[sa.Ro
 
     :raise NotFoundError: no such file, or the user's level is below ``need``.
     """
-    row = transaction.read(_FILE_ROW_WITH_ACCESS, {"file_id": file_id, "user_id": user.id}).first()
+    rows = transaction.read_alone(_FILE_ROW_WITH_ACCESS, {"file_id": file_id, "user_id": user.id})
+    row = rows[0] if rows else None
     return _allowed(row, row, user, need)
 
 
