@@ -85,6 +85,7 @@ def test_text_and_title_of_each_format_are_found(world, ext):
     assert by_text[made["title"]]["title_match"] is False
     by_title = find(world, "bob", "quarterly")
     assert by_title[made["title"]]["title_match"] is True
+    assert find(world, "bob", "QUARTERLY")[made["title"]]["title_match"] is True
     assert find(world, "bob", "zebra habitat") and not find(world, "bob", "zebrafish elephant")
 
 

@@ -363,13 +363,22 @@ def downloadable_files(user: User) -> sa.ColumnElement[bool]:
     return File.space_id.in_(spaces) & File.trashed_at.is_(None) & rights.downloadable(user, managed)
 
 
+def title_holds(word: str) -> sa.ColumnElement[bool]:
+    """The condition on File for a title holding the word, in any case."""
+    if _dialect() == "postgresql":
+        return sa.func.lower(File.title).contains(word.lower(), autoescape=True)
+    # SQLite's LIKE ignores case in ASCII letters and its lower() changes nothing else: the same
+    # files, without lowering every title the scan reads (half its time).
+    return File.title.contains(word.lower(), autoescape=True)
+
+
 def search(user: User, query: str, limit: int = RESULTS) -> list[Hit]:
     """Files the person may read whose title or text holds every word of the query."""
     words = terms(query)
     if not words:
         return []
     visible = visible_files(user)
-    title_condition = sa.and_(*(sa.func.lower(File.title).contains(w.lower(), autoescape=True) for w in words))
+    title_condition = sa.and_(*(title_holds(w) for w in words))
     by_title = db.session.scalars(
         sa.select(File)
         .options(so.joinedload(File.space))  # the results name each file's space
