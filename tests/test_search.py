@@ -10,8 +10,10 @@ import pytest
 from app.extensions import db
 from app.models import File
 from app.models import Space
+from app.models import User
 from app.models.base import utcnow
 from app.services import search
+from tests.databases import ENGINE
 from tests.helpers import docx_with
 from tests.helpers import wait_for
 from tests.test_lossy_edit import odt_with
@@ -83,6 +85,7 @@ def test_text_and_title_of_each_format_are_found(world, ext):
     assert by_text[made["title"]]["title_match"] is False
     by_title = find(world, "bob", "quarterly")
     assert by_title[made["title"]]["title_match"] is True
+    assert find(world, "bob", "QUARTERLY")[made["title"]]["title_match"] is True
     assert find(world, "bob", "zebra habitat") and not find(world, "bob", "zebrafish elephant")
 
 
@@ -205,3 +208,68 @@ def test_extraction_is_bounded_and_unreadable_documents_give_no_text():
         search.extract(b"not a zip", "docx")  # index_file catches it: the file stays findable by name
     marked = search.extract(f"a{search.START}b{search.STOP}c".encode(), "txt")
     assert search.START not in marked and search.STOP not in marked  # only our highlights are marks
+
+
+def indexed_texts(world, texts: list[str], default_level: str = "read") -> list[int]:
+    """Files of the world's space with these texts indexed, straight through the models and in
+    this order (so each has a larger id, and counts as newer, than the one before)."""
+
+    def add():
+        ids = []
+        for text in texts:
+            file = File(
+                space_id=world.space_id,
+                title=f"Notes {len(ids)}.docx",
+                ext="docx",
+                owner_id=world.user_ids["alice"],
+                version=1,
+                default_level=default_level,
+            )
+            db.session.add(file)
+            db.session.flush()
+            search._store(file.id, 1, text)
+            ids.append(file.id)
+        db.session.commit()
+        return ids
+
+    return world.query(add)
+
+
+def found_ids(world, who: str, q: str, limit: int) -> list[int]:
+    def run():
+        hits = search.search(db.session.get(User, world.user_ids[who]), q, limit)
+        assert all(hit.snippet and "<mark>" in hit.snippet for hit in hits)
+        return [hit.file.id for hit in hits]
+
+    return world.query(run)
+
+
+def test_many_newer_better_ranked_files_a_reader_may_not_read_never_show(world, monkeypatch):
+    # On SQLite only the newest matches are ranked: a window of two makes the hidden files fill
+    # it, were it counted over every match and not over what the reader may read.
+    monkeypatch.setattr(search, "RANKED", 2)
+    shown = indexed_texts(world, [f"heron seen on the lake {i}" for i in range(3)])
+    hidden = indexed_texts(world, ["heron heron heron heron heron"] * 5, default_level="none")
+
+    assert set(found_ids(world, "alice", "heron", 2)) <= set(hidden)  # the best-ranked and newest
+    for limit in (2, 3, 50):
+        found = found_ids(world, "bob", "heron", limit)
+        assert len(found) == min(limit, len(shown)) and set(found) <= set(shown), limit
+    assert set(find(world, "bob", "heron")) == {f"Notes {i}.docx" for i in range(3)}
+
+
+def test_text_matches_come_best_ranked_first(world):
+    a, b, c, d = indexed_texts(
+        world, ["walrus walrus walrus walrus x", "walrus x x x x", "walrus walrus walrus x x", "walrus x x x x"]
+    )
+    assert found_ids(world, "bob", "walrus", 50) == [a, c, b, d]
+
+
+@pytest.mark.skipif(ENGINE != "sqlite", reason="PostgreSQL ranks every match")
+def test_sqlite_ranks_the_newest_matches_only(world, monkeypatch):
+    monkeypatch.setattr(search, "RANKED", 3)
+    a, b, c, d = indexed_texts(
+        world, ["walrus walrus walrus walrus x", "walrus x x x x", "walrus walrus walrus x x", "walrus x x x x"]
+    )
+    assert found_ids(world, "bob", "walrus", 3) == [c, b, d]  # a, the best, is older than the three
+    assert found_ids(world, "bob", "walrus", 4) == [a, c, b, d]  # never fewer than asked for

@@ -62,7 +62,7 @@ def choices(user: User, kind: str, query: str = "", limit: int = LIMIT) -> list[
         raise BadRequestError(gettext("Unknown kind of file."))
     condition = search.downloadable_files(user) & File.ext.in_(KINDS[kind])
     for word in search.terms(query):
-        condition &= sa.func.lower(File.title).contains(word.lower(), autoescape=True)
+        condition &= search.title_holds(word)
     return list(
         db.session.scalars(
             sa.select(File)
