@@ -377,3 +377,126 @@ def test_the_trash_pages_files_and_folders_together_newest_first(world):
         "Gone 5.docx",
     ]
     assert names.index("Old folder 2") == 27 and len(set(names)) == 55
+
+
+def test_a_trashed_file_is_deleted_for_good_before_the_purge_by_whoever_may_restore_it(world):
+    """A file shared by mistake need not wait TRASH_DAYS: its owner deletes it from the trash now;
+    a member who only reads it may not, an outsider does not even find it."""
+    from app.extensions import db
+    from app.models import DeletedFile
+
+    doc = world.create_document("alice", "Mistake")
+    fid = doc["id"]
+    keys = [v.storage_key for v in world.versions(fid)]
+    assert world.client("alice").post(f"/files/{fid}/trash").status_code == 302
+    page = world.client("alice").get(f"/spaces/{world.space_id}/trash").get_data(as_text=True)
+    assert f"/spaces/{world.space_id}/trash/files/{fid}/delete" in page and "Delete permanently" in page
+    assert f"/trash/files/{fid}/delete" not in world.client("bob").get(f"/spaces/{world.space_id}/trash").get_data(
+        as_text=True
+    )
+
+    assert world.client("bob").post(f"/spaces/{world.space_id}/trash/files/{fid}/delete").status_code == 403
+    assert world.client("carol").post(f"/spaces/{world.space_id}/trash/files/{fid}/delete").status_code == 404
+    assert world.file(fid) is not None and set(keys) <= set(world.blob_keys())
+
+    response = world.client("alice").post(f"/spaces/{world.space_id}/trash/files/{fid}/delete")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/spaces/{world.space_id}/trash")
+    assert world.file(fid) is None
+    assert not set(keys) & set(world.blob_keys())
+    assert fid in world.query(lambda: list(db.session.scalars(sa.select(DeletedFile.file_id))))
+    assert "Mistake" not in world.client("alice").get(f"/spaces/{world.space_id}/trash").get_data(as_text=True)
+    assert "file.deleted" in _actions(world)
+    # Only from the trash: a live file is not deleted through it.
+    live = world.create_document("alice", "Live")
+    assert world.client("alice").post(f"/spaces/{world.space_id}/trash/files/{live['id']}/delete").status_code == 404
+    assert world.file(live["id"]) is not None
+
+
+def test_a_trashed_folder_is_deleted_for_good_with_what_went_with_it_only(world):
+    """The files and subfolders trashed with the folder go; a file trashed on its own before it
+    stays in the trash and comes back at the top level. Only the space's admins delete folders."""
+    from app.extensions import db
+    from app.models import Folder
+
+    folder = _folder(world, "Old plans")
+    sub = _folder(world, "Drafts", parent=str(folder))
+    inner, deeper = _doc_in(world, folder, "Plan A"), _doc_in(world, sub, "Draft B")
+    alone = _doc_in(world, folder, "Alone")
+    keys = [v.storage_key for fid in (inner, deeper) for v in world.versions(fid)]
+    alice = world.client("alice")
+    assert alice.post(f"/files/{alone}/trash").status_code == 302
+    assert alice.post(f"/spaces/{world.space_id}/folders/{folder}/delete").status_code == 302
+
+    assert world.client("bob").post(f"/spaces/{world.space_id}/trash/folders/{folder}/delete").status_code == 403
+    assert alice.post(f"/spaces/{world.space_id}/trash/folders/{folder}/delete").status_code == 302
+    assert world.file(inner) is None and world.file(deeper) is None
+    assert _q(world, lambda: db.session.scalars(sa.select(Folder.id).where(Folder.id.in_([folder, sub]))).all()) == []
+    assert not set(keys) & set(world.blob_keys())
+    kept = world.file(alone)
+    assert kept is not None and kept.trashed_at is not None and kept.folder_id is None
+    assert alice.post(f"/spaces/{world.space_id}/trash/files/{alone}/restore").status_code == 302
+    assert world.file(alone).trashed_at is None
+    actions = _actions(world)
+    assert "folder.deleted" in actions and actions.count("file.deleted") == 2
+
+
+def test_a_folder_with_a_file_being_saved_is_not_deleted_at_all(world, monkeypatch):
+    """A file a save is moving right now: the deletion is refused with a clear message and nothing
+    of the folder goes; once the save is through, it goes whole."""
+    from app.services import locks
+
+    folder = _folder(world, "Crowded")
+    first, second = _doc_in(world, folder, "One"), _doc_in(world, folder, "Two")
+    alice = world.client("alice")
+    assert alice.post(f"/spaces/{world.space_id}/folders/{folder}/delete").status_code == 302
+    monkeypatch.setitem(world.app.config, "TRANSITION_LOCK_WAIT", 0.2)
+    with world.app.app_context():
+        held = locks.acquire(second, "save", wait=0)
+    try:
+        response = alice.post(f"/spaces/{world.space_id}/trash/folders/{folder}/delete", follow_redirects=True)
+    finally:
+        with world.app.app_context():
+            held.release()
+    assert response.status_code == 200
+    assert world.file(first) is not None and world.file(second) is not None
+    assert "being saved, try again" in response.get_data(as_text=True)
+    assert alice.post(f"/spaces/{world.space_id}/trash/folders/{folder}/delete").status_code == 302
+    assert world.file(first) is None and world.file(second) is None
+
+
+def test_the_api_deletes_trashed_files_and_folders_for_good(world):
+    headers = world.api("alice")
+    client = world.client()
+    doc = world.create_document("alice", "Api mistake")
+    folder = _folder(world, "Api folder")
+    inner = _doc_in(world, folder, "Api inner")
+    assert client.delete(f"/api/v1/files/{doc['id']}", headers=headers).status_code == 200
+    assert client.delete(f"/api/v1/folders/{folder}", headers=headers).status_code == 200
+
+    path = f"/api/v1/spaces/{world.space_id}/trash"
+    assert client.delete(f"{path}/files/{doc['id']}", headers=world.api("bob")).status_code == 403
+    assert client.delete(f"{path}/folders/{folder}", headers=world.api("bob")).status_code == 403
+    assert client.delete(f"{path}/files/{inner}", headers=headers).status_code == 404  # it went with its folder
+    assert client.delete(f"{path}/files/{doc['id']}", headers=headers).get_json() == {"id": doc["id"], "deleted": True}
+    assert client.delete(f"{path}/folders/{folder}", headers=headers).get_json() == {
+        "id": folder,
+        "deleted": True,
+        "files": 1,
+    }
+    assert world.file(doc["id"]) is None and world.file(inner) is None
+    assert client.get(path, headers=headers).get_json()["items"] == []
+    assert client.delete(f"{path}/files/{doc['id']}", headers=headers).status_code == 404
+
+
+def test_a_folder_too_large_to_delete_at_once_is_left_whole_to_the_purge(world, monkeypatch):
+    from app.services import trash
+
+    monkeypatch.setattr(trash, "FOLDER_DELETE_MAX", 1)
+    folder = _folder(world, "Archive")
+    files = [_doc_in(world, folder, "First"), _doc_in(world, folder, "Second")]
+    assert world.client().delete(f"/api/v1/folders/{folder}", headers=world.api("alice")).status_code == 200
+    response = world.client().delete(
+        f"/api/v1/spaces/{world.space_id}/trash/folders/{folder}", headers=world.api("alice")
+    )
+    assert response.status_code == 400 and "the purge removes it" in response.get_json()["error"]
+    assert all(world.file(fid) is not None for fid in files)

@@ -150,6 +150,26 @@ def restore_trashed_folder(space_id: int, folder_id: int):
     return jsonify(folder_json(folder))
 
 
+@bp.route("/spaces/<int:space_id>/trash/files/<int:file_id>", methods=("DELETE",))
+def delete_trashed_file(space_id: int, file_id: int):
+    """Delete a trashed file for good before the purge (whoever may restore it)."""
+    space, member = rights.get_space_or_404(space_id, current_user)
+    file = trash_service.trashed_file(space, file_id, current_user, member)
+    trash_service.delete_file_for_good(file, current_user)
+    transaction.commit()
+    return jsonify(id=file_id, deleted=True)
+
+
+@bp.route("/spaces/<int:space_id>/trash/folders/<int:folder_id>", methods=("DELETE",))
+def delete_trashed_folder(space_id: int, folder_id: int):
+    """Delete a trashed folder for good with what went with it (the space's admins)."""
+    space, member = rights.get_space_or_404(space_id, current_user)
+    folder = trash_service.trashed_folder(space, folder_id, member)
+    files = trash_service.delete_folder_for_good(folder, current_user)
+    transaction.commit()
+    return jsonify(id=folder_id, deleted=True, files=files)
+
+
 @bp.route("/spaces/<int:space_id>/folders", methods=("GET",))
 def list_folders(space_id: int):
     """The space's folders (every level, ``parent`` null at the top), by name, a page at a time."""

@@ -33,7 +33,8 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
 - ``file.moved`` (from and to space and folder), ``file.copied`` (the source file and version; the
   copy also has its ``file.created``, source copy), ``file.trashed``, ``file.untrashed``,
   ``file.purged`` (the trash purge, after TRASH_DAYS)
-- ``folder.renamed``, ``folder.trashed``, ``folder.untrashed``, ``folder.purged``
+- ``folder.renamed``, ``folder.trashed``, ``folder.untrashed``, ``folder.deleted`` (from the trash,
+  before the purge; its files each have their ``file.deleted``), ``folder.purged``
 - ``space.renamed``, ``space.description_changed``, ``space.role_changed`` (user, old → new),
   ``space.member_removed``, ``space.deleted``, ``space.restored``, ``space.purged``,
   ``space.webhook_created`` (format, events, host: never the URL's path or the signing secret),
@@ -110,6 +111,7 @@ ACTIONS = (
     "folder.renamed",
     "folder.trashed",
     "folder.untrashed",
+    "folder.deleted",
     "folder.purged",
     "space.renamed",
     "space.description_changed",

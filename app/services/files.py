@@ -523,6 +523,12 @@ def delete(file: File, actor: User | None, force: bool = False, action: str = "f
     :raise locks.Busy: a save (or another action) is moving it right now.
     """
     _hold(file, "delete")
+    delete_held(file, actor, force, action)
+
+
+def delete_held(file: File, actor: User | None, force: bool = False, action: str = "file.deleted") -> None:
+    """``delete`` of a file whose lock this transaction took already (``_hold``): deleting several
+    files takes every lock before it stages anything (SQLite's lock store writes apart)."""
     if not force:
         refuse_if_save_owed(file)
     blobs = [

@@ -31,6 +31,7 @@ from app.services import files as file_service
 from app.services import posts
 from app.services import rights
 from app.services import templates
+from app.services.exceptions import BadRequestError
 from app.services.exceptions import ForbiddenError
 from app.services.exceptions import NotFoundError
 from app.services.locales import translatable
@@ -265,7 +266,7 @@ def listing(space: Space, member: Membership, user: User, number: int = 1, per_p
 
 
 def trashed_file(space: Space, file_id: int, user: User, member: Membership) -> File:
-    """A file of this space's trash that user may restore.
+    """A file of this space's trash that user may restore (or delete for good).
 
     :raise NotFoundError: not in this trash, or hidden from them. :raise ForbiddenError: they may only see it.
     """
@@ -275,17 +276,64 @@ def trashed_file(space: Space, file_id: int, user: User, member: Membership) -> 
     if rights.file_level(file, user, member) == "none":
         raise NotFoundError(gettext("Not in the trash."))
     if not rights.can_manage_file(file, user, member):
-        raise ForbiddenError(gettext("Only its owner and the space's admins restore this file."))
+        raise ForbiddenError(gettext("Only its owner and the space's admins can restore or delete this file."))
     return file
 
 
 def trashed_folder(space: Space, folder_id: int, member: Membership) -> Folder:
+    """A folder of this space's trash that the member may restore (or delete for good): its admins."""
     folder = db.session.get(Folder, folder_id)
     if folder is None or folder.space_id != space.id or folder.trashed_at is None or folder.trashed_with is not None:
         raise NotFoundError(gettext("Not in the trash."))
     if not member.manages_space:
-        raise ForbiddenError(gettext("Only the space's admins restore folders."))
+        raise ForbiddenError(gettext("Only the space's admins can restore or delete folders."))
     return folder
+
+
+# A folder deleted for good at once takes every file's lock in one request: beyond this many files
+# it is left to the purge, which deletes them one by one.
+FOLDER_DELETE_MAX = 500
+
+
+def delete_file_for_good(file: File, actor: User) -> None:
+    """Stage removing a trashed file now rather than at the purge (for a file that must not wait,
+    such as one shared by mistake): blobs after the commit, a DeletedFile tombstone stays.
+
+    :raise locks.Busy: it is moving right now.
+    """
+    file_service.delete(file, actor)
+
+
+def delete_folder_for_good(folder: Folder, actor: User) -> int:
+    """Stage removing a trashed folder now with the folders and files that went with it; returns
+    how many files go. Files trashed on their own before it stay in the trash (at the top level
+    when restored), as after the purge.
+
+    :raise BadRequestError: more files than FOLDER_DELETE_MAX. :raise locks.Busy: a file is moving.
+    """
+    files = list(db.session.scalars(sa.select(File).where(File.trashed_with == folder.id).order_by(File.id)))
+    if len(files) > FOLDER_DELETE_MAX:
+        raise BadRequestError(
+            gettext(
+                "%(name)s holds more than %(max)d files: the purge removes it on its day.",
+                name=folder.name,
+                max=FOLDER_DELETE_MAX,
+            )
+        )
+    for file in files:  # locks first: nothing may be staged before (SQLite's lock store writes apart)
+        file_service._hold(file, "delete")
+    for file in files:
+        file_service.delete_held(file, actor)
+    folders = [folder, *db.session.scalars(sa.select(Folder).where(Folder.trashed_with == folder.id))]
+    ids = [f.id for f in folders]
+    # Rows pointing into these folders are deleted with them (ON DELETE CASCADE): what stays,
+    # files and folders trashed on their own, moves to the top level first.
+    db.session.execute(sa.update(File).where(File.folder_id.in_(ids)).values(folder_id=None))
+    db.session.execute(sa.update(Folder).where(Folder.parent_id.in_(ids)).values(parent_id=None))
+    _folder_audit("folder.deleted", folder, actor, files=len(files), folders=len(folders) - 1)
+    for item in folders:
+        db.session.delete(item)
+    return len(files)
 
 
 def _cutoff(now: datetime | None) -> datetime:

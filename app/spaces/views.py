@@ -625,3 +625,41 @@ def restore_folder(space_id: int, folder_id: int):
     transaction.commit()
     flash(gettext("Folder %(name)s restored.", name=folder.name), "success")
     return redirect(url_for("spaces.show", space_id=space.id, folder=folder.id))
+
+
+@bp.route("/spaces/<int:space_id>/trash/files/<int:file_id>/delete", methods=("POST",))
+@login_required
+def delete_trashed_file(space_id: int, file_id: int):
+    """Delete a trashed file for good before the purge (whoever may restore it)."""
+    space, member = rights.get_space_or_404(space_id, current_user)
+    file = trash_service.trashed_file(space, file_id, current_user, member)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    title = file.title
+    try:
+        trash_service.delete_file_for_good(file, current_user)
+    except CoeditError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("spaces.trash", space_id=space.id))
+    transaction.commit()
+    flash(gettext("%(title)s deleted for good.", title=title), "success")
+    return redirect(url_for("spaces.trash", space_id=space.id))
+
+
+@bp.route("/spaces/<int:space_id>/trash/folders/<int:folder_id>/delete", methods=("POST",))
+@login_required
+def delete_trashed_folder(space_id: int, folder_id: int):
+    """Delete a trashed folder for good with what went with it (the space's admins)."""
+    space, member = rights.get_space_or_404(space_id, current_user)
+    folder = trash_service.trashed_folder(space, folder_id, member)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    name = folder.name
+    try:
+        trash_service.delete_folder_for_good(folder, current_user)
+    except CoeditError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("spaces.trash", space_id=space.id))
+    transaction.commit()
+    flash(gettext("Folder %(name)s deleted for good.", name=name), "success")
+    return redirect(url_for("spaces.trash", space_id=space.id))

@@ -261,7 +261,7 @@ def test_guest_expired_link_even_for_a_signed_in_member(site, page, width):
         ("admin-users", "/admin/users", "alice"),
         ("profile", "/auth/account", "bob"),
         ("space-settings", "/spaces/{space}/settings", "alice"),
-        ("trash", "/spaces/{space}/trash", "bob"),
+        ("trash", "/spaces/{space}/trash", "alice"),  # with Restore and Delete permanently
         ("deleted-spaces", "/spaces/deleted", "alice"),
         ("search", "/search?q=Talk", "bob"),
     ],

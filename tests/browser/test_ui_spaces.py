@@ -14,6 +14,7 @@ def _fits(page) -> None:
 def test_space_settings_and_trash(site, browser, page):
     doc = site.create_document("alice", "Quarterly figures with a rather long name for narrow screens")
     site.create_document("alice", "Kept")
+    mistake = site.create_document("alice", "Shared by mistake")
     sign_in(page, site, "alice")
 
     page.goto(f"{site.url}/spaces/{site.space_id}")
@@ -49,6 +50,22 @@ def test_space_settings_and_trash(site, browser, page):
     _fits(page)
     shoot(page, "71-space-trash")
 
+    page.goto(f"{site.url}/files/{mistake['id']}")
+    page.click("#trash-file")
+    page.click("#open-trash")
+    gone = page.locator(f".trash-entry[data-id='{mistake['id']}']")
+    gone.locator("button", has_text="Delete permanently").first.click()
+    dialog = page.locator(f"#delete-file-{mistake['id']}")
+    expect(dialog).to_be_visible()
+    assert "cannot be undone" in dialog.inner_text()
+    page.wait_for_function("el => getComputedStyle(el).opacity === '1'", arg=dialog.element_handle())  # faded in
+    shoot(page, "76-space-trash-delete-permanently")
+    dialog.locator("button[type=submit]").click()
+    page.wait_for_url(f"{site.url}/spaces/{site.space_id}/trash")
+    assert "Shared by mistake.docx deleted for good." in page.inner_text("body")
+    expect(page.locator(f".trash-entry[data-id='{mistake['id']}']")).to_have_count(0)
+    expect(page.locator(f".trash-entry[data-id='{doc['id']}']")).to_have_count(1)
+
     phone = browser.new_context(viewport={"width": 390, "height": 844})
     small = phone.new_page()
     sign_in(small, site, "alice")
@@ -61,7 +78,7 @@ def test_space_settings_and_trash(site, browser, page):
     small.goto(f"{site.url}/spaces/{site.space_id}/trash")
     _fits(small)
     shoot(small, "73-space-trash-phone")
-    small.locator(f".trash-entry[data-id='{doc['id']}'] button").click()
+    small.locator(f".trash-entry[data-id='{doc['id']}'] button", has_text="Restore").click()
     small.wait_for_url(f"{site.url}/spaces/{site.space_id}*")
     assert "restored" in small.inner_text("body")
     assert small.locator("a.file-title", has_text="Quarterly figures").count() == 1
