@@ -1,5 +1,7 @@
 """Space pages: my spaces, one space with its folders, files and stream; creating documents."""
 
+from collections.abc import Callable
+
 from flask import abort
 from flask import flash
 from flask import jsonify
@@ -593,21 +595,32 @@ def trash(space_id: int):
     )
 
 
+def _from_trash(space: Space, act: Callable[[], None], done: Callable[[], str], then: Callable[[], str] | None = None):
+    """Do what the trash page's confirmed form asks (``act``, which stages), commit and say ``done``;
+    or say why not and go back to the trash."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        act()
+    except CoeditError as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("spaces.trash", space_id=space.id))
+    transaction.commit()
+    flash(done(), "success")
+    return redirect(then() if then else url_for("spaces.trash", space_id=space.id))
+
+
 @bp.route("/spaces/<int:space_id>/trash/files/<int:file_id>/restore", methods=("POST",))
 @login_required
 def restore_file(space_id: int, file_id: int):
     space, member = rights.get_space_or_404(space_id, current_user)
     file = trash_service.trashed_file(space, file_id, current_user, member)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        trash_service.restore_file(file, current_user)
-    except CoeditError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("spaces.trash", space_id=space.id))
-    transaction.commit()
-    flash(f"{file.title} restored.", "success")
-    return redirect(url_for("spaces.show", space_id=space.id, folder=file.folder_id))
+    return _from_trash(
+        space,
+        lambda: trash_service.restore_file(file, current_user),
+        lambda: gettext("%(title)s restored.", title=file.title),  # its name may have changed
+        lambda: url_for("spaces.show", space_id=space.id, folder=file.folder_id),
+    )
 
 
 @bp.route("/spaces/<int:space_id>/trash/folders/<int:folder_id>/restore", methods=("POST",))
@@ -615,16 +628,12 @@ def restore_file(space_id: int, file_id: int):
 def restore_folder(space_id: int, folder_id: int):
     space, member = rights.get_space_or_404(space_id, current_user)
     folder = trash_service.trashed_folder(space, folder_id, member)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        trash_service.restore_folder(folder, current_user)
-    except CoeditError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("spaces.trash", space_id=space.id))
-    transaction.commit()
-    flash(gettext("Folder %(name)s restored.", name=folder.name), "success")
-    return redirect(url_for("spaces.show", space_id=space.id, folder=folder.id))
+    return _from_trash(
+        space,
+        lambda: trash_service.restore_folder(folder, current_user),
+        lambda: gettext("Folder %(name)s restored.", name=folder.name),
+        lambda: url_for("spaces.show", space_id=space.id, folder=folder.id),
+    )
 
 
 @bp.route("/spaces/<int:space_id>/trash/files/<int:file_id>/delete", methods=("POST",))
@@ -633,17 +642,12 @@ def delete_trashed_file(space_id: int, file_id: int):
     """Delete a trashed file for good before the purge (whoever may restore it)."""
     space, member = rights.get_space_or_404(space_id, current_user)
     file = trash_service.trashed_file(space, file_id, current_user, member)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     title = file.title
-    try:
-        trash_service.delete_file_for_good(file, current_user)
-    except CoeditError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("spaces.trash", space_id=space.id))
-    transaction.commit()
-    flash(gettext("%(title)s deleted for good.", title=title), "success")
-    return redirect(url_for("spaces.trash", space_id=space.id))
+    return _from_trash(
+        space,
+        lambda: trash_service.delete_file_for_good(file, current_user),
+        lambda: gettext("%(title)s deleted for good.", title=title),
+    )
 
 
 @bp.route("/spaces/<int:space_id>/trash/folders/<int:folder_id>/delete", methods=("POST",))
@@ -652,14 +656,9 @@ def delete_trashed_folder(space_id: int, folder_id: int):
     """Delete a trashed folder for good with what went with it (the space's admins)."""
     space, member = rights.get_space_or_404(space_id, current_user)
     folder = trash_service.trashed_folder(space, folder_id, member)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     name = folder.name
-    try:
-        trash_service.delete_folder_for_good(folder, current_user)
-    except CoeditError as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("spaces.trash", space_id=space.id))
-    transaction.commit()
-    flash(gettext("Folder %(name)s deleted for good.", name=name), "success")
-    return redirect(url_for("spaces.trash", space_id=space.id))
+    return _from_trash(
+        space,
+        lambda: trash_service.delete_folder_for_good(folder, current_user),
+        lambda: gettext("Folder %(name)s deleted for good.", name=name),
+    )
