@@ -64,6 +64,15 @@ class Gunicorn:
         children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
         return [int(pid) for pid in children.split()]
 
+    def cpu_seconds(self) -> float:
+        """The CPU time its workers have used so far (user and system, from /proc)."""
+        total = 0
+        for pid in self.worker_pids():
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (in clock ticks)
+        return total / os.sysconf("SC_CLK_TCK")
+
     def worker_pid(self) -> int:
         """The worker of a one-worker server (memory is measured on it)."""
         return self.worker_pids()[0]
@@ -82,6 +91,14 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = [[%s]]
 """
+
+
+def loaded(server: Gunicorn, url: str, headers: dict | None = None, body: dict | None = None) -> tuple[float, float]:
+    """Requests per second under wrk, and the CPU time the server's workers spent per request (µs):
+    the rate depends on the whole machine, the CPU per request on the app alone."""
+    before = server.cpu_seconds()
+    rate = wrk_rate(url, headers, body)
+    return rate, (server.cpu_seconds() - before) / (rate * DURATION) * 1e6
 
 
 def wrk_rate(url: str, headers: dict | None = None, body: dict | None = None) -> float:
@@ -198,13 +215,17 @@ def hot_paths(table: Table, engine: str, baseline: Gunicorn, docs: FakeDocsFiles
         callback, key = config["editorConfig"]["callbackUrl"], config["document"]["key"]
         status1 = signed({"key": key, "status": 1, "users": ["1"], "actions": [{"type": 1, "userid": "1"}]})
         assert requests.post(callback, json=status1, timeout=10).json() == {"error": 0}
-        hello = wrk_rate(baseline.url + "/hello")
-        editor = wrk_rate(coedit.config_url, coedit.auth)
+        hello, hello_cpu = loaded(baseline, baseline.url + "/hello")
+        editor, editor_cpu = loaded(coedit.server, coedit.config_url, coedit.auth)
         table.ratio("editor config (API, rights checked)", editor, "req/s", "bare Flask GET", hello, 0.5)
-        verify = wrk_rate(baseline.url + "/jwt", body=status1)
-        callbacks = wrk_rate(callback, body=status1)
+        verify, verify_cpu = loaded(baseline, baseline.url + "/jwt", body=status1)
+        callbacks, callbacks_cpu = loaded(coedit.server, callback, body=status1)
         table.ratio(
             "status-1 callback (signed, nothing changes)", callbacks, "req/s", "Flask POST verifying a JWT", verify, 0.8
+        )
+        table.compare("editor config: worker CPU per request", editor_cpu, "µs", "bare Flask GET", hello_cpu)
+        table.compare(
+            "status-1 callback: worker CPU per request", callbacks_cpu, "µs", "Flask POST verifying a JWT", verify_cpu
         )
     finally:
         coedit.stop()

@@ -48,6 +48,12 @@ class Table:
             Row(self.section, name, value, unit, baseline_name, baseline, ratio, f"<= {limit:g}", value <= limit)
         )
 
+    def compare(self, name: str, value: float, unit: str, baseline_name: str, baseline: float) -> Row:
+        """A figure beside its baseline of this run, with their ratio and no target (to explain others)."""
+        return self._add(
+            Row(self.section, name, value, unit, baseline_name, baseline, value / baseline if baseline else None)
+        )
+
     def note(self, name: str, value: float, unit: str) -> Row:
         """A figure reported without a target."""
         return self._add(Row(self.section, name, value, unit))
