@@ -175,9 +175,13 @@ class Coedit:
         self.auth = {"Authorization": f"Bearer {token}"}
         self.server = Gunicorn("wsgi:app", self.env, port)
         self.url = self.server.url
-        space = self.post("/api/v1/spaces", {"name": "Bench"})
-        self.space_id = space["id"]
-        self.doc = self.post(f"/api/v1/spaces/{self.space_id}/documents", {"title": "B", "type": "docx"})
+        try:
+            space = self.post("/api/v1/spaces", {"name": "Bench"})
+            self.space_id = space["id"]
+            self.doc = self.post(f"/api/v1/spaces/{self.space_id}/documents", {"title": "B", "type": "docx"})
+        except Exception:
+            self.stop()  # else its server outlives the run, holding the output pipe open
+            raise
         self.config_url = f"{self.url}/api/v1/files/{self.doc['id']}/editor-config"
 
     def flask(self, *args: str) -> str:
