@@ -210,8 +210,11 @@ def purge_versions(apply_: bool) -> None:
         )
         return
     sizes = {id(v): v.size for v in doomed}
-    removed = retention.purge(doomed)
-    transaction.commit()
+    busy: list[int] = []
+    removed = 0
+    for count in retention.purge_by_file(doomed, busy):
+        transaction.commit()  # one file at a time: a long run holds no file's lock for long
+        removed += count
     gone = [(v, line) for v, line in lines if sa.inspect(v).was_deleted]
     for _, line in gone:
         click.echo(f"removed {line}")
@@ -219,6 +222,12 @@ def purge_versions(apply_: bool) -> None:
         f"Removed {_count(removed, 'version')} of {_count(len({v.file_id for v, _ in gone}), 'file')} "
         f"({_size(sum(sizes[id(v)] for v, _ in gone))}) to {rule}."
     )
+    if busy:
+        click.echo(
+            f"Left {_count(len(busy), 'file')} being changed right now for the next run: "
+            + ", ".join(f"{titles.get(i, '?')} (file {i})" for i in busy)
+            + "."
+        )
 
 
 def _count(n: int, noun: str) -> str:

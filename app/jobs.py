@@ -289,9 +289,12 @@ def drop_link_guests(link_id: int) -> None:
 @task
 def apply_retention() -> None:
     """Remove old versions as the retention setting says, as ``flask purge-versions --apply`` does
-    (never a file's current version; nothing while retention keeps every version), and audit log
-    entries older than AUDIT_RETENTION_DAYS."""
-    removed = retention.purge(retention.plan())
+    (never a file's current version; nothing while retention keeps every version; file by file, a
+    file busy right now left for the next run), and audit log entries older than AUDIT_RETENTION_DAYS."""
+    removed = 0
+    for count in retention.purge_by_file(retention.plan()):
+        transaction.commit()  # one file at a time: a long run holds no file's lock for long
+        removed += count
     pruned = audit.prune()
     transaction.commit()
     if removed:

@@ -7,6 +7,8 @@ copy, or discards it.
 
 import io
 import re
+import threading
+import time
 
 import pytest
 
@@ -260,3 +262,62 @@ def test_the_page_says_when_docs_is_not_configured_or_unreachable(tmp_path, live
 def test_the_settings_page_links_here(live):
     html = live.client("alice").get("/admin/settings").get_data(as_text=True)
     assert 'href="/admin/forgotten"' in html
+
+
+def test_a_recovery_waits_for_another_action_on_the_file_and_is_refused_if_it_goes_on(live, emulator):
+    """The transition lock: a rename (or any action) moving the file holds the recovery back; after
+    the wait the administrator is told why and nothing is stored, nor deleted from Docs."""
+    from app.extensions import db
+    from app.models import SaveReceipt
+    from app.services import locks
+
+    doc, key = forget_a_session(live, emulator)
+    live.app.config["TRANSITION_LOCK_WAIT"] = 0.5
+    alice = live.client("alice")
+    with live.app.app_context():
+        renaming = locks.acquire(doc["id"], "rename")
+        html = page(alice, alice.post("/admin/forgotten/recover", data={"key": key}))
+        assert locks.held() == 1  # the rename's own, nothing left over from the refused recovery
+        renaming.release()
+    assert "The document is being renamed, try again in a moment." in html
+    assert [v.number for v in live.versions(doc["id"])] == [1] and live.file(doc["id"]).doc_key == key
+    assert live.query(lambda: db.session.scalars(db.select(SaveReceipt).where(SaveReceipt.doc_key == key)).all()) == []
+    assert key in emulator.forgotten()["keys"]
+
+    # An action that ends within the wait: the recovery goes after it, and holds the file meanwhile.
+    live.app.config["TRANSITION_LOCK_WAIT"] = 10
+    with live.app.app_context():
+        renaming = locks.acquire(doc["id"], "rename")
+        threading.Timer(0.5, renaming.release).start()
+        started = time.monotonic()
+        html = page(alice, alice.post("/admin/forgotten/recover", data={"key": key}))
+        assert time.monotonic() - started > 0.4
+        assert locks.held() == 0
+    assert "The unsaved changes are now version 2 of Lost.docx." in html
+    assert emulator.forgotten()["keys"] == []
+
+
+def test_a_file_deleted_while_its_recovery_waits_is_not_recovered_into(live, emulator):
+    from app.extensions import db
+    from app.models import File
+    from app.models import SaveReceipt
+    from app.services import locks
+
+    doc, key = forget_a_session(live, emulator)
+    alice = live.client("alice")
+    with live.app.app_context():
+        deleting = locks.acquire(doc["id"], "delete")
+
+    def delete_and_let_go():
+        with live.app.app_context():
+            db.session.delete(db.session.get(File, doc["id"]))
+            db.session.commit()
+            deleting.release()
+
+    threading.Timer(0.5, delete_and_let_go).start()
+    html = page(alice, alice.post("/admin/forgotten/recover", data={"key": key}))
+    assert "Coedit has no file with this key" in html
+    assert live.query(lambda: db.session.scalars(db.select(SaveReceipt).where(SaveReceipt.doc_key == key)).all()) == []
+    assert live.query(lambda: db.session.scalar(db.select(db.func.count(File.id)))) == 0
+    assert key in emulator.forgotten()["keys"]
+    assert live.query(locks.held) == 0

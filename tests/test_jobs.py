@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+import kombu.pools
 import pytest
 import sqlalchemy as sa
 
@@ -133,7 +134,17 @@ def enqueue_and_commit(app, *args) -> None:
     with app.app_context():
         jobs.enqueue(job_fixtures.record_when_released, *args)
         transaction.commit()
-    app.extensions["celery"].close()  # the connection it sent the job on
+    close_broker_connections(app)
+
+
+def close_broker_connections(app) -> None:
+    """Close the connection send_task left in the broker's pool; the app sends no more jobs after.
+
+    The pools are the process's (``kombu.pools``, one per broker URL) and Celery's ``close()`` only
+    lets go of them, so the socket stayed open until the interpreter exited. kombu's ``reset``
+    closes every pooled connection and forgets the pools: the next app starts afresh."""
+    app.extensions["celery"].close()
+    kombu.pools.reset()
 
 
 def lines(path) -> list[str]:

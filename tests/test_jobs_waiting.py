@@ -13,6 +13,7 @@ from app import jobs
 from tests.conftest import build_app
 from tests.helpers import wait_for
 from tests.storage_servers import free_port
+from tests.test_jobs import close_broker_connections
 from tests.test_jobs import rabbitmq
 from tests.test_jobs import redis_database
 
@@ -45,7 +46,7 @@ def test_redis_queue_of_three_jobs_reads_three(tmp_path):
     assert scrape(app) == {"coedit_jobs_broker_up": 1, "coedit_jobs_waiting": 3}
     assert redis.Redis.from_url(app.config["BROKER_URL"]).llen("coedit-waiting-test") < 3  # priority lists counted
     redis_database(REDIS_DATABASE)  # emptied again
-    app.extensions["celery"].close()  # the producers' pooled connection, used by send_task
+    close_broker_connections(app)
 
 
 def test_rabbitmq_queue_of_three_jobs_reads_three(tmp_path):
@@ -59,7 +60,7 @@ def test_rabbitmq_queue_of_three_jobs_reads_three(tmp_path):
     finally:
         with app.extensions["celery"].connection_for_write() as connection:
             connection.channel().queue_delete(queue)
-        app.extensions["celery"].close()  # the producers' pooled connection, used by send_task
+        close_broker_connections(app)
 
 
 def test_without_a_broker_there_is_nothing_to_count(tmp_path):

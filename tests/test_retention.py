@@ -198,3 +198,46 @@ def test_the_admin_page_sets_retention_and_keeps_it_when_left_out(world):
     assert "Please correct the marked fields" in html
     html = client.post("/admin/settings", data={**base, "retention_count": "0"}).get_data(as_text=True)
     assert "Please correct the marked fields" in html
+
+
+def test_a_file_busy_with_another_action_is_left_for_the_next_run(world):
+    """Each file's versions go under its transition lock: a file a restore (reading an old version)
+    holds is skipped, the others are removed, and the next run takes it."""
+    from app.services import locks
+
+    busy = make_file(world, "Busy", [5, 4, 3])
+    free = make_file(world, "Free", [5, 4, 3])
+    configure(world, retention_mode="last", retention_count=1)
+    with world.app.app_context():
+        restoring = locks.acquire(busy, "restore")
+        result = purge(world, "--apply")
+        assert locks.held() == 1  # the restore's: the purge let each of its own go
+        restoring.release()
+    assert result.exit_code == 0, result.output
+    assert numbers(world, busy) == [1, 2, 3] and numbers(world, free) == [3]
+    assert "Removed 2 versions of 1 file " in result.output
+    assert f"Left 1 file being changed right now for the next run: Busy.docx (file {busy})." in result.output
+    assert all(os.path.exists(blob_path(world, v.storage_key)) for v in world.versions(busy))
+
+    again = purge(world, "--apply")
+    assert again.exit_code == 0, again.output
+    assert numbers(world, busy) == [3] and "Removed 2 versions of 1 file " in again.output
+    assert "Left" not in again.output
+
+
+def test_the_scheduled_job_skips_a_busy_file_too(world, caplog):
+    from app import jobs
+    from app.services import locks
+
+    busy = make_file(world, "Busy", [5, 4])
+    free = make_file(world, "Free", [5, 4])
+    configure(world, retention_mode="last", retention_count=1)
+    with world.app.app_context():
+        saving = locks.acquire(busy, "save")
+        with caplog.at_level("INFO", logger="coedit.retention"):
+            jobs.apply_retention()
+        saving.release()
+    assert numbers(world, busy) == [1, 2] and numbers(world, free) == [2]
+    assert f"file {busy} is busy (save)" in caplog.text
+    world.query(jobs.apply_retention)
+    assert numbers(world, busy) == [2]

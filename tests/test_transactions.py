@@ -50,7 +50,7 @@ def test_a_failing_fold_after_a_final_save_answers_success_and_loses_nothing(wor
     def broken(*args, **kwargs):
         raise sa.exc.OperationalError("DELETE", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(retention, "purge", broken)
+    monkeypatch.setattr(retention, "remove_held", broken)
     final = save_body(world, fake_docs, doc, user="alice", name="final.docx", lastsave="2026-11-22T11:00:00.000Z")
     assert send(doc["callback"], final).json() == {"error": 0}
     assert send(doc["callback"], final).json() == {"error": 0}

@@ -201,13 +201,13 @@ def lock(file: File) -> None:
         db.session.refresh(file, with_for_update=True)
 
 
-def _hold(file: File, action: str) -> None:
+def _hold(file: File, action: str, wait: float | None = None) -> None:
     """Take the file's transition lock until the transaction ends, then read the file again: the
     action it waited for (a save, a restore) may have moved it meanwhile.
 
     :raise locks.Busy: still moving after the wait. :raise NotFoundError: deleted meanwhile.
     """
-    locks.hold_until_commit(file.id, action)
+    locks.hold_until_commit(file.id, action, wait)
     try:
         db.session.refresh(file)
     except sa.exc.InvalidRequestError:

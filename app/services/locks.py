@@ -1,8 +1,9 @@
 """Transition locks: while a file moves between states, nothing else moves it.
 
 A save being stored (callbacks with status 2, 3, 6 and 7), a restore, an upload of a new version,
-a rename and a deletion each hold the file's lock for as long as they run, in every process and on
-every instance. Whoever comes second waits a moment (``TRANSITION_LOCK_WAIT`` seconds; a save
+a rename, a move, a deletion, a move to the trash, an administrator's recovery of a forgotten file
+and the removal of old versions (retention) each hold the file's lock for as long as they run, in
+every process and on every instance. Whoever comes second waits a moment (``TRANSITION_LOCK_WAIT`` seconds; a save
 longer, see ``SAVE_WAIT``) and otherwise gets ``Busy``: a 409 with ``Retry-After`` for people, a
 503 for Docs, which then sends its callback again.
 
@@ -66,6 +67,8 @@ DOING = {
     "convert": lazy_gettext("The document is being converted, try again in a moment."),
     "trash": lazy_gettext("The document is being moved to the trash, try again in a moment."),
     "move": lazy_gettext("The document is being moved, try again in a moment."),
+    "recover": lazy_gettext("Unsaved changes to the document are being recovered, try again in a moment."),
+    "retention": lazy_gettext("Old versions of the document are being removed, try again in a moment."),
 }
 
 

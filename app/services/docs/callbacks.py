@@ -320,7 +320,7 @@ def _fold_intermediate(file: File, key: str) -> None:
         )
     ).all()
     folded = db.session.scalars(file.versions_select().where(FileVersion.number.in_([n for n in numbers if n]))).all()
-    retention.purge(list(folded))  # never the head; the blobs go once the rows are gone
+    retention.remove_held(list(folded))  # the save holds the lock; never the head; blobs after the commit
 
 
 def _closed(file: File, key: str) -> str:

@@ -36,6 +36,7 @@ from app.models import User
 from app.services import audit
 from app.services import files
 from app.services import formats
+from app.services import locks
 from app.services import posts
 from app.services import settings
 from app.services import validation
@@ -43,6 +44,7 @@ from app.services.docs import client
 from app.services.docs import fetch
 from app.services.exceptions import BadRequestError
 from app.services.exceptions import DocsError
+from app.services.exceptions import NotFoundError
 from app.services.exceptions import SaveFailedError
 from app.services.exceptions import SaveRejectedError
 from app.services.locales import Translatable
@@ -278,18 +280,14 @@ def recover(key: str, actor: User, space: Space | None = None, warnings: list[st
     (``deleteForgotten``); a failure there is logged and appended to ``warnings``, since
     the recovery itself succeeded.
 
-    :raise RecoveryError: with the reason, in plain words; nothing was stored.
+    :raise RecoveryError: with the reason, in plain words (another action moving the file after
+        the wait among them); nothing was stored.
     """
     key = _check_key(key)
     url = _forgotten_url(key)
     file = file_for_key(key)
     if file is None and space is None:
-        raise RecoveryError(
-            gettext(
-                "Coedit has no file with this key: it was deleted, or the key belongs to another program using the "
-                "same Document Server. Choose a space to recover it into as a new file, or download it."
-            )
-        )
+        raise _no_file_error()
     url_ext = _ext_in_url(url)
     if file is not None and url_ext and url_ext != file.ext:
         raise RecoveryError(
@@ -327,10 +325,29 @@ def recover(key: str, actor: User, space: Space | None = None, warnings: list[st
     return result
 
 
+def _no_file_error() -> RecoveryError:
+    return RecoveryError(
+        gettext(
+            "Coedit has no file with this key: it was deleted, or the key belongs to another program using the "
+            "same Document Server. Choose a space to recover it into as a new file, or download it."
+        )
+    )
+
+
 def _as_version(file: File, key: str, path: str, actor: User) -> FileVersion:
+    # Its transition lock, then its row lock, as a save takes them: no rename, move, trash,
+    # deletion, restore or save of the file comes between this read of it and the commit.
+    # Taken once the download is in, so a slow Docs holds up no one.
+    try:
+        files._hold(file, "recover")
+    except locks.Busy as busy:
+        raise RecoveryError(busy.message) from None
+    except NotFoundError:  # deleted while this waited: the page now offers a new file
+        db.session.rollback()
+        raise _no_file_error() from None
     files.lock(file)
     # A receipt makes recovery happen once: a double click, or two admins at once, queue on the
-    # lock and the second finds the first's receipt (the unique key backs this up).
+    # locks and the second finds the first's receipt (the unique key backs this up).
     done = db.session.scalar(
         sa.select(SaveReceipt.version_number).where(
             SaveReceipt.file_id == file.id,
