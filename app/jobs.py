@@ -47,6 +47,7 @@ from app.models import ShareLink
 from app.models import ShareLinkUse
 from app.ops import metrics
 from app.services import audit
+from app.services import locks
 from app.services import retention
 from app.services import settings
 from app.services import trash
@@ -308,13 +309,18 @@ def purge_trash() -> None:
     """Remove for good the files, folders and spaces deleted more than TRASH_DAYS ago.
 
     One file per transaction: each holds its transition lock until its commit, and a failure
-    leaves the others purged."""
+    leaves the others purged. A file another action is moving right now is left for the next run."""
     removed = 0
     for file_id in trash.expired_file_ids():
         file = db.session.get(File, file_id)
         if file is None:
             continue
-        trash.purge_file(file)
+        try:
+            trash.purge_file(file)
+        except locks.Busy as exc:
+            db.session.rollback()
+            log.info("file %s is busy (%s): the trash purge leaves it for the next run", file_id, exc.action)
+            continue
         transaction.commit()
         removed += 1
     trash.purge_folders_and_spaces()

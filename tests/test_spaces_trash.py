@@ -500,3 +500,32 @@ def test_a_folder_too_large_to_delete_at_once_is_left_whole_to_the_purge(world, 
     )
     assert response.status_code == 400 and "the purge removes it" in response.get_json()["error"]
     assert all(world.file(fid) is not None for fid in files)
+
+
+def test_the_purge_leaves_a_busy_file_for_the_next_run_and_purges_the_rest(world, monkeypatch):
+    from app import jobs
+    from app.extensions import db
+    from app.models import File
+    from app.services import locks
+
+    busy, free = world.create_document("alice", "Busy old"), world.create_document("alice", "Free old")
+    for doc in (busy, free):
+        assert world.client("alice").post(f"/files/{doc['id']}/trash").status_code == 302
+
+    def age():
+        for doc in (busy, free):
+            db.session.get(File, doc["id"]).trashed_at -= timedelta(days=world.app.config["TRASH_DAYS"] + 1)
+        db.session.commit()
+
+    world.query(age)
+    monkeypatch.setitem(world.app.config, "TRANSITION_LOCK_WAIT", 0.2)
+    with world.app.app_context():
+        saving = locks.acquire(busy["id"], "save", wait=0)
+    try:
+        world.query(jobs.purge_trash)
+    finally:
+        with world.app.app_context():
+            saving.release()
+    assert world.file(busy["id"]) is not None and world.file(free["id"]) is None
+    world.query(jobs.purge_trash)
+    assert world.file(busy["id"]) is None
