@@ -116,11 +116,12 @@ def reading_alone():
         pooled.close()  # back to the pool: its reset's rollback has no transaction to end
 
 
-def read_alone(statement, params: dict) -> list:
-    """The rows of one Core select run alone (``reading_alone``): for reads that decide a request
-    before it stages anything, such as who signed it and what they may open."""
+def first_alone(statement, params: dict):
+    """The first row (or None) of one Core select run alone (``reading_alone``): for reads that
+    decide a request before it stages anything, such as who signed it and what they may open."""
     with reading_alone() as read:
-        return read(statement, params)
+        rows = read(statement, params)
+    return rows[0] if rows else None
 
 
 _DRIVER_SQL: dict = {}
@@ -135,7 +136,7 @@ def _driver_sql(statement, dialect) -> tuple:
     if found is None:
         compiled = statement.compile(dialect=dialect)
         if any(bind.expanding for bind in compiled.binds.values()):
-            raise ValueError("read_alone takes no expanding parameters")
+            raise ValueError("reading_alone takes no expanding parameters")
         positions = list(compiled.positiontup) if compiled.positional else None
         constants = {name: bind.value for name, bind in compiled.binds.items() if bind.value is not None}
         columns = list(statement.selected_columns)

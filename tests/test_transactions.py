@@ -122,10 +122,10 @@ def test_rows_read_alone_are_typed_as_core_types_them(world):
         query = sa.select(User.id, User.is_admin, User.disabled_at, User.display_name).where(
             User.id == sa.bindparam("user_id")
         )
-        alone = transaction.read_alone(query, {"user_id": user.id})
-        in_session = db.session.execute(query, {"user_id": user.id}).all()
+        alone = transaction.first_alone(query, {"user_id": user.id})
+        in_session = db.session.execute(query, {"user_id": user.id}).first()
         return alone, in_session
 
     alone, in_session = world.query(compare)
-    assert [tuple(row) for row in alone] == [tuple(row) for row in in_session]
-    assert isinstance(alone[0].disabled_at, datetime) and alone[0].is_admin is True
+    assert tuple(alone) == tuple(in_session)
+    assert isinstance(alone.disabled_at, datetime) and alone.is_admin is True

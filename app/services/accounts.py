@@ -165,8 +165,7 @@ def load_session(token: str) -> User | None:
     """
     if not token or len(token) > 128:
         return None
-    rows = transaction.read_alone(_USER_BY_SESSION, {"token_hash": UserSession.hash(token)})
-    row = rows[0] if rows else None
+    row = transaction.first_alone(_USER_BY_SESSION, {"token_hash": UserSession.hash(token)})
     if row is None:
         return None
     session_id, last_seen, expires, remember = row[len(_USER_FIELDS) :]
@@ -244,8 +243,7 @@ def set_disabled(user: User, disabled: bool) -> None:
 
 def user_for_api_token(token: str) -> User | None:
     """The active user of a personal API token (its last use recorded hourly at most), or None."""
-    rows = transaction.read_alone(_USER_BY_TOKEN, {"token_hash": ApiToken.hash(token)})
-    row = rows[0] if rows else None
+    row = transaction.first_alone(_USER_BY_TOKEN, {"token_hash": ApiToken.hash(token)})
     if row is None or row.disabled_at is not None:  # User.is_active
         return None
     token_id, last = row[len(_USER_FIELDS) :]

@@ -235,8 +235,7 @@ def file_row_or_404(file_id: int, user: User, need: str = "read") -> tuple[sa.Ro
 
     :raise NotFoundError: no such file, or the user's level is below ``need``.
     """
-    rows = transaction.read_alone(_FILE_ROW_WITH_ACCESS, {"file_id": file_id, "user_id": user.id})
-    row = rows[0] if rows else None
+    row = transaction.first_alone(_FILE_ROW_WITH_ACCESS, {"file_id": file_id, "user_id": user.id})
     return _allowed(row, row, user, need)
 
 
