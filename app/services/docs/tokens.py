@@ -10,11 +10,42 @@ import time
 
 import jwt
 from flask import current_app
+from jwt.algorithms import HMACAlgorithm
 
 from app.services import settings
 from app.services.exceptions import ForbiddenError
 
 ALGORITHMS = ["HS256"]  # pinned: no 'none', no algorithm confusion
+
+
+class _PreparedHS256(HMACAlgorithm):
+    """HS256 that checks each secret once rather than on every token.
+
+    PyJWT's ``prepare_key`` refuses a secret that looks like an asymmetric key by trying to parse
+    it (PEM, SSH, DER, JWK), which costs more than the signature itself; a secret that passed
+    stays valid, so what it returned is kept. A refused secret is not kept: it is refused again.
+    """
+
+    KEPT = 8  # secrets change rarely; a rotation keeps the old one only until this many are seen
+
+    def __init__(self):
+        super().__init__(HMACAlgorithm.SHA256)
+        self._prepared: dict = {}
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            prepared = super().prepare_key(key)
+            if len(self._prepared) >= self.KEPT:
+                self._prepared.clear()
+            self._prepared[key] = prepared
+        return prepared
+
+
+# PyJWT's registry of algorithms is process-wide: every HS256 token of the process uses this one.
+if not isinstance(jwt.get_algorithm_by_name("HS256"), _PreparedHS256):
+    jwt.unregister_algorithm("HS256")
+    jwt.register_algorithm("HS256", _PreparedHS256())
 AUDIENCE_CLAIM = "coedit_aud"
 BROWSER = "browser"  # tokens in editor configs and history data: Docs checks them, browsers hold them
 DOCS = "docs"  # tokens on our requests to Docs (command and conversion services)
