@@ -43,11 +43,17 @@ class Gunicorn:
     def __init__(self, target: str, env: dict, port: int | None = None, workers: str = WORKERS):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # Its log goes to a file, as a deployment's does: thousands of request lines a second sent
+        # to the terminal (or a pipe) that runs the bench would cost the machine more than writing
+        # them, and bury the table.
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="coedit-bench-", suffix=".log")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", workers, "-b", f"127.0.0.1:{self.port}", "--log-level", "warning"]
             + [target],
             cwd=ROOT,
             env={**os.environ, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.time() + 30
         while True:
@@ -57,8 +63,14 @@ class Gunicorn:
             except (requests.ConnectionError, requests.Timeout):
                 if time.time() > deadline or self.process.poll() is not None:
                     self.stop()
-                    raise RuntimeError(f"{target} did not start") from None
+                    raise RuntimeError(f"{target} did not start:\n{self.log_tail()}") from None
                 time.sleep(0.1)
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines the server wrote (it ran out of sight)."""
+        self.log.flush()
+        self.log.seek(0)
+        return "".join(self.log.readlines()[-lines:])
 
     def worker_pids(self) -> list[int]:
         children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
@@ -84,6 +96,7 @@ class Gunicorn:
         except subprocess.TimeoutExpired:  # a worker stuck in a request under load: the figures are taken
             self.process.kill()
             self.process.wait(10)
+        self.log.close()
 
 
 WRK_POST = """
@@ -97,7 +110,10 @@ def loaded(server: Gunicorn, url: str, headers: dict | None = None, body: dict |
     """Requests per second under wrk, and the CPU time the server's workers spent per request (µs):
     the rate depends on the whole machine, the CPU per request on the app alone."""
     before = server.cpu_seconds()
-    rate = wrk_rate(url, headers, body)
+    try:
+        rate = wrk_rate(url, headers, body)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nthe server's last lines:\n{server.log_tail()}") from None
     return rate, (server.cpu_seconds() - before) / (rate * DURATION) * 1e6
 
 
