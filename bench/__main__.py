@@ -8,6 +8,7 @@ default and on PostgreSQL. The table is also written as JSON (bench-output/), to
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -215,6 +216,17 @@ class Coedit:
         response.raise_for_status()
         return response.json()
 
+    def signed_in_cookies(self) -> dict:
+        """A browser's session cookie, signed in through the sign-in form as a person does."""
+        browser = requests.Session()
+        page = browser.get(self.url + "/auth/login", timeout=30).text
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
+        fields = {"username": "bench", "password": "bench", "csrf_token": next(g for g in csrf.groups() if g)}
+        response = browser.post(self.url + "/auth/login", data=fields, timeout=30, allow_redirects=False)
+        if response.status_code != 302:
+            raise RuntimeError(f"signing in answered {response.status_code}")
+        return {"Cookie": "; ".join(f"{name}={value}" for name, value in browser.cookies.items())}
+
     def config(self) -> dict:
         response = requests.get(self.config_url, headers=self.auth, timeout=30)
         response.raise_for_status()
@@ -235,15 +247,21 @@ def hot_paths(table: Table, engine: str, baseline: Gunicorn, docs: FakeDocsFiles
         callback, key = config["editorConfig"]["callbackUrl"], config["document"]["key"]
         status1 = signed({"key": key, "status": 1, "users": ["1"], "actions": [{"type": 1, "userid": "1"}]})
         assert requests.post(callback, json=status1, timeout=10).json() == {"error": 0}
+        page_url = f"{coedit.url}/files/{coedit.doc['id']}/open"
+        cookies = coedit.signed_in_cookies()
+        assert requests.get(page_url, headers=cookies, timeout=10).status_code == 200
         hello, hello_cpu = loaded(baseline, baseline.url + "/hello")
         editor, editor_cpu = loaded(coedit.server, coedit.config_url, coedit.auth)
         table.ratio("editor config (API, rights checked)", editor, "req/s", "bare Flask GET", hello, 0.5)
+        page, page_cpu = loaded(coedit.server, page_url, cookies)
+        table.ratio("editor page (config in the page, signed in)", page, "req/s", "bare Flask GET", hello, 0.5)
         verify, verify_cpu = loaded(baseline, baseline.url + "/jwt", body=status1)
         callbacks, callbacks_cpu = loaded(coedit.server, callback, body=status1)
         table.ratio(
             "status-1 callback (signed, nothing changes)", callbacks, "req/s", "Flask POST verifying a JWT", verify, 0.8
         )
         table.compare("editor config: worker CPU per request", editor_cpu, "µs", "bare Flask GET", hello_cpu)
+        table.compare("editor page: worker CPU per request", page_cpu, "µs", "bare Flask GET", hello_cpu)
         table.compare(
             "status-1 callback: worker CPU per request", callbacks_cpu, "µs", "Flask POST verifying a JWT", verify_cpu
         )
