@@ -326,14 +326,19 @@ def delete_folder_for_good(folder: Folder, actor: User) -> int:
         file_service.delete_held(file, actor)
     folders = [folder, *db.session.scalars(sa.select(Folder).where(Folder.trashed_with == folder.id))]
     ids = [f.id for f in folders]
-    # Rows pointing into these folders are deleted with them (ON DELETE CASCADE): what stays,
-    # files and folders trashed on their own, moves to the top level first.
-    db.session.execute(sa.update(File).where(File.folder_id.in_(ids)).values(folder_id=None))
-    db.session.execute(sa.update(Folder).where(Folder.parent_id.in_(ids)).values(parent_id=None))
+    # What stays, files and folders trashed on their own, must not go with them.
+    _to_top_level(ids)
     _folder_audit("folder.deleted", folder, actor, files=len(files), folders=len(folders) - 1)
     for item in folders:
         db.session.delete(item)
     return len(files)
+
+
+def _to_top_level(folder_ids: list[int]) -> None:
+    """Stage moving what is left in these folders to the top level, before they are deleted: rows
+    pointing into a folder go with it (ON DELETE CASCADE)."""
+    db.session.execute(sa.update(File).where(File.folder_id.in_(folder_ids)).values(folder_id=None))
+    db.session.execute(sa.update(Folder).where(Folder.parent_id.in_(folder_ids)).values(parent_id=None))
 
 
 def _cutoff(now: datetime | None) -> datetime:
@@ -371,9 +376,7 @@ def purge_folders_and_spaces(now: datetime | None = None) -> None:
     for folder in list(
         db.session.scalars(sa.select(Folder).where(Folder.trashed_at.is_not(None), Folder.trashed_at < cutoff))
     ):
-        # What was restored out of it meanwhile lives on at the top level.
-        db.session.execute(sa.update(File).where(File.folder_id == folder.id).values(folder_id=None))
-        db.session.execute(sa.update(Folder).where(Folder.parent_id == folder.id).values(parent_id=None))
+        _to_top_level([folder.id])  # what was restored out of it meanwhile lives on
         _folder_audit("folder.purged", folder, None)
         db.session.delete(folder)
     for space in list(
