@@ -106,6 +106,9 @@ def _unauthenticated(response) -> bool:
     return response.status_code == 401
 
 
+# Every limit is shared: one count per key and scope across all the routes it is on. Flask-Limiter's
+# plain ``limit`` counts each route apart, so guesses spread over the API's routes, or over the
+# sign-in form and the login API, would each get the whole allowance.
 def _wrap(limits: list):
     def decorate(target):
         for limit in limits:
@@ -119,14 +122,14 @@ def _wrap(limits: list):
 # Per account (whatever the address) and per address (whatever the account).
 sign_in = _wrap(
     [
-        limiter.limit(
+        limiter.shared_limit(
             _setting("RATELIMIT_SIGN_IN_PER_ACCOUNT"),
             key_func=_account,
             methods=["POST"],
             deduct_when=_failed_sign_in,
             scope="sign-in-account",
         ),
-        limiter.limit(
+        limiter.shared_limit(
             _setting("RATELIMIT_SIGN_IN_PER_ADDRESS"),
             key_func=_address,
             methods=["POST"],
@@ -137,7 +140,7 @@ sign_in = _wrap(
 )
 share_link_password = _wrap(
     [
-        limiter.limit(
+        limiter.shared_limit(
             _setting("RATELIMIT_SHARE_PASSWORD"),
             key_func=_share_link,
             methods=["POST"],
@@ -149,20 +152,20 @@ share_link_password = _wrap(
 # API calls without a valid token per address, and every call per token holder: for the API blueprint.
 api = _wrap(
     [
-        limiter.limit(
+        limiter.shared_limit(
             _setting("RATELIMIT_API_TOKEN_FAILURES"),
             key_func=_address,
             deduct_when=_unauthenticated,
             scope="api-token-failures",
         ),
-        limiter.limit(_setting("RATELIMIT_API"), key_func=_person, scope="api"),
+        limiter.shared_limit(_setting("RATELIMIT_API"), key_func=_person, scope="api"),
     ]
 )
 # Messages through one incoming webhook (whoever sends them), and unknown secrets per address.
 incoming_hook = _wrap(
     [
-        limiter.limit(_setting("RATELIMIT_INCOMING_HOOK"), key_func=_incoming_hook, scope="incoming-hook"),
-        limiter.limit(
+        limiter.shared_limit(_setting("RATELIMIT_INCOMING_HOOK"), key_func=_incoming_hook, scope="incoming-hook"),
+        limiter.shared_limit(
             _setting("RATELIMIT_API_TOKEN_FAILURES"),
             key_func=_address,
             deduct_when=_not_found,
@@ -173,10 +176,14 @@ incoming_hook = _wrap(
 # One count for the reader list and the notifications of @mentions together.
 mention_lookups = _wrap([limiter.shared_limit(_setting("RATELIMIT_MENTIONS"), key_func=_person, scope="mentions")])
 connection_test = _wrap(
-    [limiter.limit(_setting("RATELIMIT_CONNECTION_TEST"), key_func=_person, methods=["POST"], scope="connection-test")]
+    [
+        limiter.shared_limit(
+            _setting("RATELIMIT_CONNECTION_TEST"), key_func=_person, methods=["POST"], scope="connection-test"
+        )
+    ]
 )
 # Each test is an outgoing call: a space admin must not turn the button into a flood.
-webhook_test = _wrap([limiter.limit(_setting("RATELIMIT_WEBHOOK_TEST"), key_func=_person, scope="webhook-test")])
+webhook_test = _wrap([limiter.shared_limit(_setting("RATELIMIT_WEBHOOK_TEST"), key_func=_person, scope="webhook-test")])
 
 
 def retry_after() -> int:

@@ -48,6 +48,16 @@ def test_failed_sign_ins_are_limited_per_account(limited):
     assert sign_in(client, "alice", "pw-alice").status_code == 302  # other accounts are not locked
 
 
+def test_the_sign_in_form_and_the_login_api_count_together(limited):
+    """Failed sign-ins of one account are counted once, wherever they were tried."""
+    client = limited.app.test_client()
+    for _ in range(2):
+        assert sign_in(client, "bob", "wrong").status_code == 200
+    assert client.post("/api/v1/users/login", json={"login_id": "bob", "password": "wrong"}).status_code == 401
+    assert_limited(sign_in(client, "bob", "pw-bob"))
+    assert_limited(client.post("/api/v1/users/login", json={"login_id": "bob", "password": "pw-bob"}), json_body=True)
+
+
 def test_failed_sign_ins_are_limited_per_address(limited):
     client = limited.app.test_client()
     for name in ("nobody-1", "nobody-2", "nobody-3", "nobody-4", "nobody-5"):
@@ -93,6 +103,26 @@ def test_wrong_api_tokens_are_limited_per_address(limited):
     for _ in range(4):
         assert client.get("/api/v1/notifications", headers={"Authorization": "Bearer cot_guess"}).status_code == 401
     assert_limited(client.get("/api/v1/notifications", headers=limited.api("bob")), json_body=True)
+
+
+def test_wrong_api_tokens_count_together_whichever_route_they_try(limited):
+    """Guesses spread over the API's routes are the guesses of one address: one count for all."""
+    client = limited.app.test_client()
+    guess = {"Authorization": "Bearer cot_guess"}
+    routes = ["/api/v1/notifications", "/api/v1/spaces", "/api/v1/search?q=a", "/api/v1/files/1/editor-config"]
+    for route in routes:
+        assert client.get(route, headers=guess).status_code == 401
+    assert_limited(client.get("/api/v1/favourites", headers=guess), json_body=True)
+
+
+def test_a_persons_api_calls_count_together_across_routes(make_world):
+    """RATELIMIT_API is what one person may call of the whole API, not of each route."""
+    world = make_world(RATELIMIT_API="4 per minute")
+    client, bob = world.app.test_client(), world.api("bob")
+    for route in ("/api/v1/notifications", "/api/v1/spaces", "/api/v1/favourites", "/api/v1/search?q=a"):
+        assert client.get(route, headers=bob).status_code == 200, route
+    assert_limited(client.get("/api/v1/notifications", headers=bob), json_body=True)
+    assert client.get("/api/v1/notifications", headers=world.api("alice")).status_code == 200  # each their own
 
 
 def test_mention_look_ups_are_limited_per_person(limited):
