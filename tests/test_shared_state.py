@@ -91,3 +91,72 @@ def test_behind_a_trusted_proxy_each_client_counts_on_its_own(make_world):
         ).status_code
         == 200
     )
+
+
+@pytest.fixture
+def redis_app(tmp_path):
+    redis_library.Redis.from_url(REDIS).flushdb()
+    return build_app(tmp_path, REDIS_URL=REDIS)
+
+
+def _generation(app, name: str = "settings"):
+    """The generation as one request reads it (each request reads it once)."""
+    from app.services import state
+
+    with app.app_context():
+        return state.generation(name)
+
+
+def _moved_elsewhere(name: str = "settings") -> bytes:
+    """Another instance's bump, as state.bump makes it; returns the new value."""
+    from app.services import state
+
+    other = redis_library.Redis.from_url(REDIS)
+    value = other.incr(f"coedit:generation:{name}")
+    other.publish(state.CHANNEL, name)
+    return str(value).encode()
+
+
+def test_with_redis_a_generation_is_fetched_once_while_it_does_not_move(redis_app, monkeypatch):
+    """Requests take it from what the process holds, not from a GET each."""
+    from app.services import state
+
+    with redis_app.app_context():
+        client = state.redis()
+    fetched = []
+    original = client.get
+    monkeypatch.setattr(client, "get", lambda key: fetched.append(key) or original(key))
+    assert len({_generation(redis_app) for _ in range(20)}) == 1
+    assert fetched == ["coedit:generation:settings"]
+
+
+def test_a_move_anywhere_is_seen_by_the_next_request(redis_app):
+    assert _generation(redis_app) == _generation(redis_app)
+    for _ in range(3):
+        moved = _moved_elsewhere()
+        assert _generation(redis_app) == moved
+
+
+def test_a_move_while_the_subscription_was_lost_is_not_missed(redis_app, monkeypatch):
+    from app.services import state
+
+    monkeypatch.setattr(state.Watch, "RESUBSCRIBE_SECONDS", 0)
+    held = _generation(redis_app)
+    assert _generation(redis_app) == held
+    redis_library.Redis.from_url(REDIS).client_kill_filter(_type="pubsub")  # its message goes nowhere
+    moved = _moved_elsewhere()
+    assert _generation(redis_app) == moved
+    assert _generation(redis_app) == moved  # subscribed again: held, and told of the next move
+    moved = _moved_elsewhere()
+    assert _generation(redis_app) == moved
+    with redis_app.app_context():
+        assert state._watch(state.redis()).pubsub is not None
+
+
+def test_without_redis_reachable_every_read_asks_redis_and_fails_as_before(tmp_path):
+    """No subscription can be made: nothing is held, and the read's own error is what the caller sees."""
+    from app.services import state
+
+    app = build_app(tmp_path, REDIS_URL="redis://127.0.0.1:9/0")
+    with app.app_context(), pytest.raises(redis_library.ConnectionError):
+        state.generation("settings")

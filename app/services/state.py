@@ -3,11 +3,15 @@
 A process may keep what it reads often (the admin's settings) as long as the thing's
 *generation* has not moved. ``bump(name)`` moves it for every worker and instance at once:
 in Redis when ``REDIS_URL`` is set (several instances), else in a file of the instance folder
-(one machine, several workers). Reading a generation costs one Redis GET or one stat().
+(one machine, several workers). Reading a generation costs one stat() there; with Redis, a look
+at what the process's subscription to the generations' channel has received (``Watch``), or one
+GET when it has none.
 """
 
 import os
 import secrets
+import threading
+import time
 
 from flask import current_app
 from flask import g
@@ -43,10 +47,131 @@ def generation(name: str):
     return seen[name]
 
 
+CHANNEL = "coedit:generations"  # bump() publishes the name of each generation it moves here
+
+
+def _key(name: str) -> str:
+    return f"coedit:generation:{name}"
+
+
+class Watch:
+    """Generations read from Redis, kept by this process while its subscription to CHANNEL is up.
+
+    A request read them with a GET each: a round trip on every request that reads a setting,
+    Docs' status 1 among them. bump() moves a generation, then publishes its name; Redis has
+    handed the message to every subscriber's connection by the time it answers the publisher.
+    Before trusting a value it holds, a read takes what its subscription has received, without
+    waiting (one poll of a socket): a bump anywhere before the read began is among it, and drops
+    the value. So a change is seen by the next request everywhere, as with a GET each time.
+
+    Without a subscription (Redis unreachable, the connection lost, another thread reading)
+    a read is a GET, as before. A value is read again after RECHECK_SECONDS whatever the channel
+    said, should a connection die without either side noticing.
+    """
+
+    RECHECK_SECONDS = 5.0
+    RESUBSCRIBE_SECONDS = 5.0
+
+    def __init__(self, client, url: str):
+        import redis as redis_library
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        self.client = client
+        # The subscription's own client, which never reconnects by itself: messages sent while it
+        # was away are lost, so a lost connection must end the subscription (and what it vouched
+        # for), not be quietly replaced.
+        self.subscriber = redis_library.Redis.from_url(
+            url, socket_timeout=2, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0)
+        )
+        self.lock = threading.Lock()  # one subscription connection, one reader at a time
+        self.pid = os.getpid()
+        self.pubsub = None
+        self.held: dict = {}  # name -> (value, when it was read)
+        self.retry_at = 0.0
+
+    def read(self, name: str):
+        import redis as redis_library
+
+        if not self.lock.acquire(blocking=False):
+            return self.client.get(_key(name))
+        try:
+            if not self._subscribed():
+                return self.client.get(_key(name))
+            try:
+                self._receive()
+            except redis_library.RedisError:
+                self._unsubscribe()
+                return self.client.get(_key(name))
+            now = time.monotonic()
+            held = self.held.get(name)
+            if held is not None and now - held[1] < self.RECHECK_SECONDS:
+                return held[0]
+            value = self.client.get(_key(name))
+            self.held[name] = (value, now)
+            return value
+        finally:
+            self.lock.release()
+
+    def forget(self, name: str) -> None:
+        """This process moved it: read it again (its own message may still be on its way)."""
+        with self.lock:
+            self.held.pop(name, None)
+
+    def _subscribed(self) -> bool:
+        import redis as redis_library
+
+        if self.pid != os.getpid():  # a forked child: the parent's connection is not its own
+            self.pid, self.pubsub, self.held = os.getpid(), None, {}
+        if self.pubsub is not None:
+            return True
+        now = time.monotonic()
+        if now < self.retry_at:
+            return False
+        self.retry_at = now + self.RESUBSCRIBE_SECONDS
+        pubsub = self.subscriber.pubsub()
+        try:
+            pubsub.subscribe(CHANNEL)
+            # Trusted once Redis confirms: from then on every bump's message comes here.
+            confirmed = pubsub.get_message(timeout=2)
+        except redis_library.RedisError:
+            confirmed = None
+        if not confirmed or confirmed.get("type") != "subscribe":
+            pubsub.close()
+            return False
+        self.pubsub, self.held = pubsub, {}
+        return True
+
+    def _receive(self) -> None:
+        while True:
+            message = self.pubsub.get_message(timeout=0)
+            if message is None:
+                return
+            if message.get("type") == "message":
+                data = message["data"]
+                self.held.pop(data.decode() if isinstance(data, bytes) else data, None)
+
+    def _unsubscribe(self) -> None:
+        try:
+            self.pubsub.close()
+        except Exception:  # noqa: BLE001 - a connection already broken
+            pass
+        self.pubsub, self.held = None, {}
+
+
+def _watch(client) -> Watch:
+    """The process's Watch of the generations in this app's Redis."""
+    url = current_app.config["REDIS_URL"]
+    watches = current_app.extensions.setdefault("coedit_generation_watch", {})
+    if url not in watches:
+        watches[url] = Watch(client, url)
+    return watches[url]
+
+
 def _read_generation(name: str):
     client = redis()
     if client is not None:
-        return client.get(f"coedit:generation:{name}")
+        return _watch(client).read(name)
     try:
         stat = os.stat(_path(name))
     except FileNotFoundError:
@@ -58,7 +183,9 @@ def bump(name: str) -> None:
     """Tell every process that ``name`` changed (call it after the change is committed)."""
     client = redis()
     if client is not None:
-        client.incr(f"coedit:generation:{name}")
+        client.incr(_key(name))
+        client.publish(CHANNEL, name)
+        _watch(client).forget(name)
     else:
         path = _path(name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
