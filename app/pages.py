@@ -18,6 +18,8 @@ def render_editor_page(
 ):
     """The editor page for a signed config, allowed by the CSP to load api.js and frame Docs.
 
+    ``file`` is only read (its id and title): the File, or the row ``rights.file_row_or_404`` gives.
+
     ``mentions`` wires @mentions, history and the editor's requests (signed-in members only).
     """
     docs_url = settings.get("docs_url").rstrip("/")

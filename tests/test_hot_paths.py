@@ -144,6 +144,19 @@ def test_opening_the_editor_reads_the_token_and_the_file_and_writes_its_entry_sh
     assert count() == before + 1
 
 
+def test_the_editor_page_reads_the_session_and_the_file_alone(world, opened):
+    """The page people open reads as the API's config does: the session's user and the file with
+    its rights and its space's name, each alone; no transaction, no write."""
+    bob = world.client("bob")
+    with statements(world) as seen:
+        response = bob.get(f"/files/{opened['id']}/open")
+    assert response.status_code == 200
+    assert "← Team</a>" in response.get_data(as_text=True)  # the space's name, from the same read
+    assert writes(seen) == [], seen
+    assert len([s for s in seen if s.startswith("SELECT")]) == 2, seen
+    assert not {"BEGIN", "COMMIT", "ROLLBACK"} & set(seen), seen
+
+
 def test_the_rate_limit_counts_in_memory_without_starting_threads(world):
     """The per-process limit storage sweeps as requests come, instead of a timer thread per 10 ms."""
     client = world.client()

@@ -41,7 +41,7 @@ def page(file_id: int):
     :raise 404: the user may not read the file.
     """
     user = current_user._get_current_object()  # one look-up, not one per use
-    file, level = rights.get_file_or_404(file_id, user)
+    file, level = rights.file_row_or_404(file_id, user)  # the page only reads the file
     try:
         config = editor_config.open_for(
             file,
@@ -59,7 +59,7 @@ def page(file_id: int):
         file,
         config,
         url_for("spaces.show", space_id=file.space_id),
-        file.space.name,
+        file.space_name,
         mentions=True,
         can_restore=rights.at_least(level, "edit"),
         can_rename=rights.can_manage_file(file, user),

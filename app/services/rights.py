@@ -216,7 +216,9 @@ def _file_with_access(*file_columns) -> sa.Select:
 # more than running it.
 _UNREAD_COLUMNS = ("created_at", "updated_at", "editing_since", "editors_json")
 _FILE_WITH_ACCESS = _file_with_access(File).options(*(so.defer(getattr(File, key)) for key in _UNREAD_COLUMNS))
-_FILE_ROW_WITH_ACCESS = _file_with_access(*(c for c in File.__table__.c if c.key not in _UNREAD_COLUMNS))
+_FILE_ROW_WITH_ACCESS = _file_with_access(
+    *(c for c in File.__table__.c if c.key not in _UNREAD_COLUMNS), Space.name.label("space_name")
+)
 
 
 def get_file_or_404(file_id: int, user: User, need: str = "read") -> tuple[File, str]:
@@ -230,8 +232,9 @@ def get_file_or_404(file_id: int, user: User, need: str = "read") -> tuple[File,
 
 def file_row_or_404(file_id: int, user: User, need: str = "read") -> tuple[sa.Row, str]:
     """``get_file_or_404`` for a route that only reads the file: the same query and decision, the
-    file a read-only row of its columns (``row.id``, ``row.ext`` ...) rather than an ORM object,
-    which costs a good part of the query again to make.
+    file a read-only row of its columns (``row.id``, ``row.ext`` ...) and of its space's name
+    (``row.space_name``) rather than an ORM object, which costs a good part of the query again
+    to make (and its space another query).
 
     :raise NotFoundError: no such file, or the user's level is below ``need``.
     """
