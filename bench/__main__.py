@@ -29,6 +29,10 @@ SECRET = "bench-secret-0123456789-abcdefghijkl"
 DURATION = float(os.environ.get("BENCH_SECONDS", "5"))
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 POSTGRES_URL = os.environ.get("COEDIT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# "postgresql+redis" is how several instances run: shared settings' generations, rate limits and
+# jobs in Redis. A database of Redis of the bench's own, emptied before and after.
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+HOT_ENGINES = "sqlite postgresql postgresql+redis"
 OUTPUT = os.path.join(ROOT, "bench-output")
 
 
@@ -241,7 +245,14 @@ class Coedit:
 def hot_paths(table: Table, engine: str, baseline: Gunicorn, docs: FakeDocsFiles) -> None:
     """The editor config and a status-1 callback that changes nothing, against their bare Flask ceilings."""
     table.begin(f"hot paths on {engine} (gunicorn -w {WORKERS}, wrk 2 threads, 8 connections, {DURATION:.0f} s)")
-    coedit = Coedit(engine, docs.url)
+    database, _, shared = engine.partition("+")
+    extra = {}
+    if shared == "redis":
+        import redis
+
+        redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
+        extra["COEDIT_REDIS_URL"] = BENCH_REDIS_URL
+    coedit = Coedit(database, docs.url, extra)
     try:
         config = coedit.config()
         callback, key = config["editorConfig"]["callbackUrl"], config["document"]["key"]
@@ -267,6 +278,8 @@ def hot_paths(table: Table, engine: str, baseline: Gunicorn, docs: FakeDocsFiles
         )
     finally:
         coedit.stop()
+        if shared == "redis":
+            redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
 
 
 def scale_of_content(table: Table, engine: str, docs: FakeDocsFiles) -> None:
@@ -298,11 +311,11 @@ def main(argv: list[str]) -> int:
     baseline = Gunicorn("bench.baseline:app", {"BENCH_JWT_SECRET": SECRET})
     try:
         if "hot" in wanted:
-            for engine in os.environ.get("BENCH_ENGINES", "sqlite postgresql").split():
+            for engine in os.environ.get("BENCH_ENGINES", HOT_ENGINES).split():
                 hot_paths(table, engine, baseline, docs)
         if "scale" in wanted:
             for engine in os.environ.get("BENCH_ENGINES", "sqlite postgresql").split():
-                scale_of_content(table, engine, docs)
+                scale_of_content(table, engine.partition("+")[0], docs)
         if "large" in wanted:
             from bench import large
 
