@@ -58,11 +58,12 @@ class Watch:
     """Generations read from Redis, kept by this process while its subscription to CHANNEL is up.
 
     A request read them with a GET each: a round trip on every request that reads a setting,
-    Docs' status 1 among them. bump() moves a generation, then publishes its name; Redis has
-    handed the message to every subscriber's connection by the time it answers the publisher.
-    Before trusting a value it holds, a read takes what its subscription has received, without
-    waiting (one poll of a socket): a bump anywhere before the read began is among it, and drops
-    the value. So a change is seen by the next request everywhere, as with a GET each time.
+    Docs' status 1 among them. bump() moves a generation, then publishes its name; Redis queues
+    the message on every subscriber's connection before it answers the publisher, and sends them
+    out together. Before trusting a value it holds, a read takes what its subscription has
+    received, without waiting (one poll of a socket): the message of a bump made before the
+    request that follows it is there, and drops the value. So a change is seen by the next
+    request everywhere, as with a GET each time.
 
     Without a subscription (Redis unreachable, the connection lost, another thread reading)
     a read is a GET, as before. A value is read again after RECHECK_SECONDS whatever the channel
