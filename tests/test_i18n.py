@@ -220,6 +220,25 @@ def test_plural_forms_dates_and_numbers_follow_the_locale(make_world):
             assert utc_text(datetime(2026, 1, 31, 18, 5)) == "2026年1月31日 18:05 UTC"
 
 
+def test_templates_speak_the_locale_in_force_however_often_it_changes(make_world):
+    """Templates find their translations once per request and locale: a forced locale, the
+    request's again after it, and a refreshed one each speak their own language."""
+    from flask import render_template_string
+    from flask_babel import refresh
+
+    closed = '{{ _("Editor closed") }}|{{ ngettext("%(num)d file", "%(num)d files", 2) }}'
+    app = make_world().app
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert render_template_string(closed) == "Editor geschlossen|2 Dateien"
+        with force_locale("fr"):
+            assert render_template_string(closed) == "Éditeur fermé|2 fichiers"
+        assert render_template_string(closed) == "Editor geschlossen|2 Dateien"
+        with force_locale("es"):
+            assert render_template_string(closed).endswith("|2 archivos")
+        refresh()
+        assert render_template_string(closed) == "Editor geschlossen|2 Dateien"
+
+
 def _docx_language(data: bytes) -> tuple[str, float, str | None]:
     document = docx.Document(io.BytesIO(data))
     defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from dataclasses import field
 
+from flask import g
 from flask import has_request_context
 from flask import request
 from flask_babel import force_locale
@@ -211,8 +212,34 @@ def _site_name() -> str:
     return settings.get("site_name")
 
 
+def _translations():
+    """Flask-Babel's translations for the locale in force, found once per request and locale:
+    Flask-Babel looks up its context, domain, locale and cache again on every string, a good
+    part of a page's rendering. ``force_locale`` and ``refresh`` put a new Locale in force,
+    which finds its own."""
+    from flask_babel import get_translations
+
+    context = g.get("_flask_babel")  # Flask-Babel's per-request namespace
+    if context is None:
+        return get_translations()
+    locale = get_locale()
+    held = getattr(context, "coedit_translations", None)
+    if held is None or held[0] is not locale:
+        held = context.coedit_translations = (locale, get_translations())
+    return held[1]
+
+
 def register(app) -> None:
     from markupsafe import Markup
+
+    # Templates' _() and ngettext, as Flask-Babel installs them, through _translations.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda text: _translations().ugettext(text),
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        newstyle=True,
+        pgettext=lambda context, text: _translations().upgettext(context, text),
+        npgettext=lambda context, singular, plural, n: _translations().unpgettext(context, singular, plural, n),
+    )
 
     app.add_template_filter(shown, "shown")
     # Templates build a translated sentence around a marked-up part: Markup("<strong>%s</strong>") % name.
