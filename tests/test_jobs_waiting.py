@@ -82,11 +82,16 @@ def test_a_broker_that_is_down_answers_quickly_with_up_0(tmp_path, scheme):
 
 
 def test_a_broker_that_never_answers_does_not_hold_the_scrape(tmp_path):
+    """The count gives up by its deadline, and the scrape says the broker is down. The count is
+    timed on its own: the rest of a scrape depends on how busy the machine is, not on the broker."""
     with socket.socket() as silent:  # accepts connections (the kernel's backlog), says nothing
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         port = silent.getsockname()[1]
         app = build_app(tmp_path, BROKER_URL=f"redis://127.0.0.1:{port}/0")
-        started = time.monotonic()
+        with app.app_context():
+            started = time.monotonic()
+            with pytest.raises(Exception):  # noqa: B017 - the broker's error, or the deadline's
+                jobs.waiting()
+            assert time.monotonic() - started < jobs.WAITING_DEADLINE + 0.5
         assert scrape(app) == {"coedit_jobs_broker_up": 0}
-        assert time.monotonic() - started < SCRAPE_BOUND
