@@ -13,9 +13,12 @@ import secrets
 import threading
 import time
 
+import redis as redis_library
 from flask import current_app
 from flask import g
 from flask import has_app_context
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 def redis():
@@ -25,8 +28,6 @@ def redis():
         return None
     clients = current_app.extensions.setdefault("coedit_redis", {})
     if url not in clients:
-        import redis as redis_library
-
         clients[url] = redis_library.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
     return clients[url]
 
@@ -74,10 +75,6 @@ class Watch:
     RESUBSCRIBE_SECONDS = 5.0
 
     def __init__(self, client, url: str):
-        import redis as redis_library
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
         self.client = client
         # The subscription's own client, which never reconnects by itself: messages sent while it
         # was away are lost, so a lost connection must end the subscription (and what it vouched
@@ -92,8 +89,6 @@ class Watch:
         self.retry_at = 0.0
 
     def read(self, name: str):
-        import redis as redis_library
-
         if not self.lock.acquire(blocking=False):
             return self.client.get(_key(name))
         try:
@@ -120,8 +115,6 @@ class Watch:
             self.held.pop(name, None)
 
     def _subscribed(self) -> bool:
-        import redis as redis_library
-
         if self.pid != os.getpid():  # a forked child: the parent's connection is not its own
             self.pid, self.pubsub, self.held = os.getpid(), None, {}
         if self.pubsub is not None:
