@@ -224,8 +224,8 @@ class Coedit:
         """A browser's session cookie, signed in through the sign-in form as a person does."""
         browser = requests.Session()
         page = browser.get(self.url + "/auth/login", timeout=30).text
-        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
-        fields = {"username": "bench", "password": "bench", "csrf_token": next(g for g in csrf.groups() if g)}
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)  # form.hidden_tag()'s
+        fields = {"username": "bench", "password": "bench", "csrf_token": csrf.group(1)}
         response = browser.post(self.url + "/auth/login", data=fields, timeout=30, allow_redirects=False)
         if response.status_code != 302:
             raise RuntimeError(f"signing in answered {response.status_code}")
