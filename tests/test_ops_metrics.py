@@ -232,16 +232,14 @@ def test_the_multiprocess_folder_is_made_for_the_instance_and_removed_on_exit(tm
     """Without PROMETHEUS_MULTIPROC_DIR from the operator, each start makes its own and removes it."""
     import glob
     import os
-    import tempfile
 
-    def folders() -> set:
-        return set(glob.glob(os.path.join(tempfile.gettempdir(), "coedit-metrics-*")))
-
-    before = folders()
-    env = {"COEDIT_DATABASE_URL": fresh_database_url, "COEDIT_SECRET_KEY": "metrics-folder"}
+    # A temporary folder of its own: other test runs on this machine make metrics folders too.
+    temp_dir = tmp_path / "tmp"
+    temp_dir.mkdir()
+    env = {"COEDIT_DATABASE_URL": fresh_database_url, "COEDIT_SECRET_KEY": "metrics-folder", "TMPDIR": str(temp_dir)}
     server = AppProcess(tmp_path / "instance", {**env, "PROMETHEUS_MULTIPROC_DIR": ""}, workers=2)
     try:
-        [made] = folders() - before
+        [made] = glob.glob(os.path.join(temp_dir, "coedit-metrics-*"))
         for _ in range(6):
             assert requests.get(server.url + "/healthz", timeout=10).status_code == 200
         assert glob.glob(os.path.join(made, "*.db"))  # the workers write their values there
