@@ -65,6 +65,12 @@ def configure(app: Flask) -> None:
     """Handlers for the chosen LOG_FORMAT (not in tests or debug, whose runners own logging)."""
     if app.testing or app.debug:
         return
+    # Every request writes a line, so a record gathers only what the formats below (and
+    # gunicorn's, which shows the pid) print: not the calling file and line, which costs a walk up
+    # the stack, nor the thread's or multiprocessing's names (Python's logging HOWTO, "Optimization").
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     if app.config.get("LOG_FORMAT") == "json":
         handler = logging.StreamHandler()
