@@ -11,10 +11,12 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 
 import jwt
 import requests
@@ -28,6 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECRET = "bench-secret-0123456789-abcdefghijkl"
 DURATION = float(os.environ.get("BENCH_SECONDS", "5"))
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 POSTGRES_URL = os.environ.get("COEDIT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 # "postgresql+redis" is how several instances run: shared settings' generations, rate limits and
 # jobs in Redis. A database of Redis of the bench's own, emptied before and after.
@@ -109,6 +112,44 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = [[%s]]
 """
+
+
+@dataclass
+class Paired:
+    """A path and its baseline measured in alternating rounds: medians, and each round's ratio."""
+
+    rate: float
+    cpu: float
+    baseline_rate: float
+    baseline_cpu: float
+    ratios: list[float]
+    cpu_ratios: list[float]
+
+
+def paired(baseline: tuple, measured: tuple, rounds: int = ROUNDS) -> Paired:
+    """``measured`` and ``baseline`` (each a server, a URL, headers and a body for ``loaded``)
+    in ``rounds`` rounds, one right after the other, the order swapped every round.
+
+    On a shared machine the speed left to us drifts by more than the gaps being measured, within
+    seconds; a ratio of two measurements taken side by side, repeated, tells more than two long
+    measurements taken apart."""
+    figures = []
+    for round_number in range(rounds):
+        if round_number % 2 == 0:
+            base = loaded(*baseline)
+            figure = loaded(*measured)
+        else:
+            figure = loaded(*measured)
+            base = loaded(*baseline)
+        figures.append((figure, base))
+    return Paired(
+        rate=statistics.median(figure[0] for figure, _ in figures),
+        cpu=statistics.median(figure[1] for figure, _ in figures),
+        baseline_rate=statistics.median(base[0] for _, base in figures),
+        baseline_cpu=statistics.median(base[1] for _, base in figures),
+        ratios=[figure[0] / base[0] for figure, base in figures],
+        cpu_ratios=[figure[1] / base[1] for figure, base in figures],
+    )
 
 
 def loaded(server: Gunicorn, url: str, headers: dict | None = None, body: dict | None = None) -> tuple[float, float]:
@@ -244,7 +285,10 @@ class Coedit:
 
 def hot_paths(table: Table, engine: str, baseline: Gunicorn, docs: FakeDocsFiles) -> None:
     """The editor config and a status-1 callback that changes nothing, against their bare Flask ceilings."""
-    table.begin(f"hot paths on {engine} (gunicorn -w {WORKERS}, wrk 2 threads, 8 connections, {DURATION:.0f} s)")
+    table.begin(
+        f"hot paths on {engine} (gunicorn -w {WORKERS}, wrk 2 threads, 8 connections, "
+        f"{ROUNDS} rounds of {DURATION:.0f} s beside the baseline: medians, the rounds' ratios' range)"
+    )
     database, _, shared = engine.partition("+")
     extra = {}
     if shared == "redis":
@@ -261,21 +305,47 @@ def hot_paths(table: Table, engine: str, baseline: Gunicorn, docs: FakeDocsFiles
         page_url = f"{coedit.url}/files/{coedit.doc['id']}/open"
         cookies = coedit.signed_in_cookies()
         assert requests.get(page_url, headers=cookies, timeout=10).status_code == 200
-        hello, hello_cpu = loaded(baseline, baseline.url + "/hello")
-        editor, editor_cpu = loaded(coedit.server, coedit.config_url, coedit.auth)
-        table.ratio("editor config (API, rights checked)", editor, "req/s", "bare Flask GET", hello, 0.5)
-        page, page_cpu = loaded(coedit.server, page_url, cookies)
-        table.ratio("editor page (config in the page, signed in)", page, "req/s", "bare Flask GET", hello, 0.5)
-        verify, verify_cpu = loaded(baseline, baseline.url + "/jwt", body=status1)
-        callbacks, callbacks_cpu = loaded(coedit.server, callback, body=status1)
-        table.ratio(
-            "status-1 callback (signed, nothing changes)", callbacks, "req/s", "Flask POST verifying a JWT", verify, 0.8
+        hello = (baseline, baseline.url + "/hello")
+        verify = (baseline, baseline.url + "/jwt", None, status1)
+        paths = (
+            (
+                "editor config",
+                "(API, rights checked)",
+                "bare Flask GET",
+                hello,
+                (coedit.server, coedit.config_url, coedit.auth),
+                0.5,
+            ),
+            (
+                "editor page",
+                "(config in the page, signed in)",
+                "bare Flask GET",
+                hello,
+                (coedit.server, page_url, cookies),
+                0.5,
+            ),
+            (
+                "status-1 callback",
+                "(signed, nothing changes)",
+                "Flask POST verifying a JWT",
+                verify,
+                (coedit.server, callback, None, status1),
+                0.8,
+            ),
         )
-        table.compare("editor config: worker CPU per request", editor_cpu, "µs", "bare Flask GET", hello_cpu)
-        table.compare("editor page: worker CPU per request", page_cpu, "µs", "bare Flask GET", hello_cpu)
-        table.compare(
-            "status-1 callback: worker CPU per request", callbacks_cpu, "µs", "Flask POST verifying a JWT", verify_cpu
-        )
+        for name, how, baseline_name, base, measured, target in paths:
+            figure = paired(base, measured)
+            table.ratio(
+                f"{name} {how}", figure.rate, "req/s", baseline_name, figure.baseline_rate, target, figure.ratios
+            )
+            table.compare(
+                f"{name}: worker CPU per request",
+                figure.cpu,
+                "µs",
+                baseline_name,
+                figure.baseline_cpu,
+                figure.cpu_ratios,
+            )
     finally:
         coedit.stop()
         if shared == "redis":
