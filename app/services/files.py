@@ -201,7 +201,7 @@ def lock(file: File) -> None:
         db.session.refresh(file, with_for_update=True)
 
 
-def _hold(file: File, action: str, wait: float | None = None) -> None:
+def hold(file: File, action: str, wait: float | None = None) -> None:
     """Take the file's transition lock until the transaction ends, then read the file again: the
     action it waited for (a save, a restore) may have moved it meanwhile.
 
@@ -431,7 +431,7 @@ def upload_version(file: File, author: User, source: BinaryIO) -> FileVersion:
     path = spool(source, settings.max_file_bytes())
     try:
         check_content(path, file.ext)
-        _hold(file, "upload")  # taken once the upload is in, not while it streams
+        hold(file, "upload")  # taken once the upload is in, not while it streams
         lock(file)
         version = store_version(file, path, author, "upload")
         audit.record("file.version_uploaded", actor=author, file=file, details={"version": version.number})
@@ -453,7 +453,7 @@ def rename(file: File, new_title: str) -> None:
     :raise BadRequestError: empty name or taken in this folder.
     """
     title = titled(new_title, file.ext, typed=True)
-    _hold(file, "rename")
+    hold(file, "rename")
     if title_in_use(file.space, file.folder, title, ignore_id=file.id):
         raise BadRequestError(gettext("A file named %(title)s already exists here.", title=title))
     if title != file.title:
@@ -522,12 +522,12 @@ def delete(file: File, actor: User | None, force: bool = False, action: str = "f
     :raise ConflictError: someone is editing it, or a save from the editor has not arrived yet.
     :raise locks.Busy: a save (or another action) is moving it right now.
     """
-    _hold(file, "delete")
+    hold(file, "delete")
     delete_held(file, actor, force, action)
 
 
 def delete_held(file: File, actor: User | None, force: bool = False, action: str = "file.deleted") -> None:
-    """``delete`` of a file whose lock this transaction took already (``_hold``): deleting several
+    """``delete`` of a file whose lock this transaction took already (``hold``): deleting several
     files takes every lock before it stages anything (SQLite's lock store writes apart)."""
     if not force:
         refuse_if_save_owed(file)
@@ -586,7 +586,7 @@ def move(file: File, actor: User, space: Space, folder: Folder | None) -> None:
     editors may have no access. Within a space the save follows the file, so that is allowed.
     :raise ConflictError: as said. :raise locks.Busy: a save is moving it right now.
     """
-    _hold(file, "move")
+    hold(file, "move")
     if space.id != file.space_id:
         refuse_if_save_owed(file)
     if file.space_id == space.id and file.folder_id == (folder.id if folder else None):
@@ -686,7 +686,7 @@ def restore(file: File, number: int, actor: User) -> FileVersion:
     :raise BadRequestError: no such version, or it is already the current one.
     :raise locks.Busy: a save (or another action) is moving the file right now.
     """
-    _hold(file, "restore")
+    hold(file, "restore")
     old = get_version(file, number)
     if old is None:
         raise BadRequestError(gettext("There is no version %(number)s.", number=number))

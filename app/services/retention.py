@@ -93,7 +93,7 @@ def purge_by_file(versions: list[FileVersion], busy: list[int] | None = None) ->
         if file is None:
             continue  # deleted since it was planned, with its versions
         try:
-            file_service._hold(file, "retention", wait=0)
+            file_service.hold(file, "retention", wait=0)
         except NotFoundError:
             db.session.rollback()  # lets the lock go
             continue

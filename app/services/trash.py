@@ -52,7 +52,7 @@ def trash_file(file: File, actor: User) -> None:
 
     :raise ConflictError: it is being edited or Docs owes it a save. :raise locks.Busy: it is moving.
     """
-    file_service._hold(file, "trash")
+    file_service.hold(file, "trash")
     file_service.refuse_if_save_owed(file)
     file.trashed_at = utcnow()
     file.trashed_by = actor.id
@@ -101,7 +101,7 @@ def trash_folder(folder: Folder, actor: User) -> int:
     ids = [f.id for f in folders]
     files = list(db.session.scalars(sa.select(File).where(File.folder_id.in_(ids), File.trashed_at.is_(None))))
     for file in files:
-        file_service._hold(file, "trash")
+        file_service.hold(file, "trash")
         file_service.refuse_if_save_owed(file)
     now = utcnow()
     for item in [*folders, *files]:
@@ -162,7 +162,7 @@ def _untrash(file: File) -> None:
 
 def restore_file(file: File, actor: User) -> None:
     """Stage taking a file out of the trash, its rights, versions and links as they were."""
-    file_service._hold(file, "restore")
+    file_service.hold(file, "restore")
     _untrash(file)
     db.session.flush()
     db.session.expire(file, ["folder"])
@@ -173,7 +173,7 @@ def restore_folder(folder: Folder, actor: User) -> None:
     """Stage taking a folder out of the trash with everything that went with it."""
     files = list(db.session.scalars(sa.select(File).where(File.trashed_with == folder.id)))
     for file in files:  # locks first: nothing may be staged before (SQLite's lock store writes apart)
-        file_service._hold(file, "restore")
+        file_service.hold(file, "restore")
     parent = _live_folder(folder.parent_id, folder.space_id)
     folder.parent_id = parent.id if parent else None
     folder.name = _unique_folder_name(folder.space_id, folder.parent_id, folder.name, folder.id)
@@ -321,7 +321,7 @@ def delete_folder_for_good(folder: Folder, actor: User) -> int:
             )
         )
     for file in files:  # locks first: nothing may be staged before (SQLite's lock store writes apart)
-        file_service._hold(file, "delete")
+        file_service.hold(file, "delete")
     for file in files:
         file_service.delete_held(file, actor)
     folders = [folder, *db.session.scalars(sa.select(Folder).where(Folder.trashed_with == folder.id))]

@@ -339,7 +339,7 @@ def _as_version(file: File, key: str, path: str, actor: User) -> FileVersion:
     # deletion, restore or save of the file comes between this read of it and the commit.
     # Taken once the download is in, so a slow Docs holds up no one.
     try:
-        files._hold(file, "recover")
+        files.hold(file, "recover")
     except locks.Busy as busy:
         raise RecoveryError(busy.message) from None
     except NotFoundError:  # deleted while this waited: the page now offers a new file
