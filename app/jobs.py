@@ -19,6 +19,9 @@ not), so a job never looks for rows that are not there yet:
   its own app context, so the request (a callback Docs waits for) is answered first. Such a job
   is tried once and is lost if the process stops first.
 
+A job that fails for good (an error retrying cannot mend, or once its retries ran out) is kept
+on the admin's status page (services/failed_jobs.py), to be run again or dismissed.
+
 So every job may run twice, and each is idempotent: it takes ids, looks its rows up again, skips
 what is no longer to be done, and commits its own work with ``transaction.commit()``. Arguments
 are JSON (ids, keys, lists of them), in both modes.
@@ -47,6 +50,7 @@ from app.models import ShareLink
 from app.models import ShareLinkUse
 from app.ops import metrics
 from app.services import audit
+from app.services import failed_jobs
 from app.services import locks
 from app.services import retention
 from app.services import settings
@@ -68,12 +72,17 @@ RETRY = {
 }
 
 
+# Every task function by its job name: what a failed job that is run again runs.
+TASKS: dict[str, Callable] = {}
+
+
 def task(function: Callable) -> Callable:
     """Declare a task function: a job a worker runs by the name ``coedit.<function name>``.
 
     The function itself is returned unchanged, so it is also what runs in-process.
     """
     shared_task(name=job_name(function), **RETRY)(function)
+    TASKS[job_name(function)] = function
     return function
 
 
@@ -113,9 +122,10 @@ def run_in_process(app: Flask, task_function: Callable, args: tuple) -> threadin
         with app.app_context():
             try:
                 task_function(*args)
-            except Exception:
+            except Exception as exc:
                 metrics.job_failed(job_name(task_function))
                 log.exception("job %s%r failed", job_name(task_function), args)
+                failed_jobs.record(job_name(task_function), args, exc)
 
     thread = threading.Thread(target=run, name=job_name(task_function), daemon=True)
     thread.start()
@@ -188,6 +198,7 @@ def make_celery(app: Flask) -> Celery:
                 return super().__call__(*args, **kwargs)
 
     celery = Celery(app.import_name, task_cls=AppContextTask, set_as_current=False)
+    celery.flask_app = app  # for the signals, which run outside a task's app context
     broker = broker_url(app.config)
     options = {}
     if broker and broker.startswith(("redis://", "rediss://", "unix://")):
@@ -245,6 +256,16 @@ def _refuse_to_start_without_broker(sender=None, **_) -> None:
             "No broker: set COEDIT_BROKER_URL or COEDIT_REDIS_URL. Without one, jobs run in the "
             "process that asks for them and no worker is needed."
         )
+
+
+@signals.task_failure.connect
+def _keep_failed_job(sender=None, args=None, exception=None, **_) -> None:
+    """A job on a worker failed for good (retries that might mend it ran out): keep it for the admin."""
+    app = getattr(getattr(sender, "app", None), "flask_app", None)
+    if app is None or not sender.name.startswith("coedit."):
+        return
+    with app.app_context():
+        failed_jobs.record(sender.name, args or (), exception, attempts=(sender.request.retries or 0) + 1)
 
 
 # --- the task functions -----------------------------------------------------------------------

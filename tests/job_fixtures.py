@@ -30,3 +30,15 @@ def record_when_released(folder: str, user_id: int, text: str) -> None:
         transaction.commit()
     with open(os.path.join(folder, "finished"), "a") as finished:
         finished.write(f"{os.getpid()}\n")
+
+
+@jobs.task
+def fail_until_mended(folder: str) -> None:
+    """Append to ``folder/tried`` and fail, as a job does whose cause is outside the app (an error
+    retrying cannot mend), until ``folder/mended`` exists; then append to ``folder/done``."""
+    with open(os.path.join(folder, "tried"), "a") as tried:
+        tried.write(f"{os.getpid()}\n")
+    if not os.path.exists(os.path.join(folder, "mended")):
+        raise ValueError(f"not mended yet in {os.path.basename(folder)}")
+    with open(os.path.join(folder, "done"), "a") as done:
+        done.write(f"{os.getpid()}\n")

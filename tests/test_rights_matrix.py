@@ -110,6 +110,8 @@ RULES = {
     "admin.forgotten_recover": "admin",
     "admin.forgotten_delete": "admin",
     "admin.forgotten_download": "admin",
+    "admin.run_job_again": "admin",
+    "admin.dismiss_job": "admin",
     "admin.users_page": "admin",
     "admin.disable_user": "admin",
     "admin.sign_out_user": "admin",

@@ -1,10 +1,15 @@
 """The status page: the state of the integration at a glance, without Prometheus."""
 
 import sqlalchemy as sa
+from flask import flash
+from flask import redirect
 from flask import render_template
+from flask import url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext
 from flask_login import login_required
 
+from app import transaction
 from app.admin import bp
 from app.admin.charts import daily_chart
 from app.extensions import db
@@ -12,9 +17,12 @@ from app.models import File
 from app.models.base import utcnow
 from app.security import admin_required
 from app.services import audit
+from app.services import failed_jobs
 from app.services import health
 from app.services import locks
 from app.services import status
+from app.services.exceptions import BadRequestError
+from app.services.exceptions import NotFoundError
 
 COMPONENT_NAMES = {
     "database": lazy_gettext("Database"),
@@ -28,6 +36,7 @@ CHARTS = (
     ("file.save_failed", lazy_gettext("Saves failed"), "failures"),
     ("file.save_rejected", lazy_gettext("Saves rejected"), "rejections"),
 )
+FAILED_JOBS_SHOWN = 20
 
 
 @bp.route("/status")
@@ -36,6 +45,7 @@ CHARTS = (
 def status_page():
     report = health.check()
     counts = audit.daily_counts(action for action, _, _ in CHARTS)
+    failed, failed_count = failed_jobs.newest(FAILED_JOBS_SHOWN)
     return render_template(
         "admin/status.html",
         health=report,
@@ -45,7 +55,36 @@ def status_page():
         sessions=status.editing_now(),
         pending=status.saves_owed(),
         locks=_locks(),
+        failed_jobs=failed,
+        failed_count=failed_count,
     )
+
+
+@bp.route("/jobs/<int:job_id>/run-again", methods=("POST",))
+@login_required
+@admin_required
+def run_job_again(job_id: int):
+    return _act_on_failed_job(job_id, failed_jobs.run_again, "admin.job_run_again", gettext("%(task)s runs again."))
+
+
+@bp.route("/jobs/<int:job_id>/dismiss", methods=("POST",))
+@login_required
+@admin_required
+def dismiss_job(job_id: int):
+    return _act_on_failed_job(job_id, failed_jobs.dismiss, "admin.job_dismissed", gettext("%(task)s was dismissed."))
+
+
+def _act_on_failed_job(job_id: int, action, audit_action: str, done: str):
+    try:
+        failed = action(job_id)
+    except (NotFoundError, BadRequestError) as exc:
+        flash(exc.message, "danger")
+    else:
+        task = failed.task  # read before the commit, after which the deleted row cannot be loaded
+        audit.record(audit_action, object_type="job", object_id=job_id, object_name=task)
+        transaction.commit()
+        flash(done % {"task": task}, "success")
+    return redirect(url_for("admin.status_page", _anchor="failed-jobs"))
 
 
 def _locks() -> list[dict]:

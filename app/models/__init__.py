@@ -16,6 +16,7 @@ from app.models.file import SaveReceipt
 from app.models.group import Group
 from app.models.group import GroupMember
 from app.models.incoming_hook import IncomingHook
+from app.models.job import FailedJob
 from app.models.lock import TransitionLock
 from app.models.notification import Notification
 from app.models.setting import Setting
@@ -38,6 +39,7 @@ __all__ = [
     "ConversionJob",
     "LEVELS",
     "DeletedFile",
+    "FailedJob",
     "DocKey",
     "DocumentTemplate",
     "Favourite",

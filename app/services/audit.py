@@ -49,7 +49,7 @@ Actions (dotted; ``ACTIONS`` lists them for the page's filter):
   ``admin.group_member_added``, ``admin.group_member_removed``; from the command line also
   ``admin.api_token_created``; ``space.group_added`` (a group's members added to a space);
   ``admin.file_force_deleted``, ``admin.forgotten_recovered``, ``admin.forgotten_discarded``,
-  ``admin.forgotten_downloaded``
+  ``admin.forgotten_downloaded``; ``admin.job_run_again``, ``admin.job_dismissed`` (a failed job)
 """
 
 import csv
@@ -151,6 +151,8 @@ ACTIONS = (
     "admin.forgotten_recovered",
     "admin.forgotten_discarded",
     "admin.forgotten_downloaded",
+    "admin.job_run_again",
+    "admin.job_dismissed",
 )
 # What the admin status page charts over 7 days: daily_counts(SAVE_ACTIONS).
 SAVE_ACTIONS = ("file.saved", "file.save_failed", "file.save_rejected")

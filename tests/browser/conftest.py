@@ -101,3 +101,13 @@ def check_page(page, name: str) -> None:
                 summary = " ".join(node["summary"].split())
                 lines.append(f"    at {node['target']}: {summary}")
         pytest.fail("\n".join(lines), pytrace=False)
+
+
+def keep_a_failed_job() -> None:
+    """A job that failed for good, as the status page lists it (call it in an app context): a
+    force-save whose retries ran out while Docs could not be reached."""
+    from app.services import failed_jobs
+    from app.services.exceptions import DocsUnreachableError
+
+    error = DocsUnreachableError("ONLYOFFICE Docs could not be reached: connection refused")
+    failed_jobs.record("coedit.forcesave", [7, "7-c2f1e0a9b8d7"], error, 9)

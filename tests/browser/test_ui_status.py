@@ -1,6 +1,7 @@
 """What an administrator sees on the status page while Bob edits: every component healthy, Bob in
 his document, the week's saves charted; on a phone-sized screen too, without sideways scrolling."""
 
+from tests.browser.conftest import keep_a_failed_job
 from tests.browser.conftest import shoot
 from tests.browser.conftest import sign_in
 from tests.test_status_page import backdate_entries
@@ -19,6 +20,7 @@ def test_status_page_at_a_glance(site, browser, page):
     backdate_entries(site, "file.saved", 3, 4)
     backdate_entries(site, "file.saved", 1, 2)
     backdate_entries(site, "file.save_failed", 1, 1)
+    site.query(keep_a_failed_job)
     sign_in(page, site, "alice")
     page.click("text=Administration")
     page.click("#status-link")
@@ -31,6 +33,9 @@ def test_status_page_at_a_glance(site, browser, page):
     assert page.locator("#activity svg").count() == 3
     assert page.locator(".chart.saves rect.chart-bar").count() == 7
     assert page.locator(".chart.saves .chart-total").inner_text() == "6"
+    failed = page.locator("#failed-jobs [data-job]")
+    assert failed.count() == 1 and "coedit.forcesave" in failed.inner_text()
+    assert "after 9 attempts" in failed.inner_text() and failed.locator("button").count() == 2
     shoot(page, "60-admin-status")
 
     phone = browser.new_context(viewport={"width": 390, "height": 844})
