@@ -9,6 +9,7 @@ import secrets
 
 import redis
 import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
 
 from app import jobs
 from app import transaction
@@ -27,6 +28,7 @@ from tests.test_jobs import redis_database
 from tests.test_jobs import shared_settings
 
 TASK = "coedit.fail_until_mended"
+GAUGE = "coedit_jobs_failed_kept"
 
 
 def kept(app) -> list[tuple]:
@@ -36,6 +38,13 @@ def kept(app) -> list[tuple]:
                 FailedJob.id
             )
         ).all()
+
+
+def kept_on_scrape(app) -> float:
+    response = app.test_client().get("/metrics")  # from loopback: no token needed
+    assert response.status_code == 200
+    [family] = [f for f in text_string_to_metric_families(response.get_data(as_text=True)) if f.name == GAUGE]
+    return family.samples[0].value
 
 
 def enqueue(app, folder) -> None:
@@ -93,9 +102,11 @@ def test_a_dismissed_job_is_forgotten_without_running(csrf_world, tmp_path):
     enqueue(world.app, folder)
     wait_for(lambda: kept(world.app), 10, "the failure to be kept")
     [(job_id, *_)] = kept(world.app)
+    assert kept_on_scrape(world.app) == 1  # what the alert reads, whichever process the job failed in
     alice = login(world, "alice")
     assert post(alice, f"/admin/jobs/{job_id}/dismiss").status_code == 302
     assert kept(world.app) == [] and len(lines(folder / "tried")) == 1
+    assert kept_on_scrape(world.app) == 0
     assert "was dismissed" in alice.get("/admin/status").get_data(as_text=True)
     # Without the page's token, nothing happens (and a member who is no admin gets no further).
     enqueue(world.app, folder)

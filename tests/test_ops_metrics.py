@@ -166,6 +166,7 @@ def test_metrics_of_two_workers_add_up_after_known_traffic(traffic):
         "onlyoffice_session_events": "counter",
         "onlyoffice_active_sessions": "gauge",
         "onlyoffice_transition_locks": "gauge",
+        "coedit_jobs_failed_kept": "gauge",
         "coedit_request_duration_seconds": "histogram",
         "coedit_jobs_queued": "counter",
         "coedit_build_info": "gauge",

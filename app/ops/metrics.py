@@ -192,10 +192,19 @@ def transition_locks() -> int:
     return locks.held()
 
 
+def failed_jobs_kept() -> int:
+    """Jobs that failed for good, wherever they ran (a worker's failures are counted nowhere else
+    Prometheus looks), until an admin runs them again or dismisses them."""
+    from app.services import failed_jobs
+
+    return failed_jobs.count()
+
+
 # Gauges read when Prometheus scrapes: name → (help, function returning the value now).
 SCRAPE_TIME_GAUGES: dict[str, tuple[str, Callable[[], float]]] = {
     "onlyoffice_active_sessions": ("Documents being edited now", active_sessions),
     "onlyoffice_transition_locks": ("Transition locks held now", transition_locks),
+    "coedit_jobs_failed_kept": ("Jobs that failed for good, listed on the status page", failed_jobs_kept),
 }
 
 

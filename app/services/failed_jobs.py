@@ -42,7 +42,11 @@ def record(task: str, args, error: BaseException, attempts: int = 1) -> None:
 def newest(limit: int) -> tuple[list[FailedJob], int]:
     """The latest failed jobs, newest first, and how many there are in all."""
     shown = db.session.scalars(sa.select(FailedJob).order_by(FailedJob.id.desc()).limit(limit)).all()
-    return list(shown), db.session.scalar(sa.select(sa.func.count(FailedJob.id)))
+    return list(shown), count()
+
+
+def count() -> int:
+    return db.session.scalar(sa.select(sa.func.count(FailedJob.id)))
 
 
 def run_again(job_id: int) -> FailedJob:
