@@ -2,17 +2,22 @@
 
 import os
 
+import sqlalchemy as sa
 from flask import Response
 from flask import request
 from flask import send_file
+from flask_babel import gettext
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wsgi import FileWrapper
 
 from app import transaction
+from app.extensions import db
 from app.models import File
 from app.models import FileVersion
 from app.services import audit
 from app.services import formats
+from app.services.exceptions import NotFoundError
+from app.services.exceptions import StorageError
 from app.services.storage import get_storage
 
 PIECE = 256 * 1024  # what a remote blob is sent in
@@ -74,15 +79,32 @@ def send_download(file: File, version: FileVersion, level: str, user, target: st
 
 
 def send_version(file: File, version: FileVersion, as_attachment: bool = False) -> Response:
-    """Stream the version's bytes; the file name is RFC 5987 encoded by send_file."""
-    return send_blob(
-        version.storage_key,
-        formats.mime_type(file.ext),
-        as_attachment=as_attachment,
-        download_name=file.title,
-        conditional=True,
-        etag=version.sha256,
-    )
+    """Stream the version's bytes; the file name is RFC 5987 encoded by send_file.
+
+    :raise NotFoundError: the version was removed (retention, a restore's fold, a purge) after it
+        was looked up and before its blob was opened; nothing is read without a lock, and a
+        version that is gone is gone, so it is answered as one that never was.
+    """
+    version_id = version.id
+    try:
+        return send_blob(
+            version.storage_key,
+            formats.mime_type(file.ext),
+            as_attachment=as_attachment,
+            download_name=file.title,
+            conditional=True,
+            etag=version.sha256,
+        )
+    except (FileNotFoundError, StorageError):
+        # Read afresh: this request's transaction may see the database as it was before the
+        # removal (SQLite's snapshot). A download stages nothing, so nothing is lost.
+        db.session.rollback()
+        still_there = db.session.scalar(sa.select(FileVersion.id).where(FileVersion.id == version_id))
+        if still_there is None:
+            raise NotFoundError(gettext("This version was removed a moment ago.")) from None
+        # A blob missing under a version that stands is damage, not a race: said as storage's
+        # failure whatever the backend (the local disk's FileNotFoundError included).
+        raise StorageError("blob missing") from None
 
 
 def send_converted(file: File, path: str, target: str) -> Response:
