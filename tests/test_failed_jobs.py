@@ -64,12 +64,18 @@ def post(client, path: str):
     return client.post(path, data={"csrf_token": csrf_token(status_page(client))})
 
 
+def fail_in_process(app, tmp_path):
+    """The fixture job, failed in this process and kept; returns its folder."""
+    folder = tmp_path / "job"
+    folder.mkdir(exist_ok=True)
+    enqueue(app, folder)
+    wait_for(lambda: kept(app), 10, "the failure to be kept")
+    return folder
+
+
 def test_a_job_failing_in_process_is_listed_then_run_again_once_mended(csrf_world, tmp_path):
     world = csrf_world
-    folder = tmp_path / "job"
-    folder.mkdir()
-    enqueue(world.app, folder)
-    wait_for(lambda: kept(world.app), 10, "the failure to be kept")
+    folder = fail_in_process(world.app, tmp_path)
     [(job_id, task, args, error, attempts)] = kept(world.app)
     assert (task, json.loads(args), attempts) == (TASK, [str(folder)], 1)
     assert error == "ValueError: not mended yet in job"
@@ -97,10 +103,7 @@ def test_a_job_failing_in_process_is_listed_then_run_again_once_mended(csrf_worl
 
 def test_a_dismissed_job_is_forgotten_without_running(csrf_world, tmp_path):
     world = csrf_world
-    folder = tmp_path / "job"
-    folder.mkdir()
-    enqueue(world.app, folder)
-    wait_for(lambda: kept(world.app), 10, "the failure to be kept")
+    folder = fail_in_process(world.app, tmp_path)
     [(job_id, *_)] = kept(world.app)
     assert kept_on_scrape(world.app) == 1  # what the alert reads, whichever process the job failed in
     alice = login(world, "alice")
@@ -109,8 +112,7 @@ def test_a_dismissed_job_is_forgotten_without_running(csrf_world, tmp_path):
     assert kept_on_scrape(world.app) == 0
     assert "was dismissed" in alice.get("/admin/status").get_data(as_text=True)
     # Without the page's token, nothing happens (and a member who is no admin gets no further).
-    enqueue(world.app, folder)
-    wait_for(lambda: kept(world.app), 10, "the second failure to be kept")
+    fail_in_process(world.app, tmp_path)
     [(second, *_)] = kept(world.app)
     assert alice.post(f"/admin/jobs/{second}/dismiss").status_code == 400
     bob = login(world, "bob")
