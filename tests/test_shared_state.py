@@ -160,3 +160,36 @@ def test_without_redis_reachable_every_read_asks_redis_and_fails_as_before(tmp_p
     app = build_app(tmp_path, REDIS_URL="redis://127.0.0.1:9/0")
     with app.app_context(), pytest.raises(redis_library.ConnectionError):
         state.generation("settings")
+
+
+def test_a_child_forked_while_a_read_held_the_lock_keeps_its_own_subscription(redis_app):
+    """gunicorn and Celery fork their workers; a fork may come while another thread of the parent
+    reads. The child starts afresh: its own lock and subscription, and then one GET, not one a read."""
+    import os
+
+    from app.services import state
+
+    _generation(redis_app)  # the parent reads, and subscribes
+    with redis_app.app_context():
+        watch = state._watch(state.redis())
+    watch.lock.acquire()  # another thread of the parent is reading right now
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's verdict is its exit code
+        code = 1
+        try:
+            with redis_app.app_context():
+                client = state.redis()
+                gets = []
+                original = client.get
+                client.get = lambda key: gets.append(key) or original(key)
+                values = {_generation(redis_app) for _ in range(10)}
+                moved = _moved_elsewhere()
+                if len(values) == 1 and len(gets) == 1 and watch.pubsub is not None:
+                    code = 0 if _generation(redis_app) == moved else 3
+                else:
+                    code = 2
+        finally:
+            os._exit(code)
+    watch.lock.release()
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

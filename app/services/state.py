@@ -8,10 +8,12 @@ at what the process's subscription to the generations' channel has received (``W
 GET when it has none.
 """
 
+import functools
 import os
 import secrets
 import threading
 import time
+import weakref
 
 import redis as redis_library
 from flask import current_app
@@ -83,10 +85,16 @@ class Watch:
             url, socket_timeout=2, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0)
         )
         self.lock = threading.Lock()  # one subscription connection, one reader at a time
-        self.pid = os.getpid()
         self.pubsub = None
         self.held: dict = {}  # name -> (value, when it was read)
         self.retry_at = 0.0
+        os.register_at_fork(after_in_child=functools.partial(_start_afresh, weakref.ref(self)))
+
+    def start_afresh(self) -> None:
+        """In a forked child: the parent's subscription is not its own, and a lock the parent held
+        at the fork would stay held in the child for good (every read would then be a GET)."""
+        self.lock = threading.Lock()
+        self.pubsub, self.held, self.retry_at = None, {}, 0.0
 
     def read(self, name: str):
         if not self.lock.acquire(blocking=False):
@@ -115,8 +123,6 @@ class Watch:
             self.held.pop(name, None)
 
     def _subscribed(self) -> bool:
-        if self.pid != os.getpid():  # a forked child: the parent's connection is not its own
-            self.pid, self.pubsub, self.held = os.getpid(), None, {}
         if self.pubsub is not None:
             return True
         now = time.monotonic()
@@ -151,6 +157,12 @@ class Watch:
         except Exception:  # noqa: BLE001 - a connection already broken
             pass
         self.pubsub, self.held = None, {}
+
+
+def _start_afresh(watch_ref) -> None:
+    watch = watch_ref()
+    if watch is not None:
+        watch.start_afresh()
 
 
 def _watch(client) -> Watch:
