@@ -34,7 +34,10 @@ def send_blob(storage_key: str, mimetype: str, conditional: bool = True, **optio
     storage = get_storage()
     path = storage.local_path(storage_key)
     if path is not None:
-        response = send_file(path, mimetype=mimetype, max_age=0, conditional=conditional, **options)
+        try:
+            response = send_file(path, mimetype=mimetype, max_age=0, conditional=conditional, **options)
+        except FileNotFoundError:
+            raise StorageError("blob missing") from None  # as every backend's open() says it
     else:
         stream = storage.open(storage_key)
         response = send_file(stream, mimetype=mimetype, max_age=0, conditional=False, **options)
@@ -95,16 +98,13 @@ def send_version(file: File, version: FileVersion, as_attachment: bool = False) 
             conditional=True,
             etag=version.sha256,
         )
-    except (FileNotFoundError, StorageError):
+    except StorageError:
         # Read afresh: this request's transaction may see the database as it was before the
         # removal (SQLite's snapshot). A download stages nothing, so nothing is lost.
         db.session.rollback()
-        still_there = db.session.scalar(sa.select(FileVersion.id).where(FileVersion.id == version_id))
-        if still_there is None:
+        if db.session.scalar(sa.select(FileVersion.id).where(FileVersion.id == version_id)) is None:
             raise NotFoundError(gettext("This version was removed a moment ago.")) from None
-        # A blob missing under a version that stands is damage, not a race: said as storage's
-        # failure whatever the backend (the local disk's FileNotFoundError included).
-        raise StorageError("blob missing") from None
+        raise  # the version stands: storage's own failure (a blob missing is damage, not a race)
 
 
 def send_converted(file: File, path: str, target: str) -> Response:
