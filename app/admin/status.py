@@ -76,11 +76,10 @@ def dismiss_job(job_id: int):
 
 def _act_on_failed_job(job_id: int, action, audit_action: str, done: str):
     try:
-        failed = action(job_id)
+        task = action(job_id)
     except (NotFoundError, BadRequestError) as exc:
         flash(exc.message, "danger")
     else:
-        task = failed.task  # read before the commit, after which the deleted row cannot be loaded
         audit.record(audit_action, object_type="job", object_id=job_id, object_name=task)
         transaction.commit()
         flash(done % {"task": task}, "success")

@@ -49,33 +49,37 @@ def count() -> int:
     return db.session.scalar(sa.select(sa.func.count(FailedJob.id)))
 
 
-def run_again(job_id: int) -> FailedJob:
-    """Stage running a failed job again (queued once the caller commits) and forgetting its record.
+def run_again(job_id: int) -> str:
+    """Stage running a failed job again (queued once the caller commits) and forgetting its record;
+    returns the job's name.
 
     :raise NotFoundError: no such record (run again or dismissed meanwhile).
     :raise BadRequestError: this version of Coedit has no such job.
     """
     from app import jobs  # jobs records its failures here
 
-    failed = _take(job_id)
-    task = jobs.TASKS.get(failed.task)
+    name, args_json = _take(job_id)
+    task = jobs.TASKS.get(name)
     if task is None:
-        raise BadRequestError(gettext("This version has no job called %(task)s; dismiss it.", task=failed.task))
-    jobs.enqueue(task, *json.loads(failed.args_json))
-    return failed
+        raise BadRequestError(gettext("This version has no job called %(task)s; dismiss it.", task=name))
+    jobs.enqueue(task, *json.loads(args_json))
+    return name
 
 
-def dismiss(job_id: int) -> FailedJob:
-    """Stage forgetting a failed job without running it again.
+def dismiss(job_id: int) -> str:
+    """Stage forgetting a failed job without running it again; returns the job's name.
 
     :raise NotFoundError: no such record (run again or dismissed meanwhile).
     """
-    return _take(job_id)
+    return _take(job_id)[0]
 
 
-def _take(job_id: int) -> FailedJob:
-    """The record, its deletion staged first: of two admins who click at once, one gets it."""
-    failed = db.session.get(FailedJob, job_id)
-    if failed is None or not db.session.execute(sa.delete(FailedJob).where(FailedJob.id == job_id)).rowcount:
+def _take(job_id: int) -> tuple[str, str]:
+    """The record's task and arguments, its deletion staged in the same statement: of two admins
+    who click at once, one gets it."""
+    taken = db.session.execute(
+        sa.delete(FailedJob).where(FailedJob.id == job_id).returning(FailedJob.task, FailedJob.args_json)
+    ).first()
+    if taken is None:
         raise NotFoundError(gettext("That job is no longer in the list."))
-    return failed
+    return taken.task, taken.args_json
