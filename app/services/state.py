@@ -8,7 +8,6 @@ at what the process's subscription to the generations' channel has received (``W
 GET when it has none.
 """
 
-import functools
 import os
 import secrets
 import threading
@@ -88,7 +87,7 @@ class Watch:
         self.pubsub = None
         self.held: dict = {}  # name -> (value, when it was read)
         self.retry_at = 0.0
-        os.register_at_fork(after_in_child=functools.partial(_start_afresh, weakref.ref(self)))
+        _WATCHES.add(self)
 
     def start_afresh(self) -> None:
         """In a forked child: the parent's subscription is not its own, and a lock the parent held
@@ -159,10 +158,16 @@ class Watch:
         self.pubsub, self.held = None, {}
 
 
-def _start_afresh(watch_ref) -> None:
-    watch = watch_ref()
-    if watch is not None:
+# Every Watch of this process, for the one fork hook below (an app made and dropped leaves none).
+_WATCHES: "weakref.WeakSet[Watch]" = weakref.WeakSet()
+
+
+def _start_every_watch_afresh() -> None:
+    for watch in list(_WATCHES):
         watch.start_afresh()
+
+
+os.register_at_fork(after_in_child=_start_every_watch_afresh)
 
 
 def _watch(client) -> Watch:
