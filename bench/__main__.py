@@ -305,47 +305,18 @@ def hot_paths(table: Table, engine: str, baseline: Gunicorn, docs: FakeDocsFiles
         page_url = f"{coedit.url}/files/{coedit.doc['id']}/open"
         cookies = coedit.signed_in_cookies()
         assert requests.get(page_url, headers=cookies, timeout=10).status_code == 200
-        hello = (baseline, baseline.url + "/hello")
-        verify = (baseline, baseline.url + "/jwt", None, status1)
+        hello = ("bare Flask GET", (baseline, baseline.url + "/hello"))
+        verify = ("Flask POST verifying a JWT", (baseline, baseline.url + "/jwt", None, status1))
         paths = (
-            (
-                "editor config",
-                "(API, rights checked)",
-                "bare Flask GET",
-                hello,
-                (coedit.server, coedit.config_url, coedit.auth),
-                0.5,
-            ),
-            (
-                "editor page",
-                "(config in the page, signed in)",
-                "bare Flask GET",
-                hello,
-                (coedit.server, page_url, cookies),
-                0.5,
-            ),
-            (
-                "status-1 callback",
-                "(signed, nothing changes)",
-                "Flask POST verifying a JWT",
-                verify,
-                (coedit.server, callback, None, status1),
-                0.8,
-            ),
+            ("editor config (API, rights checked)", hello, (coedit.server, coedit.config_url, coedit.auth), 0.5),
+            ("editor page (config in the page, signed in)", hello, (coedit.server, page_url, cookies), 0.5),
+            ("status-1 callback (signed, nothing changes)", verify, (coedit.server, callback, None, status1), 0.8),
         )
-        for name, how, baseline_name, base, measured, target in paths:
+        for title, (baseline_name, base), measured, target in paths:
             figure = paired(base, measured)
-            table.ratio(
-                f"{name} {how}", figure.rate, "req/s", baseline_name, figure.baseline_rate, target, figure.ratios
-            )
-            table.compare(
-                f"{name}: worker CPU per request",
-                figure.cpu,
-                "µs",
-                baseline_name,
-                figure.baseline_cpu,
-                figure.cpu_ratios,
-            )
+            table.ratio(title, figure.rate, "req/s", baseline_name, figure.baseline_rate, target, figure.ratios)
+            cpu_title = title.partition(" (")[0] + ": worker CPU per request"
+            table.compare(cpu_title, figure.cpu, "µs", baseline_name, figure.baseline_cpu, figure.cpu_ratios)
     finally:
         coedit.stop()
         if shared == "redis":
