@@ -150,7 +150,7 @@ def test_a_move_while_the_subscription_was_lost_is_not_missed(redis_app, monkeyp
     moved = _moved_elsewhere()
     assert _generation(redis_app) == moved
     with redis_app.app_context():
-        assert state._watch(state.redis()).pubsub is not None
+        assert state._watch(redis_app, state.redis()).pubsub is not None
 
 
 def test_without_redis_reachable_every_read_asks_redis_and_fails_as_before(tmp_path):
@@ -171,7 +171,7 @@ def test_a_child_forked_while_a_read_held_the_lock_keeps_its_own_subscription(re
 
     _generation(redis_app)  # the parent reads, and subscribes
     with redis_app.app_context():
-        watch = state._watch(state.redis())
+        watch = state._watch(redis_app, state.redis())
     watch.lock.acquire()  # another thread of the parent is reading right now
     child = os.fork()
     if child == 0:  # pragma: no cover - the child's verdict is its exit code

@@ -19,7 +19,6 @@ import time
 from urllib.parse import parse_qs
 
 from flask import Flask
-from flask import g
 from werkzeug.datastructures import EnvironHeaders
 
 from app import security
@@ -56,12 +55,12 @@ class SettledCallbacks:
         environ["wsgi.input"] = io.BytesIO(body)  # for the app, should it decide instead
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
-        with self.app.app_context():
+        with self.app.app_context() as ctx:
             data = _settled(file_id, environ, body)
             if data is None:
                 request_id = None
             else:
-                request_id = g.request_id = logs.request_id(environ.get("HTTP_X_REQUEST_ID", ""))
+                request_id = ctx.g.request_id = logs.request_id(environ.get("HTTP_X_REQUEST_ID", ""))
                 seconds = time.perf_counter() - started
                 metrics.CALLBACK_DURATION.observe(seconds)
                 log.debug("callback for file %s status 1: editing", file_id)

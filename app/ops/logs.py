@@ -16,10 +16,9 @@ from datetime import timezone
 
 import sqlalchemy as sa
 from flask import Flask
-from flask import g
-from flask import has_app_context
 from flask import request
 
+from app import context
 from app.models import User
 from app.ops import metrics
 from app.ops.access_log import redact
@@ -55,9 +54,9 @@ class RequestContextFilter(logging.Filter):
     """Put the current request's id (and signed-in user) on every record made while handling it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if has_app_context() and "request_id" in g:  # g is the app context's: set before Flask's dispatch too
-            if not hasattr(record, "request_id"):
-                record.request_id = g.request_id
+        ctx = context.current()  # g is the app context's: the id is set before Flask's dispatch too
+        if ctx is not None and "request_id" in ctx.g and not hasattr(record, "request_id"):
+            record.request_id = ctx.g.request_id
         return True
 
 
@@ -94,43 +93,46 @@ def init_app(app: Flask) -> None:
 
 def request_id(given: str) -> str:
     """The request's id: the one a trusted proxy gave (``given``), else a new one."""
-    from flask import current_app
-
-    if current_app.config.get("PROXY_HOPS") and _SAFE_REQUEST_ID.match(given):
+    if context.required().app.config.get("PROXY_HOPS") and _SAFE_REQUEST_ID.match(given):
         return given
     return os.urandom(16).hex()  # as random as uuid4, without building a UUID
 
 
+# The hooks below run on every request: each finds the context and the request once, not at every
+# use of ``g`` and ``request``.
 def _start() -> None:
-    g.request_started = time.perf_counter()
-    g.request_id = request_id(request.headers.get(REQUEST_ID_HEADER, ""))
+    ctx_g = context.required().g
+    ctx_g.request_started = time.perf_counter()
+    ctx_g.request_id = request_id(request._get_current_object().headers.get(REQUEST_ID_HEADER, ""))
 
 
 def _finish(response):
-    if "request_id" in g:
-        response.headers.add(REQUEST_ID_HEADER, g.request_id)  # no view sets it
-    _record(response.status_code)
+    ctx_g = context.required().g
+    if "request_id" in ctx_g:
+        response.headers.add(REQUEST_ID_HEADER, ctx_g.request_id)  # no view sets it
+    _record(ctx_g, response.status_code)
     return response
 
 
 def _teardown(error) -> None:
     if error is not None:
-        _record(500)
+        _record(context.required().g, 500)
 
 
-def _record(status: int) -> None:
-    started = g.pop("request_started", None)
+def _record(ctx_g, status: int) -> None:
+    started = ctx_g.pop("request_started", None)
     if started is None:  # recorded already (after_request, then teardown)
         return
+    req = request._get_current_object()
     record_request(
-        request.method,
-        request.path,
-        request.endpoint or "unmatched",
+        req.method,
+        req.path,
+        req.endpoint or "unmatched",
         status,
         time.perf_counter() - started,
-        request.remote_addr,
-        _user_id(),
-        (request.view_args or {}).get("file_id"),
+        req.remote_addr,
+        _user_id(ctx_g),
+        (req.view_args or {}).get("file_id"),
     )
 
 
@@ -152,11 +154,11 @@ def record_request(method, path, endpoint, status, seconds, remote_addr, user_id
     log.info("%s %s %s", method, fields["path"], status, extra=fields)
 
 
-def _user_id() -> str | None:
+def _user_id(ctx_g) -> str | None:
     # The id of the user this request identified, never get_id() (the session token, a
     # credential). Read from what Flask-Login loaded, without loading anyone for the log's sake
     # and without touching the user's attributes: after a commit they would be read again.
-    user = g.get("_login_user")
+    user = ctx_g.get("_login_user")
     if not isinstance(user, User):
         return None
     identity = sa.inspect(user).identity  # the primary key as loaded; no query even when expired

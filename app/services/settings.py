@@ -19,6 +19,7 @@ from flask import current_app
 from flask import g
 from flask_babel import gettext
 
+from app import context
 from app import transaction
 from app.extensions import db
 from app.models import Setting
@@ -116,10 +117,11 @@ def fixed_keys() -> set[str]:
 _ALL_SETTINGS = sa.select(Setting.key, Setting.value)
 
 
-def _stored() -> dict:
+def _stored(app=None) -> dict:
     """The stored rows, kept by each process until a save anywhere moves their generation (with
     what ``snapshot`` derives from them)."""
-    cache = current_app.extensions.setdefault("coedit_settings_cache", {"generation": None})
+    app = app or context.required().app
+    cache = app.extensions.setdefault("coedit_settings_cache", {"generation": None})
     current = state.generation("settings")
     if "rows" not in cache or cache["generation"] != current:
         cache.clear()  # what was derived from the rows being replaced goes with them
@@ -146,10 +148,11 @@ def snapshot() -> Mapping:
     the app's configuration laid over them are kept with the stored ones, for as long as neither
     changes.
     """
-    values = g.get(_SNAPSHOT)
+    ctx = context.required()  # one look-up: this runs for every setting read
+    values = ctx.g.get(_SNAPSHOT)
     if values is None:
-        cache = _stored()
-        config = current_app.config
+        cache = _stored(ctx.app)
+        config = ctx.app.config
         configured = tuple(config.get(field.config_key) for field in _CONFIGURABLE)
         if cache.get("configured") != configured:  # absent until built for these rows
             rows = cache["rows"]
@@ -162,10 +165,10 @@ def snapshot() -> Mapping:
                     effective[field.key] = _decode(field, value) if isinstance(value, str) else value
             cache.update(effective=MappingProxyType(effective), configured=configured)
         values = cache["effective"]
-        trial = g.get("_coedit_settings_trial")
+        trial = ctx.g.get("_coedit_settings_trial")
         if trial:
             values = MappingProxyType({**values, **trial})
-        g.setdefault(_SNAPSHOT, values)
+        ctx.g.setdefault(_SNAPSHOT, values)
     return values
 
 

@@ -21,20 +21,22 @@ from flask import has_app_context
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from app import context
+
 
 def redis():
     """The shared Redis client, or None without REDIS_URL."""
-    url = current_app.config["REDIS_URL"]
+    return _redis_of(current_app._get_current_object())
+
+
+def _redis_of(app):
+    url = app.config["REDIS_URL"]
     if not url:
         return None
-    clients = current_app.extensions.setdefault("coedit_redis", {})
+    clients = app.extensions.setdefault("coedit_redis", {})
     if url not in clients:
         clients[url] = redis_library.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
     return clients[url]
-
-
-def _path(name: str) -> str:
-    return os.path.join(current_app.instance_path, "state", name)
 
 
 def generation(name: str):
@@ -43,9 +45,12 @@ def generation(name: str):
     Read once per request (or job) and kept for the rest of it: a request sees one consistent
     state, and reading settings ten times costs one look-up, not ten.
     """
-    seen = g.setdefault("_coedit_generations", {}) if has_app_context() else {}
+    ctx = context.current()  # one look-up: settings read this on every request
+    if ctx is None:
+        return _read_generation(current_app._get_current_object(), name)
+    seen = ctx.g.setdefault("_coedit_generations", {})
     if name not in seen:
-        seen[name] = _read_generation(name)
+        seen[name] = _read_generation(ctx.app, name)
     return seen[name]
 
 
@@ -170,21 +175,25 @@ def _start_every_watch_afresh() -> None:
 os.register_at_fork(after_in_child=_start_every_watch_afresh)
 
 
-def _watch(client) -> Watch:
+def _watch(app, client) -> Watch:
     """The process's Watch of the generations in this app's Redis."""
-    url = current_app.config["REDIS_URL"]
-    watches = current_app.extensions.setdefault("coedit_generation_watch", {})
+    url = app.config["REDIS_URL"]
+    watches = app.extensions.setdefault("coedit_generation_watch", {})
     if url not in watches:
         watches[url] = Watch(client, url)
     return watches[url]
 
 
-def _read_generation(name: str):
-    client = redis()
+def _path(app, name: str) -> str:
+    return os.path.join(app.instance_path, "state", name)
+
+
+def _read_generation(app, name: str):
+    client = _redis_of(app)
     if client is not None:
-        return _watch(client).read(name)
+        return _watch(app, client).read(name)
     try:
-        stat = os.stat(_path(name))
+        stat = os.stat(_path(app, name))
     except FileNotFoundError:
         return None
     return stat.st_ino, stat.st_mtime_ns  # replaced, never rewritten: a new inode each time
@@ -196,9 +205,9 @@ def bump(name: str) -> None:
     if client is not None:
         client.incr(_key(name))
         client.publish(CHANNEL, name)
-        _watch(client).forget(name)
+        _watch(current_app._get_current_object(), client).forget(name)
     else:
-        path = _path(name)
+        path = _path(current_app, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path + ".new", "w") as handle:
             handle.write(secrets.token_hex(8))

@@ -4,12 +4,12 @@ A token names its purpose in the signature's salt, so a download token is no
 callback token and neither is a history link, and binds the file (and version).
 """
 
-from flask import current_app
 from flask_babel import gettext
 from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
 
+from app import context
 from app.extensions import db
 from app.models import File
 from app.services.exceptions import ForbiddenError
@@ -21,8 +21,9 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     """One serializer per purpose and secret, kept: making one derives its key each time."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown link purpose {purpose!r}")
-    secret = current_app.config["SECRET_KEY"]
-    cache = current_app.extensions.setdefault("coedit_link_serializers", {})
+    app = context.required().app
+    secret = app.config["SECRET_KEY"]
+    cache = app.extensions.setdefault("coedit_link_serializers", {})
     serializer = cache.get((purpose, secret))
     if serializer is None:
         serializer = cache[(purpose, secret)] = URLSafeTimedSerializer(secret, salt=f"coedit.link.{purpose}")
@@ -40,8 +41,9 @@ def verify(purpose: str, token: str, max_age: int | None = None) -> dict:
     """
     # A link without a lifetime (the callback URL, which Docs calls on every join and leave) is
     # valid or not once and for all under one secret: its claims are kept after the first check.
-    verified = current_app.extensions.setdefault("coedit_verified_links", {}) if max_age is None else None
-    key = (purpose, current_app.config["SECRET_KEY"], token)
+    app = context.required().app
+    verified = app.extensions.setdefault("coedit_verified_links", {}) if max_age is None else None
+    key = (purpose, app.config["SECRET_KEY"], token)
     if verified is not None and key in verified:
         return dict(verified[key])
     try:

@@ -12,6 +12,7 @@ import jwt
 from flask import current_app
 from jwt.algorithms import HMACAlgorithm
 
+from app import context
 from app.services import settings
 from app.services.exceptions import ForbiddenError
 
@@ -75,7 +76,7 @@ def decode(token: str) -> dict:
         raise ForbiddenError("no JWT secret is configured")
     if not token:
         raise ForbiddenError("no token")
-    config = current_app.config
+    config = context.required().app.config
     try:
         claims = jwt.decode(
             token, secret, algorithms=ALGORITHMS, leeway=config["DOCS_JWT_LEEWAY"], options={"require": ["exp", "iat"]}

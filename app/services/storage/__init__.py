@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
+from app import context
 from app.services.storage.base import Storage
 from app.services.storage.local import LocalStorage
 
@@ -75,4 +76,4 @@ def abort_stale_uploads(max_age_seconds: float | None = None) -> int:
 
 
 def get_storage() -> Storage:
-    return current_app.extensions["coedit_storage"]
+    return context.required().app.extensions["coedit_storage"]  # one look-up: on every download and save
