@@ -2,9 +2,7 @@
 
 import os
 import secrets
-import time
 
-import sqlalchemy as sa
 from flask import Flask
 
 from app.config import FIXED
@@ -138,50 +136,7 @@ def init_extensions(app: Flask) -> None:
     transaction.init_app(app)
     jobs.init_app(app)
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
-        else:
-            sa.event.listen(db.engine, "checkin", _note_last_use)
-            sa.event.listen(db.engine, "checkout", _ping_if_idle)
-
-
-def _sqlite_pragmas(connection, _record) -> None:
-    # WAL lets readers go on while a save writes; foreign keys make cascades real.
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-# A database server that restarted or failed over leaves dead connections in the pool. Pinging
-# at every checkout (pool_pre_ping) would cost a round trip on every request; a connection used
-# within the last seconds is alive, so only one idle longer is pinged (SQLAlchemy's custom
-# pessimistic disconnect handling). One that dies in between fails its request with a 503, and
-# SQLAlchemy then replaces every connection of the pool.
-IDLE_PING_SECONDS = 5.0
-
-
-def _note_last_use(_dbapi_connection, record) -> None:
-    record.info["coedit_last_use"] = time.monotonic()
-
-
-def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
-    last_use = record.info.get("coedit_last_use")
-    if last_use is None or time.monotonic() - last_use < IDLE_PING_SECONDS:
-        return  # just connected, or used a moment ago
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("SELECT 1")
-        dbapi_connection.rollback()  # end the transaction the ping began; the request begins its own
-    except Exception as exc:
-        # The pool throws this connection away and checks out another (SQLAlchemy retries).
-        raise sa.exc.DisconnectionError() from exc
-    finally:
-        try:
-            cursor.close()
-        except Exception:
-            pass
+        transaction.watch_engine(db.engine)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -24,6 +24,9 @@ transaction ends, committed or not (a file's transition lock is released then: s
 import collections
 import contextlib
 import logging
+import os
+import threading
+import time
 from typing import Callable
 
 import sqlalchemy as sa
@@ -74,21 +77,17 @@ def reading_alone():
     and any transaction, for decisions on the hottest paths that write nothing (Docs' status 1),
     where ``read`` would cost a transaction.
 
-    Each statement is compiled once per database dialect and run straight on the driver, on one
-    pooled connection in autocommit: each statement is its own consistent snapshot, and
-    PostgreSQL is spared the BEGIN and ROLLBACK round trips. Whoever goes on to write reads again
-    in its transaction. Rows are named tuples of the values typed as Core types them (SQLite's
-    datetimes are datetimes); no expanding parameters.
+    Each statement is compiled once per database dialect and run straight on the driver, on a
+    pooled connection in autocommit (``_Reader``): each statement is its own consistent snapshot,
+    and PostgreSQL is spared the BEGIN and ROLLBACK round trips. Whoever goes on to write reads
+    again in its transaction. Rows are named tuples of the values typed as Core types them
+    (SQLite's datetimes are datetimes); no expanding parameters.
     """
     engine = db.engine
-    postgresql = engine.dialect.name == "postgresql"
-    pooled = engine.raw_connection()
-    driver = pooled.dbapi_connection
+    reader = _READER.take(engine)
     cursor = None
     try:
-        if postgresql:
-            driver.autocommit = True  # psycopg: on the client only, no round trip
-        cursor = driver.cursor()
+        cursor = reader.dbapi_connection.cursor()
 
         def read(statement, params: dict) -> list:
             sql, positions, constants, row_class, converters = _driver_sql(statement, engine.dialect)
@@ -108,12 +107,152 @@ def reading_alone():
             return typed
 
         yield read
+    except engine.dialect.loaded_dbapi.Error:
+        _READER.discard(reader)  # it may be the connection that failed: never used again
+        raise
     finally:
         if cursor is not None:
             cursor.close()
-        if postgresql:
-            driver.autocommit = False
+        _READER.give_back(engine, reader)
+
+
+class _Reader:
+    """The pooled connection ``reading_alone`` runs on.
+
+    Checking a connection out of SQLAlchemy's pool and back in costs about as much as the read
+    itself. So the main thread, which serves every request of a gunicorn sync worker, keeps the
+    one it took between reads (in autocommit, with no transaction open). Other threads check one
+    out for each block, as before. The kept connection goes back to the pool when its engine is
+    disposed, and a forked child never uses its parent's. On PostgreSQL one idle for
+    IDLE_PING_SECONDS is pinged first, as a checkout would (``ping_if_idle``).
+    """
+
+    def __init__(self):
+        self.kept = None  # (engine, pooled connection, pid)
+        self.forked_away = []  # a parent's, held by a forked child: never used, closed or collected
+
+    def take(self, engine):
+        if threading.current_thread() is not threading.main_thread():
+            return self._checkout(engine)
+        kept = self.kept
+        if kept is not None:
+            kept_engine, pooled, pid = kept
+            if pid != os.getpid():
+                self.forked_away.append(pooled)
+            elif kept_engine is engine and self._alive(engine, pooled):
+                return pooled
+            else:
+                self.discard(pooled)
+            self.kept = None
+        pooled = self._checkout(engine)
+        self.kept = (engine, pooled, os.getpid())
+        return pooled
+
+    def give_back(self, engine, pooled) -> None:
+        pooled.info[LAST_USE] = time.monotonic()
+        kept = self.kept
+        if kept is not None and kept[1] is pooled:
+            return
+        if pooled.dbapi_connection is not None:
+            _autocommit(engine, pooled, False)
         pooled.close()  # back to the pool: its reset's rollback has no transaction to end
+
+    def discard(self, pooled) -> None:
+        """Throw this connection away (it failed, or its engine is gone)."""
+        if self.kept is not None and self.kept[1] is pooled:
+            self.kept = None
+        try:
+            pooled.invalidate()
+            pooled.close()
+        except Exception:  # noqa: BLE001 - already closed or broken: nothing is left to release
+            pass
+
+    def release(self, engine) -> None:
+        """The engine is disposed: its kept connection goes with its pool."""
+        kept = self.kept
+        if kept is not None and kept[0] is engine and kept[2] == os.getpid():
+            self.kept = None
+            _autocommit(engine, kept[1], False)
+            kept[1].close()
+
+    @staticmethod
+    def _checkout(engine):
+        pooled = engine.raw_connection()
+        _autocommit(engine, pooled, True)
+        return pooled
+
+    def _alive(self, engine, pooled) -> bool:
+        if engine.dialect.name != "postgresql":
+            return True  # a database file does not hang up
+        try:
+            ping_if_idle(pooled.dbapi_connection, pooled.info)
+        except sa.exc.DisconnectionError:
+            return False
+        return True
+
+
+def _autocommit(engine, pooled, on: bool) -> None:
+    if engine.dialect.name == "postgresql":
+        pooled.dbapi_connection.autocommit = on  # psycopg: on the client only, no round trip
+
+
+_READER = _Reader()
+
+
+# A database server that restarted or failed over leaves dead connections in the pool. Pinging
+# at every checkout (pool_pre_ping) would cost a round trip on every request; a connection used
+# within the last seconds is alive, so only one idle longer is pinged (SQLAlchemy's custom
+# pessimistic disconnect handling). One that dies in between fails its request with a 503, and
+# SQLAlchemy then replaces every connection of the pool.
+IDLE_PING_SECONDS = 5.0
+LAST_USE = "coedit_last_use"
+
+
+def ping_if_idle(dbapi_connection, info: dict) -> None:
+    """:raise sqlalchemy.exc.DisconnectionError: the connection was idle and is dead."""
+    last_use = info.get(LAST_USE)
+    if last_use is None or time.monotonic() - last_use < IDLE_PING_SECONDS:
+        return  # just connected, or used a moment ago
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1")
+        if not dbapi_connection.autocommit:
+            dbapi_connection.rollback()  # end the transaction the ping began; the request begins its own
+    except Exception as exc:
+        # The pool throws this connection away and checks out another (SQLAlchemy retries).
+        raise sa.exc.DisconnectionError() from exc
+    finally:
+        try:
+            cursor.close()
+        except Exception:
+            pass
+
+
+def watch_engine(engine) -> None:
+    """The engine's connection events: SQLite's pragmas, or PostgreSQL's ping of idle connections."""
+    sa.event.listen(engine, "engine_disposed", _READER.release)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        sa.event.listen(engine, "checkin", _note_last_use)
+        sa.event.listen(engine, "checkout", _ping_checkout)
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    # WAL lets readers go on while a save writes; foreign keys make cascades real.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _note_last_use(_dbapi_connection, record) -> None:
+    record.info[LAST_USE] = time.monotonic()
+
+
+def _ping_checkout(dbapi_connection, record, _proxy) -> None:
+    ping_if_idle(dbapi_connection, record.info)
 
 
 def first_alone(statement, params: dict):

@@ -172,7 +172,7 @@ def test_the_rate_limit_counts_in_memory_without_starting_threads(world):
 def test_a_connection_the_server_ended_while_idle_is_replaced_before_use(world, opened, monkeypatch):
     """No ping on every checkout; a connection idle longer than IDLE_PING_SECONDS is pinged, and one
     the server ended (a restart, a failover) is replaced instead of failing the request."""
-    import app as application
+    from app import transaction
     from app.extensions import db
 
     client = world.client()
@@ -185,5 +185,104 @@ def test_a_connection_the_server_ended_while_idle_is_replaced_before_use(world, 
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
             )
-    monkeypatch.setattr(application, "IDLE_PING_SECONDS", 0.0)
+    monkeypatch.setattr(transaction, "IDLE_PING_SECONDS", 0.0)
     assert client.get(f"/api/v1/files/{opened['id']}", headers=world.api("bob")).status_code == 200
+
+
+@contextmanager
+def checkouts(engine):
+    """The pool's checkouts and checkins meanwhile."""
+    seen = {"checkout": 0, "checkin": 0}
+
+    def counter(name):
+        return lambda *_args: seen.__setitem__(name, seen[name] + 1)
+
+    listeners = {name: counter(name) for name in seen}
+    for name, listener in listeners.items():
+        sa.event.listen(engine, name, listener)
+    try:
+        yield seen
+    finally:
+        for name, listener in listeners.items():
+            sa.event.remove(engine, name, listener)
+
+
+ONE = sa.select(sa.literal_column("1").label("one"))
+
+
+def _read_one():
+    from app import transaction
+
+    with transaction.reading_alone() as read:
+        return read(ONE, {})[0].one
+
+
+def test_reads_alone_keep_one_connection_on_the_main_thread_and_check_out_elsewhere(world):
+    """A pool checkout and checkin cost about as much as a status 1's read: the main thread (a sync
+    worker's only one) keeps its connection between reads; other threads give theirs back."""
+    from app.extensions import db
+
+    with world.app.app_context():
+        engine = db.engine
+        _read_one()  # the one kept from now on
+        with checkouts(engine) as seen:
+            assert [_read_one() for _ in range(5)] == [1] * 5
+            assert seen == {"checkout": 0, "checkin": 0}
+            kept = engine.pool.checkedout()
+
+            results = []
+
+            def elsewhere():
+                with world.app.app_context():
+                    results.append(_read_one())
+
+            worker = threading.Thread(target=elsewhere)
+            worker.start()
+            worker.join()
+            assert results == [1]
+            assert seen == {"checkout": 1, "checkin": 1}
+            assert engine.pool.checkedout() == kept
+
+            engine.dispose()  # the kept one goes back with its pool
+            assert seen["checkin"] == 2
+            assert _read_one() == 1  # and a new one is taken from the new pool
+            assert seen["checkout"] == 2
+
+
+def test_a_connection_a_read_failed_on_is_not_kept(world):
+    from app import transaction
+    from app.extensions import db
+
+    with world.app.app_context():
+        engine = db.engine
+        _read_one()
+        broken = sa.select(sa.column("nothing")).select_from(sa.table("no_such_table"))
+        with checkouts(engine) as seen:
+            with pytest.raises(Exception) as raised:
+                with transaction.reading_alone() as read:
+                    read(broken, {})
+            assert isinstance(raised.value, engine.dialect.loaded_dbapi.Error)
+            assert _read_one() == 1
+            assert seen == {"checkout": 1, "checkin": 1}  # thrown away, and another taken
+
+
+def test_a_forked_child_never_reads_on_its_parents_connection(world):
+    """gunicorn and Celery fork: a connection is one socket (or file handle) for one process."""
+    import os
+
+    from app.extensions import db
+
+    with world.app.app_context():
+        engine = db.engine
+        _read_one()
+        with checkouts(engine) as seen:
+            child = os.fork()
+            if child == 0:  # pragma: no cover - the child's verdict is its exit code
+                code = 1
+                try:
+                    code = 0 if _read_one() == 1 and seen["checkout"] == 1 else 2
+                finally:
+                    os._exit(code)
+            _, status = os.waitpid(child, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+            assert _read_one() == 1 and seen["checkout"] == 0  # the parent's is still its own
