@@ -85,7 +85,7 @@ def reading_alone():
     """
     engine = db.engine
     reader = _READER.take(engine)
-    cursor = None
+    failed = False
     try:
         cursor = reader.dbapi_connection.cursor()
 
@@ -106,14 +106,18 @@ def reading_alone():
                 typed.append(row_class(*row))
             return typed
 
-        yield read
+        try:
+            yield read
+        finally:
+            cursor.close()
     except engine.dialect.loaded_dbapi.Error:
-        _READER.discard(reader)  # it may be the connection that failed: never used again
+        failed = True  # it may be the connection that failed: never used again
         raise
     finally:
-        if cursor is not None:
-            cursor.close()
-        _READER.give_back(engine, reader)
+        if failed:
+            _READER.discard(reader)
+        else:
+            _READER.give_back(engine, reader)
 
 
 class _Reader:
@@ -122,8 +126,8 @@ class _Reader:
     Checking a connection out of SQLAlchemy's pool and back in costs about as much as the read
     itself. So the main thread, which serves every request of a gunicorn sync worker, keeps the
     one it took between reads (in autocommit, with no transaction open). Other threads check one
-    out for each block, as before. The kept connection goes back to the pool when its engine is
-    disposed, and a forked child never uses its parent's. On PostgreSQL one idle for
+    out for each block, as before. The kept connection is closed when a read on it fails or its
+    engine is disposed, and a forked child never uses its parent's. On PostgreSQL one idle for
     IDLE_PING_SECONDS is pinged first, as a checkout would (``ping_if_idle``).
     """
 
@@ -158,7 +162,7 @@ class _Reader:
         pooled.close()  # back to the pool: its reset's rollback has no transaction to end
 
     def discard(self, pooled) -> None:
-        """Throw this connection away (it failed, or its engine is gone)."""
+        """Close this connection for good (it failed, or it is not of the engine in use)."""
         if self.kept is not None and self.kept[1] is pooled:
             self.kept = None
         try:
@@ -168,12 +172,10 @@ class _Reader:
             pass
 
     def release(self, engine) -> None:
-        """The engine is disposed: its kept connection goes with its pool."""
+        """The engine is disposed, its pool closed: so is the connection kept from it."""
         kept = self.kept
         if kept is not None and kept[0] is engine and kept[2] == os.getpid():
-            self.kept = None
-            _autocommit(engine, kept[1], False)
-            kept[1].close()
+            self.discard(kept[1])
 
     @staticmethod
     def _checkout(engine):

@@ -224,7 +224,10 @@ def test_reads_alone_keep_one_connection_on_the_main_thread_and_check_out_elsewh
 
     with world.app.app_context():
         engine = db.engine
+        taken = []
+        sa.event.listen(engine, "checkout", lambda dbapi_connection, *_: taken.append(dbapi_connection))
         _read_one()  # the one kept from now on
+        [kept_connection] = taken
         with checkouts(engine) as seen:
             assert [_read_one() for _ in range(5)] == [1] * 5
             assert seen == {"checkout": 0, "checkin": 0}
@@ -243,8 +246,9 @@ def test_reads_alone_keep_one_connection_on_the_main_thread_and_check_out_elsewh
             assert seen == {"checkout": 1, "checkin": 1}
             assert engine.pool.checkedout() == kept
 
-            engine.dispose()  # the kept one goes back with its pool
-            assert seen["checkin"] == 2
+            engine.dispose()  # the kept one is closed with its pool
+            with pytest.raises(Exception, match="(?i)closed"):
+                kept_connection.cursor().execute("SELECT 1")
             assert _read_one() == 1  # and a new one is taken from the new pool
             assert seen["checkout"] == 2
 
@@ -256,12 +260,13 @@ def test_a_connection_a_read_failed_on_is_not_kept(world):
     with world.app.app_context():
         engine = db.engine
         _read_one()
-        broken = sa.select(sa.column("nothing")).select_from(sa.table("no_such_table"))
+        broken = sa.select(sa.column("missing_column")).select_from(sa.table("no_such_table"))
         with checkouts(engine) as seen:
             with pytest.raises(Exception) as raised:
                 with transaction.reading_alone() as read:
                     read(broken, {})
             assert isinstance(raised.value, engine.dialect.loaded_dbapi.Error)
+            assert "no_such_table" in str(raised.value)  # the read's own error, not one from cleaning up
             assert _read_one() == 1
             assert seen == {"checkout": 1, "checkin": 1}  # thrown away, and another taken
 
