@@ -16,8 +16,6 @@ import weakref
 
 import redis as redis_library
 from flask import current_app
-from flask import g
-from flask import has_app_context
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -45,9 +43,7 @@ def generation(name: str):
     Read once per request (or job) and kept for the rest of it: a request sees one consistent
     state, and reading settings ten times costs one look-up, not ten.
     """
-    ctx = context.current()  # one look-up: settings read this on every request
-    if ctx is None:
-        return _read_generation(current_app._get_current_object(), name)
+    ctx = context.required()  # one look-up: settings read this on every request
     seen = ctx.g.setdefault("_coedit_generations", {})
     if name not in seen:
         seen[name] = _read_generation(ctx.app, name)
@@ -201,16 +197,16 @@ def _read_generation(app, name: str):
 
 def bump(name: str) -> None:
     """Tell every process that ``name`` changed (call it after the change is committed)."""
-    client = redis()
+    ctx = context.required()
+    client = _redis_of(ctx.app)
     if client is not None:
         client.incr(_key(name))
         client.publish(CHANNEL, name)
-        _watch(current_app._get_current_object(), client).forget(name)
+        _watch(ctx.app, client).forget(name)
     else:
-        path = _path(current_app, name)
+        path = _path(ctx.app, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path + ".new", "w") as handle:
             handle.write(secrets.token_hex(8))
         os.replace(path + ".new", path)
-    if has_app_context():
-        g.pop("_coedit_generations", None)  # this request's own change is seen by the rest of it
+    ctx.g.pop("_coedit_generations", None)  # this request's own change is seen by the rest of it
