@@ -153,12 +153,11 @@ class _Reader:
         return pooled
 
     def give_back(self, engine, pooled) -> None:
-        pooled.info[LAST_USE] = time.monotonic()
         kept = self.kept
         if kept is not None and kept[1] is pooled:
+            pooled.info[LAST_USE] = time.monotonic()  # as a checkin notes it, for the idle ping
             return
-        if pooled.dbapi_connection is not None:
-            _autocommit(engine, pooled, False)
+        _autocommit(engine, pooled, False)
         pooled.close()  # back to the pool: its reset's rollback has no transaction to end
 
     def discard(self, pooled) -> None:
