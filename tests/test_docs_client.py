@@ -63,8 +63,9 @@ def test_the_admin_page_reports_a_stuck_conversion_within_the_default_budget(mak
 
     monkeypatch.setattr(client, "CHECK_BUDGET", 2.0)  # the page uses the default budget (15 s)
     world = make_world(DOCS_URL=stuck_docs.url)
+    alice = world.client("alice")  # signing in (a password hash) is not the check's time
     started = time.monotonic()
-    page = world.client("alice").post("/admin/settings", data=form(docs_url=stuck_docs.url)).get_data(as_text=True)
+    page = alice.post("/admin/settings", data=form(docs_url=stuck_docs.url)).get_data(as_text=True)
     assert time.monotonic() - started < 2 + 1.5
     assert "conversion did not finish within 2 s" in page
 
