@@ -115,6 +115,7 @@ def init_extensions(app: Flask) -> None:
     from app import jobs
     from app import limits
     from app import transaction
+    from app import urls
     from app.extensions import babel
     from app.extensions import bootstrap
     from app.extensions import csrf
@@ -132,6 +133,7 @@ def init_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     babel.init_app(app, locale_selector=locales.select_locale)
     locales.register(app)
+    urls.register(app)
     storage.init_app(app)
     transaction.init_app(app)
     jobs.init_app(app)

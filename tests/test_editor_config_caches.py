@@ -1,9 +1,9 @@
 """What the editor config's hot path keeps between and within requests never outlives a change.
 
-Settings are read once per request from a per-process copy checked against their generation, the
-API route reads the file as a row, and our URLs come from per-route templates: a changed setting
-(here or in another process), a revoked token, a disabled account and a changed level must all
-show on the very next request, and the templates must give exactly what url_for gives.
+Settings are read once per request from a per-process copy checked against their generation, and
+the API route reads the file as a row: a changed setting (here or in another process), a revoked
+token, a disabled account and a changed level must all show on the very next request. (Its URLs
+come from per-route templates: tests/test_urls.py.)
 """
 
 import pytest
@@ -120,30 +120,3 @@ def test_a_trashed_file_has_no_config(world, bobs_file):
         db.session.execute(sa.update(File).where(File.id == bobs_file).values(trashed_at=sa.func.now()))
         db.session.commit()
     assert config_of(world, bobs_file, "alice").status_code == 404
-
-
-@pytest.mark.parametrize("base_url", ["http://localhost/", "https://coedit.example:8443/under/a/prefix/"])
-def test_route_templates_give_what_url_for_gives(world, base_url):
-    from flask import url_for
-
-    from app.services.docs.editor_config import route_url
-
-    cases = [
-        ("backend.download", {"file_id": 7, "token": "eyJmIjo3fQ.aZ-x_1.Sig_nat-ure"}),
-        ("backend.track", {"file_id": 123456, "token": "abc"}),
-        ("backend.history_version", {"file_id": 3, "number": 12, "token": "t.k"}),
-        ("spaces.show", {"space_id": 42}),
-        # Not filled into a template (quoted, dropped or converted by url_for): url_for's own answer.
-        ("backend.download", {"file_id": 7, "token": "a b+c/d%e"}),
-        ("backend.download", {"file_id": 7, "token": ""}),
-        ("backend.download", {"file_id": "0012", "token": "x"}),
-        ("backend.download", {"file_id": 7, "token": None}),
-        ("backend.download", {"file_id": True, "token": "x"}),
-    ]
-    with world.app.test_request_context(base_url=base_url):
-        for _ in range(2):  # the first call makes the template, the second uses it
-            for endpoint, values in cases:
-                for external in (False, True):
-                    assert route_url(endpoint, external, values) == url_for(endpoint, _external=external, **values)
-    with world.app.test_request_context(base_url="http://other.example/"):  # another host: its own templates
-        assert route_url("spaces.show", True, {"space_id": 42}) == "http://other.example/spaces/42"

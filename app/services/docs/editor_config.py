@@ -9,8 +9,6 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask import has_request_context
-from flask import url_for
-from flask.globals import request_ctx
 
 from app.models import File
 from app.models import User
@@ -24,6 +22,7 @@ from app.services.docs import links
 from app.services.docs import tokens
 from app.services.exceptions import CoeditError
 from app.services.exceptions import NotFoundError
+from app.urls import route_url
 
 MOBILE_AGENT = re.compile(r"android|iphone|ipad|ipod|mobile|blackberry|opera mini|iemobile", re.I)
 
@@ -36,58 +35,6 @@ def docs_facing_url(endpoint: str, **values) -> str:
     if not has_request_context():  # a job (conversions, previews): the route's path on that base
         return base.rstrip("/") + current_app.url_map.bind("localhost").build(endpoint, values)
     return base.rstrip("/") + route_url(endpoint, False, values)
-
-
-# Values a URL carries exactly as they are, in a path segment or a query string.
-_VERBATIM = re.compile(r"[A-Za-z0-9._~-]+\Z")
-_MARK = 987_654_000  # stands for the values while a template is built
-
-
-def route_url(endpoint: str, external: bool, values: dict) -> str:
-    """``url_for(endpoint, _external=external, **values)`` in a request, from a template built once
-    per route, names and types of values, and URL adapter settings (the request's scheme, host and
-    root): going through the URL map was a good part of an editor config's cost (three URLs).
-
-    Only ints and strings of unreserved characters are filled in (what url_for neither quotes
-    nor drops); the templates' marks are ints and letter-led strings, so a value of another kind
-    than its converter takes finds no template. Anything else goes through url_for itself.
-    """
-    kinds = []
-    for value in values.values():
-        if type(value) is int or (type(value) is str and _VERBATIM.match(value)):
-            kinds.append(type(value))
-        else:
-            return url_for(endpoint, _external=external, **values)
-    adapter = getattr(request_ctx, "url_adapter", None)  # what url_for builds with in a request
-    if adapter is None:
-        return url_for(endpoint, _external=external, **values)
-    where = (adapter.url_scheme, adapter.server_name, adapter.subdomain, adapter.script_name)
-    key = (endpoint, external, tuple(values), tuple(kinds), where)
-    templates = current_app.extensions.setdefault("coedit_route_templates", {})
-    template = templates.get(key)
-    if template is None:
-        template = templates[key] = _route_template(endpoint, external, values)
-    if not template:
-        return url_for(endpoint, _external=external, **values)
-    return template.format_map(values)
-
-
-def _route_template(endpoint: str, external: bool, values: dict) -> str:
-    """The URL with "{name}" in place of each value, or "" when it cannot be made one."""
-    marks = {
-        name: _MARK + i if type(value) is int else f"zq{_MARK + i}" for i, (name, value) in enumerate(values.items())
-    }
-    try:
-        built = url_for(endpoint, _external=external, **marks)
-    except Exception:  # a converter refused a mark (a letter-led one in an int's place): url_for decides
-        return ""
-    if "{" in built or "}" in built:
-        return ""
-    for name, mark in marks.items():
-        if built.count(str(mark)) != 1:
-            return ""
-        built = built.replace(str(mark), "{" + name + "}")
-    return built
 
 
 def download_url(file: File, version: int, who: str) -> str:
