@@ -8,13 +8,15 @@ import json
 from dataclasses import dataclass
 from dataclasses import field
 
-from flask import g
 from flask import has_request_context
 from flask import request
 from flask_babel import force_locale
 from flask_babel import get_locale
+from flask_babel import get_translations
 from flask_babel import gettext
 from flask_login import current_user
+
+from app import context
 
 # The catalogues shipped under app/translations/ (their directory names), English being the
 # source language. Chinese is Simplified Chinese, named by script as CLDR does.
@@ -216,16 +218,19 @@ def _translations():
     """Flask-Babel's translations for the locale in force, found once per request and locale:
     Flask-Babel looks up its context, domain, locale and cache again on every string, a good
     part of a page's rendering. ``force_locale`` and ``refresh`` put a new Locale in force,
-    which finds its own."""
-    from flask_babel import get_translations
+    which finds its own.
 
-    context = g.get("_flask_babel")  # Flask-Babel's per-request namespace
-    if context is None:
+    The locale in force is the one Flask-Babel keeps in its per-request namespace once chosen
+    (what ``get_locale`` returns): read there, the strings of a page cost no look-up of ``g``.
+    """
+    ctx = context.current()
+    babel = ctx.g.get("_flask_babel") if ctx is not None else None  # Flask-Babel's per-request namespace
+    if babel is None:
         return get_translations()
-    locale = get_locale()
-    held = getattr(context, "coedit_translations", None)
-    if held is None or held[0] is not locale:
-        held = context.coedit_translations = (locale, get_translations())
+    held = getattr(babel, "coedit_translations", None)
+    if held is not None and held[0] is getattr(babel, "babel_locale", None):
+        return held[1]
+    held = babel.coedit_translations = (get_locale(), get_translations())
     return held[1]
 
 
