@@ -239,6 +239,63 @@ def test_templates_speak_the_locale_in_force_however_often_it_changes(make_world
         assert render_template_string(closed) == "Editor geschlossen|2 Dateien"
 
 
+def test_template_strings_format_as_jinja_s_own_newstyle_gettext_does(make_world):
+    """Our templates' gettext callables give what Jinja's newstyle ones give for the same
+    catalogue: escaped when autoescaping (and not otherwise), always a format string, ``num``
+    and ``context`` filled in, inside loops and blocks that set variables."""
+    import jinja2
+    from flask import render_template_string
+
+    said = (
+        "{% set here = 1 %}{% for n in [0, 1, 2] %}{% set row = n %}"
+        "{{ _('Editor closed') }}|{{ _('Back to %(place)s', place='<i>') }}|"
+        "{{ ngettext('%(num)d file', '%(num)d files', n) }}|{{ gettext('100%% & more') }}|"
+        "{{ pgettext('menu', 'Open') }}|{{ npgettext('menu', '%(num)d item', '%(num)d items', n, extra='<b>') }}|"
+        "{% endfor %}"
+    )
+    sources = [
+        "{% block page %}" + said + "{% endblock %}",
+        "{% block page %}{% autoescape false %}" + said + "{% endautoescape %}{% endblock %}",
+    ]
+    reference = jinja2.Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    reference.install_gettext_callables(
+        gettext=lambda text: locales._translations().ugettext(text),
+        ngettext=lambda singular, plural, n: locales._translations().ungettext(singular, plural, n),
+        pgettext=lambda context, text: locales._translations().upgettext(context, text),
+        npgettext=lambda context, singular, plural, n: locales._translations().unpgettext(context, singular, plural, n),
+        newstyle=True,
+    )
+    app = make_world().app
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        for text in sources:
+            ours = render_template_string(text)
+            assert ours == reference.from_string(text).render()
+        assert "Editor geschlossen|" in ours and "0 Dateien|" in ours and "1 Datei|" in ours
+        assert "Zurück zu &lt;i&gt;" in render_template_string(sources[0])
+        assert "<i>" in ours  # not escaped where the template does not autoescape
+
+
+def test_template_strings_do_not_copy_the_context_in_loops(make_world, monkeypatch):
+    """Jinja copies the whole template context for each call of a function that takes it, inside
+    a loop or a block that sets a variable: a list page may say its strings on every row."""
+    import jinja2.runtime
+    from flask import render_template_string
+
+    app = make_world().app
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+
+        def copied(*args, **kwargs):
+            raise AssertionError("the template context was copied for a string")
+
+        monkeypatch.setattr(jinja2.runtime.Context, "derived", copied)
+        rows = render_template_string(
+            "{% block rows %}{% set here = 1 %}{% for n in [1, 2] %}{% set row = n %}"
+            "{{ _('Editor closed') }} {{ ngettext('%(num)d file', '%(num)d files', n) }};"
+            "{% endfor %}{% endblock %}"
+        )
+    assert rows == "Editor geschlossen 1 Datei;Editor geschlossen 2 Dateien;"
+
+
 def _docx_language(data: bytes) -> tuple[str, float, str | None]:
     document = docx.Document(io.BytesIO(data))
     defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))

@@ -15,6 +15,8 @@ from flask_babel import get_locale
 from flask_babel import get_translations
 from flask_babel import gettext
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 from app import context
 
@@ -234,18 +236,50 @@ def _translations():
     return held[1]
 
 
+# Templates' _(), gettext, ngettext, pgettext and npgettext, through _translations, formatted as
+# Jinja's newstyle gettext formats them: escaped when the template autoescapes, and always a
+# format string. Jinja's own take the whole template context, which it copies for every string
+# said inside a loop, or in a block that sets a variable; these take the evaluation context only.
+def _formatted(eval_ctx, text: str, variables: dict):
+    return (Markup(text) if eval_ctx.autoescape else text) % variables
+
+
+@pass_eval_context
+def _template_gettext(eval_ctx, string: str, **variables):
+    return _formatted(eval_ctx, _translations().ugettext(string), variables)
+
+
+@pass_eval_context
+def _template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variables):
+    variables.setdefault("num", num)
+    return _formatted(eval_ctx, _translations().ungettext(singular, plural, num), variables)
+
+
+@pass_eval_context
+def _template_pgettext(eval_ctx, string_context: str, string: str, **variables):
+    variables.setdefault("context", string_context)
+    return _formatted(eval_ctx, _translations().upgettext(string_context, string), variables)
+
+
+@pass_eval_context
+def _template_npgettext(eval_ctx, string_context: str, singular: str, plural: str, num: int, **variables):
+    variables.setdefault("context", string_context)
+    variables.setdefault("num", num)
+    return _formatted(eval_ctx, _translations().unpgettext(string_context, singular, plural, num), variables)
+
+
+TEMPLATE_GETTEXT = {
+    "_": _template_gettext,
+    "gettext": _template_gettext,
+    "ngettext": _template_ngettext,
+    "pgettext": _template_pgettext,
+    "npgettext": _template_npgettext,
+}
+
+
 def register(app) -> None:
-    from markupsafe import Markup
-
-    # Templates' _() and ngettext, as Flask-Babel installs them, through _translations.
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda text: _translations().ugettext(text),
-        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
-        newstyle=True,
-        pgettext=lambda context, text: _translations().upgettext(context, text),
-        npgettext=lambda context, singular, plural, n: _translations().unpgettext(context, singular, plural, n),
-    )
-
+    app.jinja_env.newstyle_gettext = True  # what the i18n extension compiles {% trans %} for
+    app.jinja_env.globals.update(TEMPLATE_GETTEXT)
     app.add_template_filter(shown, "shown")
     # Templates build a translated sentence around a marked-up part: Markup("<strong>%s</strong>") % name.
     app.jinja_env.globals["Markup"] = Markup
