@@ -7,9 +7,9 @@ import re
 from datetime import datetime
 from datetime import timezone
 
+from babel import dates
 from flask import Flask
-from flask_babel import format_date
-from flask_babel import format_time
+from flask_babel import get_locale
 from flask_login import current_user
 
 # An IANA zone name as Intl.DateTimeFormat takes it ("Europe/Berlin", "UTC"); anything else is
@@ -29,9 +29,15 @@ def utc_iso(moment: datetime) -> str:
 
 def utc_text(moment: datetime) -> str:
     """The exact time for readers without script, in the reader's locale (CLDR's date and time
-    patterns, by Babel): UTC, and said to be."""
+    patterns, by Babel): UTC, and said to be.
+
+    Babel's own functions, given the locale and the zone: Flask-Babel's wrappers look both up
+    again for each, and a list page says a time or two on every row.
+    """
     moment = as_utc(moment)
-    return f"{format_date(moment, 'medium')} {format_time(moment, 'short')} UTC"
+    locale = get_locale()
+    day = dates.format_date(moment, "medium", locale=locale)
+    return f"{day} {dates.format_time(moment, 'short', tzinfo=timezone.utc, locale=locale)} UTC"
 
 
 def reader_timezone() -> str:

@@ -19,6 +19,32 @@ def test_times_are_time_elements_in_utc_with_a_readable_fallback(world):
     assert world.client().get("/static/favicon.svg").status_code == 200
 
 
+@pytest.mark.parametrize("language", ["en", "de", "fr", "zh_Hans", "es"])
+def test_the_fallback_text_is_flask_babel_s_medium_date_and_short_time_in_utc(make_world, language):
+    """utc_text calls Babel itself; it says what Flask-Babel's own formatting says, in UTC."""
+    from datetime import datetime
+    from datetime import timedelta
+    from datetime import timezone
+
+    from flask_babel import force_locale
+    from flask_babel import format_date
+    from flask_babel import format_time
+
+    from app.times import utc_text
+
+    moments = [
+        datetime(2026, 1, 31, 18, 5),  # naive: UTC, as SQLite returns it
+        datetime(2026, 7, 4, 0, 30, tzinfo=timezone.utc),
+        datetime(2026, 7, 4, 2, 30, tzinfo=timezone(timedelta(hours=2))),  # the same moment elsewhere
+    ]
+    with make_world().app.test_request_context(), force_locale(language):
+        for moment in moments:
+            in_utc = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+            expected = f"{format_date(in_utc, 'medium')} {format_time(in_utc, 'short')} UTC"
+            assert utc_text(moment) == expected
+        assert utc_text(moments[1]) == utc_text(moments[2])
+
+
 @pytest.mark.parametrize(
     "zone,shown", [("Europe/Berlin", True), ("America/Argentina/Buenos_Aires", True), ('x" onload="', False)]
 )
