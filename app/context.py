@@ -3,11 +3,13 @@
 ``flask.g`` and ``current_app`` are proxies: each use finds the context again, which costs about
 as much as twenty dict look-ups. The functions on the hot paths (settings, generations, the
 request line, signed links) find it once here and use its ``app`` and ``g``. It is the context
-variable Flask's own ``has_app_context`` reads.
+variable Flask's own ``has_app_context`` reads (``request`` likewise for the request context).
 """
 
 from flask.ctx import AppContext
+from flask.ctx import RequestContext
 from flask.globals import _cv_app
+from flask.globals import _cv_request
 
 
 def current() -> AppContext | None:
@@ -21,3 +23,8 @@ def required() -> AppContext:
     if ctx is None:
         raise RuntimeError("Working outside of application context.")
     return ctx
+
+
+def request() -> RequestContext | None:
+    """The request context (its ``app``, ``request`` and ``url_adapter``), or None outside one."""
+    return _cv_request.get(None)

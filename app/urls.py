@@ -16,7 +16,8 @@ import re
 
 from flask import Flask
 from flask import url_for
-from flask.globals import _cv_request
+
+from app import context
 
 # Values a URL carries exactly as they are, in a path segment or a query string.
 _VERBATIM = re.compile(r"[A-Za-z0-9._~-]+\Z")
@@ -37,16 +38,24 @@ def for_templates(endpoint: str, **values) -> str:
     """``url_for(endpoint, **values)`` as templates call it (outside a request, its own default of
     absolute URLs holds)."""
     external = values.get("_external", False)
-    if type(external) is not bool or _cv_request.get(None) is None:
+    request_ctx = context.request()
+    if type(external) is not bool or request_ctx is None:
         return url_for(endpoint, **values)
     values.pop("_external", None)
     if any(name[:1] == "_" for name in values):  # _anchor, _method, _scheme
         return url_for(endpoint, _external=external, **values)
-    return route_url(endpoint, external, values)
+    return _from_template(request_ctx, endpoint, external, values)
 
 
 def route_url(endpoint: str, external: bool, values: dict) -> str:
     """``url_for(endpoint, _external=external, **values)`` in a request, from the route's template."""
+    request_ctx = context.request()
+    if request_ctx is None:
+        return url_for(endpoint, _external=external, **values)
+    return _from_template(request_ctx, endpoint, external, values)
+
+
+def _from_template(request_ctx, endpoint: str, external: bool, values: dict) -> str:
     kinds = []
     for value in values.values():
         kind = type(value)
@@ -58,13 +67,11 @@ def route_url(endpoint: str, external: bool, values: dict) -> str:
             kinds.append(_PATH)
         else:
             return url_for(endpoint, _external=external, **values)
-    request_ctx = _cv_request.get(None)
-    if request_ctx is None or request_ctx.url_adapter is None or endpoint[:1] == ".":
+    app, adapter = request_ctx.app, request_ctx.url_adapter
+    # A relative endpoint depends on the request's blueprint, and URL defaults may add values
+    # from the request: url_for decides both.
+    if adapter is None or endpoint[:1] == "." or any(app.url_default_functions.values()):
         return url_for(endpoint, _external=external, **values)
-    app = request_ctx.app
-    if any(app.url_default_functions.values()):  # they may add values from the request: url_for decides
-        return url_for(endpoint, _external=external, **values)
-    adapter = request_ctx.url_adapter
     where = (adapter.url_scheme, adapter.server_name, adapter.subdomain, adapter.script_name)
     key = (endpoint, external, tuple(values), tuple(kinds), where)
     templates = app.extensions.get("coedit_route_templates")

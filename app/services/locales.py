@@ -226,13 +226,13 @@ def _translations():
     (what ``get_locale`` returns): read there, the strings of a page cost no look-up of ``g``.
     """
     ctx = context.current()
-    babel = ctx.g.get("_flask_babel") if ctx is not None else None  # Flask-Babel's per-request namespace
-    if babel is None:
+    namespace = ctx.g.get("_flask_babel") if ctx is not None else None  # Flask-Babel's, per request
+    if namespace is None:
         return get_translations()
-    held = getattr(babel, "coedit_translations", None)
-    if held is not None and held[0] is getattr(babel, "babel_locale", None):
+    held = getattr(namespace, "coedit_translations", None)
+    if held is not None and held[0] is getattr(namespace, "babel_locale", None):
         return held[1]
-    held = babel.coedit_translations = (get_locale(), get_translations())
+    held = namespace.coedit_translations = (get_locale(), get_translations())
     return held[1]
 
 
